@@ -1,0 +1,72 @@
+"""One exception tree for every refusal in peglab, each error with a short code such as ``cdp/not-safe``.
+
+Callers catch a class (``Unsafe``, ``LimitExceeded``, ...) or read ``.code``. Messages say what
+was wrong and, where it helps, what to do. A refused action never changes state: the kernel
+rolls its transaction back before the error reaches the caller.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidInput",
+    "LimitExceeded",
+    "NotAuthorized",
+    "PeglabError",
+    "ShutDown",
+    "Slippage",
+    "StalePrice",
+    "Unsafe",
+]
+
+
+class PeglabError(Exception):
+    """Root of every peglab error. ``code`` is ``<module>/<kebab-reason>``."""
+
+    kind = "error"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class InvalidInput(PeglabError):
+    """Bad amount, unknown id, malformed configuration or parameter."""
+
+    kind = "invalid-input"
+
+
+class NotAuthorized(PeglabError):
+    """The sender lacks the ownership, approval or role the action needs."""
+
+    kind = "not-authorized"
+
+
+class Unsafe(PeglabError):
+    """The action would leave a position below its collateral ratio or dusty."""
+
+    kind = "unsafe"
+
+
+class LimitExceeded(PeglabError):
+    """A ceiling, cap, queue or liquidation limit would be exceeded."""
+
+    kind = "limit-exceeded"
+
+
+class StalePrice(PeglabError):
+    """A price the action needs is stale, missing or invalid."""
+
+    kind = "stale-price"
+
+
+class Slippage(PeglabError):
+    """The result is worse than the caller's bound (minimum out, maximum price, deadline)."""
+
+    kind = "slippage"
+
+
+class ShutDown(PeglabError):
+    """The system, module or market is paused, killed or shut down."""
+
+    kind = "shut-down"

@@ -1,0 +1,22 @@
+"""The kernel: one ledger for every balance, atomic transactions, events, clock, roles, state hash."""
+
+from __future__ import annotations
+
+from .chain import Chain, Event, HasChain, LogEntry, TokenTransferred, action
+from .ledger import Ledger, Token
+from .state import Journal, Record, Table, encode
+
+__all__ = [
+    "Chain",
+    "Event",
+    "HasChain",
+    "Journal",
+    "Ledger",
+    "LogEntry",
+    "Record",
+    "Table",
+    "Token",
+    "TokenTransferred",
+    "action",
+    "encode",
+]

@@ -1,0 +1,62 @@
+"""Pure integer functions of MakerDAO dss: ``rpow`` (jug/pot) and the stability-fee conversion.
+
+``rpow(x, n, base)``: x^n in fixed point with scale ``base`` by square-and-multiply, each product
+rounded half up, exactly as dss ``jug.sol``/``pot.sol`` (assembly ``rpow``):
+
+    rpow(x, 0, b) = b ;  rpow(0, n, b) = 0 for n > 0
+    z = x if n odd else b ; while n //= 2: x = (x*x + b//2) // b ; if n odd: z = (z*x + b//2) // b
+
+The EVM version reverts on any intermediate above 2^256; with ``parity=True`` we raise the same
+way (InvalidInput ``math/rpow-overflow``), otherwise the Python result is exact.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+from ..errors import InvalidInput
+from ..units import RAY, YEAR
+
+__all__ = ["apr_to_duty", "rpow"]
+
+_U256 = 2**256
+
+
+def rpow(x: int, n: int, base: int, *, parity: bool = False) -> int:
+    """x^n at fixed-point scale ``base``, half-up rounding at each step (dss semantics)."""
+    if n < 0 or x < 0 or base <= 0:
+        raise InvalidInput("math/rpow-domain", f"rpow needs x >= 0, n >= 0, base > 0; got {x}, {n}, {base}")
+    if n == 0:
+        return base
+    if x == 0:
+        return 0
+    half = base // 2
+    z = x if n & 1 else base
+    n >>= 1
+    while n:
+        xx = x * x
+        if parity and xx + half >= _U256:
+            raise InvalidInput("math/rpow-overflow", "rpow intermediate exceeds 2^256")
+        x = (xx + half) // base
+        if n & 1:
+            zx = z * x
+            if parity and zx + half >= _U256:
+                raise InvalidInput("math/rpow-overflow", "rpow intermediate exceeds 2^256")
+            z = (zx + half) // base
+        n >>= 1
+    return z
+
+
+def apr_to_duty(apr: str | Decimal, seconds_per_year: int = YEAR) -> int:
+    """Per-second ray rate that compounds to ``1 + apr`` over a year, rounded half up.
+
+    ``apr_to_duty("0.01") == 1000000000315522921573372069`` (dss-add-ilk-spell's 1% value).
+    Computed with 60 significant digits so the 27th decimal is exact.
+    """
+    with localcontext() as ctx:
+        ctx.prec = 60
+        a = Decimal(apr)
+        if a < 0:
+            raise InvalidInput("math/negative-apr", f"APR must be >= 0, got {apr}")
+        per_second = (Decimal(1) + a) ** (Decimal(1) / Decimal(seconds_per_year))
+        return int((per_second * RAY).quantize(Decimal(1), rounding=ROUND_HALF_UP))
