@@ -66,9 +66,13 @@ class TokenTransferred(Event):
 class Chain:
     """One simulated chain: the ledger, the clock, roles, the event log and registered state."""
 
-    def __init__(self, *, start_time: int = GENESIS_TIME, root: str = "gov", keep_log: bool = True) -> None:
+    def __init__(
+        self, *, start_time: int = GENESIS_TIME, root: str = "gov", keep_log: bool = True
+    ) -> None:
         if type(start_time) is not int or start_time < 0:
-            raise InvalidInput("chain/bad-time", f"start time must be a non-negative int, got {start_time!r}")
+            raise InvalidInput(
+                "chain/bad-time", f"start time must be a non-negative int, got {start_time!r}"
+            )
         self.journal = Journal()
         self.ledger = Ledger(self.journal)
         self.now: int = start_time
@@ -82,13 +86,17 @@ class Chain:
         self._tx_sender: list[str] = []
         self._tx_count = 0
         self._seq = 0
-        self._state: dict[str, Record | Table[Any, Any]] = {}
+        self._state: Table[str, Record | Table[Any, Any]] = Table(
+            self.journal
+        )  # registry; rolls back too
 
     # -- clock --------------------------------------------------------------------------------
     def warp(self, t: int) -> None:
         """Set the clock to ``t`` (never backwards, never inside a transaction)."""
         if type(t) is not int or t < self.now:
-            raise InvalidInput("chain/time-backwards", f"time moves forward only: now {self.now}, asked {t!r}")
+            raise InvalidInput(
+                "chain/time-backwards", f"time moves forward only: now {self.now}, asked {t!r}"
+            )
         if self.journal.depth:
             raise InvalidInput("chain/warp-in-tx", "the clock cannot move inside a transaction")
         self.now = t
@@ -96,7 +104,9 @@ class Chain:
     def advance(self, seconds: int) -> int:
         """Move the clock forward by ``seconds``; returns the new time."""
         if type(seconds) is not int or seconds < 0:
-            raise InvalidInput("chain/time-backwards", f"advance needs seconds >= 0, got {seconds!r}")
+            raise InvalidInput(
+                "chain/time-backwards", f"advance needs seconds >= 0, got {seconds!r}"
+            )
         self.warp(self.now + seconds)
         return self.now
 
@@ -226,7 +236,9 @@ class _Tx:
 
 def _check_account(account: object) -> None:
     if not isinstance(account, str) or not account:
-        raise InvalidInput("chain/bad-account", f"an account is a non-empty string, got {account!r}")
+        raise InvalidInput(
+            "chain/bad-account", f"an account is a non-empty string, got {account!r}"
+        )
 
 
 class HasChain(Protocol):

@@ -47,11 +47,15 @@ class Ledger:
     ) -> Token:
         """Register a new token; symbols are unique."""
         if not isinstance(symbol, str) or not symbol:
-            raise InvalidInput("ledger/bad-symbol", f"token symbol must be a non-empty string, got {symbol!r}")
+            raise InvalidInput(
+                "ledger/bad-symbol", f"token symbol must be a non-empty string, got {symbol!r}"
+            )
         if symbol in self.tokens:
             raise InvalidInput("ledger/token-exists", f"token {symbol} already exists")
-        if type(decimals) is not int or not 0 <= decimals <= 36:
-            raise InvalidInput("ledger/bad-decimals", f"decimals must be an int in [0, 36], got {decimals!r}")
+        if type(decimals) is not int or not 0 <= decimals <= 45:
+            raise InvalidInput(
+                "ledger/bad-decimals", f"decimals must be an int in [0, 45], got {decimals!r}"
+            )
         token = Token(symbol, decimals, name or symbol, internal)
         self.tokens[symbol] = token
         self.balances[symbol] = Table(self._journal)
@@ -64,7 +68,8 @@ class Ledger:
             return self.tokens[symbol]
         except (KeyError, TypeError):
             raise InvalidInput(
-                "ledger/unknown-token", f"unknown token {symbol!r}; known: {', '.join(sorted(self.tokens))}"
+                "ledger/unknown-token",
+                f"unknown token {symbol!r}; known: {', '.join(sorted(self.tokens))}",
             ) from None
 
     def _book(self, symbol: str) -> Table[str, int]:
@@ -124,7 +129,9 @@ class Ledger:
 
 def _check(amount: int) -> None:
     if type(amount) is not int or amount < 0:
-        raise InvalidInput("ledger/bad-amount", f"amount must be a non-negative integer, got {amount!r}")
+        raise InvalidInput(
+            "ledger/bad-amount", f"amount must be a non-negative integer, got {amount!r}"
+        )
 
 
 def _debit(book: Table[str, int], symbol: str, frm: str, amount: int) -> None:

@@ -25,7 +25,9 @@ _U256 = 2**256
 def rpow(x: int, n: int, base: int, *, parity: bool = False) -> int:
     """x^n at fixed-point scale ``base``, half-up rounding at each step (dss semantics)."""
     if n < 0 or x < 0 or base <= 0:
-        raise InvalidInput("math/rpow-domain", f"rpow needs x >= 0, n >= 0, base > 0; got {x}, {n}, {base}")
+        raise InvalidInput(
+            "math/rpow-domain", f"rpow needs x >= 0, n >= 0, base > 0; got {x}, {n}, {base}"
+        )
     if n == 0:
         return base
     if x == 0:

@@ -1,0 +1,1 @@
+"""Protocol mechanisms; each moves value only through the kernel ledger."""

@@ -1,0 +1,439 @@
+"""One AI dollar (AUSD, vUSD, ...): its token, vault engine, fees, prices and the vault actions users call.
+
+The vault actions are the periphery of the engine (what dss-proxy-actions and the CDP manager
+are to the Vat): each joins or exits tokens and calls ``frob`` inside one atomic transaction.
+Rules [O] beyond dss, stated once:
+- every action that reads a vault's debt drips its collateral type first, so debt is never stale;
+- every risk-increasing action (withdraw, mint) re-reads the delayed price first, so a stale or
+  missing price always refuses it with ``StalePrice``;
+- ``mint`` rounds the new normalised debt up (``ceil(wad * RAY / rate)``) and ``repay`` rounds
+  the debt wiped down: rounding never favours the borrower; the sub-wei remainder stays as the
+  user's internal balance and counts toward the next repayment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...errors import InvalidInput, NotAuthorized
+from ...kernel import Chain, Table, action
+from ...math import ceil_div
+from ...units import RAD, RAY, WAD, check_amount, check_int, check_positive
+from .events import (
+    CollateralDeposited,
+    CollateralWithdrawn,
+    ConsentChanged,
+    DebtMinted,
+    DebtRepaid,
+    ParameterChanged,
+    VaultClosed,
+    VaultOpened,
+    VaultTransferred,
+)
+from .jug import StabilityFees
+from .oracle import OSM
+from .params import GUARDRAILS, CollateralParams, Guardrails
+from .spotter import Spotter
+from .vat import VaultEngine
+
+__all__ = ["AIDollar", "IlkView", "VaultView"]
+
+
+@dataclass(frozen=True, slots=True)
+class VaultView:
+    """A vault as a user sees it now (fees accrued to ``now`` without writing)."""
+
+    id: int
+    ilk: str
+    owner: str
+    is_open: bool
+    collateral: int  # token base units
+    ink_wad: int
+    art_wad: int
+    debt_wad: int  # rounded up: what closing the vault costs
+    price_wad: int
+    price_ok: bool
+    collateral_value_wad: int
+    ratio_wad: int | None  # collateral value / debt; None without debt
+    liquidation_price_wad: int | None  # price at which the vault becomes unsafe
+    safe: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IlkView:
+    """A collateral type's state and parameters."""
+
+    ilk: str
+    token: str
+    kind: str
+    art_total_wad: int
+    debt_wad: int
+    rate_ray: int
+    spot_ray: int
+    line_rad: int
+    dust_rad: int
+    mat_ray: int
+    duty_ray: int
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Collateral:
+    token: str
+    kind: str
+    to18: int  # 10^(18 - decimals): join conversion
+    params: CollateralParams
+
+
+class AIDollar:
+    """An isolated AI-dollar instance. Create it with ``Launchpad.create_ai_usd``."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        symbol: str,
+        ecosystem: str,
+        line_rad: int,
+        admin: str,
+        guardrails: Guardrails = GUARDRAILS,
+    ) -> None:
+        self.chain = chain
+        self.symbol = symbol
+        self.ecosystem = ecosystem
+        self.admin_role = f"{symbol}/admin"
+        self.guardrails = guardrails
+        self.vow = f"{symbol}:vow"
+        self.join = f"{symbol}:join"
+        chain.ledger.create_token(symbol, 18, f"{symbol} AI dollar ({ecosystem})")
+        self.vat = VaultEngine(chain, symbol)
+        self.vat.state.line_rad = line_rad
+        self.jug = StabilityFees(chain, self.vat, self.vow)
+        self.spotter = Spotter(chain, self.vat)
+        self.collaterals: Table[str, _Collateral] = Table(chain.journal)
+        self.osms: Table[str, OSM] = Table(chain.journal)
+        if admin:
+            chain.roles[(self.admin_role, admin)] = True
+
+    # -- reads --------------------------------------------------------------------------------
+    def collateral(self, ilk: str) -> _Collateral:
+        c = self.collaterals.get(ilk) if isinstance(ilk, str) else None
+        if c is None:
+            raise InvalidInput(
+                "cdp/unknown-ilk",
+                f"{self.symbol} has no collateral type {ilk!r}; known: {', '.join(self.collaterals)}",
+            )
+        return c
+
+    def vault(self, vault_id: int) -> VaultView:
+        """The vault with fees accrued to now (a pure read)."""
+        v = self.vat.vault(vault_id)
+        c = self.collaterals[v.ilk]
+        rate = self.jug.rate_after(v.ilk, self.chain.now)
+        price, ok = self.spotter.value(v.ilk)
+        debt_rad = v.art_wad * rate
+        value_wad = v.ink_wad * price // WAD
+        spot = self.spotter.spot_of(price, ok, v.ilk)
+        mat = self.spotter.ilks[v.ilk].mat_ray
+        liq_price = None
+        if v.art_wad and v.ink_wad:
+            # smallest price p with ink * p / mat >= debt:  p = debt * mat / ink, in wad
+            liq_price = ceil_div(debt_rad * mat, v.ink_wad * RAY * 10**9)
+        return VaultView(
+            id=vault_id,
+            ilk=v.ilk,
+            owner=v.owner,
+            is_open=v.is_open,
+            collateral=v.ink_wad // c.to18,
+            ink_wad=v.ink_wad,
+            art_wad=v.art_wad,
+            debt_wad=ceil_div(debt_rad, RAY),
+            price_wad=price,
+            price_ok=ok,
+            collateral_value_wad=value_wad,
+            ratio_wad=value_wad * RAD // debt_rad if debt_rad else None,
+            liquidation_price_wad=liq_price,
+            safe=debt_rad <= v.ink_wad * spot,
+        )
+
+    def ilk(self, ilk: str) -> IlkView:
+        c = self.collateral(ilk)
+        i = self.vat.ilks[ilk]
+        rate = self.jug.rate_after(ilk, self.chain.now)
+        return IlkView(
+            ilk,
+            c.token,
+            c.kind,
+            i.art_total_wad,
+            ceil_div(i.art_total_wad * rate, RAY),
+            rate,
+            i.spot_ray,
+            i.line_rad,
+            i.dust_rad,
+            self.spotter.ilks[ilk].mat_ray,
+            self.jug.ilks[ilk].duty_ray,
+            i.paused,
+        )
+
+    def vaults_of(self, owner: str) -> list[int]:
+        return [vid for vid, v in self.vat.vaults.items() if v.owner == owner]
+
+    @property
+    def total_debt_wad(self) -> int:
+        """AI dollars owed by all vaults at stored rates, rounded up."""
+        return ceil_div(sum(i.art_total_wad * i.rate_ray for i in self.vat.ilks.values()), RAY)
+
+    @property
+    def surplus_rad(self) -> int:
+        """Internal AI dollars held by the system buffer (fees, penalties)."""
+        return self.chain.ledger.balance_of(self.vat.dai, self.vow)
+
+    def invariant_errors(self) -> list[str]:
+        """Engine invariants plus the join identity: AI-dollar supply * RAY == join's internal balance."""
+        errs = self.vat.invariant_errors()
+        ledger = self.chain.ledger
+        if ledger.supply[self.symbol] * RAY != ledger.balance_of(self.vat.dai, self.join):
+            errs.append(f"{self.symbol} supply does not match the join's internal balance")
+        return errs
+
+    # -- internals shared by the actions -------------------------------------------------------
+    def _prepare(self, vault_id: int) -> tuple[int, str]:
+        v = self.vat.open_vault(vault_id)
+        return self.jug.accrue(v.ilk), v.ilk
+
+    def _join_gem(self, ilk: str, usr: str, amount: int) -> int:
+        c = self.collaterals[ilk]
+        self.chain.ledger.transfer(c.token, usr, f"{self.symbol}:join:{ilk}", amount)
+        gem = amount * c.to18
+        self.vat.slip(ilk, usr, gem)
+        return gem
+
+    def _exit_gem(self, ilk: str, usr: str, gem_wad: int) -> int:
+        c = self.collaterals[ilk]
+        amount = gem_wad // c.to18
+        self.vat.slip(ilk, usr, -amount * c.to18)
+        self.chain.ledger.transfer(c.token, f"{self.symbol}:join:{ilk}", usr, amount)
+        return amount
+
+    def _join_dai(self, usr: str, wad: int) -> None:
+        self.chain.ledger.burn(self.symbol, usr, wad)
+        self.chain.ledger.transfer(self.vat.dai, self.join, usr, wad * RAY)
+
+    def _exit_dai(self, usr: str, wad: int) -> None:
+        self.vat.move(usr, self.join, wad * RAY, usr)
+        self.chain.ledger.mint(self.symbol, usr, wad)
+
+    # -- vault actions ------------------------------------------------------------------------
+    @action
+    def open_vault(self, ilk: str, *, sender: str) -> int:
+        """Open an empty vault of collateral type ``ilk`` owned by the sender; returns its id."""
+        self.collateral(ilk)
+        vid = self.vat.new_vault(ilk, sender)
+        self.chain.emit(VaultOpened(self.symbol, vid, ilk, sender))
+        return vid
+
+    @action
+    def deposit(self, vault_id: int, amount: int, *, sender: str) -> None:
+        """Lock ``amount`` collateral tokens (base units) from the sender into the vault. Anyone may."""
+        check_positive(amount)
+        _, ilk = self._prepare(vault_id)
+        gem = self._join_gem(ilk, sender, amount)
+        self.vat.frob(vault_id, sender, sender, gem, 0, sender)
+        self.chain.emit(CollateralDeposited(self.symbol, vault_id, amount, gem))
+
+    @action
+    def withdraw(self, vault_id: int, amount: int, *, sender: str) -> None:
+        """Free ``amount`` collateral tokens to the sender (owner or operator; the vault stays safe)."""
+        check_positive(amount)
+        _, ilk = self._prepare(vault_id)
+        self.spotter.poke(ilk)
+        gem = amount * self.collaterals[ilk].to18
+        self.vat.frob(vault_id, sender, sender, -gem, 0, sender)
+        self._exit_gem(ilk, sender, gem)
+        self.chain.emit(CollateralWithdrawn(self.symbol, vault_id, amount, gem))
+
+    @action
+    def mint(self, vault_id: int, amount_wad: int, *, sender: str) -> None:
+        """Borrow ``amount_wad`` AI dollars to the sender (owner or operator; ceilings, safety, dust)."""
+        check_positive(amount_wad)
+        rate, ilk = self._prepare(vault_id)
+        self.spotter.poke(ilk)
+        dart = ceil_div(amount_wad * RAY, rate)
+        self.vat.frob(vault_id, sender, sender, 0, dart, sender)
+        self._exit_dai(sender, amount_wad)
+        self.chain.emit(DebtMinted(self.symbol, vault_id, amount_wad, dart))
+
+    @action
+    def repay(self, vault_id: int, amount_wad: int, *, sender: str) -> int:
+        """Repay up to ``amount_wad`` AI dollars of the vault's debt from the sender. Anyone may.
+
+        Pays only what is owed; returns the AI dollars actually taken.
+        """
+        check_positive(amount_wad)
+        rate, _ = self._prepare(vault_id)
+        v = self.vat.vaults[vault_id]
+        if v.art_wad == 0:
+            raise InvalidInput("cdp/no-debt", f"vault {vault_id} has no debt to repay")
+        owed = v.art_wad * rate
+        have = self.chain.ledger.balance_of(self.vat.dai, sender)
+        if amount_wad * RAY + have >= owed:
+            used = ceil_div(max(owed - have, 0), RAY)
+            dart = -v.art_wad
+        else:
+            used = amount_wad
+            dart = -((have + amount_wad * RAY) // rate)
+        if used:
+            self._join_dai(sender, used)
+        self.vat.frob(vault_id, sender, sender, 0, dart, sender)
+        self.chain.emit(DebtRepaid(self.symbol, vault_id, used, -dart))
+        return used
+
+    @action
+    def close(self, vault_id: int, *, sender: str) -> tuple[int, int]:
+        """Repay all debt from the sender and return all collateral to the sender; the vault closes.
+
+        Returns ``(AI dollars repaid, collateral returned)``.
+        """
+        rate, ilk = self._prepare(vault_id)
+        if not self.vat.may_operate(vault_id, sender):
+            raise NotAuthorized(
+                "cdp/not-allowed-u", f"{sender} is neither owner nor operator of vault {vault_id}"
+            )
+        v = self.vat.vaults[vault_id]
+        used = 0
+        if v.art_wad:
+            have = self.chain.ledger.balance_of(self.vat.dai, sender)
+            used = ceil_div(max(v.art_wad * rate - have, 0), RAY)
+            self._join_dai(sender, used)
+        ink = v.ink_wad
+        self.vat.frob(vault_id, sender, sender, -ink, -v.art_wad, sender)
+        returned = self._exit_gem(ilk, sender, ink)
+        v.is_open = False
+        self.chain.emit(VaultClosed(self.symbol, vault_id, used, returned))
+        return used, returned
+
+    @action
+    def give(self, vault_id: int, to: str, *, sender: str) -> None:
+        """Transfer ownership of the vault (owner only); operator approvals are cleared."""
+        v = self.vat.open_vault(vault_id)
+        if v.owner != sender:
+            raise NotAuthorized(
+                "cdp/not-owner", f"only the owner {v.owner} may transfer vault {vault_id}"
+            )
+        if not isinstance(to, str) or not to or to == sender:
+            raise InvalidInput("cdp/bad-recipient", f"cannot give vault {vault_id} to {to!r}")
+        for key in [k for k in self.vat.operators if k[0] == vault_id]:
+            del self.vat.operators[key]
+        v.owner = to
+        self.chain.emit(VaultTransferred(self.symbol, vault_id, sender, to))
+
+    @action
+    def allow(self, vault_id: int, operator: str, allowed: bool = True, *, sender: str) -> None:
+        """Let ``operator`` withdraw from and borrow against the vault (owner only)."""
+        v = self.vat.open_vault(vault_id)
+        if v.owner != sender:
+            raise NotAuthorized(
+                "cdp/not-owner",
+                f"only the owner {v.owner} may approve operators of vault {vault_id}",
+            )
+        if not isinstance(operator, str) or not operator or type(allowed) is not bool:
+            raise InvalidInput("cdp/bad-operator", f"bad operator {operator!r} or flag {allowed!r}")
+        if allowed:
+            self.vat.operators[(vault_id, operator)] = True
+        else:
+            self.vat.operators.discard((vault_id, operator))
+        self.chain.emit(ConsentChanged(self.symbol, f"vault:{vault_id}", operator, allowed))
+
+    @action
+    def hope(self, operator: str, allowed: bool = True, *, sender: str) -> None:
+        """Let ``operator`` move the sender's internal balances (dss ``hope``/``nope``)."""
+        if not isinstance(operator, str) or not operator or type(allowed) is not bool:
+            raise InvalidInput("cdp/bad-operator", f"bad operator {operator!r} or flag {allowed!r}")
+        if allowed:
+            self.vat.can[(sender, operator)] = True
+        else:
+            self.vat.can.discard((sender, operator))
+        self.chain.emit(ConsentChanged(self.symbol, sender, operator, allowed))
+
+    # -- keeper actions -----------------------------------------------------------------------
+    @action
+    def drip(self, ilk: str, *, sender: str) -> int:
+        """Accrue stability fees of ``ilk`` to now (anyone); returns the new rate."""
+        self.collateral(ilk)
+        return self.jug.accrue(ilk)
+
+    @action
+    def poke(self, ilk: str, *, sender: str) -> int:
+        """Refresh ``spot`` of ``ilk`` from its delayed price (anyone); returns it."""
+        self.collateral(ilk)
+        return self.spotter.poke(ilk)
+
+    @action
+    def poke_prices(self, *, sender: str) -> None:
+        """Poke every OSM whose hop has passed, then every spot (anyone)."""
+        for osm in self.osms.values():
+            if osm.passed() and not osm.state.stopped:
+                osm.poke(sender=sender)
+        for ilk in self.collaterals:
+            self.spotter.poke(ilk)
+
+    # -- governance ---------------------------------------------------------------------------
+    PARAMS = ("Line", "line", "dust", "duty", "base", "mat", "paused")
+
+    @action
+    def file(self, what: str, value: int | bool, *, ilk: str = "", sender: str) -> None:
+        """Set one parameter (instance admin or governance). Unknown names are refused.
+
+        ``Line``, ``base`` are instance-wide; ``line``, ``dust``, ``duty``, ``mat``, ``paused`` need
+        ``ilk``. ``duty``/``base`` drip first, so the new rate applies from now on. The admin is
+        held to the launchpad guardrails; governance (``gov``) is not.
+        """
+        self.chain.require_role(self.admin_role, sender, "cdp/not-admin")
+        if what not in self.PARAMS:
+            raise InvalidInput(
+                "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
+            )
+        if what == "paused":
+            if type(value) is not bool:
+                raise InvalidInput("cdp/bad-value", "paused takes True or False")
+        else:
+            check_amount(value, what, "cdp/bad-value")
+            check_int(value, what, "cdp/bad-value")
+        assert isinstance(value, int)
+        overriding = self.chain.has_role("gov", sender)
+        g = self.guardrails
+        if what in ("Line", "base"):
+            if ilk:
+                raise InvalidInput("cdp/bad-param", f"{what} is instance-wide; do not pass ilk")
+            if what == "Line":
+                if value > g.max_line_rad and not overriding:
+                    raise InvalidInput(
+                        "cdp/guardrail", f"Line above the ecosystem cap {g.max_line_rad} rad"
+                    )
+                self.vat.state.line_rad = value
+            else:
+                for name in self.collaterals:
+                    self.jug.accrue(name)
+                self.jug.set_base(value)
+        else:
+            c = self.collateral(ilk)
+            i = self.vat.ilks[ilk]
+            if what == "line":
+                i.line_rad = value
+            elif what == "dust":
+                i.dust_rad = value
+            elif what == "paused":
+                i.paused = bool(value)
+            elif what == "duty":
+                self.jug.accrue(ilk)
+                self.jug.set_duty(ilk, value)
+            elif what == "mat":
+                floor = g.min_mat_derivative_ray if c.kind == "derivative" else g.min_mat_native_ray
+                if value < floor and not overriding:
+                    raise InvalidInput(
+                        "cdp/guardrail", f"mat of a {c.kind} collateral must be >= {floor} ray"
+                    )
+                if value < RAY:
+                    raise InvalidInput("cdp/bad-value", "mat must be at least 1.0 (RAY)")
+                self.spotter.ilks[ilk].mat_ray = value
+                self.spotter.poke(ilk)
+        self.chain.emit(ParameterChanged(self.symbol, ilk, what, int(value)))

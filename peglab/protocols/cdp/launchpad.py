@@ -1,0 +1,132 @@
+"""The launchpad: governance creates an isolated AI dollar per AI ecosystem and adds its collateral.
+
+Instances share nothing but the chain (and later the governance token used for
+recapitalisation): each has its own token, vault engine, fee module, prices and ceilings, so bad
+debt never crosses instances. Guardrails (cdp.md §3) bind the project admin; governance (``gov``)
+may override the ratio and ceiling floors but never the hop floor, which protects the OSM delay.
+"""
+
+from __future__ import annotations
+
+from ...errors import InvalidInput
+from ...kernel import Chain, Table, action
+from ...units import RAY, check_positive
+from .events import AIDollarLaunched, CollateralAdded
+from .instance import AIDollar, _Collateral
+from .oracle import OSM
+from .params import GUARDRAILS, AIDollarSpec, CollateralSpec, Guardrails
+
+__all__ = ["Launchpad"]
+
+
+class Launchpad:
+    """Factory and registry of AI-dollar instances on one chain."""
+
+    def __init__(self, chain: Chain, guardrails: Guardrails = GUARDRAILS) -> None:
+        self.chain = chain
+        self.guardrails = guardrails
+        self.instances: Table[str, AIDollar] = Table(chain.journal)
+
+    def __getitem__(self, symbol: str) -> AIDollar:
+        try:
+            return self.instances[symbol]
+        except KeyError:
+            raise InvalidInput(
+                "cdp/unknown-instance",
+                f"no AI dollar {symbol!r}; known: {', '.join(self.instances)}",
+            ) from None
+
+    @action
+    def create_ai_usd(self, spec: AIDollarSpec, *, sender: str) -> AIDollar:
+        """Launch the AI dollar described by ``spec`` (governance only) with its collateral types."""
+        self.chain.require_role("gov", sender, "cdp/not-governance")
+        if not isinstance(spec, AIDollarSpec):
+            raise InvalidInput(
+                "cdp/bad-spec", f"expected an AIDollarSpec, got {type(spec).__name__}"
+            )
+        if not spec.symbol.isidentifier() or spec.symbol in self.instances:
+            raise InvalidInput(
+                "cdp/bad-symbol", f"symbol {spec.symbol!r} is taken or not a plain name"
+            )
+        if any(i.ecosystem == spec.ecosystem for i in self.instances.values()):
+            raise InvalidInput(
+                "cdp/ecosystem-taken", f"ecosystem {spec.ecosystem!r} already has an AI dollar"
+            )
+        check_positive(spec.line, "line")
+        line_rad = spec.line * RAY * 10**18
+        if line_rad > self.guardrails.max_line_rad:
+            raise InvalidInput("cdp/guardrail", f"Line {spec.line} exceeds the ecosystem cap")
+        inst = AIDollar(
+            self.chain, spec.symbol, spec.ecosystem, line_rad, spec.admin, self.guardrails
+        )
+        self.instances[spec.symbol] = inst
+        self.chain.emit(AIDollarLaunched(spec.symbol, spec.ecosystem, line_rad))
+        for c in spec.collaterals:
+            self._add(inst, c, sender)
+        return inst
+
+    @action
+    def add_collateral(self, symbol: str, spec: CollateralSpec, *, sender: str) -> None:
+        """Add a collateral type to an instance (its admin, within guardrails, or governance)."""
+        inst = self[symbol]
+        self.chain.require_role(inst.admin_role, sender, "cdp/not-admin")
+        self._add(inst, spec, sender)
+
+    def _add(self, inst: AIDollar, spec: CollateralSpec, sender: str) -> None:
+        chain, g, p = self.chain, self.guardrails, spec.params
+        if not isinstance(spec, CollateralSpec):
+            raise InvalidInput(
+                "cdp/bad-spec", f"expected a CollateralSpec, got {type(spec).__name__}"
+            )
+        token = chain.ledger.token(spec.token)
+        if spec.ilk in inst.collaterals:
+            raise InvalidInput("cdp/ilk-exists", f"{inst.symbol} already has {spec.ilk}")
+        if spec.kind not in ("native", "derivative"):
+            raise InvalidInput(
+                "cdp/bad-kind", f"kind must be native or derivative, got {spec.kind!r}"
+            )
+        if spec.kind == "derivative" and (spec.valuation is None or not spec.underlying):
+            raise InvalidInput(
+                "cdp/bad-spec", f"derivative {spec.ilk} needs an underlying and a valuation"
+            )
+        if token.decimals > 18:
+            raise InvalidInput(
+                "cdp/bad-decimals", f"{spec.token} has {token.decimals} decimals; at most 18"
+            )
+        gov = chain.has_role("gov", sender)
+        floor = g.min_mat_derivative_ray if spec.kind == "derivative" else g.min_mat_native_ray
+        if p.mat_ray < RAY or (p.mat_ray < floor and not gov):
+            raise InvalidInput(
+                "cdp/guardrail", f"{spec.ilk}: mat {p.mat_ray} below the {spec.kind} floor {floor}"
+            )
+        if p.chop_wad > g.max_chop_wad and not gov:
+            raise InvalidInput("cdp/guardrail", f"{spec.ilk}: liquidation penalty above the cap")
+        if p.hop_s < g.min_hop_s:
+            raise InvalidInput(
+                "cdp/guardrail", f"{spec.ilk}: OSM hop {p.hop_s}s below {g.min_hop_s}s"
+            )
+        if p.duty_ray < RAY:
+            raise InvalidInput("cdp/bad-value", f"{spec.ilk}: duty below RAY (negative rate)")
+
+        vat_ilk = inst.vat.init_ilk(spec.ilk)
+        vat_ilk.line_rad, vat_ilk.dust_rad = p.line_rad, p.dust_rad
+        inst.jug.init_ilk(spec.ilk)
+        inst.jug.set_duty(spec.ilk, p.duty_ray)
+        price_key = spec.underlying or spec.token
+        osm = inst.osms.get(price_key)
+        if osm is None:
+            osm = OSM(
+                chain,
+                f"{inst.symbol}/{price_key}",
+                spec.price,
+                hop_s=p.hop_s,
+                max_age_s=p.max_age_s,
+            )
+            osm.seed()
+            inst.osms[price_key] = osm
+        inst.spotter.init_ilk(spec.ilk, osm, p.mat_ray, spec.valuation)
+        inst.collaterals[spec.ilk] = _Collateral(
+            spec.token, spec.kind, 10 ** (18 - token.decimals), p
+        )
+        inst.spotter.poke(spec.ilk)
+        chain.emit(CollateralAdded(inst.symbol, spec.ilk, spec.token, spec.kind))
