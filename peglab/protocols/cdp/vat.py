@@ -13,7 +13,8 @@ Invariant 2, checked by ``check_invariants``: debt == vice + sum over ilks of Ar
 ``frob`` is the one way a user changes a vault. Its rule, as in dss: the vault ends either
 less risky than before (no new debt, no collateral out) or safe; only the owner or an approved
 operator may make it riskier; it is never left with debt below dust. Stricter than dss [O]: a
-risk-increasing frob with no valid price raises ``StalePrice`` instead of ``not-safe``, and a
+risk-increasing frob that leaves debt, with no valid price, raises ``StalePrice`` instead of
+``not-safe`` (closing a vault needs no price), and a
 paused collateral type refuses new debt. The auth primitives (``grab``, ``suck``, ``heal``,
 ``fold``, ``slip``) are called by the instance's other modules inside their actions.
 """
@@ -222,7 +223,7 @@ class VaultEngine:
                     "cdp/ceiling-exceeded",
                     f"{self.symbol} instance ceiling {self.state.line_rad} rad would be exceeded",
                 )
-        if riskier:
+        if riskier and tab > 0:  # a debt-free vault is safe at any price, even without one
             if ilk.spot_ray == 0:
                 raise StalePrice(
                     "cdp/invalid-price",
