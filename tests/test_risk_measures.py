@@ -1,0 +1,171 @@
+"""Risk measures against hand-computed cases and properties (risk.md §6)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from peglab.risk.measures import (
+    bootstrap_ci,
+    bootstrap_cis,
+    entropic_var,
+    expected_shortfall,
+    liquidations_at_risk,
+    nearest_rank,
+    peg_metrics,
+    quantile,
+    risk_summary,
+    value_at_risk,
+)
+
+ONE_TO_100 = np.arange(1.0, 101.0)
+
+
+def test_value_at_risk__one_to_hundred__nearest_rank() -> None:
+    assert value_at_risk(ONE_TO_100, 0.95) == 95.0
+    assert value_at_risk(ONE_TO_100, 0.99) == 99.0
+    assert value_at_risk(ONE_TO_100[::-1], 0.5) == 50.0  # order does not matter
+
+
+def test_nearest_rank__float_products__use_exact_fractions() -> None:
+    # 0.07 * 100 == 7.000000000000001 in floats; the rank must still be 7
+    assert nearest_rank(0.07, 100) == 7
+    assert nearest_rank(0.95, 10) == 10 and nearest_rank(0.01, 10) == 1
+    with pytest.raises(ValueError):
+        nearest_rank(1.0, 10)
+
+
+def test_expected_shortfall__hand_cases__mean_of_worst_tail() -> None:
+    assert expected_shortfall(ONE_TO_100, 0.95) == pytest.approx(98.0)  # mean(96..100)
+    assert expected_shortfall(ONE_TO_100, 0.975) == pytest.approx(99.0)  # 3 worst: 98, 99, 100
+    assert expected_shortfall([5.0, 1.0, 3.0, 2.0], 0.5) == pytest.approx(4.0)  # mean(3, 5)
+    assert expected_shortfall([0.0] * 9 + [10.0], 0.95) == 10.0
+
+
+def test_entropic_var__constant__equals_constant() -> None:
+    assert entropic_var(np.full(7, 3.0), 0.95) == pytest.approx(3.0, rel=1e-6)
+    assert entropic_var(np.zeros(4), 0.95) == 0.0
+
+
+def test_entropic_var__two_point__matches_dense_grid() -> None:
+    losses = np.array([0.0] * 90 + [1.0] * 10)  # Bernoulli(0.1)
+    z = np.exp(np.linspace(-8, 12, 400_001))
+    grid = (np.logaddexp(math.log(0.9), math.log(0.1) + z) - math.log(0.05)) / z
+    assert entropic_var(losses, 0.95) == pytest.approx(min(grid.min(), 1.0), rel=1e-6)
+
+
+def test_entropic_var__normal_sample__near_closed_form() -> None:
+    x = np.random.default_rng(0).standard_normal(200_000)
+    assert entropic_var(x, 0.95) == pytest.approx(math.sqrt(-2 * math.log(0.05)), abs=0.02)
+
+
+def test_liquidations_at_risk__quantile__nearest_rank() -> None:
+    assert liquidations_at_risk([10.0, 0.0, 30.0, 20.0], 0.75) == 20.0
+
+
+def test_quantile__rows__vectorised_along_last_axis() -> None:
+    rows = np.array([[3.0, 1.0, 2.0], [6.0, 5.0, 4.0]])
+    assert np.array_equal(quantile(rows, 0.5), [2.0, 5.0])
+    assert np.allclose(expected_shortfall(rows, 0.5), [2.5, 5.5])
+    assert np.allclose(entropic_var(rows, 0.5), [entropic_var(r, 0.5) for r in rows])
+
+
+def test_measures__bad_input__raise_value_error() -> None:
+    with pytest.raises(ValueError):
+        value_at_risk([], 0.95)
+    with pytest.raises(ValueError):
+        expected_shortfall([1.0, float("nan")], 0.95)
+    with pytest.raises(ValueError):
+        entropic_var([1.0], 0.0)
+
+
+losses_st = st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=60)
+q_st = st.floats(0.01, 0.99)
+
+
+@settings(max_examples=150, deadline=None)
+@given(losses=losses_st, q=q_st)
+def test_measures__any_sample__evar_ge_es_ge_var_and_evar_le_max(
+    losses: list[float], q: float
+) -> None:
+    v = value_at_risk(losses, q)
+    es = expected_shortfall(losses, q)
+    ev = entropic_var(losses, q)
+    tol = 1e-9 * (1 + max(abs(x) for x in losses))
+    assert es >= v - tol
+    assert ev >= es - 1e-6 * (1 + max(abs(x) for x in losses))
+    assert ev <= max(losses) + tol
+
+
+@settings(max_examples=100, deadline=None)
+@given(losses=losses_st, q1=q_st, q2=q_st)
+def test_measures__any_sample__monotone_in_q(losses: list[float], q1: float, q2: float) -> None:
+    lo, hi = sorted((q1, q2))
+    scale = 1e-6 * (1 + max(abs(x) for x in losses))
+    assert value_at_risk(losses, lo) <= value_at_risk(losses, hi)
+    assert expected_shortfall(losses, lo) <= expected_shortfall(losses, hi) + scale
+    assert entropic_var(losses, lo) <= entropic_var(losses, hi) + scale
+
+
+@settings(max_examples=60, deadline=None)
+@given(losses=losses_st, c=st.floats(-1e3, 1e3), k=st.floats(0.1, 10.0))
+def test_measures__shift_and_scale__translation_and_homogeneity(
+    losses: list[float], c: float, k: float
+) -> None:
+    x = np.array(losses)
+    assert value_at_risk(x + c, 0.9) == pytest.approx(value_at_risk(x, 0.9) + c, abs=1e-6)
+    assert expected_shortfall(k * x, 0.9) == pytest.approx(
+        k * expected_shortfall(x, 0.9), rel=1e-9, abs=1e-9
+    )
+    assert entropic_var(k * x, 0.9) == pytest.approx(k * entropic_var(x, 0.9), rel=1e-6, abs=1e-6)
+
+
+def test_bootstrap_ci__seeded__reproducible_and_contains_point() -> None:
+    x = np.random.default_rng(3).exponential(size=400)
+    a = bootstrap_ci(x, lambda s: s.mean(axis=-1), seed=5)
+    b = bootstrap_ci(x, lambda s: s.mean(axis=-1), seed=5)
+    c = bootstrap_ci(x, lambda s: s.mean(axis=-1), seed=6)
+    assert a == b and a != c
+    assert a[0] < x.mean() < a[1]
+    assert a[1] - a[0] == pytest.approx(2 * 1.96 * x.std() / 20, rel=0.2)
+
+
+def test_bootstrap_cis__batches__same_result_as_one_batch() -> None:
+    x = np.random.default_rng(1).normal(size=50)
+    stats = {"var": lambda s: np.asarray(value_at_risk(s, 0.9, presorted=True))}
+    small = bootstrap_cis(x, stats, n_resamples=300, seed=2, max_cells=50 * 7)
+    big = bootstrap_cis(x, stats, n_resamples=300, seed=2)
+    assert small == big
+
+
+def test_risk_summary__loss_column__has_tail_measures_with_cis() -> None:
+    x = np.random.default_rng(4).exponential(size=300)
+    s = risk_summary(x, seed=1, n_resamples=200)
+    assert s["n"] == 300
+    for key in ("mean", "p50", "VaR95", "VaR99", "ES97.5", "EVaR95"):
+        lo, hi = s[key]["ci"]
+        assert lo <= hi
+    assert s["VaR95"]["value"] <= s["ES97.5"]["value"] <= s["EVaR95"]["value"] + 1e-9
+    plain = risk_summary(x, seed=1, n_resamples=50, tail=False)
+    assert "VaR99" not in plain and "p05" in plain
+
+
+def test_peg_metrics__hand_series__thresholds_area_and_recovery() -> None:
+    p = [1.0, 1.0, 0.99, 0.97, 0.98, 0.996, 1.0, 0.99]
+    m = peg_metrics(p, 3600)
+    assert m["min_price"] == 0.97 and m["max_dev"] == pytest.approx(0.03)
+    assert m["below_0.99"] == 2 / 8 and m["below_0.98"] == 1 / 8 and m["below_0.95"] == 0.0
+    assert m["dev_area_h"] == pytest.approx(0.01 + 0.03 + 0.02 + 0.004)
+    # excursion outside 50 bps: samples 2..4 (0.99, 0.97, 0.98), back inside at 5 -> 3 hours
+    assert m["time_to_recover_s"] == 3 * 3600 and m["recovered"] == 1.0
+
+
+def test_peg_metrics__never_recovers__censored_at_horizon() -> None:
+    m = peg_metrics([1.0, 0.9, 0.8, 0.85], 300)
+    assert m["recovered"] == 0.0 and m["time_to_recover_s"] == 2 * 300
+    calm = peg_metrics([1.0, 1.001, 0.999], 300)
+    assert calm["time_to_recover_s"] == 0.0 and calm["recovered"] == 1.0
