@@ -64,7 +64,9 @@ def test_osm__one_hop_manipulation__never_used() -> None:
     f.set_price(wad("1.5"), sender="oracle")
     c.advance(HOP)
     osm.poke(sender="k")
-    assert osm.peep() == (wad("1"), True) and any(e.event.kind == "cdp/price-jump-held" for e in c.log)
+    assert osm.peep() == (wad("1"), True) and any(
+        e.event.kind == "cdp/price-jump-held" for e in c.log
+    )
     f.set_price(wad("1.0"), sender="oracle")
     for _ in range(3):
         c.advance(HOP)
@@ -174,7 +176,9 @@ def test_staking__bad_input__refused() -> None:
     assert_refused(c, InvalidInput, "input/bad-amount", pool.stake, 0, sender="alice")
     assert_refused(c, NotAuthorized, "staking/not-slasher", pool.slash, wad("0.1"), sender="alice")
     assert_refused(c, InvalidInput, "staking/bad-fraction", pool.slash, wad(2), sender="gov")
-    assert_refused(c, InvalidInput, "ledger/insufficient-balance", pool.unstake, wad(2_000_000), sender="alice")
+    assert_refused(
+        c, InvalidInput, "ledger/insufficient-balance", pool.unstake, wad(2_000_000), sender="alice"
+    )
 
 
 def test_staking__round_trip__never_returns_more() -> None:

@@ -132,11 +132,20 @@ class CdpMachine(RuleBasedStateMachine):
         self.act(sym, vid, lambda: d.close(vid, sender=sender))
 
     @precondition(lambda self: self.vaults)
-    @rule(data=st.data(), sender=st.sampled_from(USERS), other=st.sampled_from(USERS), give=st.booleans())
+    @rule(
+        data=st.data(),
+        sender=st.sampled_from(USERS),
+        other=st.sampled_from(USERS),
+        give=st.booleans(),
+    )
     def give_or_allow(self, data: st.DataObject, sender: str, other: str, give: bool) -> None:
         sym, vid = data.draw(st.sampled_from(self.vaults))
         d = self.s.dollars[sym]
-        fn = (lambda: d.give(vid, other, sender=sender)) if give else (lambda: d.allow(vid, other, sender=sender))
+        fn = (
+            (lambda: d.give(vid, other, sender=sender))
+            if give
+            else (lambda: d.allow(vid, other, sender=sender))
+        )
         self.act(sym, vid, fn)
 
     @rule(token=st.sampled_from(("ATH", "VIRTUAL")), move_pct=st.integers(-60, 60))
@@ -144,7 +153,9 @@ class CdpMachine(RuleBasedStateMachine):
         self.prices[token] = max(self.prices[token] * (100 + move_pct) // 100, 10**9)
         self.s.set_price(token, self.prices[token])
 
-    @rule(seconds=st.sampled_from([1, 600, 3600, 3 * 3600, 86_400, 30 * 86_400]), poke=st.booleans())
+    @rule(
+        seconds=st.sampled_from([1, 600, 3600, 3 * 3600, 86_400, 30 * 86_400]), poke=st.booleans()
+    )
     def time_passes(self, seconds: int, poke: bool) -> None:
         self.s.chain.advance(seconds)
         if poke:
@@ -175,12 +186,15 @@ def funded() -> tuple[DemoSystem, AIDollar, int]:
     return s, d, vid
 
 
-def test_canary__fold_skips_dai__debt_identity_fails(funded: tuple[DemoSystem, AIDollar, int],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_canary__fold_skips_dai__debt_identity_fails(
+    funded: tuple[DemoSystem, AIDollar, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     s, d, _ = funded
+
     def broken_fold(ilk: str, u: str, drate: int) -> int:
         d.vat.ilks[ilk].rate_ray += drate  # forgets to credit Art * drate to the vow
         return 0
+
     monkeypatch.setattr(d.vat, "fold", broken_fold)
     s.chain.advance(86_400)
     d.drip("ATH-A", sender="k")
@@ -188,15 +202,18 @@ def test_canary__fold_skips_dai__debt_identity_fails(funded: tuple[DemoSystem, A
         check_engine(s)
 
 
-def test_canary__bypassed_ledger__conservation_fails(funded: tuple[DemoSystem, AIDollar, int]) -> None:
+def test_canary__bypassed_ledger__conservation_fails(
+    funded: tuple[DemoSystem, AIDollar, int],
+) -> None:
     s, _, _ = funded
     s.chain.ledger.balances["AUSD"]["alice"] += 1
     with pytest.raises(AssertionError, match="conservation"):
         check_engine(s)
 
 
-def test_canary__inflated_spot__touched_vault_check_fails(funded: tuple[DemoSystem, AIDollar, int],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_canary__inflated_spot__touched_vault_check_fails(
+    funded: tuple[DemoSystem, AIDollar, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     s, d, vid = funded
     monkeypatch.setattr(d.spotter, "spot_of", lambda val, has, ilk: 10**40)  # a broken spotter
     before = (d.vat.vaults[vid].ink_wad, d.vat.vaults[vid].art_wad)
@@ -205,8 +222,9 @@ def test_canary__inflated_spot__touched_vault_check_fails(funded: tuple[DemoSyst
         check_touched(d, vid, before)
 
 
-def test_canary__no_rollback__refused_check_fails(funded: tuple[DemoSystem, AIDollar, int],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_canary__no_rollback__refused_check_fails(
+    funded: tuple[DemoSystem, AIDollar, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     s, d, vid = funded
     monkeypatch.setattr(Journal, "rollback", lambda self, mark: None)
     with pytest.raises(AssertionError, match="changed state"):

@@ -31,7 +31,9 @@ def ausd(sys2: DemoSystem) -> AIDollar:
     return sys2.dollars["AUSD"]
 
 
-def funded_vault(ausd: AIDollar, owner: str = "alice", ath: int = 1_000_000, mint: int = 20_000) -> int:
+def funded_vault(
+    ausd: AIDollar, owner: str = "alice", ath: int = 1_000_000, mint: int = 20_000
+) -> int:
     vid = ausd.open_vault("ATH-A", sender=owner)
     ausd.deposit(vid, wad(ath), sender=owner)
     if mint:
@@ -95,7 +97,9 @@ def test_drip__evm_vectors__bit_exact(case: dict[str, str]) -> None:
     ilk.rate_ray, ilk.art_total_wad = int(case["rate"]), int(case["art"])
     fee.duty_ray = int(case["duty"])
     a.jug.base.base_ray = int(case["base"])
-    s.chain.ledger.mint("AUSD.sin", "seed", int(case["art"]) * int(case["rate"]))  # keep debt identity
+    s.chain.ledger.mint(
+        "AUSD.sin", "seed", int(case["art"]) * int(case["rate"])
+    )  # keep debt identity
     s.chain.ledger.mint("AUSD.dai", "seed", int(case["art"]) * int(case["rate"]))
     s.chain.advance(int(case["dt"]))
     a.drip("ATH-A", sender="k")
@@ -112,7 +116,9 @@ def test_duty_change__after_drip__applies_from_now(sys2: DemoSystem, ausd: AIDol
     assert rate_mid == rmul(rpow(old_duty, YEAR // 2, RAY), RAY)  # first half at the old fee
     sys2.chain.advance(YEAR // 2)
     ausd.drip("ATH-A", sender="k")
-    assert ausd.vat.ilks["ATH-A"].rate_ray == rmul(rpow(apr_to_duty("0.20"), YEAR // 2, RAY), rate_mid)
+    assert ausd.vat.ilks["ATH-A"].rate_ray == rmul(
+        rpow(apr_to_duty("0.20"), YEAR // 2, RAY), rate_mid
+    )
 
 
 def test_set_duty__without_drip__refused(sys2: DemoSystem, ausd: AIDollar) -> None:
@@ -125,7 +131,9 @@ def test_repay__partial_and_full__debt_and_collateral(sys2: DemoSystem, ausd: AI
     vid = funded_vault(ausd)
     sys2.chain.advance(86_400)
     used = ausd.repay(vid, wad(5_000), sender="alice")
-    assert used == wad(5_000) and wad(15_004) < ausd.vault(vid).debt_wad < wad(15_005)  # a day at 8%
+    assert used == wad(5_000) and wad(15_004) < ausd.vault(vid).debt_wad < wad(
+        15_005
+    )  # a day at 8%
     # repaying more than owed takes exactly the (rounded-up) debt and leaves the rest
     buy_ausd(sys2, "alice", wad(10))
     debt = ausd.vault(vid).debt_wad
@@ -145,21 +153,29 @@ def test_close__with_fees__repays_and_returns_all(sys2: DemoSystem, ausd: AIDoll
     repaid, returned = ausd.close(vid, sender="alice")
     assert repaid == debt and returned == wad(1_000_000)
     assert sys2.chain.ledger.balance_of("ATH", "alice") == wad(2_000_000)
-    assert_refused(sys2.chain, InvalidInput, "cdp/vault-closed", ausd.deposit, vid, 1, sender="alice")
+    assert_refused(
+        sys2.chain, InvalidInput, "cdp/vault-closed", ausd.deposit, vid, 1, sender="alice"
+    )
     assert ausd.invariant_errors() == []
     sys2.chain.check_conservation()
 
 
-def test_operator__allowed__may_mint_and_withdraw_but_not_give(sys2: DemoSystem, ausd: AIDollar) -> None:
+def test_operator__allowed__may_mint_and_withdraw_but_not_give(
+    sys2: DemoSystem, ausd: AIDollar
+) -> None:
     vid = funded_vault(ausd)
-    assert_refused(sys2.chain, NotAuthorized, "cdp/not-allowed-u", ausd.mint, vid, wad(1), sender="bob")
+    assert_refused(
+        sys2.chain, NotAuthorized, "cdp/not-allowed-u", ausd.mint, vid, wad(1), sender="bob"
+    )
     ausd.allow(vid, "bob", sender="alice")
     ausd.mint(vid, wad(1_000), sender="bob")
     ausd.withdraw(vid, wad(10), sender="bob")
     assert sys2.chain.ledger.balance_of("AUSD", "bob") == wad(1_000)
     assert_refused(sys2.chain, NotAuthorized, "cdp/not-owner", ausd.give, vid, "bob", sender="bob")
     ausd.allow(vid, "bob", False, sender="alice")
-    assert_refused(sys2.chain, NotAuthorized, "cdp/not-allowed-u", ausd.withdraw, vid, 1, sender="bob")
+    assert_refused(
+        sys2.chain, NotAuthorized, "cdp/not-allowed-u", ausd.withdraw, vid, 1, sender="bob"
+    )
 
 
 def test_give__new_owner__controls_and_operators_cleared(sys2: DemoSystem, ausd: AIDollar) -> None:
@@ -167,8 +183,12 @@ def test_give__new_owner__controls_and_operators_cleared(sys2: DemoSystem, ausd:
     ausd.allow(vid, "carol", sender="alice")
     ausd.give(vid, "bob", sender="alice")
     assert ausd.vault(vid).owner == "bob"
-    assert_refused(sys2.chain, NotAuthorized, "cdp/not-allowed-u", ausd.withdraw, vid, 1, sender="alice")
-    assert_refused(sys2.chain, NotAuthorized, "cdp/not-allowed-u", ausd.withdraw, vid, 1, sender="carol")
+    assert_refused(
+        sys2.chain, NotAuthorized, "cdp/not-allowed-u", ausd.withdraw, vid, 1, sender="alice"
+    )
+    assert_refused(
+        sys2.chain, NotAuthorized, "cdp/not-allowed-u", ausd.withdraw, vid, 1, sender="carol"
+    )
     ausd.withdraw(vid, wad(1), sender="bob")
 
 
@@ -184,11 +204,21 @@ def test_anyone__deposit_and_repay__allowed_less_risky(sys2: DemoSystem, ausd: A
 def test_ceilings__ilk_and_instance__limit_exceeded(sys2: DemoSystem, ausd: AIDollar) -> None:
     sys2.chain.ledger.mint("ATH", "whale", wad(10**10))
     vid = funded_vault(ausd, "whale", ath=10**10, mint=0)
-    assert_refused(sys2.chain, LimitExceeded, "cdp/ceiling-exceeded", ausd.mint, vid, wad(20_000_001), sender="whale")
+    assert_refused(
+        sys2.chain,
+        LimitExceeded,
+        "cdp/ceiling-exceeded",
+        ausd.mint,
+        vid,
+        wad(20_000_001),
+        sender="whale",
+    )
     ausd.mint(vid, wad(20_000_000), sender="whale")
     ausd.file("Line", 20_000_000 * RAD, sender="gov")
     ausd.file("line", 30_000_000 * RAD, ilk="ATH-A", sender="gov")
-    assert_refused(sys2.chain, LimitExceeded, "cdp/ceiling-exceeded", ausd.mint, vid, wad(1), sender="whale")
+    assert_refused(
+        sys2.chain, LimitExceeded, "cdp/ceiling-exceeded", ausd.mint, vid, wad(1), sender="whale"
+    )
 
 
 def test_dust__below_minimum__unsafe(sys2: DemoSystem, ausd: AIDollar) -> None:
@@ -198,7 +228,9 @@ def test_dust__below_minimum__unsafe(sys2: DemoSystem, ausd: AIDollar) -> None:
     assert_refused(sys2.chain, Unsafe, "cdp/dust", ausd.repay, vid, wad(200), sender="alice")
 
 
-def test_bad_input__every_kind__typed_error_and_state_unchanged(sys2: DemoSystem, ausd: AIDollar) -> None:
+def test_bad_input__every_kind__typed_error_and_state_unchanged(
+    sys2: DemoSystem, ausd: AIDollar
+) -> None:
     c = sys2.chain
     vid = funded_vault(ausd)
     cases = [
@@ -215,13 +247,31 @@ def test_bad_input__every_kind__typed_error_and_state_unchanged(sys2: DemoSystem
         (Unsafe, "cdp/not-safe", ausd.mint, (vid, wad(10_000)), {}),
         (NotAuthorized, "cdp/not-allowed-u", ausd.withdraw, (vid, 1), {"sender": "bob"}),
         (NotAuthorized, "cdp/not-allowed-u", ausd.close, (vid,), {"sender": "bob"}),
-        (InvalidInput, "ledger/insufficient-balance", ausd.repay, (vid, wad(25_000)), {"sender": "bob"}),
+        (
+            InvalidInput,
+            "ledger/insufficient-balance",
+            ausd.repay,
+            (vid, wad(25_000)),
+            {"sender": "bob"},
+        ),
         (InvalidInput, "cdp/bad-recipient", ausd.give, (vid, ""), {}),
         (InvalidInput, "cdp/unknown-param", ausd.file, ("chop", 1), {"sender": "gov"}),
         (InvalidInput, "cdp/bad-value", ausd.file, ("line", -1), {"sender": "gov", "ilk": "ATH-A"}),
         (InvalidInput, "cdp/unknown-ilk", ausd.file, ("line", 1), {"sender": "gov", "ilk": "X"}),
-        (NotAuthorized, "cdp/not-admin", ausd.file, ("line", 1), {"sender": "alice", "ilk": "ATH-A"}),
-        (InvalidInput, "cdp/guardrail", ausd.file, ("mat", RAY * 14 // 10), {"sender": "aethir-dao", "ilk": "ATH-A"}),
+        (
+            NotAuthorized,
+            "cdp/not-admin",
+            ausd.file,
+            ("line", 1),
+            {"sender": "alice", "ilk": "ATH-A"},
+        ),
+        (
+            InvalidInput,
+            "cdp/guardrail",
+            ausd.file,
+            ("mat", RAY * 14 // 10),
+            {"sender": "aethir-dao", "ilk": "ATH-A"},
+        ),
         (InvalidInput, "chain/bad-account", ausd.deposit, (vid, 1), {"sender": ""}),
     ]
     for err, code, fn, args, kw in cases:
@@ -246,11 +296,17 @@ def test_paused_ilk__new_debt__shut_down(sys2: DemoSystem, ausd: AIDollar) -> No
     ausd.repay(vid, wad(1_000), sender="alice")  # deleveraging still works
 
 
-def test_stale_price__risk_increasing__refused_but_repay_and_deposit_work(sys2: DemoSystem, ausd: AIDollar) -> None:
+def test_stale_price__risk_increasing__refused_but_repay_and_deposit_work(
+    sys2: DemoSystem, ausd: AIDollar
+) -> None:
     vid = funded_vault(ausd)
     sys2.chain.advance(3 * 3600 + 1)  # past max_age with no poke
-    assert_refused(sys2.chain, StalePrice, "cdp/invalid-price", ausd.mint, vid, wad(1), sender="alice")
-    assert_refused(sys2.chain, StalePrice, "cdp/invalid-price", ausd.withdraw, vid, 1, sender="alice")
+    assert_refused(
+        sys2.chain, StalePrice, "cdp/invalid-price", ausd.mint, vid, wad(1), sender="alice"
+    )
+    assert_refused(
+        sys2.chain, StalePrice, "cdp/invalid-price", ausd.withdraw, vid, 1, sender="alice"
+    )
     ausd.deposit(vid, wad(1), sender="alice")
     ausd.repay(vid, wad(1_000), sender="alice")
     sys2.poke_all()  # a fresh poke restores borrowing
@@ -262,22 +318,64 @@ def test_launchpad__bad_specs__refused_state_unchanged(sys2: DemoSystem) -> None
 
     c, pad, feed = sys2.chain, sys2.launchpad, sys2.feeds["ATH"]
     ok = CollateralSpec("ATH-B", "ATH", native_ai_token(), feed)
-    assert_refused(c, NotAuthorized, "cdp/not-governance", pad.create_ai_usd,
-                   AIDollarSpec("xUSD", "x", 1000, (ok,)), sender="alice")
-    assert_refused(c, InvalidInput, "cdp/bad-symbol", pad.create_ai_usd,
-                   AIDollarSpec("AUSD", "other", 1000), sender="gov")
-    assert_refused(c, InvalidInput, "cdp/ecosystem-taken", pad.create_ai_usd,
-                   AIDollarSpec("xUSD", "aethir", 1000), sender="gov")
+    assert_refused(
+        c,
+        NotAuthorized,
+        "cdp/not-governance",
+        pad.create_ai_usd,
+        AIDollarSpec("xUSD", "x", 1000, (ok,)),
+        sender="alice",
+    )
+    assert_refused(
+        c,
+        InvalidInput,
+        "cdp/bad-symbol",
+        pad.create_ai_usd,
+        AIDollarSpec("AUSD", "other", 1000),
+        sender="gov",
+    )
+    assert_refused(
+        c,
+        InvalidInput,
+        "cdp/ecosystem-taken",
+        pad.create_ai_usd,
+        AIDollarSpec("xUSD", "aethir", 1000),
+        sender="gov",
+    )
     bad_hop = replace(ok, ilk="ATH-C", params=replace(native_ai_token(), hop_s=60))
-    assert_refused(c, InvalidInput, "cdp/guardrail", pad.create_ai_usd,
-                   AIDollarSpec("xUSD", "x", 1000, (ok, bad_hop)), sender="gov")
+    assert_refused(
+        c,
+        InvalidInput,
+        "cdp/guardrail",
+        pad.create_ai_usd,
+        AIDollarSpec("xUSD", "x", 1000, (ok, bad_hop)),
+        sender="gov",
+    )
     low_mat = replace(ok, params=replace(native_ai_token(), mat_ray=RAY * 14 // 10))
-    assert_refused(c, InvalidInput, "cdp/guardrail", pad.add_collateral, "AUSD", low_mat, sender="aethir-dao")
-    assert_refused(c, InvalidInput, "ledger/unknown-token", pad.add_collateral, "AUSD",
-                   replace(ok, token="NOPE"), sender="aethir-dao")
-    assert_refused(c, InvalidInput, "cdp/ilk-exists", pad.add_collateral, "AUSD",
-                   replace(ok, ilk="ATH-A"), sender="gov")
-    assert_refused(c, InvalidInput, "cdp/unknown-instance", pad.add_collateral, "ZZZ", ok, sender="gov")
+    assert_refused(
+        c, InvalidInput, "cdp/guardrail", pad.add_collateral, "AUSD", low_mat, sender="aethir-dao"
+    )
+    assert_refused(
+        c,
+        InvalidInput,
+        "ledger/unknown-token",
+        pad.add_collateral,
+        "AUSD",
+        replace(ok, token="NOPE"),
+        sender="aethir-dao",
+    )
+    assert_refused(
+        c,
+        InvalidInput,
+        "cdp/ilk-exists",
+        pad.add_collateral,
+        "AUSD",
+        replace(ok, ilk="ATH-A"),
+        sender="gov",
+    )
+    assert_refused(
+        c, InvalidInput, "cdp/unknown-instance", pad.add_collateral, "ZZZ", ok, sender="gov"
+    )
     # the failed launch left nothing behind: the same symbol launches cleanly now
     pad.create_ai_usd(AIDollarSpec("xUSD", "x", 1000, (ok,)), sender="gov")
     assert "xUSD" in pad.instances and c.ledger.token("xUSD")
@@ -295,7 +393,9 @@ def test_instances__isolated__debt_and_tokens_separate(sys2: DemoSystem) -> None
     assert ausd.invariant_errors() == [] and vusd.invariant_errors() == []
 
 
-def test_vault_view__after_time__debt_accrues_without_writing(sys2: DemoSystem, ausd: AIDollar) -> None:
+def test_vault_view__after_time__debt_accrues_without_writing(
+    sys2: DemoSystem, ausd: AIDollar
+) -> None:
     vid = funded_vault(ausd)
     sys2.chain.advance(YEAR)
     h = sys2.chain.state_hash()

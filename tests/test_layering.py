@@ -10,7 +10,18 @@ PKG = Path(__file__).resolve().parent.parent / "peglab"
 # layer -> layers it must never import
 FORBIDDEN = {
     "units": {"math", "kernel", "protocols", "sim", "risk", "store", "service", "cli", "examples"},
-    "errors": {"units", "math", "kernel", "protocols", "sim", "risk", "store", "service", "cli", "examples"},
+    "errors": {
+        "units",
+        "math",
+        "kernel",
+        "protocols",
+        "sim",
+        "risk",
+        "store",
+        "service",
+        "cli",
+        "examples",
+    },
     "math": {"kernel", "protocols", "sim", "risk", "store", "service", "cli", "examples"},
     "kernel": {"protocols", "sim", "risk", "store", "service", "cli", "examples"},
     "protocols": {"sim", "risk", "store", "service", "cli", "examples"},

@@ -25,7 +25,16 @@ from peglab.math import (
     wmul,
     wmul_up,
 )
-from peglab.units import MAX_UINT256, RAY, WAD, check_amount, check_positive, ray, to_wad_decimal, wad
+from peglab.units import (
+    MAX_UINT256,
+    RAY,
+    WAD,
+    check_amount,
+    check_positive,
+    ray,
+    to_wad_decimal,
+    wad,
+)
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "dss_rpow_drip.json").read_text())
 nonneg = st.integers(min_value=0, max_value=2**200)

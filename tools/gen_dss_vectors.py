@@ -111,10 +111,17 @@ def main() -> None:
         art = rng.randrange(0, 10**30)
         dt = rng.choice([0, 1, 12, 3600, 86_400, 31_536_000, rng.randrange(1, 10**8)])
         new_rate = rmul(evm_rpow(base + duty, dt, ONE), rate)
-        drip_cases.append({
-            "base": str(base), "duty": str(duty), "rate": str(rate), "art": str(art), "dt": dt,
-            "new_rate": str(new_rate), "fee_rad": str(art * (new_rate - rate)),
-        })
+        drip_cases.append(
+            {
+                "base": str(base),
+                "duty": str(duty),
+                "rate": str(rate),
+                "art": str(art),
+                "dt": dt,
+                "new_rate": str(new_rate),
+                "fee_rad": str(art * (new_rate - rate)),
+            }
+        )
 
     duties = {apr: str(duty_for(apr)) for apr in ["0.01", "0.05", "0.10", "0.15", "0.20"]}
     out = {

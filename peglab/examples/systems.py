@@ -49,33 +49,64 @@ class DemoSystem:
             d.poke_prices(sender=keeper)
 
 
-def two_ai_dollars(*, start_time: int = 1_700_000_000, keep_log: bool = True,
-                   ath_price: str = "0.05", virtual_price: str = "1.50") -> DemoSystem:
+def two_ai_dollars(
+    *,
+    start_time: int = 1_700_000_000,
+    keep_log: bool = True,
+    ath_price: str = "0.05",
+    virtual_price: str = "1.50",
+) -> DemoSystem:
     """AUSD on ATH-A and stATH-A, vUSD on VIRTUAL-A, with the cdp.md §12 presets."""
     chain = Chain(start_time=start_time, keep_log=keep_log)
     ledger = chain.ledger
     for sym in ("ATH", "VIRTUAL"):
         ledger.create_token(sym, 18, f"{sym} AI token")
-    feeds = {"ATH": PriceFeed(chain, "ATH", wad(ath_price)),
-             "VIRTUAL": PriceFeed(chain, "VIRTUAL", wad(virtual_price))}
+    feeds = {
+        "ATH": PriceFeed(chain, "ATH", wad(ath_price)),
+        "VIRTUAL": PriceFeed(chain, "VIRTUAL", wad(virtual_price)),
+    }
     for f in feeds.values():
         chain.grant(f.role, ORACLE, sender=chain.root)
     st_ath = StakingPool(chain, "ATH", "stATH")
     pad = Launchpad(chain)
     ausd = pad.create_ai_usd(
-        AIDollarSpec("AUSD", "aethir", 50_000_000, (
-            CollateralSpec("ATH-A", "ATH", native_ai_token(20_000_000, apr="0.08"), feeds["ATH"]),
-            CollateralSpec("stATH-A", "stATH", staked_derivative(10_000_000, apr="0.06"),
-                           feeds["ATH"], kind="derivative", underlying="ATH",
-                           valuation=DerivativeValuation(st_ath)),
-        ), admin="aethir-dao"),
+        AIDollarSpec(
+            "AUSD",
+            "aethir",
+            50_000_000,
+            (
+                CollateralSpec(
+                    "ATH-A", "ATH", native_ai_token(20_000_000, apr="0.08"), feeds["ATH"]
+                ),
+                CollateralSpec(
+                    "stATH-A",
+                    "stATH",
+                    staked_derivative(10_000_000, apr="0.06"),
+                    feeds["ATH"],
+                    kind="derivative",
+                    underlying="ATH",
+                    valuation=DerivativeValuation(st_ath),
+                ),
+            ),
+            admin="aethir-dao",
+        ),
         sender=chain.root,
     )
     vusd = pad.create_ai_usd(
-        AIDollarSpec("vUSD", "virtuals", 30_000_000, (
-            CollateralSpec("VIRTUAL-A", "VIRTUAL", native_ai_token(20_000_000, apr="0.12"),
-                           feeds["VIRTUAL"]),
-        ), admin="virtuals-dao"),
+        AIDollarSpec(
+            "vUSD",
+            "virtuals",
+            30_000_000,
+            (
+                CollateralSpec(
+                    "VIRTUAL-A",
+                    "VIRTUAL",
+                    native_ai_token(20_000_000, apr="0.12"),
+                    feeds["VIRTUAL"],
+                ),
+            ),
+            admin="virtuals-dao",
+        ),
         sender=chain.root,
     )
     return DemoSystem(chain, pad, {"AUSD": ausd, "vUSD": vusd}, feeds, {"stATH": st_ath})

@@ -64,21 +64,34 @@ def main() -> None:
     console.rule(f"[bold]peglab {__version__}: two AI dollars after one year")
     vaults = Table(title="Vaults (debt includes a year of stability fees)")
     for col in ("vault", "owner", "collateral", "locked", "debt", "ratio", "liq. price", "safe"):
-        vaults.add_column(col, justify="left" if col in ("vault", "owner", "collateral") else "right")
+        vaults.add_column(
+            col, justify="left" if col in ("vault", "owner", "collateral") else "right"
+        )
     for sym, d in s.dollars.items():
         for vid in sorted(d.vat.vaults):
             v = d.vault(vid)
-            vaults.add_row(f"{sym} #{vid}", v.owner, v.ilk, _fmt(v.ink_wad, 0),
-                           _fmt(v.debt_wad), f"{v.ratio_wad / WAD:.2f}" if v.ratio_wad else "-",
-                           _fmt(v.liquidation_price_wad or 0, 4), "yes" if v.safe else "NO")
+            vaults.add_row(
+                f"{sym} #{vid}",
+                v.owner,
+                v.ilk,
+                _fmt(v.ink_wad, 0),
+                _fmt(v.debt_wad),
+                f"{v.ratio_wad / WAD:.2f}" if v.ratio_wad else "-",
+                _fmt(v.liquidation_price_wad or 0, 4),
+                "yes" if v.safe else "NO",
+            )
     console.print(vaults)
     summary = Table(title="Instances")
     for col in ("AI dollar", "supply", "total debt", "fees to buffer", "ceiling"):
         summary.add_column(col, justify="right")
     for sym, d in s.dollars.items():
-        summary.add_row(sym, _fmt(c.ledger.total_supply(sym)), _fmt(d.total_debt_wad),
-                        _fmt(d.surplus_rad // (RAD // WAD)),
-                        _fmt(d.vat.state.line_rad // (RAD // WAD), 0))
+        summary.add_row(
+            sym,
+            _fmt(c.ledger.total_supply(sym)),
+            _fmt(d.total_debt_wad),
+            _fmt(d.surplus_rad // (RAD // WAD)),
+            _fmt(d.vat.state.line_rad // (RAD // WAD), 0),
+        )
     console.print(summary)
     for d in s.dollars.values():
         assert not d.invariant_errors()
