@@ -5,6 +5,7 @@ Everything here is stateless and exact; import from ``peglab.math``.
 
 from __future__ import annotations
 
+from .abaci import exponential_decrease, linear_decrease, stairstep_exponential_decrease
 from .dss import apr_to_duty, rpow
 from .fixedpoint import (
     ceil_div,
@@ -25,6 +26,8 @@ __all__ = [
     "apr_to_duty",
     "ceil_div",
     "div_trunc",
+    "exponential_decrease",
+    "linear_decrease",
     "mul_div_down",
     "mul_div_up",
     "rdiv",
@@ -32,6 +35,7 @@ __all__ = [
     "rmul",
     "rmul_up",
     "rpow",
+    "stairstep_exponential_decrease",
     "wdiv",
     "wdiv_up",
     "wmul",
