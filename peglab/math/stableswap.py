@@ -1,0 +1,287 @@
+"""StableSwap invariant math: the legacy Curve 3pool integer functions, and the stableswap-ng variants.
+
+Design. The invariant (Egorov 2019) for ``N`` coins with balances ``x_i`` (18-decimal "D units")
+
+    A n^n Σx_i + D = A D n^n + D^(n+1) / (n^n Π x_i)
+
+has no closed form in ``D`` or in one ``x_j``; both are found by integer Newton iteration exactly
+as the reference contracts do it (same operations, same order, same floors), because a different
+but "equally good" iteration would land one wei away and break bit-exactness.
+
+* ``get_D``: with ``D_P = D^(n+1) / (n^n Π x)`` built by repeated ``D_P = D_P*D // (x*N)``,
+  ``D' = (Ann*S + N*D_P)*D // ((Ann - 1)*D + (N + 1)*D_P)`` from ``D = S``, where ``Ann = A*N``
+  (the contract's ``A`` is ``A_whitepaper * N^(N-1)``). Stops when ``|D' - D| <= 1``.
+* ``get_y`` / ``get_y_D``: the invariant as a quadratic in ``y = x_j``,
+  ``y^2 + (S' + D/Ann - D) y = c`` with ``c = D^(n+1) / (n^n Π' x * Ann * N)``, iterated as
+  ``y' = (y^2 + c) // (2y + b - D)`` from ``y = D``.
+
+Legacy functions run at most 255 iterations and return the last value without converging (as
+the contract does); ng functions raise ``amm/no-convergence``. A zero balance would divide by
+zero in the contract (a revert); here it raises ``InvalidInput("amm/zero-balance")``.
+
+Speed: the loop-invariant products (``x*N``, ``Ann*S``, ``Ann - 1``) are hoisted; the results
+are unchanged because each hoisted value is computed by the very same integer expression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import InvalidInput
+
+__all__ = [
+    "A_PRECISION",
+    "FEE_DENOMINATOR",
+    "MAX_ITERATIONS",
+    "PRECISION",
+    "dynamic_fee_ng",
+    "get_D",
+    "get_D_ng",
+    "get_y",
+    "get_y_D",
+    "get_y_D_ng",
+    "get_y_ng",
+    "liquidity_fee",
+    "xp_from_balances",
+]
+
+PRECISION: int = 10**18
+FEE_DENOMINATOR: int = 10**10
+A_PRECISION: int = 100  # stableswap-ng stores A * 100
+MAX_ITERATIONS: int = 255
+
+
+def _zero_balance() -> InvalidInput:
+    return InvalidInput(
+        "amm/zero-balance", "a pool balance is zero: the invariant is undefined (division by zero)"
+    )
+
+
+def xp_from_balances(balances: Sequence[int], rates: Sequence[int]) -> list[int]:
+    """``xp[i] = balances[i] * rates[i] // 1e18`` (floor): balances in 18-decimal D units."""
+    return [b * r // PRECISION for b, r in zip(balances, rates)]
+
+
+def liquidity_fee(fee: int, n_coins: int) -> int:
+    """Per-coin imbalance fee rate of add/remove: ``fee * N // (4 * (N - 1))`` (floor)."""
+    return fee * n_coins // (4 * (n_coins - 1))
+
+
+# -- legacy 3pool -------------------------------------------------------------------------------
+
+
+def get_D(xp: Sequence[int], amp: int) -> int:
+    """Legacy invariant ``D`` of balances ``xp`` (D units) at amplification ``amp`` (contract A).
+
+    ``S = Σxp``; 0 if ``S == 0``. From ``D = S`` repeat (≤ 255 times):
+    ``D_P = D; for x in xp: D_P = D_P*D // (x*N)``;
+    ``D = (Ann*S + D_P*N)*D // ((Ann - 1)*D + (N + 1)*D_P)`` with ``Ann = amp*N``;
+    stop when ``|D - D_prev| <= 1``. Returns the last ``D`` even without convergence.
+    Raises ``amm/zero-balance`` if some ``xp[i] == 0`` while ``S > 0``.
+    """
+    s = 0
+    for x in xp:
+        s += x
+    if s == 0:
+        return 0
+    n = len(xp)
+    ann = amp * n
+    xn = [x * n for x in xp]
+    if 0 in xn:
+        raise _zero_balance()
+    ann_s = ann * s
+    ann_m1 = ann - 1
+    n1 = n + 1
+    d = s
+    if n == 2:
+        x0, x1 = xn
+        for _ in range(MAX_ITERATIONS):
+            d_p = d * d // x0 * d // x1
+            d_prev = d
+            d = (ann_s + d_p * 2) * d // (ann_m1 * d + 3 * d_p)
+            if -1 <= d - d_prev <= 1:
+                break
+        return d
+    if n == 3:
+        x0, x1, x2 = xn
+        for _ in range(MAX_ITERATIONS):
+            d_p = d * d // x0 * d // x1 * d // x2
+            d_prev = d
+            d = (ann_s + d_p * 3) * d // (ann_m1 * d + 4 * d_p)
+            if -1 <= d - d_prev <= 1:
+                break
+        return d
+    for _ in range(MAX_ITERATIONS):
+        d_p = d
+        for x in xn:
+            d_p = d_p * d // x
+        d_prev = d
+        d = (ann_s + d_p * n) * d // (ann_m1 * d + n1 * d_p)
+        if -1 <= d - d_prev <= 1:
+            break
+    return d
+
+
+def _solve_y(c: int, b: int, d: int) -> int:
+    """Legacy Newton loop for ``y^2 + (b - D) y = c`` from ``y = D`` (≤ 255 steps)."""
+    y = d
+    b_minus_d = b - d
+    try:
+        for _ in range(MAX_ITERATIONS):
+            y_prev = y
+            y = (y * y + c) // (2 * y + b_minus_d)
+            if -1 <= y - y_prev <= 1:
+                break
+    except ZeroDivisionError:
+        raise InvalidInput("amm/math-domain", "get_y iteration hit a zero denominator") from None
+    return y
+
+
+def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
+    """Legacy balance of coin ``j`` after coin ``i``'s balance is set to ``x`` (D units).
+
+    ``D = get_D(xp, amp)``; ``c = D``, ``S' = 0``; for ``k != j`` (``x_k = x`` if ``k == i``
+    else ``xp[k]``): ``S' += x_k; c = c*D // (x_k*N)``; then ``c = c*D // (Ann*N)``,
+    ``b = S' + D // Ann`` and ``y = (y*y + c) // (2y + b - D)`` from ``y = D`` (≤ 255 steps).
+    Raises ``amm/same-coin`` if ``i == j``, ``amm/bad-index`` for an index outside ``[0, N)``.
+    """
+    n = len(xp)
+    if i == j:
+        raise InvalidInput("amm/same-coin", f"coin indices must differ, got i = j = {i}")
+    if not (0 <= i < n and 0 <= j < n):
+        raise InvalidInput("amm/bad-index", f"coin index out of range 0..{n - 1}: i={i}, j={j}")
+    d = get_D(xp, amp)
+    ann = amp * n
+    c = d
+    s_ = 0
+    for k in range(n):
+        if k == j:
+            continue
+        x_k = x if k == i else xp[k]
+        if x_k == 0:
+            raise _zero_balance()
+        s_ += x_k
+        c = c * d // (x_k * n)
+    c = c * d // (ann * n)
+    return _solve_y(c, s_ + d // ann, d)
+
+
+def get_y_D(amp: int, i: int, xp: Sequence[int], D: int) -> int:
+    """Legacy balance of coin ``i`` that gives invariant ``D`` with the other balances of ``xp``.
+
+    As ``get_y`` with every ``k != i`` taken from ``xp`` and ``D`` given (no ``get_D`` call).
+    Raises ``amm/bad-index`` for ``i`` outside ``[0, N)``.
+    """
+    n = len(xp)
+    if not 0 <= i < n:
+        raise InvalidInput("amm/bad-index", f"coin index out of range 0..{n - 1}: {i}")
+    ann = amp * n
+    c = D
+    s_ = 0
+    for k in range(n):
+        if k == i:
+            continue
+        x_k = xp[k]
+        if x_k == 0:
+            raise _zero_balance()
+        s_ += x_k
+        c = c * D // (x_k * n)
+    c = c * D // (ann * n)
+    return _solve_y(c, s_ + D // ann, D)
+
+
+# -- stableswap-ng (separate functions: the two families are different exact functions) --------
+
+
+def get_D_ng(xp: Sequence[int], amp_precise: int) -> int:
+    """stableswap-ng invariant; ``amp_precise = A * 100``. Raises ``amm/no-convergence``.
+
+    ``D_P = D; for x in xp: D_P = D_P*D // x``; ``D_P //= N^N``;
+    ``D = ((Ann*S)//100 + D_P*N)*D // (((Ann - 100)*D)//100 + (N + 1)*D_P)``, ``Ann = amp*N``.
+    """
+    s = 0
+    for x in xp:
+        s += x
+    if s == 0:
+        return 0
+    if 0 in xp:
+        raise _zero_balance()
+    n = len(xp)
+    n_pow_n: int = n**n
+    ann = amp_precise * n
+    ann_s = ann * s // A_PRECISION
+    ann_m = ann - A_PRECISION
+    d = s
+    for _ in range(MAX_ITERATIONS):
+        d_p = d
+        for x in xp:
+            d_p = d_p * d // x
+        d_p //= n_pow_n
+        d_prev = d
+        d = (ann_s + d_p * n) * d // (ann_m * d // A_PRECISION + (n + 1) * d_p)
+        if -1 <= d - d_prev <= 1:
+            return d
+    raise InvalidInput("amm/no-convergence", "get_D (ng) did not converge in 255 iterations")
+
+
+def _solve_y_ng(c: int, b: int, d: int) -> int:
+    y = d
+    for _ in range(MAX_ITERATIONS):
+        y_prev = y
+        y = (y * y + c) // (2 * y + b - d)
+        if -1 <= y - y_prev <= 1:
+            return y
+    raise InvalidInput("amm/no-convergence", "get_y (ng) did not converge in 255 iterations")
+
+
+def _ng_c_b(
+    skip: int, xp: Sequence[int], d: int, amp_precise: int, x_i: int, i: int
+) -> tuple[int, int]:
+    n = len(xp)
+    ann = amp_precise * n
+    c = d
+    s_ = 0
+    for k in range(n):
+        if k == skip:
+            continue
+        x_k = x_i if k == i else xp[k]
+        if x_k == 0:
+            raise _zero_balance()
+        s_ += x_k
+        c = c * d // (x_k * n)
+    c = c * d * A_PRECISION // (ann * n)
+    return c, s_ + d * A_PRECISION // ann
+
+
+def get_y_ng(i: int, j: int, x: int, xp: Sequence[int], amp_precise: int, D: int) -> int:
+    """stableswap-ng ``get_y(i, j, x, xp, amp, D)``: ``c = c*D*100 // (Ann*N)``, ``b = S' + D*100 // Ann``."""
+    n = len(xp)
+    if i == j:
+        raise InvalidInput("amm/same-coin", f"coin indices must differ, got i = j = {i}")
+    if not (0 <= i < n and 0 <= j < n):
+        raise InvalidInput("amm/bad-index", f"coin index out of range 0..{n - 1}: i={i}, j={j}")
+    c, b = _ng_c_b(j, xp, D, amp_precise, x, i)
+    return _solve_y_ng(c, b, D)
+
+
+def get_y_D_ng(amp_precise: int, i: int, xp: Sequence[int], D: int) -> int:
+    """stableswap-ng ``get_y_D``: balance of ``i`` giving invariant ``D``."""
+    n = len(xp)
+    if not 0 <= i < n:
+        raise InvalidInput("amm/bad-index", f"coin index out of range 0..{n - 1}: {i}")
+    c, b = _ng_c_b(i, xp, D, amp_precise, xp[i], -1)
+    return _solve_y_ng(c, b, D)
+
+
+def dynamic_fee_ng(xpi: int, xpj: int, fee: int, offpeg_multiplier: int) -> int:
+    """stableswap-ng dynamic fee: ``fee`` if ``offpeg <= 1e10`` else
+    ``offpeg*fee // ((offpeg - 1e10)*4*xpi*xpj // (xpi + xpj)^2 + 1e10)``."""
+    if offpeg_multiplier <= FEE_DENOMINATOR:
+        return fee
+    xps = xpi + xpj
+    xps2 = xps * xps
+    return (
+        offpeg_multiplier
+        * fee
+        // ((offpeg_multiplier - FEE_DENOMINATOR) * 4 * xpi * xpj // xps2 + FEE_DENOMINATOR)
+    )
