@@ -45,7 +45,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InvalidInput
-from ..sim.scenario import Scenario, scenario_hash
+from ..sim.scenario import Collateral, Scenario, scenario_hash
 from .measures import risk_summary
 
 __all__ = [
@@ -518,19 +518,19 @@ def _bid(q: float, p: float, depth: float, eta: float, delta: float) -> float:
         return p
     if depth <= 0:
         return 0.0
-    return p * max(0.0, 1.0 - eta * (q * p / depth) ** delta)
+    return p * max(0.0, 1.0 - eta * math.pow(q * p / depth, delta))
 
 
-def _clip_price(c: Any, top: float, age: float) -> float:
+def _clip_price(c: Collateral, top: float, age: float) -> float:
     """Dutch auction price at ``age`` seconds (cdp.md §8.3 ``calc``)."""
     if c.calc == "linear":
         return top * max(0.0, (c.tau - age) / c.tau)
     if c.calc == "exponential":
-        return top * float(c.cut) ** age
+        return top * math.pow(float(c.cut), age)
     return top * float(c.cut) ** math.floor(age / c.step)
 
 
-def _crossing_age(c: Any, top: float, thr: float) -> float:
+def _crossing_age(c: Collateral, top: float, thr: float) -> float:
     """First age at which the auction price is at or below ``thr`` (inf if never)."""
     if thr <= 0:
         return math.inf
@@ -544,7 +544,7 @@ def _crossing_age(c: Any, top: float, thr: float) -> float:
     return math.ceil(ratio / math.log(float(c.cut)) - 1e-12) * c.step
 
 
-def _floor_age(c: Any, top: float) -> float:
+def _floor_age(c: Collateral, top: float) -> float:
     """Age after which the auction needs a reset: past ``tail`` or below ``cusp * top``."""
     cusp = float(c.cusp)
     if c.calc == "linear":
