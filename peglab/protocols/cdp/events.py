@@ -9,19 +9,27 @@ from ...kernel import Event
 
 __all__ = [
     "AIDollarLaunched",
+    "AuctionReset",
+    "AuctionTaken",
+    "BufferChanged",
     "CollateralAdded",
     "CollateralDeposited",
     "CollateralWithdrawn",
     "ConsentChanged",
+    "DebtAuctionChanged",
     "DebtMinted",
     "DebtRepaid",
     "ExchangeRateSlashed",
     "FeesAccrued",
+    "LiquidationStarted",
     "ParameterChanged",
     "PriceHeld",
     "PricePoked",
+    "PsmSwapped",
+    "ShutdownStep",
     "SpotUpdated",
     "StakeChanged",
+    "SurplusAuctionChanged",
     "VaultClosed",
     "VaultOpened",
     "VaultTransferred",
@@ -177,3 +185,99 @@ class StakeChanged(Event):
     account: str
     assets: int
     shares: int
+
+
+# -- liquidations, system buffer, PSM, shutdown (docs/liquidations.md) -------------------------
+@dataclass(frozen=True, slots=True)
+class LiquidationStarted(Event):
+    kind: ClassVar[str] = "cdp/bark"
+    symbol: str
+    ilk: str
+    vault: int
+    auction: int
+    ink_wad: int  # collateral seized (dink)
+    art_wad: int  # normalised debt seized (dart)
+    due_rad: int  # debt queued as bad debt in the buffer
+    tab_rad: int  # debt + penalty to raise
+    coin_rad: int  # keeper incentive minted as system debt
+    keeper: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionTaken(Event):
+    kind: ClassVar[str] = "cdp/take"
+    symbol: str
+    ilk: str
+    auction: int
+    slice_wad: int
+    owe_rad: int
+    price_ray: int
+    tab_rad: int  # left to raise
+    lot_wad: int  # left for sale
+    returned_wad: int  # collateral given back to the vault owner when the auction closed
+    who: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionReset(Event):
+    kind: ClassVar[str] = "cdp/redo"
+    symbol: str
+    ilk: str
+    auction: int
+    top_ray: int
+    coin_rad: int
+    keeper: str
+
+
+@dataclass(frozen=True, slots=True)
+class BufferChanged(Event):
+    """The system buffer moved debt or surplus: flog, heal, cover, fund, flop/flap kicks."""
+
+    kind: ClassVar[str] = "cdp/vow"
+    symbol: str
+    op: str  # flog | heal | cover | fund-backstop | flop | flap | release
+    amount: int  # rad for debt/surplus, wad for token amounts
+    auction: int  # auction id for flop/flap, else 0
+
+
+@dataclass(frozen=True, slots=True)
+class DebtAuctionChanged(Event):
+    kind: ClassVar[str] = "cdp/flop"
+    symbol: str
+    op: str  # dent | tick | deal
+    auction: int
+    lot_wad: int
+    bid_rad: int
+    guy: str
+
+
+@dataclass(frozen=True, slots=True)
+class SurplusAuctionChanged(Event):
+    kind: ClassVar[str] = "cdp/flap"
+    symbol: str
+    op: str  # tend | tick | deal
+    auction: int
+    lot_rad: int
+    bid_wad: int
+    guy: str
+
+
+@dataclass(frozen=True, slots=True)
+class PsmSwapped(Event):
+    kind: ClassVar[str] = "cdp/psm-swap"
+    symbol: str
+    direction: str  # sell-gem (gem in, AI dollars out) | buy-gem (AI dollars in, gem out)
+    usr: str
+    gem_amount: int
+    dai_wad: int  # AI dollars paid out (sell) or taken in (buy)
+    fee_wad: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownStep(Event):
+    kind: ClassVar[str] = "cdp/end"
+    symbol: str
+    step: str  # cage | cage-ilk | snip | skim | free | thaw | flow | pack | cash
+    ilk: str
+    subject: str  # vault id, auction id or holder, as text
+    amount: int  # the step's main quantity (tag, fix, wad, collateral ...)

@@ -19,6 +19,9 @@ from ...errors import InvalidInput, NotAuthorized
 from ...kernel import Chain, Table, action
 from ...math import ceil_div
 from ...units import RAD, RAY, WAD, check_amount, check_int, check_positive
+from .clip import Clipper
+from .dog import Liquidator
+from .end import Shutdown
 from .events import (
     CollateralDeposited,
     CollateralWithdrawn,
@@ -30,11 +33,14 @@ from .events import (
     VaultOpened,
     VaultTransferred,
 )
+from .facade import LiquidationFacade
 from .jug import StabilityFees
 from .oracle import OSM
 from .params import GUARDRAILS, CollateralParams, Guardrails
+from .psm import PegStabilityModule
 from .spotter import Spotter
 from .vat import VaultEngine
+from .vow import SystemBuffer
 
 __all__ = ["AIDollar", "IlkView", "VaultView"]
 
@@ -85,7 +91,7 @@ class _Collateral:
     params: CollateralParams
 
 
-class AIDollar:
+class AIDollar(LiquidationFacade):
     """An isolated AI-dollar instance. Create it with ``Launchpad.create_ai_usd``."""
 
     def __init__(
@@ -102,15 +108,21 @@ class AIDollar:
         self.ecosystem = ecosystem
         self.admin_role = f"{symbol}/admin"
         self.guardrails = guardrails
-        self.vow = f"{symbol}:vow"
+        self.vow_account = f"{symbol}:vow"  # the system buffer's ledger account
         self.join = f"{symbol}:join"
         chain.ledger.create_token(symbol, 18, f"{symbol} AI dollar ({ecosystem})")
         self.vat = VaultEngine(chain, symbol)
         self.vat.state.line_rad = line_rad
-        self.jug = StabilityFees(chain, self.vat, self.vow)
+        self.jug = StabilityFees(chain, self.vat, self.vow_account)
         self.spotter = Spotter(chain, self.vat)
         self.collaterals: Table[str, _Collateral] = Table(chain.journal)
         self.osms: Table[str, OSM] = Table(chain.journal)
+        # liquidations, system buffer, PSM and shutdown (docs/liquidations.md)
+        self.dog = Liquidator(self)
+        self.vow = SystemBuffer(self, line_rad)
+        self.clippers: Table[str, Clipper] = Table(chain.journal)
+        self.psm: PegStabilityModule | None = None
+        self.end = Shutdown(self)
         if admin:
             chain.roles[(self.admin_role, admin)] = True
 
@@ -185,7 +197,7 @@ class AIDollar:
     @property
     def surplus_rad(self) -> int:
         """Internal AI dollars held by the system buffer (fees, penalties)."""
-        return self.chain.ledger.balance_of(self.vat.dai, self.vow)
+        return self.chain.ledger.balance_of(self.vat.dai, self.vow_account)
 
     def invariant_errors(self) -> list[str]:
         """Engine invariants plus the join identity: AI-dollar supply * RAY == join's internal balance."""
@@ -359,6 +371,7 @@ class AIDollar:
     def drip(self, ilk: str, *, sender: str) -> int:
         """Accrue stability fees of ``ilk`` to now (anyone); returns the new rate."""
         self.collateral(ilk)
+        self._require_live()
         return self.jug.accrue(ilk)
 
     @action
@@ -388,6 +401,7 @@ class AIDollar:
         held to the launchpad guardrails; governance (``gov``) is not.
         """
         self.chain.require_role(self.admin_role, sender, "cdp/not-admin")
+        self._require_live()
         if what not in self.PARAMS:
             raise InvalidInput(
                 "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"

@@ -11,10 +11,12 @@ from __future__ import annotations
 from ...errors import InvalidInput
 from ...kernel import Chain, Table, action
 from ...units import RAY, check_positive
+from .clip import Clipper
 from .events import AIDollarLaunched, CollateralAdded
 from .instance import AIDollar, _Collateral
 from .oracle import OSM
 from .params import GUARDRAILS, AIDollarSpec, CollateralSpec, Guardrails
+from .psm import PegStabilityModule, PsmSpec
 
 __all__ = ["Launchpad"]
 
@@ -63,7 +65,18 @@ class Launchpad:
         self.chain.emit(AIDollarLaunched(spec.symbol, spec.ecosystem, line_rad))
         for c in spec.collaterals:
             self._add(inst, c, sender)
+        if spec.psm is not None:
+            self._add_psm(inst, spec.psm, line_rad)
         return inst
+
+    def _add_psm(self, inst: AIDollar, spec: PsmSpec, line_rad: int) -> None:
+        """Attach the peg stability module; its ceiling is at most 25% of ``Line`` (cdp.md §3)."""
+        if not isinstance(spec, PsmSpec):
+            raise InvalidInput("cdp/bad-spec", f"expected a PsmSpec, got {type(spec).__name__}")
+        check_positive(spec.line, "psm line")
+        if spec.line * RAY * 10**18 * 4 > line_rad:
+            raise InvalidInput("cdp/guardrail", "PSM line must be at most 25% of the instance Line")
+        inst.psm = PegStabilityModule(inst, spec)
 
     @action
     def add_collateral(self, symbol: str, spec: CollateralSpec, *, sender: str) -> None:
@@ -129,4 +142,6 @@ class Launchpad:
             spec.token, spec.kind, 10 ** (18 - token.decimals), p
         )
         inst.spotter.poke(spec.ilk)
+        inst.dog.init_ilk(spec.ilk, p.chop_wad, p.hole_rad)
+        inst.clippers[spec.ilk] = Clipper(inst, spec.ilk, p)
         chain.emit(CollateralAdded(inst.symbol, spec.ilk, spec.token, spec.kind))

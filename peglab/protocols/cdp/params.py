@@ -14,6 +14,7 @@ from typing import Literal
 from ...math import apr_to_duty
 from ...units import RAD, ray, wad
 from .oracle import PriceSource
+from .psm import PsmSpec
 from .spotter import DerivativeValuation
 
 __all__ = [
@@ -112,6 +113,7 @@ class AIDollarSpec:
     line: int
     collaterals: tuple[CollateralSpec, ...] = ()
     admin: str = ""
+    psm: PsmSpec | None = None  # optional peg stability module (docs/liquidations.md)
 
 
 @dataclass(frozen=True, slots=True)

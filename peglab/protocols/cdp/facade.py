@@ -1,0 +1,178 @@
+"""The AI dollar's liquidation, buffer, PSM and shutdown actions, and the system's balance sheet.
+
+A mixin of ``AIDollar``: each method delegates to the module that owns the rule (``dog``,
+``clippers[ilk]``, ``vow``, ``psm``, ``end``), so users and keepers find every action on the
+instance. The balance-sheet identity (docs/liquidations.md) follows from the engine's own
+invariants but is computed here from ledger balances alone, so it can catch a module that moves
+value around the engine:
+
+    supply * RAY + held_elsewhere  ==  vault_debt + bad_debt - surplus          [rad]
+
+``supply`` is the AI-dollar token supply, ``held_elsewhere`` the internal AI dollars held by
+anyone but the join and the buffer, ``vault_debt = sum(Art * rate)`` (PSM vault included),
+``bad_debt = sin[vow]`` and ``surplus = dai[vow]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ...errors import InvalidInput, ShutDown
+from ...units import RAY, WAD
+
+if TYPE_CHECKING:
+    from ...kernel import Chain, Table
+    from .clip import AuctionStatus, Clipper, TakeCallback
+    from .dog import Liquidator
+    from .end import Shutdown
+    from .psm import PegStabilityModule
+    from .vat import VaultEngine
+    from .vow import SystemBuffer
+
+__all__ = ["BalanceSheet", "LiquidationFacade"]
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceSheet:
+    """The instance's balance sheet in rad (see the module docstring)."""
+
+    supply_rad: int
+    held_elsewhere_rad: int
+    vault_debt_rad: int
+    bad_debt_rad: int
+    surplus_rad: int
+    in_auction_rad: int  # tab of running auctions (a claim on collateral, not yet AI dollars)
+
+    @property
+    def balanced(self) -> bool:
+        liabilities = self.supply_rad + self.held_elsewhere_rad
+        return liabilities == self.vault_debt_rad + self.bad_debt_rad - self.surplus_rad
+
+
+class LiquidationFacade:
+    """Mixin of ``AIDollar`` (attributes set by its constructor)."""
+
+    chain: Chain
+    symbol: str
+    vat: VaultEngine
+    join: str
+    vow_account: str
+    dog: Liquidator
+    vow: SystemBuffer
+    clippers: Table[str, Clipper]
+    psm: PegStabilityModule | None
+    end: Shutdown
+
+    def _require_live(self) -> None:
+        if not self.vat.state.live:
+            raise ShutDown("cdp/not-live", f"{self.symbol} is shut down; only settlement remains")
+
+    def clipper(self, ilk: str) -> Clipper:
+        c = self.clippers.get(ilk) if isinstance(ilk, str) else None
+        if c is None:
+            raise InvalidInput("cdp/unknown-ilk", f"{self.symbol} has no auctions for {ilk!r}")
+        return c
+
+    # -- liquidations -------------------------------------------------------------------------
+    def bark(self, vault_id: int, keeper: str = "", *, sender: str) -> int:
+        """Liquidate an unsafe vault (anyone); returns the auction id of its collateral type."""
+        return self.dog.bark(vault_id, keeper, sender=sender)
+
+    def take(
+        self,
+        ilk: str,
+        auction_id: int,
+        amount_wad: int,
+        max_price_ray: int,
+        who: str = "",
+        callback: TakeCallback | None = None,
+        data: Any = None,
+        *,
+        sender: str,
+    ) -> tuple[int, int]:
+        """Buy collateral from a running auction; returns ``(slice_wad, owe_rad)``."""
+        return self.clipper(ilk).take(
+            auction_id, amount_wad, max_price_ray, who, callback, data, sender=sender
+        )
+
+    def redo(self, ilk: str, auction_id: int, keeper: str = "", *, sender: str) -> int:
+        """Restart an auction past ``tail`` or below ``cusp`` (anyone); returns the new top."""
+        return self.clipper(ilk).redo(auction_id, keeper, sender=sender)
+
+    def auction(self, ilk: str, auction_id: int) -> AuctionStatus:
+        """A running auction's price and state (a pure read)."""
+        return self.clipper(ilk).status(auction_id)
+
+    def auctions(self, ilk: str) -> list[int]:
+        return self.clipper(ilk).active()
+
+    # -- peg stability module -----------------------------------------------------------------
+    def _psm(self) -> PegStabilityModule:
+        if self.psm is None:
+            raise InvalidInput("cdp/no-psm", f"{self.symbol} has no peg stability module")
+        return self.psm
+
+    def sell_gem(self, gem_amount: int, usr: str = "", *, sender: str) -> int:
+        """Reference stablecoin in, AI dollars out (1:1 minus ``tin``)."""
+        return self._psm().sell_gem(gem_amount, usr, sender=sender)
+
+    def buy_gem(self, gem_amount: int, usr: str = "", *, sender: str) -> int:
+        """AI dollars in (1:1 plus ``tout``), reference stablecoin out."""
+        return self._psm().buy_gem(gem_amount, usr, sender=sender)
+
+    # -- shutdown -----------------------------------------------------------------------------
+    def shutdown(self, *, sender: str) -> None:
+        """Emergency shutdown (governance); settlement then runs through ``self.end``."""
+        self.end.cage(sender=sender)
+
+    # -- balance sheet and invariants ---------------------------------------------------------
+    def balance_sheet(self) -> BalanceSheet:
+        ledger = self.chain.ledger
+        dai_book = ledger.balances[self.vat.dai]
+        vow_dai = dai_book.get(self.vow_account, 0)
+        elsewhere = sum(v for k, v in dai_book.items() if k not in (self.join, self.vow_account))
+        return BalanceSheet(
+            ledger.supply[self.symbol] * RAY,
+            elsewhere,
+            sum(i.art_total_wad * i.rate_ray for i in self.vat.ilks.values()),
+            ledger.balance_of(self.vat.sin, self.vow_account),
+            vow_dai,
+            sum(s.tab_rad for c in self.clippers.values() for s in c.sales.values()),
+        )
+
+    def liquidation_invariant_errors(self) -> list[str]:
+        """cdp.md §13.5 and §13.7-8 plus the balance-sheet identity; empty when they hold."""
+        errs: list[str] = []
+        sheet = self.balance_sheet()
+        if not sheet.balanced:
+            errs.append(f"balance sheet does not balance: {sheet}")
+        if self.chain.ledger.supply[self.vat.sin] != sheet.bad_debt_rad:
+            errs.append("system debt held outside the buffer")
+        dog = self.dog
+        slack = 0
+        total_dirt = 0
+        for ilk, clip in self.clippers.items():
+            milk = dog.ilks[ilk]
+            dust = self.vat.ilks[ilk].dust_rad
+            over = -(-dust * milk.chop_wad // WAD)
+            slack = max(slack, over)
+            tabs = sum(s.tab_rad for s in clip.sales.values())
+            total_dirt += milk.dirt_rad
+            if milk.dirt_rad != tabs:
+                errs.append(f"{ilk}: dirt {milk.dirt_rad} != sum of live tabs {tabs}")
+            if dog.state.live and milk.dirt_rad > milk.hole_rad + over:
+                errs.append(f"{ilk}: dirt {milk.dirt_rad} above hole {milk.hole_rad} + {over}")
+            lots = sum(s.lot_wad for s in clip.sales.values())
+            held = self.chain.ledger.balance_of(self.vat.gem(ilk), clip.account)
+            if held != lots:
+                errs.append(f"{ilk}: clipper holds {held} wad for lots of {lots}")
+            for aid, s in clip.sales.items():
+                if s.tab_rad == 0 or s.lot_wad == 0:
+                    errs.append(f"{ilk}: auction {aid} should have closed (tab or lot is 0)")
+        if dog.state.dirt_total_rad != total_dirt:
+            errs.append(f"Dirt {dog.state.dirt_total_rad} != sum of dirt {total_dirt}")
+        if dog.state.live and dog.state.dirt_total_rad > dog.state.hole_total_rad + slack:
+            errs.append(f"Dirt {dog.state.dirt_total_rad} above Hole + {slack}")
+        errs.extend(self.end.invariant_errors())
+        return errs
