@@ -6,7 +6,8 @@ Invariants (checked after every step):
      returned by killed gauges + minter balance``; ledger balances sum to supplies.
   2. Emissions paid out never exceed emissions minted: per gauge ``paid <= notified``;
      ``Σ notified == distributed`` and ``distributed + Σ claimable + returned <= received ==
-     emitted``; the Voter holds at least ``Σ claimable``.
+     emitted``; the Voter holds exactly ``received - distributed - returned`` (>= ``Σ
+     claimable``, the rest is index dust) and each gauge exactly ``notified - paid``.
   3. Fees and bribes claimed per (token, epoch) never exceed what was deposited for it.
   4. No lock casts two votes in one epoch.
   5. Voting power is never negative, is zero after expiry unless permanent (then it equals the
@@ -55,7 +56,16 @@ def check_emissions_bounded(gov: Governance) -> None:
     assert sum(g.notified_total for g in gauges) == v.state.distributed_total
     assert v.state.received_total == gov.minter.state.emitted_total
     assert v.state.distributed_total + claimable + v.state.returned_total <= v.state.received_total
-    assert gov.chain.ledger.balance_of(gov.token, v.account) >= claimable
+    ledger = gov.chain.ledger
+    voter_balance = ledger.balance_of(gov.token, v.account)
+    assert voter_balance >= claimable
+    # spec §8.3: what the Voter received and has not passed on is still in its account
+    assert (
+        voter_balance == v.state.received_total - v.state.distributed_total - v.state.returned_total
+    )
+    for pool, g in v.gauges.items():
+        held = ledger.balance_of(gov.token, f"gauge-emissions:{gov.voter.name}:{pool}")
+        assert held == g.notified_total - g.paid_total, pool
 
 
 def check_rewards_bounded(gov: Governance) -> None:

@@ -288,3 +288,17 @@ def test_vote__just_transferred__flash_guard_gives_zero_weight() -> None:
     )
     c.advance(1)
     gov.voter.vote(a, ["ausd-usdc"], [1], sender="bob")
+
+
+def test_distribute__pool_fee_receiver_redirected__flip_still_runs_and_fees_not_booked() -> None:
+    s = system()
+    gov, c = s.gov, s.chain
+    a = gov.escrow.create_lock(300 * WAD, MAXTIME, sender="alice")
+    gov.voter.vote(a, ["ausd-usdc"], [1], sender="alice")
+    s.pool.file("fee_receiver", "elsewhere", sender="gov")
+    s.pool.pay_fee("USDC", 1000 * WAD, "trader")
+    next_epoch(c)
+    amounts = gov.voter.distribute(sender="keeper")
+    assert amounts["ausd-usdc"] > 0
+    assert s.pool.accrued["USDC"] == 1000 * WAD  # left in the pool for its owner to claim
+    assert gov.voter.fees_reward("ausd-usdc").state.rewards_per_epoch == {}
