@@ -16,7 +16,8 @@ walk, no slope-change table and no binary search.
   ``rate * (growth + E) // 10_000``, each written out as the sequence of floors.
 * Rebase distributor: GOV received at a flip is spread over [last checkpoint, now) pro rata to
   the seconds falling in each week; a lock earns, per completed week ``w``,
-  ``power(w + WEEK - 1) * tokens[w] // max(supply(w + WEEK - 1), 1)``.
+  ``power(w + WEEK - 1) * tokens[w] // max(supply(w + WEEK - 1), 1)``; claims during the
+  scenario compound into live locks (changing later powers) or are paid out if expired.
 
 Run: ``.venv/bin/python tools/gen_governance_vectors.py`` (writes three JSON files). CI only
 reads the JSON.
@@ -149,11 +150,31 @@ def scenario(seed: int, n_weeks: int, initial: dict[str, int]) -> dict[str, obje
     t = START
     flip_t = week_floor(START) + WEEK + 2 * 3600 + 17
 
-    def record(op: dict[str, object], ids: list[int]) -> None:
+    cursors: dict[int, int] = {}
+
+    def record(op: dict[str, object], ids: list[int], checkpointed: bool = True) -> None:
         op["t"] = t
         op["points"] = {str(i): m.user_point(i, t) for i in ids}
-        op["global"] = m.global_point(t)
+        op["global"] = m.global_point(t) if checkpointed else None
         ops.append(op)
+
+    def rebase_due(i: int) -> tuple[int, int]:
+        """(amount, new week cursor) a rebase claim of lock ``i`` would pay now."""
+        last_week = week_floor(rb_last_time)
+        cursor = cursors.get(i, 0)
+        if cursor == 0:
+            cursor = -(-m.first_ts[i] // WEEK) * WEEK  # first week boundary at or after creation
+        if cursor >= last_week:
+            return 0, cursor
+        cursor = max(cursor, week_floor(START))
+        total = 0
+        for _ in range(50):
+            if cursor >= last_week:
+                break
+            s = m.supply(cursor + WEEK - 1)
+            total += floor_div(m.power(i, cursor + WEEK - 1) * rb_tokens.get(cursor, 0), s or 1)
+            cursor += WEEK
+        return total, cursor
 
     while t < START + n_weeks * WEEK:
         t += rng.choice([1, 600, 3600, 86_400, 2 * 86_400, 3 * 86_400 + 11])
@@ -214,6 +235,8 @@ def scenario(seed: int, n_weeks: int, initial: dict[str, int]) -> dict[str, obje
                 "merge",
                 "withdraw",
                 "split",
+                "claim",
+                "claim",
             ]
         )
         live = m.live()
@@ -290,6 +313,21 @@ def scenario(seed: int, n_weeks: int, initial: dict[str, int]) -> dict[str, obje
             else:
                 m.set(j, t, a2 + a, max(e, e2), False)
             record({"op": "merge", "owner": user, "from": i, "to": j}, [i, j])
+        elif kind == "claim":
+            if active_period != week_floor(t):
+                continue  # the minter has not run this week: the engine refuses
+            amount, cursor = rebase_due(i)
+            if amount == 0 and cursor == cursors.get(i, 0):
+                continue  # nothing to claim: refused
+            cursors[i] = cursor
+            if amount and t >= e and not p:
+                balances[user] += amount  # expired: paid out, the lock is not touched
+                record({"op": "claim_rebase", "owner": user, "id": i, "amount": amount}, [], False)
+            elif amount:
+                m.set(i, t, a + amount, e, p)  # compounded into the lock
+                record({"op": "claim_rebase", "owner": user, "id": i, "amount": amount}, [i])
+            else:
+                record({"op": "claim_rebase", "owner": user, "id": i, "amount": 0}, [], False)
         elif kind == "split":
             if expired or a < 2:
                 continue
@@ -315,23 +353,8 @@ def scenario(seed: int, n_weeks: int, initial: dict[str, int]) -> dict[str, obje
         queries.append(
             {"t": q, "supply": m.supply(q), "power": {str(i): m.power(i, q) for i in m.timeline}}
         )
-    # rebase claimable per lock at the end (nothing claimed during the scenario)
-    last_week = week_floor(rb_last_time)
-    start_week = week_floor(START)
-    claimable = {}
-    for i in m.timeline:
-        cursor = -(-m.first_ts[i] // WEEK) * WEEK
-        cursor = max(cursor, start_week)
-        total = 0
-        for _ in range(50):
-            if cursor >= last_week:
-                break
-            s = m.supply(cursor + WEEK - 1)
-            total += floor_div(
-                m.power(i, cursor + WEEK - 1) * rb_tokens.get(cursor, 0), s if s else 1
-            )
-            cursor += WEEK
-        claimable[str(i)] = total
+    # rebase still claimable per lock at the end
+    claimable = {str(i): rebase_due(i)[0] for i in m.timeline}
     return {
         "seed": seed,
         "start": START,
