@@ -6,7 +6,7 @@ from typing import Any
 
 from peglab.errors import InvalidInput
 from peglab.kernel import Chain, Record, Table, action
-from peglab.protocols.governance import WEEK, Governance, epoch_next
+from peglab.protocols.governance import Governance, epoch_next
 from peglab.units import WAD
 
 __all__ = ["LedgerFeeSource", "System", "next_epoch", "system"]
@@ -101,6 +101,3 @@ def next_epoch(chain: Chain, offset: int = 2 * 3600) -> int:
     """Warp to ``offset`` seconds after the next epoch flip (default: inside the vote window)."""
     chain.warp(epoch_next(chain.now) + offset)
     return chain.now
-
-
-assert WEEK == 604_800
