@@ -1,7 +1,27 @@
-"""Risk layer: risk measures, the scenario library, the Monte Carlo driver and reports (risk.md §6-7)."""
+"""Risk layer: risk measures, the scenario library, the Monte Carlo driver and reports (risk.md §6-7).
+
+Entry points for a command line: ``list_scenarios()``, ``load_scenario(name_or_path)``,
+``run_stress(name_or_file, paths, seed, out_dir, workers, run_path)``, ``render_report(out_dir)``
+and ``print_summary(summary)``.
+"""
 
 from __future__ import annotations
 
 from . import measures
+from .library import list_scenarios, load_scenario
+from .montecarlo import PathResult, RunPath, float_cdp_path, run_monte_carlo, run_stress
+from .report import load_summary, print_summary, render_report
 
-__all__ = ["measures"]
+__all__ = [
+    "PathResult",
+    "RunPath",
+    "float_cdp_path",
+    "list_scenarios",
+    "load_scenario",
+    "load_summary",
+    "measures",
+    "print_summary",
+    "render_report",
+    "run_monte_carlo",
+    "run_stress",
+]

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from . import processes
+from . import processes, scenario
+from .scenario import Scenario, load_scenario_file, scenario_hash, simulate_prices
 
-__all__ = ["processes"]
+__all__ = [
+    "Scenario",
+    "load_scenario_file",
+    "processes",
+    "scenario",
+    "scenario_hash",
+    "simulate_prices",
+]
