@@ -211,3 +211,15 @@ def test_draw_vaults__population__sums_to_debt_above_mat() -> None:
     debt, ink, target = draw_vaults(c, 0.045, rng_from(1))
     assert len(debt) == 200 and debt.sum() == pytest.approx(4_000_000)
     assert np.all(target >= 1.75) and np.allclose(ink * 0.045 / debt, target)
+
+
+def test_simulate_prices__vol_shock_after_bridge__scales_free_steps() -> None:
+    sc = load_scenario("flash-crash")
+    calm_sc = sc.model_copy(update={"shocks": [s for s in sc.shocks if s.kind != "vol"]})
+    a = simulate_prices(sc, rng_from(5))
+    b = simulate_prices(calm_sc, rng_from(5))
+    i = sc.asset_index["ATH"]
+    w = slice(sc.step_of(3 * 3600) + 1, sc.step_of(9 * 3600))
+    ra, rb = np.diff(np.log(a[:, i]))[w], np.diff(np.log(b[:, i]))[w]
+    assert np.allclose(a[: sc.step_of(3 * 3600) + 1, i], b[: sc.step_of(3 * 3600) + 1, i])
+    assert ra.std() / rb.std() == pytest.approx(2.5, rel=0.05)

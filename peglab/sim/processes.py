@@ -231,7 +231,7 @@ def log_paths(
     """Log prices ``(n_paths, n_steps + 1, n_assets)`` of a correlated block (module docstring).
 
     ``vol_scale`` (shape ``(n_steps,)`` or ``(n_steps, n_assets)``) multiplies the volatility of
-    free steps (volatility shocks, §3.2). Pins must not overlap; they are applied in time order.
+    free steps (volatility shocks, §3.2); pinned segments use their own segment volatility. Pins must not overlap; they are applied in time order.
     Draw order (fixed, part of reproducibility): regimes, eps ``(P, N, K)``, jump counts, jump sizes.
     """
     s0_arr = np.atleast_1d(np.asarray(s0, dtype=np.float64))
@@ -351,6 +351,7 @@ def bridge_paths(
     rng: np.random.Generator,
     n_paths: int = 1,
     segment_sigma: ArrayLike | None = None,
+    vol_scale: ArrayLike | None = None,
 ) -> FloatArray:
     """Brownian bridge to a target drawdown (Gauntlet's method, §3.4).
 
@@ -362,7 +363,7 @@ def bridge_paths(
     if np.any(dd >= 1.0) or np.any(dd <= -10.0):
         raise ValueError("drawdown must be < 1 (a fraction of the price lost)")
     pin = Pin(start_step, end_step, np.log1p(-dd), relative=True, sigma=segment_sigma)
-    return _to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, (pin,)), s0)
+    return _to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, (pin,), vol_scale), s0)
 
 
 def bridge_path(
@@ -375,10 +376,21 @@ def bridge_path(
     n_steps: int,
     rng: np.random.Generator,
     segment_sigma: ArrayLike | None = None,
+    vol_scale: ArrayLike | None = None,
 ) -> FloatArray:
     """One path of :func:`bridge_paths`."""
     out: FloatArray = bridge_paths(
-        s0, drawdown, start_step, end_step, diffusion, dt_s, n_steps, rng, 1, segment_sigma
+        s0,
+        drawdown,
+        start_step,
+        end_step,
+        diffusion,
+        dt_s,
+        n_steps,
+        rng,
+        1,
+        segment_sigma,
+        vol_scale,
     )[0]
     return out
 
@@ -395,6 +407,7 @@ def anchor_paths(
     segment_sigma: ArrayLike | None = None,
     severity: float = 1.0,
     compression: float = 1.0,
+    vol_scale: ArrayLike | None = None,
 ) -> FloatArray:
     """Piecewise path through published anchors ``(t_i, S_0 r_i)`` (§3.5).
 
@@ -426,7 +439,7 @@ def anchor_paths(
         target = np.log(np.atleast_1d(np.asarray(s0, dtype=np.float64))) + severity * np.log(r)
         pins.append(Pin(prev, step, target, relative=False, sigma=seg_sigma))
         prev = step
-    return _to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, pins), s0)
+    return _to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, pins, vol_scale), s0)
 
 
 def anchor_path(
@@ -440,6 +453,7 @@ def anchor_path(
     segment_sigma: ArrayLike | None = None,
     severity: float = 1.0,
     compression: float = 1.0,
+    vol_scale: ArrayLike | None = None,
 ) -> FloatArray:
     """One path of :func:`anchor_paths`."""
     out: FloatArray = anchor_paths(
@@ -454,6 +468,7 @@ def anchor_path(
         segment_sigma,
         severity,
         compression,
+        vol_scale,
     )[0]
     return out
 

@@ -888,7 +888,8 @@ def simulate_prices(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
 
     Blocks are drawn in file order from ``rng``; assets without a block stay at their initial
     price; scheduled price shocks are overlaid; derivatives are ``underlying * exchange_rate``
-    with slash shocks applied to the rate. Volatility shocks scale GBM blocks' free steps.
+    with slash shocks applied to the rate. Volatility shocks scale the free (unpinned) steps of
+    GBM, bridge and anchor blocks.
     """
     n, k = sc.n_steps, len(sc.assets)
     idx = sc.asset_index
@@ -922,6 +923,7 @@ def simulate_prices(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
                 n,
                 rng,
                 None if blk.segment_vol is None else float(blk.segment_vol),
+                _vol_scale(sc, list(blk.assets)),
             )
         elif isinstance(blk, AnchorPrices):
             path = pr.anchor_path(
@@ -935,6 +937,7 @@ def simulate_prices(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
                 None if blk.segment_vol is None else float(blk.segment_vol),
                 float(blk.severity),
                 float(blk.compression),
+                _vol_scale(sc, list(blk.assets)),
             )
         else:
             path = pr.gbm_path(
