@@ -50,10 +50,29 @@ class DogIlk(Record):
 
 
 def bark_amounts(
-    ink_wad: int, art_wad: int, rate_ray: int, chop_wad: int, room_rad: int, dust_rad: int
+    ink_wad: int,
+    art_wad: int,
+    rate_ray: int,
+    spot_ray: int,
+    chop_wad: int,
+    dust_rad: int,
+    limits_rad: tuple[int, int, int, int],
 ) -> tuple[int, int, int, int]:
-    """``(dart, dink, due, tab)`` of a liquidation (module docstring); raises on a refused one."""
-    dart = min(art_wad, ((room_rad * WAD) // rate_ray) // chop_wad)
+    """``(dart, dink, due, tab)`` of a liquidation (module docstring); raises on a refused one.
+
+    ``limits_rad = (hole, dirt, Hole, Dirt)``.
+    """
+    if not (spot_ray > 0 and ink_wad * spot_ray < art_wad * rate_ray):
+        raise InvalidInput(
+            "cdp/not-unsafe", f"the vault is safe: {art_wad * rate_ray} rad <= {ink_wad * spot_ray}"
+        )
+    hole, dirt, hole_total, dirt_total = limits_rad
+    if not (hole_total > dirt_total and hole > dirt):
+        raise LimitExceeded(
+            "cdp/liquidation-limit-hit", "debt in auction is at its limit (hole or Hole)"
+        )
+    room = min(hole_total - dirt_total, hole - dirt)
+    dart = min(art_wad, ((room * WAD) // rate_ray) // chop_wad)
     if art_wad > dart:
         if (art_wad - dart) * rate_ray < dust_rad:
             dart = art_wad
@@ -118,20 +137,16 @@ class Liquidator:
             raise StalePrice(
                 "cdp/invalid-price", f"no valid price for {name}: liquidations wait for the oracle"
             )
-        ink, art = urn.ink_wad, urn.art_wad
-        if ink * spot >= art * rate:
-            raise InvalidInput(
-                "cdp/not-unsafe", f"vault {vault_id} is safe: {art * rate} rad <= {ink * spot}"
-            )
         st = self.state
-        if st.hole_total_rad <= st.dirt_total_rad or milk.hole_rad <= milk.dirt_rad:
-            raise LimitExceeded(
-                "cdp/liquidation-limit-hit",
-                f"debt in auction is at its limit for {name} or for {inst.symbol}",
-            )
-        room = min(st.hole_total_rad - st.dirt_total_rad, milk.hole_rad - milk.dirt_rad)
-        dust = inst.vat.ilks[name].dust_rad
-        dart, dink, due, tab = bark_amounts(ink, art, rate, milk.chop_wad, room, dust)
+        dart, dink, due, tab = bark_amounts(
+            urn.ink_wad,
+            urn.art_wad,
+            rate,
+            spot,
+            milk.chop_wad,
+            inst.vat.ilks[name].dust_rad,
+            (milk.hole_rad, milk.dirt_rad, st.hole_total_rad, st.dirt_total_rad),
+        )
         clip = inst.clippers[name]
         inst.vat.grab(vault_id, clip.account, inst.vow_account, -dink, -dart)
         inst.vow.fess(due)
