@@ -135,7 +135,7 @@ def take(c: dict[str, int]) -> dict[str, int | str]:
     if owe > tab:
         owe = tab
         slice_ = owe // price
-    elif owe < tab and slice_ < lot:
+    elif owe < tab and slice_ < lot:  # noqa: SIM102 - mirrors clip.sol
         if tab - owe < chost:
             if not tab > chost:
                 return {"error": "no-partial-purchase"}
@@ -162,11 +162,11 @@ def curve_cases(rng: random.Random) -> list[dict[str, object]]:
                 case["price"] = str(linear_price(top, tau, dur))
             elif kind == "stairstep":
                 step = rng.choice([1, 60, 90, rng.randrange(1, 1000)])
-                cut = rng.choice(cuts + [rng.randrange(0, RAY + 1)])
+                cut = rng.choice([*cuts, rng.randrange(0, RAY + 1)])
                 case.update(step=step, cut=str(cut))
                 case["price"] = str(stairstep_price(top, step, cut, dur))
             else:
-                cut = rng.choice(cuts + [rng.randrange(RAY * 99 // 100, RAY + 1)])
+                cut = rng.choice([*cuts, rng.randrange(RAY * 99 // 100, RAY + 1)])
                 case["cut"] = str(cut)
                 case["price"] = str(exponential_price(top, cut, dur))
         except Revert as e:
