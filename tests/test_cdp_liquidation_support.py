@@ -105,6 +105,3 @@ def build(
         sender="gov",
     )
     return LiqSystem(chain, pad, d, feed, usdc_feed)
-
-
-

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from .clip import AuctionStatus, Clipper
+from .dog import Liquidator
+from .end import Shutdown
+from .facade import BalanceSheet
 from .instance import AIDollar, IlkView, VaultView
 from .jug import StabilityFees
 from .launchpad import Launchpad
@@ -16,27 +20,38 @@ from .params import (
     replace,
     staked_derivative,
 )
+from .psm import HALTED, PegStabilityModule, PsmSpec
 from .spotter import DerivativeValuation, Spotter
 from .staking import StakingPool
 from .vat import VaultEngine
+from .vow import SystemBuffer
 
 __all__ = [
     "GUARDRAILS",
+    "HALTED",
     "OSM",
     "AIDollar",
     "AIDollarSpec",
+    "AuctionStatus",
+    "BalanceSheet",
+    "Clipper",
     "CollateralParams",
     "CollateralSpec",
     "DerivativeValuation",
     "Guardrails",
     "IlkView",
     "Launchpad",
+    "Liquidator",
     "Median",
+    "PegStabilityModule",
     "PriceFeed",
     "PriceSource",
+    "PsmSpec",
+    "Shutdown",
     "Spotter",
     "StabilityFees",
     "StakingPool",
+    "SystemBuffer",
     "VaultEngine",
     "VaultView",
     "native_ai_token",
