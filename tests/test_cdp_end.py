@@ -163,3 +163,13 @@ def test_end_steps__out_of_order__typed_errors_unchanged() -> None:
     )
     assert_refused(c, InvalidInput, "input/bad-amount", end.pack, 0, sender="alice")
     assert s.errors() == []
+
+
+def test_snip__collateral_type_without_auctions__invalid_input(
+    caged: tuple[LiqSystem, dict[str, int], int],
+) -> None:
+    s, _, _ = caged
+    end = s.d.end
+    end.cage_ilk("PSM-USDC", sender="k")
+    assert_refused(s.chain, InvalidInput, "cdp/unknown-ilk", end.snip, "PSM-USDC", 1, sender="k")
+    assert_refused(s.chain, InvalidInput, "cdp/unknown-ilk", end.cage_ilk, "NOPE", sender="k")

@@ -448,3 +448,12 @@ def test_dog_file__guardrails__refused_unchanged() -> None:
     )
     dog.file("hole", 7 * RAD, ilk="ATH-A", sender="gov")
     assert dog.ilks["ATH-A"].hole_rad == 7 * RAD
+
+
+def test_redo__bad_keeper__refused_unchanged(crashed: tuple[LiqSystem, int, int]) -> None:
+    s, _, aid = crashed
+    s.chain.advance(s.d.clippers["ATH-A"].params.tail_s + 1)
+    s.d.poke_prices(sender="poker")
+    assert_refused(
+        s.chain, InvalidInput, "cdp/bad-keeper", s.d.redo, "ATH-A", aid, 5, sender="keeper"
+    )

@@ -134,3 +134,14 @@ def test_no_psm__swap__invalid_input() -> None:
     chain = Chain()
     d = Launchpad(chain).create_ai_usd(AIDollarSpec("AUSD", "aethir", 1_000), sender="gov")
     assert_refused(chain, InvalidInput, "cdp/no-psm", d.sell_gem, 1, sender="alice")
+
+
+def test_swaps__bad_recipient__refused_unchanged() -> None:
+    s = build()
+    s.usdc_to_ausd("alice", 100)
+    assert_refused(
+        s.chain, InvalidInput, "cdp/bad-recipient", s.d.sell_gem, USDC, 7, sender="alice"
+    )
+    assert_refused(
+        s.chain, InvalidInput, "cdp/bad-recipient", s.d.buy_gem, USDC, None, sender="alice"
+    )

@@ -278,6 +278,8 @@ class Clipper:
                 "cdp/cannot-reset", f"auction {auction_id} is live: price {st.price_ray} ray"
             )
         keeper = keeper or sender
+        if not isinstance(keeper, str):
+            raise InvalidInput("cdp/bad-keeper", f"keeper must be an account, got {keeper!r}")
         s = self.sales[auction_id]
         feed = self.feed_price_ray()
         top = rmul(feed, p.buf_ray)

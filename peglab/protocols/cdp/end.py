@@ -127,7 +127,7 @@ class Shutdown:
         """Cancel a running auction: its collateral and debt (tab, incl. penalty) go back to the vault."""
         self._tag(ilk)
         inst = self.inst
-        clip = inst.clippers[ilk]
+        clip = inst.clipper(ilk)
         s = clip.sale(auction_id)
         rate = inst.vat.ilks[ilk].rate_ray
         tab, lot, vault = s.tab_rad, s.lot_wad, s.vault

@@ -61,6 +61,14 @@ class PsmState(Record):
     live: bool
 
 
+def _recipient(usr: object, sender: str) -> str:
+    if usr == "":
+        return sender
+    if not isinstance(usr, str):
+        raise InvalidInput("cdp/bad-recipient", f"recipient must be an account, got {usr!r}")
+    return usr
+
+
 class PegStabilityModule:
     """dss-psm for one instance: its gem sits in a vault of collateral type ``ilk`` owned by the PSM."""
 
@@ -119,7 +127,7 @@ class PegStabilityModule:
         """Swap ``gem_amount`` gem (base units) from the sender for AI dollars to ``usr``; returns wad."""
         self._check_live()
         check_positive(gem_amount, "gem_amount")
-        usr = usr or sender
+        usr = _recipient(usr, sender)
         st = self.state
         if st.tin_wad == HALTED:
             raise ShutDown("psm/sell-halted", "selling gem into the PSM is halted")
@@ -155,7 +163,7 @@ class PegStabilityModule:
         """Swap AI dollars from the sender for ``gem_amount`` gem to ``usr``; returns the wad paid."""
         self._check_live()
         check_positive(gem_amount, "gem_amount")
-        usr = usr or sender
+        usr = _recipient(usr, sender)
         st = self.state
         if st.tout_wad == HALTED:
             raise ShutDown("psm/buy-halted", "buying gem from the PSM is halted")
