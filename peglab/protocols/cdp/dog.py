@@ -147,12 +147,13 @@ class Liquidator:
             inst.vat.ilks[name].dust_rad,
             (milk.hole_rad, milk.dirt_rad, st.hole_total_rad, st.dirt_total_rad),
         )
-        clip = inst.clippers[name]
-        inst.vat.grab(vault_id, clip.account, inst.vow_account, -dink, -dart)
+        # the collateral's auction house: the Dutch clipper, or the English flipper (flip.py)
+        house = inst.flippers[name] if name in inst.flippers else inst.clippers[name]
+        inst.vat.grab(vault_id, house.account, inst.vow_account, -dink, -dart)
         inst.vow.fess(due)
         st.dirt_total_rad += tab
         milk.dirt_rad += tab
-        auction, coin = clip.kick(tab, dink, vault_id, keeper)
+        auction, coin = house.kick(tab, dink, vault_id, keeper)
         self.chain.emit(
             LiquidationStarted(
                 inst.symbol, name, vault_id, auction, dink, dart, due, tab, coin, keeper

@@ -124,15 +124,22 @@ class Shutdown:
 
     @action
     def snip(self, ilk: str, auction_id: int, *, sender: str) -> None:
-        """Cancel a running auction: its collateral and debt (tab, incl. penalty) go back to the vault."""
+        """Cancel a running auction: its collateral and debt (tab, incl. penalty) go back to the vault.
+
+        An English auction (dss End ``skip``) can be cancelled only in its tend phase; its bidder
+        is refunded the bid; one that reached its tab must be dealt.
+        """
         self._tag(ilk)
         inst = self.inst
-        clip = inst.clipper(ilk)
-        s = clip.sale(auction_id)
+        flip = inst.flippers.get(ilk)
+        s = flip.bid(auction_id) if flip is not None else inst.clipper(ilk).sale(auction_id)
         rate = inst.vat.ilks[ilk].rate_ray
         tab, lot, vault = s.tab_rad, s.lot_wad, s.vault
         inst.vat.suck(inst.vow_account, inst.vow_account, tab)
-        clip.yank(auction_id, self.account)
+        if flip is not None:
+            flip.yank(auction_id, self.account)
+        else:
+            inst.clipper(ilk).yank(auction_id, self.account)
         art = tab // rate
         self.art[ilk] += art
         inst.vat.grab(vault, self.account, inst.vow_account, lot, art)
@@ -186,6 +193,9 @@ class Shutdown:
         for ilk, clip in inst.clippers.items():
             if clip.sales:
                 raise InvalidInput("end/auctions-running", f"snip the auctions of {ilk} first")
+        for ilk, flip in inst.flippers.items():
+            if flip.bids:
+                raise InvalidInput("end/auctions-running", f"snip or deal the auctions of {ilk}")
         vow = inst.vow_account
         ledger = self.chain.ledger
         rad = min(ledger.balance_of(inst.vat.dai, vow), ledger.balance_of(inst.vat.sin, vow))

@@ -21,6 +21,9 @@ __all__ = [
     "DebtRepaid",
     "ExchangeRateSlashed",
     "FeesAccrued",
+    "FlipAuctionDealt",
+    "FlipAuctionRestarted",
+    "FlipBidPlaced",
     "LiquidationStarted",
     "ParameterChanged",
     "PriceHeld",
@@ -227,6 +230,47 @@ class AuctionReset(Event):
     top_ray: int
     coin_rad: int
     keeper: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlipBidPlaced(Event):
+    """An English-auction bid (flip.py): ``tend`` raises the bid, ``dent`` lowers the lot."""
+
+    kind: ClassVar[str] = "cdp/flip-bid"
+    symbol: str
+    ilk: str
+    op: str  # tend | dent
+    auction: int
+    bid_rad: int
+    lot_wad: int
+    tab_rad: int
+    guy: str
+    tic: int  # the bid's expiry
+    end: int  # the auction's expiry
+    freed_wad: int  # collateral a dent returned to the vault owner
+
+
+@dataclass(frozen=True, slots=True)
+class FlipAuctionDealt(Event):
+    kind: ClassVar[str] = "cdp/flip-deal"
+    symbol: str
+    ilk: str
+    auction: int
+    winner: str
+    lot_wad: int
+    paid: int  # collateral tokens paid to the winner
+    bid_rad: int  # AI dollars raised
+    tab_rad: int
+    shortfall_rad: int  # tab - bid: left as bad debt in the buffer
+
+
+@dataclass(frozen=True, slots=True)
+class FlipAuctionRestarted(Event):
+    kind: ClassVar[str] = "cdp/flip-tick"
+    symbol: str
+    ilk: str
+    auction: int
+    end: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .clip import AuctionStatus, Clipper, TakeCallback
     from .dog import Liquidator
     from .end import Shutdown
+    from .flip import Flipper, FlipStatus
     from .psm import PegStabilityModule
     from .vat import VaultEngine
     from .vow import SystemBuffer
@@ -61,6 +62,7 @@ class LiquidationFacade:
     dog: Liquidator
     vow: SystemBuffer
     clippers: Table[str, Clipper]
+    flippers: Table[str, Flipper]
     psm: PegStabilityModule | None
     end: Shutdown
 
@@ -107,6 +109,38 @@ class LiquidationFacade:
     def auctions(self, ilk: str) -> list[int]:
         return self.clipper(ilk).active()
 
+    # -- English auctions (flip.py), for collateral launched with auction="english" ------------
+    def flipper(self, ilk: str) -> Flipper:
+        f = self.flippers.get(ilk) if isinstance(ilk, str) else None
+        if f is None:
+            raise InvalidInput(
+                "cdp/unknown-ilk", f"{self.symbol} has no English auctions for {ilk!r}"
+            )
+        return f
+
+    def tend(self, ilk: str, auction_id: int, lot_wad: int, bid_rad: int, *, sender: str) -> None:
+        """Raise the bid for the whole lot of an English auction (phase 1)."""
+        self.flipper(ilk).tend(auction_id, lot_wad, bid_rad, sender=sender)
+
+    def dent(self, ilk: str, auction_id: int, lot_wad: int, bid_rad: int, *, sender: str) -> None:
+        """Bid the whole tab for less collateral (phase 2); the rest returns to the vault owner."""
+        self.flipper(ilk).dent(auction_id, lot_wad, bid_rad, sender=sender)
+
+    def deal(self, ilk: str, auction_id: int, *, sender: str) -> tuple[int, int]:
+        """Settle a finished English auction: lot to the winner; returns ``(lot_wad, bid_rad)``."""
+        return self.flipper(ilk).deal(auction_id, sender=sender)
+
+    def tick(self, ilk: str, auction_id: int, *, sender: str) -> int:
+        """Restart an English auction that ended with no bid; returns the new end."""
+        return self.flipper(ilk).tick(auction_id, sender=sender)
+
+    def flip_auctions(self, ilk: str) -> list[int]:
+        return self.flipper(ilk).active()
+
+    def flip_status(self, ilk: str, auction_id: int) -> FlipStatus:
+        """An English auction's phase, bid, lot and what may be done now (a pure read)."""
+        return self.flipper(ilk).status(auction_id)
+
     # -- peg stability module -----------------------------------------------------------------
     def _psm(self) -> PegStabilityModule:
         if self.psm is None:
@@ -138,7 +172,8 @@ class LiquidationFacade:
             sum(i.art_total_wad * i.rate_ray for i in self.vat.ilks.values()),
             ledger.balance_of(self.vat.sin, self.vow_account),
             vow_dai,
-            sum(s.tab_rad for c in self.clippers.values() for s in c.sales.values()),
+            sum(s.tab_rad for c in self.clippers.values() for s in c.sales.values())
+            + sum(b.tab_rad for f in self.flippers.values() for b in f.bids.values()),
         )
 
     def liquidation_invariant_errors(self) -> list[str]:
@@ -170,6 +205,17 @@ class LiquidationFacade:
             for aid, s in clip.sales.items():
                 if s.tab_rad == 0 or s.lot_wad == 0:
                     errs.append(f"{ilk}: auction {aid} should have closed (tab or lot is 0)")
+        for ilk, flip in self.flippers.items():
+            milk = dog.ilks[ilk]
+            over = -(-self.vat.ilks[ilk].dust_rad * milk.chop_wad // WAD)
+            slack = max(slack, over)
+            tabs = sum(b.tab_rad for b in flip.bids.values())
+            total_dirt += milk.dirt_rad
+            if milk.dirt_rad != tabs:
+                errs.append(f"{ilk}: dirt {milk.dirt_rad} != sum of live tabs {tabs}")
+            if dog.state.live and milk.dirt_rad > milk.hole_rad + over:
+                errs.append(f"{ilk}: dirt {milk.dirt_rad} above hole {milk.hole_rad} + {over}")
+            errs.extend(flip.invariant_errors())
         if dog.state.dirt_total_rad != total_dirt:
             errs.append(f"Dirt {dog.state.dirt_total_rad} != sum of dirt {total_dirt}")
         if dog.state.live and dog.state.dirt_total_rad > dog.state.hole_total_rad + slack:

@@ -34,6 +34,7 @@ from .events import (
     VaultTransferred,
 )
 from .facade import LiquidationFacade
+from .flip import Flipper
 from .jug import StabilityFees
 from .oracle import OSM
 from .params import GUARDRAILS, CollateralParams, Guardrails
@@ -121,6 +122,7 @@ class AIDollar(LiquidationFacade):
         self.dog = Liquidator(self)
         self.vow = SystemBuffer(self, line_rad)
         self.clippers: Table[str, Clipper] = Table(chain.journal)
+        self.flippers: Table[str, Flipper] = Table(chain.journal)  # English auctions (flip.py)
         self.psm: PegStabilityModule | None = None
         self.end = Shutdown(self)
         if admin:

@@ -13,6 +13,7 @@ from ...kernel import Chain, Table, action
 from ...units import RAY, check_positive
 from .clip import Clipper
 from .events import AIDollarLaunched, CollateralAdded
+from .flip import Flipper
 from .instance import AIDollar, _Collateral
 from .oracle import OSM
 from .params import GUARDRAILS, AIDollarSpec, CollateralSpec, Guardrails
@@ -120,6 +121,11 @@ class Launchpad:
             )
         if p.duty_ray < RAY:
             raise InvalidInput("cdp/bad-value", f"{spec.ilk}: duty below RAY (negative rate)")
+        if p.auction not in ("dutch", "english"):
+            raise InvalidInput(
+                "cdp/bad-auction",
+                f"{spec.ilk}: auction must be dutch or english, got {p.auction!r}",
+            )
 
         vat_ilk = inst.vat.init_ilk(spec.ilk)
         vat_ilk.line_rad, vat_ilk.dust_rad = p.line_rad, p.dust_rad
@@ -143,5 +149,8 @@ class Launchpad:
         )
         inst.spotter.poke(spec.ilk)
         inst.dog.init_ilk(spec.ilk, p.chop_wad, p.hole_rad)
-        inst.clippers[spec.ilk] = Clipper(inst, spec.ilk, p)
+        if p.auction == "english":
+            inst.flippers[spec.ilk] = Flipper(inst, spec.ilk, p)
+        else:
+            inst.clippers[spec.ilk] = Clipper(inst, spec.ilk, p)
         chain.emit(CollateralAdded(inst.symbol, spec.ilk, spec.token, spec.kind))

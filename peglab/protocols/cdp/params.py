@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from ...math import apr_to_duty
-from ...units import RAD, ray, wad
+from ...units import DAY, HOUR, RAD, WAD, ray, wad
 from .oracle import PriceSource
 from .psm import PsmSpec
 from .spotter import DerivativeValuation
@@ -50,6 +50,12 @@ class CollateralParams:
     tip_rad: int
     hop_s: int
     max_age_s: int
+    # auction kind: "dutch" (Clipper, the fields above) or "english" (legacy Flipper, flip.py:
+    # beg, ttl and flip_tau_s below; dss defaults 5%, 3 h, 2 days; Black Thursday ran 10 min, 6 h)
+    auction: Literal["dutch", "english"] = "dutch"
+    beg_wad: int = WAD * 105 // 100
+    ttl_s: int = 3 * HOUR
+    flip_tau_s: int = 2 * DAY
 
 
 def native_ai_token(line: int = 10_000_000, *, apr: str = "0.10") -> CollateralParams:
