@@ -6,6 +6,7 @@ from .clip import AuctionStatus, Clipper
 from .dog import Liquidator
 from .end import Shutdown
 from .facade import BalanceSheet
+from .flip import Flipper, FlipStatus
 from .instance import AIDollar, IlkView, VaultView
 from .jug import StabilityFees
 from .launchpad import Launchpad
@@ -38,6 +39,8 @@ __all__ = [
     "CollateralParams",
     "CollateralSpec",
     "DerivativeValuation",
+    "FlipStatus",
+    "Flipper",
     "Guardrails",
     "IlkView",
     "Launchpad",
