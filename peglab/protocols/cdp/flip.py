@@ -218,7 +218,7 @@ class Flipper:
             b.tic != 0 and (b.tic < now or b.end < now),
             b.end < now and b.tic == 0,
             min_bid,
-            min(b.lot_wad * WAD // beg, b.lot_wad - 1) if dent else b.lot_wad,
+            max(min(b.lot_wad * WAD // beg, b.lot_wad - 1), 0) if dent else b.lot_wad,
         )
 
     def invariant_errors(self) -> list[str]:
