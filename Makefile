@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The main job: the ai-token-crash stress test (-80% in 7 days) on three AI dollars, exact engine.
 run: $(STAMP)
-	$(BIN)/python -m peglab.examples.two_ai_dollars
+	$(BIN)/peglab stress ai-token-crash --paths 40 --seed 1 --workers 2 --out runs/ai-token-crash
 
 lint: $(STAMP)
 	$(BIN)/ruff check peglab tests benchmarks tools

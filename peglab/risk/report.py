@@ -267,7 +267,7 @@ def print_summary(summary: dict[str, Any], console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    con = console if console is not None else Console()
+    con = console if console is not None else Console(width=max(Console().width, 120))
     sc = summary["scenario"]
     table = Table(title=f"{sc['name']}: {summary['paths']} paths, seed {summary['seed']}")
     for col in ("metric", "mean [95% CI]", "VaR95", "VaR99", "ES97.5", "EVaR95"):

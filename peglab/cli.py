@@ -1,0 +1,173 @@
+"""The ``peglab`` command line: a thin shell over the library (scenarios, stress runs, reports).
+
+Every failure prints one line (``peglab: error: <code>: <message>``) on stderr and exits 2; no
+traceback reaches the user (``PEGLAB_DEBUG=1`` re-raises). Built on the standard library's
+argparse: usage errors are turned into the same single line, which typer (whose click is now
+private) would not let us do without depending on its internals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import __version__
+from .errors import InvalidInput, PeglabError
+
+__all__ = ["build_parser", "main"]
+
+ENGINES = ("exact", "float")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise InvalidInput("cli/usage", f"{message} (see `{self.prog} --help`)")
+
+
+def _run_path(engine: str) -> Any:
+    if engine == "exact":
+        from .sim.runner import run_path
+
+        return run_path
+    from .risk.montecarlo import float_cdp_path
+
+    return float_cdp_path
+
+
+def cmd_scenarios(args: argparse.Namespace) -> None:
+    from .risk.library import list_scenarios, load_scenario
+
+    for name in list_scenarios():
+        print(f"{name:<18} {load_scenario(name).description}")
+
+
+def cmd_stress(args: argparse.Namespace) -> None:
+    from .risk.library import load_scenario
+    from .risk.montecarlo import run_stress
+    from .risk.report import print_summary
+
+    load_scenario(args.scenario)  # a bad name or file fails here, in one line, before any work
+    out_dir = args.out or Path("runs") / f"{Path(args.scenario).stem}-s{args.seed}"
+    summary = run_stress(
+        args.scenario,
+        args.paths,
+        args.seed,
+        out_dir,
+        args.workers,
+        _run_path(args.engine),
+        progress=not args.no_progress,
+    )
+    print_summary(summary)
+    print(f"report: {out_dir / 'report.html'}")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from .risk.report import print_summary, render_report
+
+    out: Path = args.out
+    if not (out / "summary.json").is_file():
+        raise InvalidInput("cli/no-run", f"{out} has no summary.json; run `peglab stress` first")
+    render_report(out)
+    print_summary(json.loads((out / "summary.json").read_text()))
+    print(f"report: {out / 'report.html'}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .examples.two_ai_dollars import main as demo_main
+
+    demo_main()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="peglab", description="Exact engine and risk lab for AI stablecoins.")
+    p.add_argument("--version", action="version", version=f"peglab {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.add_parser("scenarios", help="list the built-in stress scenarios").set_defaults(
+        fn=cmd_scenarios
+    )
+    s = sub.add_parser(
+        "stress", help="run a scenario over many paths; write summary, paths and report"
+    )
+    s.add_argument("scenario", help="built-in scenario name or path to a .toml file")
+    s.add_argument("--paths", type=_positive_int, default=64, help="Monte Carlo paths (default 64)")
+    s.add_argument("--seed", type=_non_negative_int, default=1, help="root seed (default 1)")
+    s.add_argument(
+        "--out", type=Path, default=None, help="output directory (default runs/<scenario>-s<seed>)"
+    )
+    s.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
+    s.add_argument(
+        "--engine", choices=ENGINES, default="exact", help="exact integer engine or float model"
+    )
+    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.set_defaults(fn=cmd_stress)
+    r = sub.add_parser("report", help="render report.html again from a run directory")
+    r.add_argument("out", type=Path, help="a directory written by `peglab stress`")
+    r.set_defaults(fn=cmd_report)
+    sub.add_parser("demo", help="two AI dollars, a year of fees, a summary").set_defaults(
+        fn=cmd_demo
+    )
+    return p
+
+
+def _positive_int(text: str) -> int:
+    v = _int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
+def _non_negative_int(text: str) -> int:
+    v = _int(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {v}")
+    return v
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run one command; every error becomes one line on stderr and exit code 2."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "fn", None) is None:
+            parser.print_help()
+            return 2
+        args.fn(args)
+    except PeglabError as e:
+        if os.environ.get("PEGLAB_DEBUG"):
+            raise
+        print(f"peglab: error: {e.code}: {e.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("peglab: interrupted", file=sys.stderr)
+        return 130
+    except OSError as e:
+        if os.environ.get("PEGLAB_DEBUG"):
+            raise
+        where = f": {e.filename}" if e.filename else ""
+        print(f"peglab: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug: still one line, with a way to see the traceback
+        if os.environ.get("PEGLAB_DEBUG"):
+            raise
+        print(
+            f"peglab: internal error: {type(e).__name__}: {e} (PEGLAB_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
