@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..sim.results import PEG_THRESHOLDS, peg_metrics  # re-exported: defined with the runners
+
 __all__ = [
     "PEG_THRESHOLDS",
     "bootstrap_ci",
@@ -54,8 +56,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 Statistic = Callable[[FloatArray], FloatArray]
-
-PEG_THRESHOLDS: tuple[float, ...] = (0.99, 0.98, 0.95)
 
 
 def _frac(q: float) -> Fraction:
@@ -265,45 +265,3 @@ def _r(x: float) -> float:
     if x == 0 or not math.isfinite(x):
         return x
     return float(f"{x:.12g}")
-
-
-def peg_metrics(
-    prices: ArrayLike,
-    step_s: float,
-    thresholds: tuple[float, ...] = PEG_THRESHOLDS,
-    band: float = 0.005,
-) -> dict[str, float]:
-    """Peg metrics of one price series on a regular grid (module docstring for definitions).
-
-    Keys: ``min_price``, ``max_price``, ``max_dev``, ``below_<thr>`` (fraction of samples, e.g.
-    ``below_0.99``), ``dev_area_h``, ``time_to_recover_s``, ``recovered`` (1.0 or 0.0).
-    """
-    p = np.asarray(prices, dtype=np.float64).ravel()
-    if p.size == 0 or not np.all(np.isfinite(p)):
-        raise ValueError("prices must be a non-empty finite series")
-    dev = np.abs(p - 1.0)
-    out: dict[str, float] = {
-        "min_price": float(p.min()),
-        "max_price": float(p.max()),
-        "max_dev": float(dev.max()),
-    }
-    for thr in thresholds:
-        out[f"below_{thr:g}"] = float(np.mean(p < thr))
-    out["dev_area_h"] = float(dev[:-1].sum() * step_s / 3600.0)
-    outside = dev > band
-    if not outside.any():
-        out["time_to_recover_s"] = 0.0
-        out["recovered"] = 1.0
-        return out
-    worst = int(np.argmax(dev))
-    inside_before = np.flatnonzero(~outside[:worst])
-    start = int(inside_before[-1]) + 1 if inside_before.size else 0
-    inside_after = np.flatnonzero(~outside[worst:])
-    if inside_after.size:
-        end = worst + int(inside_after[0])
-        out["time_to_recover_s"] = float((end - start) * step_s)
-        out["recovered"] = 1.0
-    else:
-        out["time_to_recover_s"] = float((p.size - 1 - start) * step_s)
-        out["recovered"] = 0.0
-    return out

@@ -35,9 +35,8 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InvalidInput
+from ..sim.results import PathResult, RunPath, report_grid
 from ..sim.scenario import Collateral, Scenario, scenario_hash
 from .measures import risk_summary
 
@@ -68,33 +68,9 @@ TAIL_PREFIXES: tuple[str, ...] = (
 BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class PathResult:
-    """One path's outcome: scalar ``metrics`` (one CSV row) and small per-step ``series``.
-
-    Series are 1-D sequences sampled on ``report_grid(scenario.n_steps)`` (at most a few hundred
-    points). Metric and series names follow the convention in the module docstring.
-    """
-
-    metrics: Mapping[str, float]
-    series: Mapping[str, Sequence[float] | np.ndarray] = field(default_factory=dict)
-
-
-RunPath = Callable[[Scenario, int, np.random.SeedSequence], PathResult]
-
-
 def path_seed(root: int, index: int) -> np.random.SeedSequence:
     """``SeedSequence(root).spawn(N)[index]`` without spawning the others."""
     return np.random.SeedSequence(root, spawn_key=(index,))
-
-
-def report_grid(n_steps: int, max_points: int = 193) -> np.ndarray:
-    """Step indices of the report series: ``0, s, 2s, ..., n_steps`` with ``s = ceil(n/(m-1))``."""
-    stride = max(1, math.ceil(n_steps / max(1, max_points - 1)))
-    grid = np.arange(0, n_steps + 1, stride)
-    if grid[-1] != n_steps:
-        grid = np.append(grid, n_steps)
-    return grid
 
 
 # --- worker side -----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from ..math import ceil_div
 from ..protocols.cdp.clip import auction_price
 from ..units import RAY, WAD
 from .processes import gas_multiplier, rng_from, running_drawdown
+from .results import PathResult, peg_metrics, report_grid
 from .scenario import OracleShock, Scenario, oracle_modes, shock_factor, simulate_prices
 from .world import HOLDERS, LP, MARKET, OPERATOR, ORACLE, VaultBook, World, build_world, to_wad
 
@@ -49,7 +50,7 @@ MAX_BUY_PRICE = 1.05  # [O] nobody buys AI dollars on the pool above this averag
 LP_FLOOR = 0.05  # [O] LPs keep at least this share of their t0 position (as the float model)
 
 
-def run_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) -> Any:
+def run_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) -> PathResult:
     """One path of ``sc`` on the exact engine; returns a ``PathResult``."""
     rng = rng_from(seed_seq)
     prices = simulate_prices(sc, rng)
@@ -138,6 +139,9 @@ class ExactRun:
         """Borrower budgets (risk.md §4) and keeper capital, in the reference stablecoin."""
         w, ledger = self.w, self.w.chain.ledger
         frac = float(self.sc.agents.borrowers.budget)
+        for d in w.dollars.values():  # the opportunist of English auctions needs dust to bid with
+            if d.flippers and ledger.balance_of(d.symbol, HOLDERS) >= WAD:
+                w.chain.transfer(d.symbol, "zero-bidder", WAD, sender=HOLDERS)
         for b in w.books:
             p = float(self.prices[0, b.asset]) * b.er
             for i, vid in enumerate(b.ids):
@@ -157,7 +161,7 @@ class ExactRun:
         return int(max(usd, 0.0) * 10**self.w.stable_decimals)
 
     # -- the loop -----------------------------------------------------------------------------
-    def run(self) -> Any:
+    def run(self) -> PathResult:
         self.k = 0
         self._record(0)
         for k in range(1, self.n + 1):
@@ -478,6 +482,9 @@ class ExactRun:
                 if v.art_wad == 0:
                     b.active[i] = False
                     b.unsafe_since.pop(vid, None)
+        if b.ilk in d.flippers:
+            self._english(b, k, share, avail)
+            return
         # restarts now; takes at the second the curve crosses each keeper's bid (this step)
         clip = d.clippers[b.ilk]
         self._ctx[b.ilk] = (share, p, k)
@@ -496,6 +503,108 @@ class ExactRun:
             when = self._crossing(b, clip, aid, k)
             if when is not None:
                 self._pending.append((when, b.ilk, aid))
+
+    def _english(self, b: VaultBook, k: int, share: float, avail: float) -> None:
+        """Legacy English auctions (flip.py): deal, tick, keepers bid, an opportunist bids ~0.
+
+        A funded keeper bids what the lot fetches on the external market less margin and gas
+        (tend up to the tab, then dent the lot down); with no keeper bid, an opportunistic bot
+        places the minimum bid (1 wei of internal AI dollar, Black Thursday's "zero bid") and wins
+        when the bid duration passes unchallenged.
+        """
+        d, sym = b.dollar, b.dollar.symbol
+        flip = d.flippers[b.ilk]
+        st = self.stats[sym]
+        p = self._coll_price(b, k)
+        pay = self._payable(sym, b.keeper) / WAD if flip.bids and avail > 0 else 0.0
+        for aid in flip.active():
+            fs = flip.status(aid)
+            info = self.open.get((b.ilk, aid))
+            if fs.can_deal:
+                lot_wad, bid_rad = fs.lot_wad, fs.bid_rad
+                if self._try(sym, d.deal, b.ilk, aid, sender=OPERATOR) is None:
+                    continue
+                winner = fs.guy
+                value = lot_wad / WAD * p
+                if winner == b.keeper and lot_wad:  # sell the lot; proceeds recycle later
+                    units = lot_wad / WAD
+                    proceeds = units * _bid(
+                        self._sold.get(b.ilk, 0.0) + units,
+                        p,
+                        self._depth(b, k),
+                        self.eta,
+                        self.delta,
+                    )
+                    self._sold[b.ilk] = self._sold.get(b.ilk, 0.0) + units
+                    ledger = self.w.chain.ledger
+                    ledger.transfer(b.token, winner, MARKET, lot_wad)
+                    if self.w.stable:
+                        ledger.transfer(self.w.stable, MARKET, winner, self._stable_units(proceeds))
+                    due = k + self.recycle_steps
+                    b.release[due] = b.release.get(due, 0.0) + proceeds
+                    st["keeper"] += proceeds - bid_rad / (WAD * RAY)
+                if bid_rad * 1000 < fs.tab_rad:
+                    st["zero"] += 1
+                st["proceeds"] += bid_rad / (WAD * RAY)
+                st["take_value"] += value
+                if info is not None:
+                    info["given"] += value
+                continue
+            if fs.needs_tick:
+                self._try(sym, d.tick, b.ilk, aid, sender=OPERATOR)
+                continue
+            if not fs.biddable:
+                continue
+            lot = fs.lot_wad / WAD
+            unit = self._threshold(b, lot, k) if share > 0 and pay > 1.0 else 0.0
+            worth = to_wad(max(unit, 0.0) * lot) * RAY  # rad the keeper would pay for the lot
+            if fs.phase == "tend" and worth >= fs.min_bid_rad and fs.guy != b.keeper:
+                bid = min(fs.tab_rad, worth, to_wad(pay) * RAY)
+                if (
+                    bid >= fs.min_bid_rad
+                    and self._hold(sym, b.keeper, bid)
+                    and (
+                        self._try(sym, d.tend, b.ilk, aid, fs.lot_wad, bid, sender=b.keeper)
+                        is not None
+                    )
+                ):
+                    pay -= bid / (WAD * RAY)
+                    self.capital_free[b.ilk] -= bid / (WAD * RAY)
+                    continue
+            # dent toward the lot the keeper values (any bidder may dent, its own bid included:
+            # the single aggregate keeper stands in for competing keepers) [O]
+            if fs.phase == "dent" and unit > 0:
+                need = to_wad(
+                    fs.tab_rad / (WAD * RAY) / unit
+                )  # lot that covers the tab at the keeper's price
+                own = fs.guy == b.keeper  # denting one's own bid moves no AI dollars
+                affordable = 0 < need <= fs.max_lot_wad and (own or pay * WAD * RAY >= fs.tab_rad)
+                if (
+                    affordable
+                    and (own or self._hold(sym, b.keeper, fs.tab_rad))
+                    and (
+                        self._try(sym, d.dent, b.ilk, aid, need, fs.tab_rad, sender=b.keeper)
+                        is not None
+                    )
+                ):
+                    if not own:
+                        pay -= fs.tab_rad / (WAD * RAY)
+                    continue
+            if fs.bid_rad == 0:
+                self._try(sym, d.tend, b.ilk, aid, fs.lot_wad, fs.min_bid_rad, sender="zero-bidder")
+
+    def _hold(self, sym: str, who: str, rad: int) -> bool:
+        """Make sure ``who`` holds ``rad`` of AI dollars (tokens plus internal), buying the rest."""
+        ledger = self.w.chain.ledger
+        have = ledger.balance_of(sym, who) * RAY + ledger.balance_of(
+            self.w.dollars[sym].vat.dai, who
+        )
+        if have < rad:
+            self._buy_exact(sym, who, ceil_div(rad - have, RAY))
+            have = ledger.balance_of(sym, who) * RAY + ledger.balance_of(
+                self.w.dollars[sym].vat.dai, who
+            )
+        return have >= rad
 
     def _threshold(self, b: VaultBook, lot: float, k: int) -> float:
         """Highest auction price [USD per unit] a keeper pays for ``lot`` units now (risk.md §4)."""
@@ -608,7 +717,12 @@ class ExactRun:
         for key in list(self.open):
             ilk, aid = key
             b = self._book[ilk]
-            if aid in b.dollar.clippers[ilk].sales:
+            house = (
+                b.dollar.flippers[ilk].bids
+                if ilk in b.dollar.flippers
+                else b.dollar.clippers[ilk].sales
+            )
+            if aid in house:
                 continue
             info = self.open.pop(key)
             st = self.stats[b.dollar.symbol]
@@ -805,10 +919,7 @@ class ExactRun:
         for d_i, sym in enumerate(self.sym):
             self.cr[d_i, k] = coll[sym] / debt[sym] if debt[sym] > 0 else np.nan
 
-    def _result(self) -> Any:
-        from ..risk.measures import peg_metrics
-        from ..risk.montecarlo import PathResult, report_grid
-
+    def _result(self) -> PathResult:
         grid = report_grid(self.n)
         metrics: dict[str, float] = {}
         series: dict[str, np.ndarray] = {}
@@ -820,6 +931,12 @@ class ExactRun:
             open_cover = 0.0
             for b in self.w.books:
                 if b.dollar is not d:
+                    continue
+                if b.ilk in d.flippers:
+                    p = self._coll_price(b, self.n)
+                    for aid in d.flippers[b.ilk].active():
+                        fb = d.flippers[b.ilk].bids[aid]
+                        open_cover += max(fb.tab_rad - fb.bid_rad, 0) / (WAD * RAY)
                     continue
                 clip = d.clippers[b.ilk]
                 p = self._coll_price(b, self.n)

@@ -106,6 +106,9 @@ def _params(c: Any, d10: float) -> CollateralParams:
         calc=p["calc"], step_s=p["step_s"], cut_ray=p["cut_ray"], tau_s=p["tau_s"],
         cusp_ray=p["cusp_ray"], tail_s=p["tail_s"], chip_wad=p["chip_wad"], tip_rad=p["tip_rad"],
         hop_s=p["hop_s"], max_age_s=p["max_age_s"],
+        # English auctions (legacy Flipper): the scenario's ``tau`` is the bid duration (flip ttl;
+        # 10 min on Black Thursday) and an auction lives at most 6 h (flip tau then) [risk.md V1]
+        auction=c.auction, ttl_s=c.tau, flip_tau_s=max(6 * 3600, c.tau),
     )  # fmt: skip
 
 
