@@ -356,12 +356,18 @@ def run_stress(
 ) -> dict[str, Any]:
     """Load a scenario (library name or file), run the Monte Carlo, write outputs and the report.
 
-    ``run_path`` defaults to the float reference model :func:`float_cdp_path`. Returns the summary.
+    ``run_path`` defaults to the exact engine (``peglab.sim.runner.run_path``); pass
+    :func:`float_cdp_path` for the float reference model. Returns the summary.
     """
     from .library import load_scenario
 
     scenario = load_scenario(name_or_file)
-    rp = float_cdp_path if run_path is None else run_path
+    if run_path is None:  # the exact integer engine is the default model
+        from ..sim.runner import run_path as exact_run_path
+
+        rp: RunPath = exact_run_path
+    else:
+        rp = run_path
     summary = run_monte_carlo(
         scenario,
         rp,
