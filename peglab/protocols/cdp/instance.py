@@ -123,6 +123,7 @@ class AIDollar(LiquidationFacade):
         self.vow = SystemBuffer(self, line_rad)
         self.clippers: Table[str, Clipper] = Table(chain.journal)
         self.flippers: Table[str, Flipper] = Table(chain.journal)  # English auctions (flip.py)
+        self.pools: Table[str, str] = Table(chain.journal)  # counter token -> launch pool id
         self.psm: PegStabilityModule | None = None
         self.end = Shutdown(self)
         if admin:

@@ -8,9 +8,10 @@ may override the ratio and ceiling floors but never the hop floor, which protect
 
 from __future__ import annotations
 
-from ...errors import InvalidInput
+from ...errors import InvalidInput, NotAuthorized
 from ...kernel import Chain, Table, action
 from ...units import RAY, check_positive
+from ..amm import AmmFactory, StableSwapPool
 from .clip import Clipper
 from .events import AIDollarLaunched, CollateralAdded
 from .flip import Flipper
@@ -25,10 +26,48 @@ __all__ = ["Launchpad"]
 class Launchpad:
     """Factory and registry of AI-dollar instances on one chain."""
 
-    def __init__(self, chain: Chain, guardrails: Guardrails = GUARDRAILS) -> None:
+    def __init__(
+        self, chain: Chain, guardrails: Guardrails = GUARDRAILS, amm: AmmFactory | None = None
+    ) -> None:
         self.chain = chain
         self.guardrails = guardrails
         self.instances: Table[str, AIDollar] = Table(chain.journal)
+        self.amm = amm  # where launch pools are deployed (amm.md §4); None: no pools
+
+    @action
+    def create_pool(
+        self,
+        symbol: str,
+        other: str,
+        *,
+        sender: str,
+        A: int = 200,
+        fee: int = 4_000_000,
+        admin_fee: int = 5_000_000_000,
+    ) -> StableSwapPool:
+        """Deploy a StableSwap pool of an AI dollar against ``other`` (the reference stablecoin or
+        another AI dollar of this launchpad); its admin or governance. Returns the empty pool.
+
+        Defaults follow amm.md §4 for AI USD/USDC pools (A 200, 4 bps, 50% admin fee); use a
+        lower ``A`` (<= 100) for AI USD/AI USD pools, whose pegs can part.
+        """
+        inst = self[symbol]
+        self.chain.require_role(inst.admin_role, sender, "cdp/not-admin")
+        if self.amm is None:
+            raise InvalidInput("cdp/no-amm", "this launchpad was created without an AMM factory")
+        self.chain.ledger.token(other)
+        if other == symbol:
+            raise InvalidInput(
+                "cdp/same-token", f"a pool needs two different tokens, got {symbol} twice"
+            )
+        if other in self.instances and not self.chain.has_role(self[other].admin_role, sender):
+            raise NotAuthorized("cdp/not-admin", f"{sender} may not list {other}: not its admin")
+        pool = self.amm.deploy_stableswap(
+            [symbol, other], A, fee=fee, admin_fee=admin_fee, sender=self.chain.root,
+            pool_id=f"ss:{symbol}/{other}",
+        )  # fmt: skip
+        inst.pools[other] = pool.id
+        return pool
 
     def __getitem__(self, symbol: str) -> AIDollar:
         try:
