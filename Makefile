@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 # The main job: the ai-token-crash stress test (-80% in 7 days) on three AI dollars, exact engine.
 run: $(STAMP)
-	$(BIN)/peglab stress ai-token-crash --paths 40 --seed 1 --workers 2 --out runs/ai-token-crash
+	$(BIN)/peglab stress ai-token-crash --paths 60 --seed 1 --workers 2 --out runs/ai-token-crash
 
 lint: $(STAMP)
 	$(BIN)/ruff check peglab tests benchmarks tools

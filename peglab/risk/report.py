@@ -280,4 +280,47 @@ def print_summary(summary: dict[str, Any], console: Any = None) -> None:
         ]
         table.add_row(*cells)
     con.print(table)
+    con.print(_peg_table(summary))
     con.print(f"scenario hash {sc['hash'][:16]}  model {summary['parameters'].get('run_path', '')}")
+
+
+def _peg_table(summary: dict[str, Any]) -> Any:
+    """Per AI dollar: does the peg hold, and who absorbs the losses (means over paths)."""
+    from rich.table import Table
+
+    metrics = summary.get("metrics", {})
+    dollars = sorted(k.split(".", 1)[1] for k in metrics if k.startswith("peg_min."))
+    table = Table(title="Per AI dollar (mean over paths; worst path in brackets)")
+    for col in (
+        "AI dollar",
+        "peg min",
+        "peg max",
+        "time < 0.99",
+        "bad debt",
+        "liquidated",
+        "borrower loss",
+    ):
+        table.add_column(col, justify="left" if col == "AI dollar" else "right")
+
+    def cell(name: str, worst: str = "", pct: bool = False) -> str:
+        m = metrics.get(name)
+        if not m or not m.get("n"):
+            return "-"
+        v = m["mean"]["value"]
+        text = f"{100 * v:.2f}%" if pct else _fmt(v)
+        if worst and worst in m:
+            w = m[worst]
+            text += f" [{100 * w:.2f}%]" if pct else f" [{_fmt(w)}]"
+        return text
+
+    for d in dollars:
+        table.add_row(
+            d,
+            cell(f"peg_min.{d}", "min"),
+            cell(f"peg_max.{d}", "max"),
+            cell(f"below_0.99.{d}", "max", pct=True),
+            cell(f"bad_debt_usd.{d}", "max"),
+            cell(f"liquidated_usd.{d}"),
+            cell(f"borrower_loss_usd.{d}"),
+        )
+    return table
