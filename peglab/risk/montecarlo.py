@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InvalidInput
-from ..sim.results import PathResult, RunPath, report_grid
+from ..sim.results import PathResult, RunPath, assemble_result, report_grid
 from ..sim.scenario import Collateral, Scenario, scenario_hash
 from .measures import risk_summary
 
@@ -542,7 +542,6 @@ def float_cdp_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequen
     """Float reference model of the scenario's AI dollars under one seeded price path."""
     from ..sim.processes import gas_multiplier, rng_from, running_drawdown
     from ..sim.scenario import draw_vaults, oracle_modes, shock_factor, simulate_prices
-    from .measures import peg_metrics
 
     rng = rng_from(seed_seq)
     prices = simulate_prices(sc, rng)
@@ -571,7 +570,6 @@ def float_cdp_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequen
     panic_steps = max(1, round(bw.panic_window / dt))
     recycle_steps = max(1, round(kp.recycle / dt))
     dt_h = dt / 3600.0
-    grid = report_grid(n)
 
     # --- set up ilks and dollars (draw order: vaults, keepers, then per-step draws) ---
     ilks: list[dict[str, Any]] = []
@@ -916,9 +914,6 @@ def float_cdp_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequen
             dbt = sum(float(il["debt"][il["active"]].sum()) for il in ilks if il["d"] == d_i)
             cr_series[d_i, k] = coll / dbt if dbt > 0 else np.nan
     # --- horizon: mark open auctions, waterfall, metrics ---
-    metrics: dict[str, float] = {}
-    series: dict[str, np.ndarray] = {}
-    totals: dict[str, float] = {}
     gov_price = float(prices[-1, gov]) if gov is not None else math.nan
     for il in ilks:
         d_i, p = il["d"], float(prices[-1, il["a"]])
@@ -926,60 +921,23 @@ def float_cdp_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequen
             unit = _bid(au["lot"], p, float(il["depth"][-1]), impact, delta) * (1 - margin)
             rec = min(au["tab"], au["lot"] * unit)
             st["recovered"][d_i] += rec
-    for d_i, dol in enumerate(sc.system.ai_dollars):
-        sym = dol.symbol
-        debt0 = sum(float(c.vaults.debt_usd) for c in dol.collaterals)
-        deficit = max(
-            0.0, st["due"][d_i] + st["incentives"][d_i] - st["recovered"][d_i] - st["fees"][d_i]
-        )
-        bad = max(0.0, deficit - float(dol.surplus_buffer) * debt0)
-        backstop = min(bad, float(dol.backstop) * float(dol.line_usd))
-        recap = min(bad - backstop, float(dol.recap_limit) * debt0)
-        final = bad - backstop - recap
-        pm = peg_metrics(peg[d_i], dt)
-        closed = st["closed"][d_i]
-        m = {
-            "bad_debt_usd": bad,
-            "bad_debt_final_usd": final,
-            "backstop_used_usd": backstop,
-            "recap_usd": recap,
-            "liquidated_usd": st["liquidated"][d_i],
-            "liquidations": st["barks"][d_i],
-            "zero_bids": st["zero"][d_i],
-            "clear_ratio": st["proceeds_mkt"][d_i] / st["take_value"][d_i]
-            if st["take_value"][d_i] > 0
-            else math.nan,
-            "time_to_clear_s": st["clear_time"][d_i] / closed if closed else math.nan,
-            "borrower_loss_usd": st["given"][d_i] - st["cleared_due"][d_i],
-            "keeper_profit_usd": st["keeper"][d_i],
-            "peg_min": pm["min_price"],
-            "peg_max": pm["max_price"],
-            "below_0.99": pm["below_0.99"],
-            "below_0.95": pm["below_0.95"],
-            "time_to_recover_s": pm["time_to_recover_s"],
-            "cr_end": float(cr_series[d_i, -1]),
-            "cr_min": float(np.nanmin(cr_series[d_i]))
-            if np.isfinite(cr_series[d_i]).any()
-            else math.nan,
+    deficits = [
+        max(0.0, st["due"][d_i] + st["incentives"][d_i] - st["recovered"][d_i] - st["fees"][d_i])
+        for d_i in range(nd)
+    ]
+    outcomes = [
+        {
+            "liquidated": st["liquidated"][d_i],
+            "barks": st["barks"][d_i],
+            "zero": st["zero"][d_i],
+            "proceeds": st["proceeds_mkt"][d_i],
+            "take_value": st["take_value"][d_i],
+            "clear_time": st["clear_time"][d_i],
+            "closed": st["closed"][d_i],
+            "given": st["given"][d_i],
+            "cleared_due": st["cleared_due"][d_i],
+            "keeper": st["keeper"][d_i],
         }
-        for key, val in m.items():
-            metrics[f"{key}.{sym}"] = float(val)
-        for key in (
-            "bad_debt_usd",
-            "bad_debt_final_usd",
-            "recap_usd",
-            "liquidated_usd",
-            "borrower_loss_usd",
-            "keeper_profit_usd",
-            "zero_bids",
-            "liquidations",
-        ):
-            totals[key] = totals.get(key, 0.0) + float(m[key])
-        series[f"peg.{sym}"] = peg[d_i, grid]
-        cum = np.concatenate([[0.0], np.cumsum(liq_step[d_i, 1:])])[grid]
-        series[f"liquidated_usd.{sym}"] = np.diff(cum, prepend=0.0)
-        series[f"cr.{sym}"] = cr_series[d_i, grid]
-    metrics.update(totals)
-    metrics["peg_min"] = float(peg.min())
-    metrics["dilution_tokens"] = totals["recap_usd"] / gov_price if gov_price > 0 else math.nan
-    return PathResult(metrics=metrics, series=series)
+        for d_i in range(nd)
+    ]
+    return assemble_result(sc, deficits, outcomes, peg, cr_series, liq_step, gov_price)

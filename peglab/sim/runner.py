@@ -38,7 +38,7 @@ from ..math import ceil_div
 from ..protocols.cdp.clip import auction_price
 from ..units import RAY, WAD
 from .processes import gas_multiplier, rng_from, running_drawdown
-from .results import PathResult, peg_metrics, report_grid
+from .results import PathResult, assemble_result
 from .scenario import OracleShock, Scenario, oracle_modes, shock_factor, simulate_prices
 from .world import HOLDERS, LP, MARKET, OPERATOR, ORACLE, VaultBook, World, build_world, to_wad
 
@@ -920,95 +920,40 @@ class ExactRun:
             self.cr[d_i, k] = coll[sym] / debt[sym] if debt[sym] > 0 else np.nan
 
     def _result(self) -> PathResult:
-        grid = report_grid(self.n)
-        metrics: dict[str, float] = {}
-        series: dict[str, np.ndarray] = {}
-        totals: dict[str, float] = {}
-        for d_i, dol in enumerate(self.sc.system.ai_dollars):
-            sym = dol.symbol
+        deficits, outcomes, extra = [], [], []
+        for sym in self.sym:
             d = self.w.dollars[sym]
-            st = self.stats[sym]
-            open_cover = 0.0
+            open_cover = 0.0  # tab of open auctions their lots would not cover at the exit bid
             for b in self.w.books:
                 if b.dollar is not d:
                     continue
+                p, depth = self._coll_price(b, self.n), self._depth(b, self.n)
                 if b.ilk in d.flippers:
-                    p = self._coll_price(b, self.n)
-                    for aid in d.flippers[b.ilk].active():
-                        fb = d.flippers[b.ilk].bids[aid]
+                    for fb in (d.flippers[b.ilk].bids[a] for a in d.flippers[b.ilk].active()):
                         open_cover += max(fb.tab_rad - fb.bid_rad, 0) / (WAD * RAY)
                     continue
-                clip = d.clippers[b.ilk]
-                p = self._coll_price(b, self.n)
-                depth = (
-                    b.d10_usd
-                    * math.exp(-float(self.sc.liquidity.kappa) * float(self.dd[-1, b.asset]))
-                    * self.ext_factor[-1]
-                )
-                for aid in clip.active():
-                    s = clip.sales[aid]
-                    lot = s.lot_wad / WAD
+                for s in (d.clippers[b.ilk].sales[a] for a in d.clippers[b.ilk].active()):
+                    lot, tab = s.lot_wad / WAD, s.tab_rad / (WAD * RAY)
                     value = (
                         lot
                         * _bid(lot, p, depth, self.eta, self.delta)
                         * (1 - float(self.sc.agents.keepers.margin))
                     )
-                    open_cover += s.tab_rad / (WAD * RAY) - min(s.tab_rad / (WAD * RAY), value)
-            deficit = max(0.0, (d.vow.sin_rad - d.vow.dai_rad) / (WAD * RAY) + open_cover)
-            debt0 = self.w.initial_debt_usd[sym]
-            bad = max(0.0, deficit - float(dol.surplus_buffer) * debt0)
-            backstop = min(bad, float(dol.backstop) * float(dol.line_usd))
-            recap = min(bad - backstop, float(dol.recap_limit) * debt0)
-            pm = peg_metrics(self.peg[d_i], self.dt)
-            closed = st["closed"]
-            finite = np.isfinite(self.cr[d_i])
-            m = {
-                "bad_debt_usd": bad,
-                "bad_debt_final_usd": bad - backstop - recap,
-                "backstop_used_usd": backstop,
-                "recap_usd": recap,
-                "liquidated_usd": st["liquidated"],
-                "liquidations": st["barks"],
-                "zero_bids": st["zero"],
-                "clear_ratio": st["proceeds"] / st["take_value"]
-                if st["take_value"] > 0
-                else math.nan,
-                "time_to_clear_s": st["clear_time"] / closed if closed else math.nan,
-                "borrower_loss_usd": st["given"] - st["cleared_due"],
-                "keeper_profit_usd": st["keeper"],
-                "peg_min": pm["min_price"],
-                "peg_max": pm["max_price"],
-                "below_0.99": pm["below_0.99"],
-                "below_0.95": pm["below_0.95"],
-                "time_to_recover_s": pm["time_to_recover_s"],
-                "cr_end": float(self.cr[d_i, -1]),
-                "cr_min": float(np.nanmin(self.cr[d_i])) if finite.any() else math.nan,
-                "refused_actions": st["refused"],
-            }
-            for key, val in m.items():
-                metrics[f"{key}.{sym}"] = float(val)
-            for key in (
-                "bad_debt_usd",
-                "bad_debt_final_usd",
-                "recap_usd",
-                "liquidated_usd",
-                "borrower_loss_usd",
-                "keeper_profit_usd",
-                "zero_bids",
-                "liquidations",
-            ):
-                totals[key] = totals.get(key, 0.0) + float(m[key])
-            series[f"peg.{sym}"] = self.peg[d_i, grid]
-            cum = np.concatenate([[0.0], np.cumsum(self.liq_step[d_i, 1:])])[grid]
-            series[f"liquidated_usd.{sym}"] = np.diff(cum, prepend=0.0)
-            series[f"cr.{sym}"] = self.cr[d_i, grid]
-        metrics.update(totals)
+                    open_cover += tab - min(tab, value)
+            deficits.append(max(0.0, (d.vow.sin_rad - d.vow.dai_rad) / (WAD * RAY) + open_cover))
+            st = self.stats[sym]
+            outcomes.append(st)
+            extra.append({"refused_actions": st["refused"]})
+        gov = next((a.symbol for a in self.sc.assets if a.kind == "governance"), None)
+        gov_price = float(self.prices[-1, self.idx[gov]]) if gov is not None else math.nan
         self.w.chain.check_conservation()
         for d in self.w.dollars.values():
             errs = d.invariant_errors()
             if errs:
                 raise AssertionError(f"{d.symbol}: engine invariants broken in a run: {errs}")
-        return PathResult(metrics=metrics, series=series)
+        return assemble_result(
+            self.sc, deficits, outcomes, self.peg, self.cr, self.liq_step, gov_price, extra
+        )
 
 
 def _bid(q: float, p: float, depth: float, eta: float, delta: float) -> float:
