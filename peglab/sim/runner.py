@@ -39,7 +39,7 @@ from ..protocols.cdp.clip import auction_price
 from ..units import RAY, WAD
 from .processes import gas_multiplier, rng_from, running_drawdown
 from .results import PathResult, assemble_result
-from .scenario import OracleShock, Scenario, oracle_modes, shock_factor, simulate_prices
+from .scenario import Scenario, oracle_modes, shock_factor, simulate_prices
 from .world import HOLDERS, LP, MARKET, OPERATOR, ORACLE, VaultBook, World, build_world, to_wad
 
 __all__ = ["ExactRun", "run_path"]
@@ -83,9 +83,6 @@ class ExactRun:
         self.cap_factor = shock_factor(sc, "keepers", "capital_factor")
         self.lat_factor = shock_factor(sc, "keepers", "latency_factor")
         self.modes, self.msize = oracle_modes(sc)
-        self.stale_assets = {
-            s for sh in sc.shocks if isinstance(sh, OracleShock) for s in sh.assets
-        }
         self.slashes = {sc.step_of(sh.at): sh for sh in sc.shocks if sh.kind == "slash"}
         bw = sc.agents.borrowers
         day = self.dt / 86_400.0
@@ -113,7 +110,6 @@ class ExactRun:
                     "closed",
                     "zero",
                     "refused",
-                    "incentives",
                 ),
                 0.0,
             )
@@ -122,7 +118,6 @@ class ExactRun:
         self.open: dict[tuple[str, int], dict[str, float]] = {}
         self.budget = {b.ilk: np.zeros(len(b.ids)) for b in world.books}
         self.lp_out: dict[str, list[int]] = {}
-        self.lp_held: dict[str, int] = dict(world.lp_tokens0)
         self.t0 = world.chain.now
         self._book = {b.ilk: b for b in world.books}
         self._ctx: dict[str, tuple[float, float, int]] = {}
@@ -221,9 +216,8 @@ class ExactRun:
     def _operator(self) -> None:
         for d in self.w.dollars.values():
             d.poke_prices(sender=OPERATOR)
-            for ilk in d.collaterals:
-                if not ilk.startswith("PSM"):
-                    d.drip(ilk, sender=OPERATOR)
+            for ilk in d.collaterals:  # the PSM's own ilk is not a collateral type here
+                d.drip(ilk, sender=OPERATOR)
 
     def _heal(self) -> None:
         for d in self.w.dollars.values():
