@@ -16,7 +16,7 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, ParamSpec, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from ..errors import InvalidInput, NotAuthorized
 from .ledger import Ledger
@@ -24,7 +24,6 @@ from .state import Journal, Record, Table, encode
 
 __all__ = ["Chain", "Event", "HasChain", "LogEntry", "TokenTransferred", "action"]
 
-P = ParamSpec("P")
 R = TypeVar("R")
 
 GENESIS_TIME = 1_700_000_000  # Tue 2023-11-14 22:13:20 UTC; any explicit start time may be given
@@ -246,9 +245,6 @@ class HasChain(Protocol):
 
     @property
     def chain(self) -> Chain: ...
-
-
-S = TypeVar("S", bound=HasChain)
 
 
 def action(fn: Callable[..., R]) -> Callable[..., R]:
