@@ -44,6 +44,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InvalidInput
+from ..sim.processes import exit_bid_one as _bid
 from ..sim.results import PathResult, RunPath, assemble_result, report_grid
 from ..sim.scenario import Collateral, Scenario, scenario_hash
 from .measures import risk_summary
@@ -492,15 +493,6 @@ def _osm(
         val[k] = cur
         valid[k] = t - zzz <= max_age
     return val, valid
-
-
-def _bid(q: float, p: float, depth: float, eta: float, delta: float) -> float:
-    """Scalar :func:`peglab.sim.processes.exit_bid` (hot loop)."""
-    if q <= 0:
-        return p
-    if depth <= 0:
-        return 0.0
-    return p * max(0.0, 1.0 - eta * math.pow(q * p / depth, delta))
 
 
 def _clip_price(c: Collateral, top: float, age: float) -> float:

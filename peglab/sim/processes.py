@@ -38,6 +38,7 @@ in USD), its calibration to ``D10`` (a sale of ``D10`` costs 10%), depth dynamic
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,6 +62,7 @@ __all__ = [
     "depth_multiplier",
     "depth_path",
     "exit_bid",
+    "exit_bid_one",
     "exit_proceeds",
     "gas_multiplier",
     "gbm_path",
@@ -592,6 +594,17 @@ def exit_bid(
         ratio = np.where(v_a > 0, np.maximum(q_a, 0.0) * p_a / v_a, np.inf)
         impact = np.where(q_a > 0, eta * ratio**delta, 0.0)
     return np.asarray(p_a * np.clip(1.0 - impact, 0.0, 1.0), dtype=np.float64)
+
+
+def exit_bid_one(
+    q: float, p: float, depth_usd: float, eta: float = 0.1, delta: float = 0.5
+) -> float:
+    """Scalar :func:`exit_bid` for hot loops: ``p (1 - eta (q p / V)^delta)``, floored at 0."""
+    if q <= 0:
+        return p
+    if depth_usd <= 0:
+        return 0.0
+    return p * max(0.0, 1.0 - eta * math.pow(q * p / depth_usd, delta))
 
 
 def exit_proceeds(

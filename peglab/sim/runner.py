@@ -37,6 +37,7 @@ from ..errors import PeglabError
 from ..math import ceil_div
 from ..protocols.cdp.clip import auction_price
 from ..units import RAY, WAD
+from .processes import exit_bid_one as _bid
 from .processes import gas_multiplier, rng_from, running_drawdown
 from .results import PathResult, assemble_result
 from .scenario import Scenario, oracle_modes, shock_factor, simulate_prices
@@ -120,7 +121,7 @@ class ExactRun:
         self.lp_out: dict[str, list[int]] = {}
         self.t0 = world.chain.now
         self._book = {b.ilk: b for b in world.books}
-        self._ctx: dict[str, tuple[float, float, int]] = {}
+        self._ctx: dict[str, tuple[float, int]] = {}
         self._pending: list[tuple[int, str, int]] = []
         self._sold: dict[str, float] = {}
         self._short: set[str] = set()
@@ -149,7 +150,6 @@ class ExactRun:
             if w.stable:
                 ledger.transfer(w.stable, MARKET, b.keeper, self._stable_units(b.capital_usd))
                 self._otc_buy(b.dollar.symbol, b.keeper, b.capital_usd)
-            b.release = {}
         self.capital_free = {b.ilk: b.capital_usd for b in w.books}
 
     def _stable_units(self, usd: float) -> int:
@@ -481,7 +481,7 @@ class ExactRun:
             return
         # restarts now; takes at the second the curve crosses each keeper's bid (this step)
         clip = d.clippers[b.ilk]
-        self._ctx[b.ilk] = (share, p, k)
+        self._ctx[b.ilk] = (share, k)
         pay = self._payable(sym, b.keeper) / WAD if clip.sales else 0.0
         self._pay[b.ilk] = pay
         if pay < 1.0:
@@ -651,7 +651,7 @@ class ExactRun:
         """
         b = self._book[ilk]
         d, sym = b.dollar, b.dollar.symbol
-        share, _p, k = self._ctx[ilk]
+        share, k = self._ctx[ilk]
         if ilk in self._short:
             return "done"
         clip = d.clippers[ilk]
@@ -948,12 +948,3 @@ class ExactRun:
         return assemble_result(
             self.sc, deficits, outcomes, self.peg, self.cr, self.liq_step, gov_price, extra
         )
-
-
-def _bid(q: float, p: float, depth: float, eta: float, delta: float) -> float:
-    """Average exit price for ``q`` units (risk.md §5, as ``processes.exit_bid``, scalar)."""
-    if q <= 0:
-        return p
-    if depth <= 0:
-        return 0.0
-    return p * max(0.0, 1.0 - eta * math.pow(q * p / depth, delta))
