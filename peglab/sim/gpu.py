@@ -141,8 +141,12 @@ def rental_index_paths(
     regime = np.empty((n_paths, n_months + 1), dtype=np.int64)
     regime[:, 0] = p.start_regime
     regime[:, 1:] = (p.start_regime + np.cumsum(flips, axis=1)) % 2
-    m = math.log(p.p0) - p.y0 + np.concatenate(
-        [np.zeros((n_paths, 1)), np.cumsum(drift[regime[:, :-1]] + log_steps, axis=1)], axis=1
+    m = (
+        math.log(p.p0)
+        - p.y0
+        + np.concatenate(
+            [np.zeros((n_paths, 1)), np.cumsum(drift[regime[:, :-1]] + log_steps, axis=1)], axis=1
+        )
     )
     y = np.empty((n_paths, n_months + 1))
     y[:, 0] = p.y0
@@ -249,9 +253,7 @@ def norm_ppf(q: FloatArray | float) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         mid = (q > lo) & (q < 1.0 - lo)
         r = (q - 0.5) ** 2
-        out = np.where(
-            mid, (q - 0.5) * _poly(_A, r) / (_poly(_B, r) * r + 1.0), out
-        )
+        out = np.where(mid, (q - 0.5) * _poly(_A, r) / (_poly(_B, r) * r + 1.0), out)
         ql = np.sqrt(-2.0 * np.log(np.where(q <= lo, q, 0.5)))
         tail = _poly(_C, ql) / (_poly(_D, ql) * ql + 1.0)
         out = np.where(q <= lo, tail, out)

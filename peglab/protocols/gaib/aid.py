@@ -100,7 +100,9 @@ class Aid:
         desk: str = "tbill:desk",
     ) -> None:
         if not accepted:
-            raise InvalidInput("gaib/no-accepted-token", "AID needs at least one accepted stablecoin")
+            raise InvalidInput(
+                "gaib/no-accepted-token", "AID needs at least one accepted stablecoin"
+            )
         scales: list[tuple[str, int]] = []
         for tok in accepted:
             dec = chain.ledger.token(tok).decimals
@@ -258,7 +260,9 @@ class Aid:
         self._scale_of(token)
         check_positive(cost, "cost")
         if type(tenor_s) is not int or not DAY <= tenor_s <= MAX_TENOR_S:
-            raise InvalidInput("gaib/bad-tenor", f"tenor must be 1 day to 366 days, got {tenor_s!r}")
+            raise InvalidInput(
+                "gaib/bad-tenor", f"tenor must be 1 day to 366 days, got {tenor_s!r}"
+            )
         st = self.state
         face = cost + cost * st.tbill_rate_bps * tenor_s // (BPS * YEAR)  # floor: conservative
         lot_id = st.next_lot
@@ -294,7 +298,9 @@ class Aid:
             paid = lot.face
         else:
             when = lot.settles_at if lot.sale_price else lot.maturity
-            raise LimitExceeded("gaib/not-settled", f"T-bill lot {lot_id} pays at {when}, now {now}")
+            raise LimitExceeded(
+                "gaib/not-settled", f"T-bill lot {lot_id} pays at {when}, now {now}"
+            )
         ledger = self.chain.ledger
         interest = max(paid - lot.cost, 0)
         if interest:  # T-bill interest enters from outside the system (the Treasury pays it)
@@ -324,7 +330,9 @@ class Aid:
         """Admin: allow or remove a KYC'd account for mint and redeem."""
         self.chain.require_role(ADMIN_ROLE, sender, "gaib/not-admin")
         if not isinstance(account, str) or not account:
-            raise InvalidInput("gaib/bad-account", f"an account is a non-empty string, got {account!r}")
+            raise InvalidInput(
+                "gaib/bad-account", f"an account is a non-empty string, got {account!r}"
+            )
         if type(allowed) is not bool:
             raise InvalidInput("gaib/bad-value", f"allowed must be a bool, got {allowed!r}")
         if allowed:

@@ -202,7 +202,10 @@ class DealBook:
         performance_fee_bps: int = 1500,
     ) -> None:
         chain.ledger.token(asset)
-        for v, what in ((protocol_fee_bps, "protocol fee"), (performance_fee_bps, "performance fee")):
+        for v, what in (
+            (protocol_fee_bps, "protocol fee"),
+            (performance_fee_bps, "performance fee"),
+        ):
             if type(v) is not int or not 0 <= v <= BPS:
                 raise InvalidInput("gaib/bad-value", f"{what} must be in [0, 10000] bps, got {v!r}")
         self.chain = chain
@@ -279,12 +282,15 @@ class DealBook:
         fee = tokenisation_fee(t.principal_wad, t.term_months)
         reserve = -((-t.principal_wad * t.reserve_bps) // BPS)
         if fee + reserve >= t.principal_wad:
-            raise InvalidInput("gaib/bad-terms", "fee and reserve would consume the whole principal")
+            raise InvalidInput(
+                "gaib/bad-terms", "fee and reserve would consume the whole principal"
+            )
         ledger = self.chain.ledger
         cash = ledger.balance_of(self.asset, self.fund)
         if cash < t.principal_wad:
             raise LimitExceeded(
-                "gaib/insufficient-liquidity", f"the fund holds {cash}, the deal needs {t.principal_wad}"
+                "gaib/insufficient-liquidity",
+                f"the fund holds {cash}, the deal needs {t.principal_wad}",
             )
         deal_id = self.totals.next_id
         self.totals.next_id = deal_id + 1
@@ -327,9 +333,7 @@ class DealBook:
         ledger.transfer(self.asset, t.borrower, self.treasury, fee)
         ledger.transfer(self.asset, t.borrower, self.portfolio(deal_id), reserve)
         self.totals.principal_wad += t.principal_wad
-        self.chain.emit(
-            DealOriginated(deal_id, t.kind, t.borrower, t.principal_wad, reserve, fee)
-        )
+        self.chain.emit(DealOriginated(deal_id, t.kind, t.borrower, t.principal_wad, reserve, fee))
         return deal_id
 
     @action
@@ -367,14 +371,18 @@ class DealBook:
         d.principal_wad -= prin_paid
         d.schedule_wad -= m.amort
         income = int_paid + upside
-        protocol_fee = min(income, prin_base_fee(d.principal_wad + prin_paid, self.protocol_fee_bps))
+        protocol_fee = min(
+            income, prin_base_fee(d.principal_wad + prin_paid, self.protocol_fee_bps)
+        )
         perf_fee = (income - protocol_fee) * self.performance_fee_bps // BPS
         ledger.transfer(self.asset, sp, self.stakers, protocol_fee)
         ledger.transfer(self.asset, sp, self.treasury, perf_fee)
         ledger.transfer(self.asset, sp, self.fund, received + upside - protocol_fee - perf_fee)
         d.income_wad += income - protocol_fee - perf_fee
         d.last_dscr_wad = (
-            DSCR_CAP_WAD if m.scheduled == 0 else max(min(net * WAD // m.scheduled, DSCR_CAP_WAD), -DSCR_CAP_WAD)
+            DSCR_CAP_WAD
+            if m.scheduled == 0
+            else max(min(net * WAD // m.scheduled, DSCR_CAP_WAD), -DSCR_CAP_WAD)
         )
         self.totals.principal_wad -= prin_paid
         if d.arrears_wad:
@@ -435,7 +443,9 @@ class DealBook:
         d = self.deal(deal_id)
         check_amount(expected_wad, "expected_wad")
         if d.status not in ("default", "recovery"):
-            raise InvalidInput("gaib/not-defaulted", f"deal {deal_id} is {d.status}, not in default")
+            raise InvalidInput(
+                "gaib/not-defaulted", f"deal {deal_id} is {d.status}, not in default"
+            )
         d.expected_recovery_wad = expected_wad
         self._set_writedown(d, 0)
         self.chain.emit(RecoveryMarked(deal_id, expected_wad, d.writedown_wad))
@@ -447,7 +457,9 @@ class DealBook:
         self.chain.require_role(MANAGER_ROLE, sender, "gaib/not-manager")
         d = self.deal(deal_id)
         if d.status != "default":
-            raise InvalidInput("gaib/not-defaulted", f"deal {deal_id} is {d.status}, not in default")
+            raise InvalidInput(
+                "gaib/not-defaulted", f"deal {deal_id} is {d.status}, not in default"
+            )
         if not isinstance(new_borrower, str) or not new_borrower or new_borrower == d.borrower:
             raise InvalidInput("gaib/bad-account", f"bad new operator {new_borrower!r}")
         old = d.borrower
@@ -461,7 +473,9 @@ class DealBook:
         d = self.deal(deal_id)
         check_amount(price_wad, "price_wad")
         if d.status not in ("default", "recovery"):
-            raise InvalidInput("gaib/not-defaulted", f"deal {deal_id} is {d.status}, not in default")
+            raise InvalidInput(
+                "gaib/not-defaulted", f"deal {deal_id} is {d.status}, not in default"
+            )
         if not isinstance(buyer, str) or not buyer:
             raise InvalidInput("gaib/bad-account", f"bad buyer {buyer!r}")
         ledger, sp = self.chain.ledger, self.portfolio(deal_id)
@@ -486,7 +500,9 @@ class DealBook:
         d.arrears_interest_wad, d.writedown_wad, d.arrears_since = 0, 0, 0
         d.status = "sold"
         self.chain.emit(
-            CollateralSold(deal_id, price_wad, cost, from_reserve, from_collateral, to_borrower, loss)
+            CollateralSold(
+                deal_id, price_wad, cost, from_reserve, from_collateral, to_borrower, loss
+            )
         )
         return loss
 
@@ -511,7 +527,9 @@ def _validate(t: object) -> DealTerms:
         if type(v) is not int or not 0 <= v <= BPS:
             raise InvalidInput("gaib/bad-terms", f"{name} must be in [0, 10000], got {v!r}")
     if type(t.advance_bps) is not int or not 0 < t.advance_bps <= BPS:
-        raise InvalidInput("gaib/bad-terms", f"advance must be in (0, 10000], got {t.advance_bps!r}")
+        raise InvalidInput(
+            "gaib/bad-terms", f"advance must be in (0, 10000], got {t.advance_bps!r}"
+        )
     if type(t.amortising) is not bool or type(t.gpus) is not int or t.gpus < 0:
         raise InvalidInput("gaib/bad-terms", "amortising is a bool and gpus a non-negative int")
     if t.kind in ("debt", "hybrid") and t.coupon_bps == 0:
