@@ -63,8 +63,12 @@ console.log(JSON.stringify(r));
 
 def compile_contracts() -> dict[str, str]:
     res = subprocess.run(
-        ["node", "-e", COMPILE_JS, str(NPM)], input=SOURCE, capture_output=True, text=True,
-        check=True, cwd=NPM.parent,
+        ["node", "-e", COMPILE_JS, str(NPM)],
+        input=SOURCE,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=NPM.parent,
     )
     return json.loads(res.stdout)
 
@@ -110,7 +114,9 @@ def scenario(evm: Evm, seed: int, decimals: int, offset: int, steps: int) -> dic
     start = {u: rng.choice([10, 1_000, 1_000_000]) * unit for u in USERS}
     big = 2**255
     for u in USERS:
-        evm.send(asset, "mint(address,uint256)", ["address", "uint256"], [addr[u], start[u]], addr[u])
+        evm.send(
+            asset, "mint(address,uint256)", ["address", "uint256"], [addr[u], start[u]], addr[u]
+        )
         evm.send(asset, "approve(address,uint256)", ["address", "uint256"], [vault, big], addr[u])
     ops: list[dict[str, object]] = []
 
@@ -120,7 +126,10 @@ def scenario(evm: Evm, seed: int, decimals: int, offset: int, steps: int) -> dic
             "total_assets": v("totalAssets()"),
             "total_supply": v("totalSupply()"),
             "shares": {u: v("balanceOf(address)", ["address"], [addr[u]]) for u in USERS},
-            "assets": {u: evm.call(asset, "balanceOf(address)", ["address"], [addr[u]], addr[u]) for u in USERS},
+            "assets": {
+                u: evm.call(asset, "balanceOf(address)", ["address"], [addr[u]], addr[u])
+                for u in USERS
+            },
             "max_withdraw": {u: v("maxWithdraw(address)", ["address"], [addr[u]]) for u in USERS},
             "max_redeem": {u: v("maxRedeem(address)", ["address"], [addr[u]]) for u in USERS},
         }
@@ -150,7 +159,18 @@ def scenario(evm: Evm, seed: int, decimals: int, offset: int, steps: int) -> dic
         return rng.randrange(1, limit + 1)
 
     for _ in range(steps):
-        op = rng.choice(["deposit", "deposit", "mint", "withdraw", "redeem", "donate", "transfer", "third_party"])
+        op = rng.choice(
+            [
+                "deposit",
+                "deposit",
+                "mint",
+                "withdraw",
+                "redeem",
+                "donate",
+                "transfer",
+                "third_party",
+            ]
+        )
         u = rng.choice(USERS)
         a = addr[u]
         rec: dict[str, object] = {"op": op, "user": u}
@@ -160,22 +180,34 @@ def scenario(evm: Evm, seed: int, decimals: int, offset: int, steps: int) -> dic
             if op == "deposit":
                 x = amount(bal_a)
                 rec["x"] = x
-                rec["result"] = evm.send(vault, "deposit(uint256,address)", ["uint256", "address"], [x, a], a)
+                rec["result"] = evm.send(
+                    vault, "deposit(uint256,address)", ["uint256", "address"], [x, a], a
+                )
             elif op == "mint":
                 x = amount(evm.call(vault, "previewDeposit(uint256)", ["uint256"], [bal_a], a))
                 rec["x"] = x
-                rec["result"] = evm.send(vault, "mint(uint256,address)", ["uint256", "address"], [x, a], a)
+                rec["result"] = evm.send(
+                    vault, "mint(uint256,address)", ["uint256", "address"], [x, a], a
+                )
             elif op == "withdraw":
                 x = amount(evm.call(vault, "maxWithdraw(address)", ["address"], [a], a))
                 rec["x"] = x
                 rec["result"] = evm.send(
-                    vault, "withdraw(uint256,address,address)", ["uint256", "address", "address"], [x, a, a], a
+                    vault,
+                    "withdraw(uint256,address,address)",
+                    ["uint256", "address", "address"],
+                    [x, a, a],
+                    a,
                 )
             elif op == "redeem":
                 x = amount(sh)
                 rec["x"] = x
                 rec["result"] = evm.send(
-                    vault, "redeem(uint256,address,address)", ["uint256", "address", "address"], [x, a, a], a
+                    vault,
+                    "redeem(uint256,address,address)",
+                    ["uint256", "address", "address"],
+                    [x, a, a],
+                    a,
                 )
             elif op == "donate":
                 x = amount(bal_a // 10)
@@ -186,13 +218,21 @@ def scenario(evm: Evm, seed: int, decimals: int, offset: int, steps: int) -> dic
                 to = rng.choice([w for w in USERS if w != u])
                 x = amount(sh)
                 rec.update(x=x, to=to)
-                evm.send(vault, "transfer(address,uint256)", ["address", "uint256"], [addr[to], x], a)
+                evm.send(
+                    vault, "transfer(address,uint256)", ["address", "uint256"], [addr[to], x], a
+                )
                 rec["result"] = 1
             else:  # third party redeems another's shares with (possibly too small) an allowance
                 owner = rng.choice([w for w in USERS if w != u])
                 osh = evm.call(vault, "balanceOf(address)", ["address"], [addr[owner]], a)
                 allow = amount(osh)
-                evm.send(vault, "approve(address,uint256)", ["address", "uint256"], [a, allow], addr[owner])
+                evm.send(
+                    vault,
+                    "approve(address,uint256)",
+                    ["address", "uint256"],
+                    [a, allow],
+                    addr[owner],
+                )
                 x = amount(min(osh, allow))
                 rec.update(x=x, owner=owner, allowance=allow)
                 rec["result"] = evm.send(
