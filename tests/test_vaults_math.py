@@ -94,10 +94,12 @@ def test_inflation_attack__table__matches_spec(
     )
 
 
-@settings(max_examples=200)
+@settings(max_examples=300)
 @given(st.integers(1, 10**12), st.integers(1, 10**12), st.integers(0, 6))
 def test_inflation_attack__virtual_offset__attacker_never_profits(d: int, v: int, o: int) -> None:
     out = m.inflation_attack(1, d, v, o)
     assert out.attacker_pnl <= 0
-    # the victim's loss is bounded by what the attack costs, scaled by 10**-o (docs/vaults.md §1.1)
-    assert out.victim_loss <= -out.attacker_pnl // 10**o + 1
+    # a victim who gets shares (peglab refuses a zero-share deposit) loses at most about one
+    # share's worth to rounding: the more virtual shares, the smaller that share
+    if out.victim_shares:
+        assert out.victim_loss <= v // out.victim_shares + 1
