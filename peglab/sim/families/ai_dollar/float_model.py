@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ...conditions import Conditions
-from ...processes import exit_bid_one as _bid
+from ...liquidity import exit_bid_one as _bid
 from ...scenario import Scenario
 from .float_parts import PegPool, clip_price, crossing_age, floor_age, osm_path
 from .metrics import AiDollarOutcome, DollarOutcome

@@ -18,7 +18,7 @@ import numpy as np
 from ....errors import PeglabError
 from ....protocols.cdp import AIDollar
 from ....units import WAD
-from ...processes import exit_bid_one
+from ...liquidity import exit_bid_one
 from ...world import World
 from .build import VaultBook
 from .schema import AiDollar
