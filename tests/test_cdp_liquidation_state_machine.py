@@ -17,11 +17,10 @@ import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from test_cdp_liquidation_support import LiqSystem, build
+from support.cdp import LiqSystem, build
 
 from peglab.errors import PeglabError
 from peglab.protocols.cdp import dog as dog_module
-from peglab.protocols.cdp import end as end_module
 from peglab.units import RAD, RAY, WAD, wad
 
 USERS = ("alice", "bob", "carol")
@@ -297,19 +296,19 @@ def test_canary__reward_minted_without_debt__balance_sheet_fails(
 
 
 def test_canary__cash_books_without_paying__redemption_invariant_fails(
+    liq: LiqSystem,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    s = build()
-    vid = s.vault("alice", 20_000, 8_000)
-    d, end = s.d, s.d.end
+    vid = liq.vault("alice", 20_000, 8_000)
+    d, end = liq.d, liq.d.end
     d.shutdown(sender="gov")
     end.cage_ilk("ATH-A", sender="x")
     end.skim(vid, sender="x")
-    s.chain.advance(end.state.wait_s)
+    liq.chain.advance(end.state.wait_s)
     end.thaw(sender="x")
     end.flow("ATH-A", sender="x")
     end.pack(wad(1_000), sender="alice")
-    monkeypatch.setattr(end_module, "pay_gem", lambda *a: 0)
+    monkeypatch.setattr(end.joins, "pay_gem", lambda *a: 0)
     end.cash("ATH-A", wad(1_000), sender="alice")
     assert any("paid" in e for e in d.liquidation_invariant_errors())
 
