@@ -88,7 +88,8 @@ def open_recovery(s: DollarPath, d: AIDollar, k: int) -> float:
 
 def deficit_usd(s: DollarPath, d: AIDollar, k: int) -> float:
     """The buffer's uncovered debt [USD]: ``sin - dai`` less what open auctions will still raise."""
-    return max(0.0, (d.vow.sin_rad - d.vow.dai_rad) / RAD - open_recovery(s, d, k))
+    owed = (int(d.vow.sin_rad) - int(d.vow.dai_rad)) / RAD
+    return max(0.0, owed - open_recovery(s, d, k))
 
 
 def settle(s: DollarPath, k: int) -> None:
