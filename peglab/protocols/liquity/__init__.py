@@ -13,7 +13,8 @@ from .events import (
     TroveOpened,
 )
 from .stability_pool import SCALE_FACTOR, Deposit, StabilityPool, StabilityPoolState
-from .system import Liquity, LiquityParams, LiquityState, Trove
+from .state import LiquityParams, LiquityState, Trove
+from .system import Liquity
 
 __all__ = [
     "SCALE_FACTOR",

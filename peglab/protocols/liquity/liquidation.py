@@ -22,14 +22,11 @@ Per trove (collateral ``c``, debt ``d`` with pending rewards applied, ratio ``IC
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ...errors import InvalidInput, LimitExceeded
 from ...units import WAD
 from .events import LiquidationBatch
-
-if TYPE_CHECKING:
-    from .system import Liquity
+from .interfaces import TroveSystem as Liquity
 
 __all__ = ["BatchTotals", "batch_liquidate"]
 
@@ -65,7 +62,7 @@ def _liquidate_one(
     p, price = sys.params, sys.state.price_wad
     if len(sys.troves) <= 1:
         return 0, 0, 0
-    trove = sys._apply_pending(owner)
+    trove = sys.apply_pending(owner)
     coll, debt = trove.coll_wad, trove.debt_wad
     icr = coll * price // debt
     surplus = 0
@@ -92,7 +89,7 @@ def _liquidate_one(
     if surplus:
         tot.coll_surplus += surplus
         sys.surplus[owner] = sys.surplus.get(owner, 0) + surplus
-    sys._remove(owner)
+    sys.remove_trove(owner)
     return off, off, to_sp + gas + surplus
 
 

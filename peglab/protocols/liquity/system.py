@@ -24,66 +24,15 @@ reference; the borrower's repayment on close is exact.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ...errors import InvalidInput, LimitExceeded, StalePrice, Unsafe
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Table, action
 from ...units import WAD, check_amount, check_positive
 from .events import CollateralClaimed, PriceSet, TroveAdjusted, TroveClosed, TroveOpened
 from .liquidation import batch_liquidate
 from .stability_pool import StabilityPool
+from .state import LiquityParams, LiquityState, Trove
 
 __all__ = ["Liquity", "LiquityParams", "LiquityState", "Trove"]
-
-
-@dataclass(frozen=True, slots=True)
-class LiquityParams:
-    """Liquity v1 constants (docs/liquity.md §1): ratios and fees in wad, amounts in LUSD wad."""
-
-    mcr_wad: int = 11 * WAD // 10  # 110% minimum collateral ratio
-    ccr_wad: int = 15 * WAD // 10  # 150% critical system ratio (recovery mode below)
-    gas_comp_wad: int = 200 * WAD  # liquidation reserve per trove
-    min_net_debt_wad: int = 1800 * WAD
-    percent_divisor: int = 200  # 0.5% of collateral to the liquidator
-    borrowing_fee_wad: int = 5 * WAD // 1000  # the 0.5% floor; redemptions (base rate) not modelled
-
-
-class LiquityState(Record):
-    """System totals, redistribution accumulators, snapshots and the price."""
-
-    __slots__ = (
-        "active_debt_wad",
-        "default_debt_wad",
-        "l_coll_wad",
-        "l_debt_wad",
-        "last_coll_error_wad",
-        "last_debt_error_wad",
-        "price_wad",
-        "total_coll_snapshot_wad",
-        "total_stakes_snapshot_wad",
-        "total_stakes_wad",
-    )
-    active_debt_wad: int
-    default_debt_wad: int
-    total_stakes_wad: int
-    total_stakes_snapshot_wad: int
-    total_coll_snapshot_wad: int
-    l_coll_wad: int
-    l_debt_wad: int
-    last_coll_error_wad: int
-    last_debt_error_wad: int
-    price_wad: int
-
-
-class Trove(Record):
-    """One borrower's trove (Liquity allows one per address)."""
-
-    __slots__ = ("coll_wad", "debt_wad", "l_coll_snapshot_wad", "l_debt_snapshot_wad", "stake_wad")
-    coll_wad: int
-    debt_wad: int
-    stake_wad: int
-    l_coll_snapshot_wad: int
-    l_debt_snapshot_wad: int
 
 
 class Liquity:
@@ -255,7 +204,7 @@ class Liquity:
             raise InvalidInput("liquity/zero-adjustment", "nothing to adjust")
         check_amount(abs(coll_delta_wad), "coll_delta_wad", "liquity/bad-amount")
         check_amount(abs(debt_delta_wad), "debt_delta_wad", "liquity/bad-amount")
-        trove = self._apply_pending(sender)
+        trove = self.apply_pending(sender)
         recovery = self.recovery_mode()
         old_icr = _cr(trove.coll_wad, trove.debt_wad, st.price_wad)
         fee = self._fee(debt_delta_wad) if debt_delta_wad > 0 else 0
@@ -302,7 +251,7 @@ class Liquity:
             raise Unsafe("liquity/recovery-close", "troves cannot be closed in recovery mode")
         if len(self.troves) <= 1:
             raise LimitExceeded("liquity/last-trove", "the last trove cannot be closed")
-        trove = self._apply_pending(sender)
+        trove = self.apply_pending(sender)
         sc, sd = self.entire_system()
         new_tcr = _cr(sc - trove.coll_wad, sd - trove.debt_wad, st.price_wad)
         self._require(new_tcr >= p.ccr_wad, "liquity/tcr-below-ccr", "TCR would fall", new_tcr)
@@ -312,7 +261,7 @@ class Liquity:
         led.transfer(self.coll, self.active_pool, sender, trove.coll_wad)
         st.active_debt_wad -= trove.debt_wad
         coll = trove.coll_wad
-        self._remove(sender)
+        self.remove_trove(sender)
         self.chain.emit(TroveClosed(sender, coll, repay))
         return coll
 
@@ -359,7 +308,7 @@ class Liquity:
                 "liquidate troves below 110% before withdrawing from the Stability Pool",
             )
 
-    def _apply_pending(self, owner: str) -> Trove:
+    def apply_pending(self, owner: str) -> Trove:
         """Move ``owner``'s pending redistribution rewards from the default pool into the trove."""
         if owner not in self.troves:
             raise InvalidInput("liquity/no-trove", f"{owner} has no active trove")
@@ -384,7 +333,7 @@ class Liquity:
         st.total_stakes_wad += new - trove.stake_wad
         trove.stake_wad = new
 
-    def _remove(self, owner: str) -> None:
+    def remove_trove(self, owner: str) -> None:
         self.state.total_stakes_wad -= self.troves[owner].stake_wad
         del self.troves[owner]
 
