@@ -1,6 +1,6 @@
 """Calibration of the AI-token price process from the published moves we have (docs/calibration.md).
 
-What is in the repository: no exchange series, only the published moves of risk.md §8.1, restated
+What is in the repository: no exchange series, only the published moves of docs/calibration.md §1, restated
 in ``data/ai_token_moves.toml`` with their provenance. From those this module fits
 
 * **jumps** (Merton, log space): the one-day moves are jump draws; ``mu_J``, ``sigma_J`` by
@@ -12,7 +12,7 @@ in ``data/ai_token_moves.toml`` with their provenance. From those this module fi
   chi-square interval. Published moves are selected because they are large, so this estimate is
   biased upward; the diffusion part subtracts the fitted jump variance ``lambda (mu_J^2 + sigma_J^2)``.
 * **correlation by regime and tail dependence**: not fitted (no joint series); the [O] values of
-  risk.md §3.1 stay, tagged as such.
+  docs/risk-lab.md, gbm_paths stay, tagged as such.
 
 Backtests on the held-out token (VIRTUAL, never used in the fit):
 
@@ -73,7 +73,7 @@ def _data() -> dict[str, Any]:
 
 
 def load_moves() -> list[Move]:
-    """The published moves of risk.md §8.1 (``data/ai_token_moves.toml``)."""
+    """The published moves of docs/calibration.md §1 (``data/ai_token_moves.toml``)."""
     return [Move(**m) for m in _data()["move"]]
 
 
@@ -216,8 +216,8 @@ def calibrate(n_paths: int = 20_000, seed: int = 7) -> CalibrationResult:
     jumps = fit_jumps(moves)
     vol = fit_volatility(moves, jumps)
     d = _diffusion(vol, jumps)
-    src_j = "fit on the one-day moves of risk.md §8.1 (ai16z, TAO, FET, ACT); VIRTUAL held out"
-    src_v = "fit on the multi-day moves of risk.md §8.1 (sector, TAO, ATH, ai16z); VIRTUAL held out"
+    src_j = "fit on the one-day moves of docs/calibration.md §1 (ai16z, TAO, FET, ACT); VIRTUAL held out"
+    src_v = "fit on the multi-day moves of docs/calibration.md §1 (sector, TAO, ATH, ai16z); VIRTUAL held out"
     params = {
         "sigma_diffusion": {"value": vol["sigma_diffusion"], "source": src_v, "tag": "[F]"},
         "sigma_total": {
@@ -254,8 +254,16 @@ def calibrate(n_paths: int = 20_000, seed: int = 7) -> CalibrationResult:
             "tag": "[derived]",
             "source": "-lambda (E[e^J] - 1): no expected drift",
         },
-        "corr_normal": {"value": 0.6, "tag": "[O]", "source": "risk.md §3.1 (not fitted)"},
-        "corr_stressed": {"value": 0.85, "tag": "[O]", "source": "risk.md §3.1 (not fitted)"},
+        "corr_normal": {
+            "value": 0.6,
+            "tag": "[O]",
+            "source": "docs/risk-lab.md, gbm_paths (not fitted)",
+        },
+        "corr_stressed": {
+            "value": 0.85,
+            "tag": "[O]",
+            "source": "docs/risk-lab.md, gbm_paths (not fitted)",
+        },
     }
     series = virtual_series()
     rets = np.diff(np.log(series))

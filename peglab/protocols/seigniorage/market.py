@@ -1,6 +1,6 @@
 """A Terra-style mint/burn stablecoin: burn the stable for $1 of the native token at the oracle price.
 
-This is the reference model behind risk.md's "Terra Luna, anyone?" (validation V2), restated in
+This is the reference model behind the critic's "Terra Luna, anyone?" (validation V2), restated in
 our own words from the public description of Terra's market module. The protocol promises one
 dollar of native token (LUNA) for one stable (UST) and the reverse, at the oracle price, with a
 spread that grows with recent use:

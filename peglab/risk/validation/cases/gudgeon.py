@@ -19,8 +19,8 @@ from ..core import Value
 __all__ = ["NAME", "days_to_underwater", "fit_decline_bps", "run"]
 
 NAME = "gudgeon-depth"
-P0_WAD = 250 * WAD  # [P] ETH before the March 2020 crash (risk.md §9 V1)
-SELL_PER_DAY_WAD = 30_000 * WAD  # [P] risk.md §9 V6
+P0_WAD = 250 * WAD  # [P] ETH before the 12 March 2020 crash (Black Thursday reports)
+SELL_PER_DAY_WAD = 30_000 * WAD  # [P] docs/validation.md §6
 COLL_RATIO_BPS = 15_000  # [O] 150%
 HORIZON_DAYS = 365
 FIT_DEBT, FIT_DAYS = 400_000_000, 19  # [P] the fitted target

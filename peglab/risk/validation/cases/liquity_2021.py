@@ -1,7 +1,7 @@
 """V4: Liquity on 19 May 2021, ETH $3,400 -> $1,800 (docs/validation.md §3).
 
 The book: 1,054 troves whose ICR at $3,400 follows Liquity's own agent-based model,
-``1.1 + 0.03 chi2(16)`` (risk.md §4), debts lognormal (median 20,000 LUSD, log-sd 1.2, our
+``1.1 + 0.03 chi2(16)`` (docs/validation.md §3-4), debts lognormal (median 20,000 LUSD, log-sd 1.2, our
 choice), 90% of the LUSD supply deposited in the Stability Pool by the borrowers. Nothing here is
 fitted. Every 5 minutes the oracle reports the path's price and a liquidator calls
 ``liquidate_troves(90)`` until nothing is left to liquidate; each liquidation is counted under the
@@ -27,7 +27,7 @@ NAME = "liquity-2021-05-19"
 N_TROVES = 1054
 P0, P1 = 3400, 1800
 STEP_S, HORIZON_S = 300, 12 * 3600
-ETH_SIGMA = 0.8  # per year [O]; the segment uses 1.5x (risk.md §3.5)
+ETH_SIGMA = 0.8  # per year [O]; the segment uses 1.5x (docs/risk-lab.md, anchor_paths)
 SP_SHARE = 0.90  # [P] share of LUSD in the Stability Pool (docs/validation.md §3)
 ORACLE, KEEPER = "chainlink", "liquidator"
 
@@ -59,7 +59,7 @@ def build_book(
 
 
 def eth_path(rng: np.random.Generator) -> np.ndarray:
-    """$3,400 -> $1,800 over 12 h on 5-minute steps, log-space bridge (risk.md §3.5)."""
+    """$3,400 -> $1,800 over 12 h on 5-minute steps, log-space bridge (docs/risk-lab.md, anchor_paths)."""
     n = HORIZON_S // STEP_S
     path = anchor_path(
         float(P0), [HORIZON_S], [P1 / P0], Diffusion(sigma=ETH_SIGMA), STEP_S, n, rng

@@ -3,7 +3,7 @@
 Hourly, for 7 days:
 1. the run: Anchor depositors withdraw 10% of the initial $14B a day for two days [P] and sell
    it on the UST pool; at all times UST holders (wallets and savings) sell ``5% x discount(%)``
-   of their UST a day (risk.md §4, cap 50%/day);
+   of their UST a day (docs/validation.md §3-4, cap 50%/day);
 2. arbitrage through the protocol: buy UST on its pool, burn it for LUNA at the oracle price
    (the market module's spread applies), sell the LUNA on its pool, while the route pays; and the
    reverse route when UST is above $1;
@@ -41,7 +41,7 @@ USDC = 10**6
 
 
 def _exit_fraction_per_hour(price: float) -> float:
-    """risk.md §4 redeemer rule: 5% x discount in % per day, capped at 50%/day."""
+    """docs/validation.md §4 redeemer rule: 5% x discount in % per day, capped at 50%/day."""
     discount_pct = max(0.0, (1.0 - price) * 100.0)
     return min(0.5, 0.05 * discount_pct) / 24.0
 

@@ -5,7 +5,7 @@ An AI dollar with 500M of debt against an AI token at 200% (engine ``peglab.prot
 token), 100M + 100M on its StableSwap pool against USDC. Its holders run like UST's: the savers'
 share (Anchor's share of UST, 75%) sells 10% of its initial holding a day for two days, and every
 holder sells ``5% x discount(%)`` a day. Borrowers buy the dollar back below 0.99 and repay their
-debt (deleveraging); nothing is minted against the peg. The pass criterion (risk.md §9 V2):
+debt (deleveraging); nothing is minted against the peg. The pass criterion (docs/validation.md §4):
 every outstanding AI dollar stays backed by at least $1 of collateral.
 """
 
