@@ -243,13 +243,17 @@ class DealBook:
         """Write-downs applied in the withdrawal NAV."""
         return self.totals.writedown_wad
 
-    def accrued_income_wad(self) -> int:
-        """Interest accrued since the last due date on performing interest-bearing deals (floor)."""
+    def accrued_income_net_wad(self) -> int:
+        """Interest accrued since the last due date on performing interest-bearing deals, net of
+        the protocol and performance fees it will pay (each term floored)."""
         now, total = self.chain.now, 0
         for d in self.deals.values():
             if d.status == "performing" and d.coupon_bps and d.principal_wad:
                 elapsed = min(max(now - (d.next_due - MONTH_S), 0), MONTH_S)
-                total += d.principal_wad * d.coupon_bps * elapsed // (12 * BPS * MONTH_S)
+                den = 12 * BPS * MONTH_S
+                gross = d.principal_wad * d.coupon_bps * elapsed // den
+                fee = min(gross, d.principal_wad * self.protocol_fee_bps * elapsed // den)
+                total += gross - fee - (gross - fee) * self.performance_fee_bps // BPS
         return total
 
     def _month(self, d: Deal) -> _Month:
