@@ -52,7 +52,9 @@ pendings = st.lists(
 
 
 @settings(max_examples=150, deadline=None)
-@given(q=pendings, liquidity=st.integers(0, 10**25), nav=st.integers(1, 3 * WAD), fifo=st.booleans())
+@given(
+    q=pendings, liquidity=st.integers(0, 10**25), nav=st.integers(1, 3 * WAD), fifo=st.booleans()
+)
 def test_allocate__any_queue__paid_within_liquidity_and_priority_kept(
     q: list[Pending], liquidity: int, nav: int, fifo: bool
 ) -> None:

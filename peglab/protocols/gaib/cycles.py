@@ -47,9 +47,7 @@ class Fill:
     paid_wad: int
 
 
-def allocate(
-    pending: Sequence[Pending], liquidity_wad: int, nav_wad: int, mode: str
-) -> list[Fill]:
+def allocate(pending: Sequence[Pending], liquidity_wad: int, nav_wad: int, mode: str) -> list[Fill]:
     """Fills of ``pending`` (any order) from ``liquidity_wad`` at ``nav_wad``; one Fill per request
     that receives shares, in priority order."""
     queue = sorted(pending, key=lambda p: (p.cycle, p.request))

@@ -64,7 +64,7 @@ class SaidVault(AsyncVault):
         asset: str = "AID",
         share: str = "sAID",
         *,
-        mode: Literal["pro-rata", "fifo"] = PRO_RATA,
+        mode: str = PRO_RATA,
         buffer_floor_bps: int = 1000,
     ) -> None:
         if mode not in MODES:
@@ -155,7 +155,9 @@ class SaidVault(AsyncVault):
     def pending_requests(self) -> list[tuple[int, str, int]]:
         """``(cycle, controller, pending shares)`` of every open request, by priority."""
         out = []
-        for (cycle, controller), _ in sorted(self.arrivals.items(), key=lambda kv: (kv[0][0], kv[1])):
+        for (cycle, controller), _ in sorted(
+            self.arrivals.items(), key=lambda kv: (kv[0][0], kv[1])
+        ):
             p = self.pending_redeem_request(cycle, controller)
             if p:
                 out.append((cycle, controller, p))
@@ -173,7 +175,8 @@ class SaidVault(AsyncVault):
         cycle = st.next_cycle
         if self.chain.now < self.cycle_end(cycle):
             raise LimitExceeded(
-                "gaib/cycle-open", f"cycle {cycle} ends at {self.cycle_end(cycle)}, now {self.chain.now}"
+                "gaib/cycle-open",
+                f"cycle {cycle} ends at {self.cycle_end(cycle)}, now {self.chain.now}",
             )
         nav = self.withdrawal_nav_wad()
         liquidity = self.liquidity_wad()
