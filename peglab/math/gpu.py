@@ -18,6 +18,7 @@ at each step). Curves (docs/gpu-economy.md §3):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from ..units import BPS, WAD
 
@@ -48,7 +49,7 @@ def residual_wad(curve: Sequence[tuple[int, int]], age_s: int) -> int:
     """Residual fraction (wad) at ``age_s`` seconds: linear between knots, floored."""
     if age_s <= 0:
         return curve[0][1] * WAD // BPS
-    for (m0, b0), (m1, b1) in zip(curve, curve[1:]):
+    for (m0, b0), (m1, b1) in pairwise(curve):
         t0, t1 = m0 * MONTH_S, m1 * MONTH_S
         if age_s <= t1:
             # b0 + (b1 - b0) * (age - t0) / (t1 - t0), in wad, floored
