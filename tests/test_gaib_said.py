@@ -3,7 +3,7 @@ priority of rolled shares, claims, refusals, and a state machine with canaries."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import settings
@@ -319,3 +319,17 @@ def test_canary__newer_cycle_served_first__priority_check_fails(
     v.process_cycle(sender="k")
     with pytest.raises(AssertionError, match="lost priority"):
         check_priority(v, 1, before)
+
+
+def test_originate__aid_reserved_for_claims__not_lent() -> None:
+    """Found by the state machine: the book once lent AID already reserved for processed exits."""
+    s = build()
+    s.vault.request_redeem(wad(800), "alice", "alice", sender="alice")
+    s.chain.advance(CYCLE_S)
+    s.vault.process_cycle(sender="k")  # 800 AID reserved for alice; 1,200 free
+    big = DealTerms("debt", "gpuco", wad(1_201), 12, coupon_bps=1500)
+    assert_refused(
+        s.chain, LimitExceeded, "gaib/insufficient-liquidity", s.book.originate, big, sender="gov"
+    )
+    s.book.originate(replace(big, principal_wad=wad(1_200)), sender="gov")
+    assert s.vault.redeem(s.vault.max_redeem("alice"), sender="alice") == wad(800)

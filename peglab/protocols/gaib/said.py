@@ -100,6 +100,7 @@ class SaidVault(AsyncVault):
         if book.fund != self.account or book.asset != self.asset or self.book is not None:
             raise InvalidInput("gaib/bad-book", "the deal book must fund from this vault, once")
         self.book = book
+        book.bind_fund(self)  # the book lends free AID only, never AID reserved for claims
 
     # -- NAV ----------------------------------------------------------------------------------
     def withdrawal_assets(self) -> int:
