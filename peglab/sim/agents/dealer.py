@@ -2,7 +2,8 @@
 
 Shared by borrowers (repaying), keepers (paying for auctions) and English-auction bidders. Amounts
 are exact ints (wad for AI dollars, base units for the reference stablecoin). Nobody buys on the
-pool above an average price of ``MAX_BUY_PRICE`` [O] (docs/risk-lab.md "The exact runner").
+pool above an average price of ``keepers.max_buy_price`` (1.05 by default [O]); a buyer whose
+whole budget would average more buys the largest amount that stays within it.
 """
 
 from __future__ import annotations
@@ -16,18 +17,17 @@ from ..families.ai_dollar.state import DollarPath
 from ..world import HOLDERS
 
 __all__ = [
-    "MAX_BUY_PRICE",
     "buy_dollars",
     "buy_exact",
     "hold",
+    "max_price",
     "otc_buy",
     "payable",
     "pool_buy_quote",
+    "pool_buy_size",
     "psm_quote",
     "psm_room",
 ]
-
-MAX_BUY_PRICE = 1.05  # [O] nobody buys AI dollars on the pool above this average price
 
 
 def otc_buy(s: DollarPath, sym: str, who: str, usd: float) -> int:
@@ -77,14 +77,48 @@ def payable(s: DollarPath, sym: str, who: str) -> int:
     return have + via_psm + via_pool
 
 
-def pool_buy_quote(s: DollarPath, sym: str, pool: Any, cash: int) -> int:
-    """AI dollars [wad] ``cash`` buys on the pool, or 0 if the average price tops MAX_BUY_PRICE."""
+def max_price(s: DollarPath) -> float:
+    """The highest average price anyone pays for AI dollars on a pool (``keepers.max_buy_price``)."""
+    return float(s.sc.agents.keepers.max_buy_price)
+
+
+def pool_buy_size(s: DollarPath, sym: str, pool: Any, cash: int) -> tuple[int, int]:
+    """``(input, output)``: the largest input up to ``cash`` whose average price on the pool stays
+    within ``max_price`` (the average rises with the size, so bisection finds it), and the AI
+    dollars [wad] it buys. Buyers size their purchase by the pool's price instead of giving up."""
+    key = (pool.id, pool.balances, cash)
+    known = s.buy_sizes.get(key)
+    if known is not None:
+        return known
     to18 = 10 ** (18 - s.w.stable_decimals)
+    cap = max_price(s)
+
+    def buys(x: int) -> int:
+        out: int = pool.quote_exact_in(s.w.stable, x, sym)
+        return out if out > 0 and x * to18 <= cap * out else 0
+
     try:
-        out = pool.quote_exact_in(s.w.stable, cash, sym)
+        full = buys(cash) if cash > 0 else 0
+        if full or cash <= 0:
+            found = (cash, full) if full else (0, 0)
+        else:
+            lo, hi = 0, cash
+            while hi - lo > max(1, hi // 1000):  # to 0.1% of the size
+                mid = (lo + hi) // 2
+                if buys(mid):
+                    lo = mid
+                else:
+                    hi = mid
+            found = (lo, buys(lo)) if lo else (0, 0)
     except PeglabError:
-        return 0
-    return out if out > 0 and cash * to18 <= MAX_BUY_PRICE * out else 0
+        found = (0, 0)
+    s.buy_sizes[key] = found
+    return found
+
+
+def pool_buy_quote(s: DollarPath, sym: str, pool: Any, cash: int) -> int:
+    """AI dollars [wad] up to ``cash`` buys on the pool within ``max_price`` (``pool_buy_size``)."""
+    return pool_buy_size(s, sym, pool, cash)[1]
 
 
 def psm_quote(s: DollarPath, sym: str, cash: int) -> tuple[int, int]:
@@ -111,11 +145,11 @@ def buy_dollars(s: DollarPath, sym: str, who: str, usd: float) -> int:
     pool = s.peg_pool.get(sym)
     before = ledger.balance_of(sym, who)
     via_psm, left = psm_quote(s, sym, dx)
-    via_pool = pool_buy_quote(s, sym, pool, dx) if pool is not None else 0
+    size, via_pool = pool_buy_size(s, sym, pool, dx) if pool is not None else (0, 0)
     if left == 0 and via_psm >= via_pool and via_psm > 0:
         s.attempt(sym, d.sell_gem, dx, sender=who)
     elif pool is not None and via_pool > 0:
-        s.attempt(sym, pool.swap_exact_in, w.stable, dx, 0, sender=who)
+        s.attempt(sym, pool.swap_exact_in, w.stable, size, 0, sender=who)
     return ledger.balance_of(sym, who) - before
 
 
@@ -148,7 +182,7 @@ def buy_exact(s: DollarPath, sym: str, who: str, need: int) -> None:
                 lo = mid
     except PeglabError:
         return
-    if hi * to18 > MAX_BUY_PRICE * short:
+    if hi * to18 > max_price(s) * short:
         return  # too expensive: the keeper waits for the auction price or for supply
     s.attempt(sym, pool.swap_exact_in, w.stable, hi, short, sender=who)
 

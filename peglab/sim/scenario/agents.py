@@ -55,6 +55,7 @@ class Keepers(Model):
     gas_usd: NonNegDec = Decimal(20)
     dropout_gas: PosDec = Decimal(4)
     dropout_prob: Prob = Decimal("0.5")
+    max_buy_price: PosDec = Decimal("1.05")  # nobody pays more on average for AI dollars on a pool
 
     @model_validator(mode="after")
     def _ranges(self) -> Keepers:

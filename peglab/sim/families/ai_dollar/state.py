@@ -98,6 +98,8 @@ class DollarPath:
         self.sold: dict[str, float] = {}
         self.short: set[str] = set()
         self.pay: dict[str, float] = {}
+        # (pool id, balances, cash) -> sized purchase; valid while the pool's balances are those
+        self.buy_sizes: dict[tuple[str, tuple[int, ...], int], tuple[int, int]] = {}
         # LP state per AI dollar
         self.lp_out: dict[str, list[int]] = {}
         self.below_since = dict.fromkeys(self.sym, -1)
