@@ -214,9 +214,25 @@ def describe(fam: Family, instances: list[str]) -> dict[str, Any]:
     }
 
 
+MARKET_SERIES: tuple[SeriesSpec, ...] = (
+    SeriesSpec("price", "USD", "market price: fan chart"),
+    SeriesSpec("fundamental", "USD", "fundamental price: fan chart"),
+)
+
+
 def catalog(sc: Scenario) -> dict[str, Any]:
-    """The families of ``sc`` with their instances (what ``metrics.json`` of a run holds)."""
-    return {"families": [describe(f, f.instances(b)) for f, b in scenario_families(sc)]}
+    """The families of ``sc`` with their instances (what ``metrics.json`` of a run holds), and
+    the market's price series per asset traded on the external venue."""
+    from .results import market_assets
+
+    market = {
+        "key": "market",
+        "label": "asset",
+        "instances": market_assets(sc),
+        "metrics": [],
+        "series": [_asdict(s) for s in MARKET_SERIES],
+    }
+    return {"families": [describe(f, f.instances(b)) for f, b in scenario_families(sc)] + [market]}
 
 
 def registered_catalog() -> dict[str, Any]:

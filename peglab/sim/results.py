@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     from .family import Family, FamilyMetrics
     from .scenario import Scenario
 
-__all__ = ["PEG_THRESHOLDS", "PathResult", "RunPath", "assemble", "peg_metrics", "report_grid"]
+__all__ = [
+    "PEG_THRESHOLDS",
+    "PathResult",
+    "RunPath",
+    "assemble",
+    "market_assets",
+    "peg_metrics",
+    "report_grid",
+    "with_market_series",
+]
 
 PEG_THRESHOLDS: tuple[float, ...] = (0.99, 0.98, 0.95)
 
@@ -130,6 +139,24 @@ def assemble(sc: Scenario, measured: Sequence[tuple[Family, FamilyMetrics]]) -> 
                 series[f"{key}.{inst}"] = arr
     metrics.update(totals)
     return PathResult(metrics=metrics, series=series)
+
+
+def market_assets(sc: Scenario) -> list[str]:
+    """Assets traded on the external venue (those with a ``d10_usd`` depth)."""
+    return [a.symbol for a in sc.assets if a.d10_usd is not None]
+
+
+def with_market_series(
+    sc: Scenario, result: PathResult, realised: np.ndarray, fundamental: np.ndarray
+) -> PathResult:
+    """``result`` plus ``price.<SYMBOL>`` (market) and ``fundamental.<SYMBOL>`` series."""
+    grid = report_grid(sc.n_steps)
+    idx = sc.asset_index
+    series = dict(result.series)
+    for sym in market_assets(sc):
+        series[f"price.{sym}"] = np.asarray(realised[grid, idx[sym]])
+        series[f"fundamental.{sym}"] = np.asarray(fundamental[grid, idx[sym]])
+    return PathResult(metrics=result.metrics, series=series)
 
 
 def _combine(kind: str, acc: float | None, val: float) -> float:

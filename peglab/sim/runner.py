@@ -24,7 +24,7 @@ from ..errors import InvalidInput
 from .conditions import Conditions
 from .family import PHASES, Family, FamilyMetrics, scenario_families
 from .processes import rng_from
-from .results import PathResult, assemble
+from .results import PathResult, assemble, with_market_series
 from .scenario import Scenario, simulate_prices
 from .world import build_world
 
@@ -46,6 +46,7 @@ def run_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) ->
     t0 = world.chain.now
     for k in range(1, sc.n_steps + 1):
         world.chain.warp(t0 + k * sc.step)
+        world.venue.begin_step(k)
         world.publish_prices(k)
         for phase in PHASES:
             for r in runs:
@@ -54,7 +55,7 @@ def run_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) ->
     measured: list[tuple[Family, FamilyMetrics]] = []
     for (fam, block), r in zip(fams, runs, strict=True):
         measured.append((fam, fam.measure(block, sc, r.outcome())))
-    return assemble(sc, measured)
+    return with_market_series(sc, assemble(sc, measured), world.venue.realised, prices)
 
 
 def float_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) -> PathResult:
@@ -70,4 +71,4 @@ def float_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) 
                 f"the {fam.key} family has no float model; use the exact engine",
             )
         measured.append((fam, fam.measure(block, sc, outcome)))
-    return assemble(sc, measured)
+    return with_market_series(sc, assemble(sc, measured), prices, prices)  # no flows move it

@@ -26,6 +26,7 @@ from ..protocols.cdp import PriceFeed, StakingPool
 from ..units import WAD
 from .conditions import Conditions
 from .scenario import Scenario
+from .venue import Venue
 
 __all__ = [
     "HOLDERS",
@@ -64,6 +65,7 @@ class World:
     staking: dict[str, StakingPool]
     stable: str | None
     stable_decimals: int
+    venue: Venue
     amm: AmmFactory | None = None
     pools: dict[str, Any] = field(default_factory=dict)  # pool id -> deployed pool
     lp_tokens0: dict[str, int] = field(default_factory=dict)  # pool id -> LP tokens of ``lp``
@@ -81,7 +83,7 @@ class World:
         for sym, feed in self.feeds.items():
             a = idx[sym]
             mode = cond.modes[k, a]
-            p = float(cond.prices[k, a])
+            p = float(self.venue.realised[k, a])  # what the market produced
             if mode == 1:
                 continue  # frozen: the reporters stop updating
             if mode == 2:
@@ -171,4 +173,4 @@ def build_world(sc: Scenario, cond: Conditions) -> World:
     stable_decimals = 6 if stable else 18
     if stable:
         ledger.mint(stable, MARKET, _MARKET_STABLE * 10**stable_decimals)
-    return World(sc, cond, chain, feeds, staking, stable, stable_decimals)
+    return World(sc, cond, chain, feeds, staking, stable, stable_decimals, Venue(sc, cond))

@@ -77,15 +77,14 @@ def top_up(s: DollarPath, b: VaultBook, i: int, units: float) -> bool:
         ledger.mint(
             b.token, owner, amount
         )  # bought from the market; the market's stock is not modelled
+    if s.venue.transient:  # the purchase moves the market price
+        er = s.coll_price(b, s.k) / max(float(s.prices[s.k, b.asset]), 1e-300)
+        cost = s.venue.buy(b.asset, units * er)
+    else:
+        cost = units * s.coll_price(b, s.k)
     if w.stable:
         ledger.transfer(
-            w.stable,
-            owner,
-            MARKET,
-            min(
-                ledger.balance_of(w.stable, owner),
-                s.w.stable_units(units * s.coll_price(b, s.k)),
-            ),
+            w.stable, owner, MARKET, min(ledger.balance_of(w.stable, owner), s.w.stable_units(cost))
         )
     return (
         amount > 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 from ...units import RAY, WAD
 from ..families.ai_dollar.build import VaultBook
 from ..families.ai_dollar.state import DollarPath
-from ..liquidity import exit_bid_one as _bid
 from ..world import MARKET, OPERATOR, to_wad
 from . import dealer
 
@@ -42,13 +41,7 @@ def act(s: DollarPath, b: VaultBook, k: int, share: float, avail: float) -> None
             value = lot_wad / WAD * p
             if winner == b.keeper and lot_wad:  # sell the lot; proceeds recycle later
                 units = lot_wad / WAD
-                proceeds = units * _bid(
-                    s.sold.get(b.ilk, 0.0) + units,
-                    p,
-                    s.depth(b, k),
-                    s.eta,
-                    s.delta,
-                )
+                proceeds = s.sell_collateral(b, units, k, s.sold.get(b.ilk, 0.0))
                 s.sold[b.ilk] = s.sold.get(b.ilk, 0.0) + units
                 ledger = s.w.chain.ledger
                 ledger.transfer(b.token, winner, MARKET, lot_wad)

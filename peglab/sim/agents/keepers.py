@@ -20,7 +20,6 @@ from ...protocols.cdp.clip import auction_price
 from ...units import RAY, WAD
 from ..families.ai_dollar.build import VaultBook
 from ..families.ai_dollar.state import DollarPath
-from ..liquidity import exit_bid_one as _bid
 from ..world import MARKET, to_wad
 from . import dealer, english
 
@@ -210,7 +209,7 @@ def flash_sale(s: DollarPath, b: VaultBook, sym: str, ctx: dict[str, float]) -> 
 
     def callback(sender: str, owe_rad: int, slice_wad: int, data: Any) -> None:
         units = slice_wad / WAD
-        proceeds = units * _bid(ctx["sold"] + units, ctx["p"], ctx["depth"], s.eta, s.delta)
+        proceeds = s.sell_collateral(b, units, s.k, ctx["sold"])
         ledger.transfer(b.token, sender, MARKET, slice_wad)
         if w.stable:
             ledger.transfer(w.stable, MARKET, sender, s.w.stable_units(proceeds))

@@ -79,10 +79,9 @@ def open_recovery(s: DollarPath, d: AIDollar, k: int) -> float:
     for b in s.books:
         if b.dollar is not d or b.ilk in d.flippers:
             continue
-        p, depth = s.coll_price(b, k), s.depth(b, k)
         for sale in (d.clippers[b.ilk].sales[a] for a in d.clippers[b.ilk].active()):
             lot, tab = sale.lot_wad / WAD, sale.tab_rad / (WAD * RAY)
-            total += min(tab, lot * s.exit_bid(lot, p, depth) * (1 - margin))
+            total += min(tab, lot * s.unit_bid(b, lot, k) * (1 - margin))
     return total
 
 

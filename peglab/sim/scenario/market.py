@@ -155,8 +155,13 @@ class Pool(Model):
 
 
 class Liquidity(Model):
-    """External exit bid ``p (1 - eta (q p / V)^delta)`` with ``V = D10``, ``eta = impact`` (§5)."""
+    """The external venue (``sim.venue``): ``model = "static"`` is the exit bid
+    ``p (1 - eta (q p / V)^delta)`` with ``V = D10``, ``eta = impact`` (§5); ``"transient"`` moves
+    the market price with every flow (a sale of ``D10`` at once averages ``impact`` below the
+    price) and the book refills with half-life ``recovery_half_life``."""
 
+    model: Literal["static", "transient"] = "static"
+    recovery_half_life: Duration = 3600
     delta: PosDec = Decimal("0.5")
     impact: OpenFrac = Decimal("0.10")
     kappa: NonNegDec = Decimal(1)

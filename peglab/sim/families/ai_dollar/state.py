@@ -70,7 +70,8 @@ class DollarPath:
         self.gov_asset = None if gov is None else sc.asset_index[gov]
         self.recap: dict[str, Recap] = {}
         self.cond = world.cond
-        self.prices = world.cond.prices
+        self.venue = world.venue
+        self.prices = world.venue.realised  # market prices at each step's start
         self.dollars = dollars
         self.books = books
         self.book = {b.ilk: b for b in books}
@@ -137,13 +138,32 @@ class DollarPath:
         )
 
     def exit_bid(self, q: float, p: float, depth: float) -> float:
-        """Average price per unit for selling ``q`` units on the external market."""
+        """Average price per unit for selling ``q`` units on the static external market."""
         return exit_bid_one(q, p, depth, self.eta, self.delta)
+
+    def unit_bid(self, b: VaultBook, lot: float, k: int, sold: float = 0.0) -> float:
+        """What one unit of a ``lot`` of the book's collateral fetches on the venue now.
+
+        Static model: the exit bid for ``sold + lot`` (``sold``: this step's earlier sales);
+        transient model: the venue's quote, whose impact already holds the earlier sales.
+        """
+        if not self.venue.transient:
+            return self.exit_bid(sold + lot, self.coll_price(b, k), self.depth(b, k))
+        if lot <= 0:
+            return self.coll_price(b, k)
+        units = lot * self.coll_price(b, k) / max(float(self.prices[k, b.asset]), 1e-300)
+        return self.venue.quote_sell(b.asset, units) / lot
+
+    def sell_collateral(self, b: VaultBook, units: float, k: int, sold: float = 0.0) -> float:
+        """Sell ``units`` of the book's collateral on the venue; returns the USD proceeds."""
+        if not self.venue.transient:
+            return units * self.exit_bid(sold + units, self.coll_price(b, k), self.depth(b, k))
+        asset_units = units * self.coll_price(b, k) / max(float(self.prices[k, b.asset]), 1e-300)
+        return self.venue.sell(b.asset, asset_units)
 
     def threshold(self, b: VaultBook, lot: float, k: int) -> float:
         """Highest auction price [USD per unit] a keeper pays for ``lot`` units now (risk.md §4)."""
         kp = self.sc.agents.keepers
-        p = self.coll_price(b, k)
-        unit = self.exit_bid(self.sold.get(b.ilk, 0.0) + lot, p, self.depth(b, k))
+        unit = self.unit_bid(b, lot, k, self.sold.get(b.ilk, 0.0))
         gas_usd = float(kp.gas_usd) * float(self.cond.gas[k])
         return unit * (1.0 - float(kp.margin)) - gas_usd / max(lot, 1e-18)
