@@ -50,6 +50,7 @@ __all__ = ["AsyncConfig", "AsyncVault", "Direction", "Request"]
 
 Direction = Literal["deposit", "redeem"]
 Cancellable = Literal["none", "deposit", "both"]
+ClaimRounding = Literal["vault", "remainder"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ class AsyncConfig:
     async_redeem: bool = True
     cancellable: Cancellable = "deposit"
     fulfiller_role: str = "vault/fulfiller"
+    # redeem claims: "vault" = floor paid, ceiling charged, one-sided buckets closed (ERC-7540
+    # reference); "remainder" = floor pro rata on a partial claim, the claim that empties a side
+    # takes exactly what remains, nothing forfeited (USD.AI RedemptionLogic)
+    claim_rounding: ClaimRounding = "vault"
 
 
 class Request(Record):
@@ -116,6 +121,11 @@ class AsyncVault(ERC4626Vault):
     ) -> None:
         super().__init__(chain, asset, share, config=config, name=name)
         ac = async_config or AsyncConfig()
+        if ac.claim_rounding not in ("vault", "remainder"):
+            raise InvalidInput(
+                "vault/bad-config",
+                f"claim_rounding must be vault|remainder, got {ac.claim_rounding!r}",
+            )
         if ac.cancellable not in ("none", "deposit", "both"):
             raise InvalidInput(
                 "vault/bad-config", f"cancellable must be none|deposit|both, got {ac.cancellable!r}"
@@ -272,7 +282,7 @@ class AsyncVault(ERC4626Vault):
             elif r.claimable_assets == 0 and r.claimable_shares:
                 self.totals.dust_shares += r.claimable_shares  # stays in escrow
                 r.claimable_shares = 0
-        else:
+        elif self.async_config.claim_rounding == "vault":
             if r.claimable_assets == 0 and r.claimable_shares:
                 r.claimed += r.claimable_shares  # already burned at fulfilment
                 r.claimable_shares = 0
@@ -409,8 +419,8 @@ class AsyncVault(ERC4626Vault):
             raise LimitExceeded(
                 "vault/exceeds-pending", f"fulfil {shares} of {have} pending shares"
             )
-        if assets <= 0:
-            raise InvalidInput("vault/zero-assets", f"{shares} shares fulfil to no assets")
+        if assets < 0:
+            raise InvalidInput("vault/bad-amount", f"negative assets {assets}")
         free = self.free_assets()
         if assets > free:
             raise LimitExceeded(
@@ -448,6 +458,8 @@ class AsyncVault(ERC4626Vault):
         shares = self._amount(shares, "shares")
         rid = self._request_id(request_id)
         assets = self.price_redeem(shares)
+        if assets == 0:
+            raise InvalidInput("vault/zero-assets", f"{shares} shares fulfil to no assets")
         self.settle_redeem(rid, self._party(controller, "controller"), shares, assets)
         return assets
 
@@ -527,9 +539,11 @@ class AsyncVault(ERC4626Vault):
         out = 0
         left = assets
         for rid, r in self._claimable("deposit", controller):
+            if left == 0:
+                break
             take = min(left, r.claimable_assets)
             if take == 0:
-                break
+                continue
             got = mul_div_down(take, r.claimable_shares, r.claimable_assets)
             charge = min(
                 r.claimable_shares, mul_div_up(take, r.claimable_shares, r.claimable_assets)
@@ -567,9 +581,11 @@ class AsyncVault(ERC4626Vault):
         charged = 0
         left = shares
         for rid, r in self._claimable("deposit", controller):
+            if left == 0:
+                break
             take = min(left, r.claimable_shares)
             if take == 0:
-                break
+                continue
             cost = min(r.claimable_assets, mul_div_up(take, r.claimable_assets, r.claimable_shares))
             r.claimable_assets -= cost
             r.claimable_shares -= take
@@ -595,18 +611,21 @@ class AsyncVault(ERC4626Vault):
         self._limit("exceeds-max-redeem", shares, self.max_redeem(controller))
         paid = 0
         left = shares
+        exact = self.async_config.claim_rounding == "remainder"
         for rid, r in self._claimable("redeem", controller):
+            if left == 0:
+                break
             take = min(left, r.claimable_shares)
             if take == 0:
-                break
-            paid += mul_div_down(take, r.claimable_assets, r.claimable_shares)
-            charge = min(
-                r.claimable_assets, mul_div_up(take, r.claimable_assets, r.claimable_shares)
-            )
+                continue
+            cs, ca = r.claimable_shares, r.claimable_assets
+            got = ca if take == cs else mul_div_down(take, ca, cs)
+            # "vault": the bucket and the reserve are charged the ceiling, the floor is paid, so
+            # the dust returns to the shareholders; "remainder": charged what is paid
+            charge = got if exact else min(ca, mul_div_up(take, ca, cs))
+            paid += got
             r.claimable_assets -= charge
-            self.totals.reserved_assets -= (
-                charge  # ceil charged, floor paid: dust back to the vault
-            )
+            self.totals.reserved_assets -= charge
             r.claimable_shares -= take
             r.claimed += take
             left -= take
@@ -631,11 +650,20 @@ class AsyncVault(ERC4626Vault):
         self._limit("exceeds-max-withdraw", assets, self.max_withdraw(controller))
         charged = 0
         left = assets
+        exact = self.async_config.claim_rounding == "remainder"
         for rid, r in self._claimable("redeem", controller):
+            if left == 0:
+                break
             take = min(left, r.claimable_assets)
             if take == 0:
-                break
-            cost = min(r.claimable_shares, mul_div_up(take, r.claimable_shares, r.claimable_assets))
+                continue
+            cs, ca = r.claimable_shares, r.claimable_assets
+            if take == ca:
+                cost = cs
+            elif exact:
+                cost = mul_div_down(take, cs, ca)
+            else:
+                cost = min(cs, mul_div_up(take, cs, ca))
             r.claimable_shares -= cost
             r.claimable_assets -= take
             self.totals.reserved_assets -= take
