@@ -32,7 +32,7 @@ from ...errors import InvalidInput, LimitExceeded, NotAuthorized
 from ...kernel import Chain, Record, Table, action
 from ...math.fixedpoint import ceil_div
 from ...units import BPS, DAY, WAD, check_positive
-from ..vaults import AsyncConfig, AsyncVault, VaultConfig
+from ..vaults.interfaces import AsyncConfig, AsyncVault, VaultConfig
 from .events import BaseYieldDeposited, Blacklisted, Bridged, RedemptionsServiced
 from .interfaces import USDaiLike
 from .positions import PositionManager
