@@ -1,4 +1,4 @@
-"""Stateful test of a USD.AI system (credit.md §10 as restated in docs/usdai.md §8): random
+"""Stateful test of a USD.AI system (the invariants of docs/usdai.md §8): random
 deposits, redemptions, servicing, harvests, loans that pay or default, liquidations and auctions;
 invariants after every step, each with a canary proving it can fail."""
 
