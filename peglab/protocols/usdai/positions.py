@@ -204,12 +204,14 @@ class PositionManager:
         self._in_action()
         pos = self.loans[(loan, tranche)]
         fee = interest * self.loan_fee_bps // BPS
-        principal = pos.pending if balance_after == 0 else min(pos.pending, principal)
+        # [O] book the cash actually received; the contract books the loan's pending balance at
+        # payoff, which can differ from what was paid by rounding dust (and overstate the NAV)
+        reduce = pos.pending if balance_after == 0 else min(pos.pending, principal)
         b = self.book
         b.repayment += principal + interest - fee
         b.admin_fee += fee
-        b.pending -= principal
-        new_pending = pos.pending - principal
+        b.pending -= reduce
+        new_pending = pos.pending - reduce
         new_rate = pos.rate * new_pending
         self._accrue(pos.accrual_rate, self.chain.now, pos.last_repayment)
         b.accrual_rate = b.accrual_rate + new_rate - pos.accrual_rate
