@@ -1,5 +1,5 @@
-"""Loan-router rate models, the liquidation waterfall, GPU collateral curves and the allocation
-policy: the spec's vectors (docs/usdai.md §5, §6, §9) and properties."""
+"""Loan-router rate models, the liquidation waterfall and the allocation policy: the vectors of
+docs/usdai.md §5 and §6, and properties."""
 
 from __future__ import annotations
 
@@ -10,16 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from peglab.errors import InvalidInput
-from peglab.math.gpu import (
-    MONTH,
-    THIRD_PARTY_H100,
-    USDAI_OPTIMISTIC,
-    ResidualCurve,
-    collateral_value,
-    float_knots,
-    recovery,
-    residual_wad,
-)
 from peglab.math.loan_rates import apr_to_rate, pow_int, repayment, waterfall
 from peglab.protocols.usdai import AllocationPolicy
 from peglab.units import DAY, WAD, YEAR
@@ -150,38 +140,6 @@ def test_waterfall__any_proceeds__seniority_and_conservation(
             assert w.principals == tuple(p) and all(w.interests[j] == i[j] for j in range(k))
     if w.surplus:
         assert w.principals == tuple(p) and w.interests == tuple(i)
-
-
-def test_residual__third_party_curve__knots_and_interpolation() -> None:
-    c = THIRD_PARTY_H100
-    assert residual_wad(c, 0) == WAD and residual_wad(c, 12 * MONTH) == 625 * WAD // 1000
-    assert residual_wad(c, 6 * MONTH) == (WAD + 625 * WAD // 1000) // 2
-    assert residual_wad(c, 48 * MONTH) == residual_wad(c, 80 * MONTH) == 175 * WAD // 1000
-    assert residual_wad(USDAI_OPTIMISTIC, YEAR) == 825 * WAD // 1000
-    ages, vals = float_knots(c)
-    assert ages[1] == 1.0 and vals[1] == 0.625
-
-
-@settings(max_examples=100)
-@given(st.integers(0, 10 * YEAR), st.integers(0, 10 * YEAR))
-def test_residual__any_age__non_increasing_and_optimistic_above_default_after_a_year(
-    a: int, b: int
-) -> None:
-    lo, hi = sorted((a, b))
-    for c in (THIRD_PARTY_H100, USDAI_OPTIMISTIC):
-        assert residual_wad(c, hi) <= residual_wad(c, lo) <= WAD
-    if lo >= 6 * MONTH:
-        assert residual_wad(USDAI_OPTIMISTIC, lo) >= residual_wad(THIRD_PARTY_H100, lo)
-
-
-def test_collateral_value__launch_steps_and_recovery() -> None:
-    v0 = 30_000_000 * USD
-    v = collateral_value(v0, 12 * MONTH, THIRD_PARTY_H100, [2_500])
-    assert v == v0 * 625 // 1000 * 7_500 // 10_000
-    assert recovery(20_000_000 * USD, v, 1_000) == v * 9_000 // 10_000
-    assert recovery(10_000_000 * USD, v, 1_000, insurance_top_up=5) == 10_000_000 * USD + 5
-    with pytest.raises(ValueError):
-        ResidualCurve("bad", ((1, WAD),))
 
 
 def test_allocation__unity_stage__cap_and_liquidity_floor() -> None:
