@@ -214,6 +214,11 @@ def describe(fam: Family, instances: list[str]) -> dict[str, Any]:
     }
 
 
+def market_assets(sc: Scenario) -> list[str]:
+    """Assets traded on the external venue (those with a ``d10_usd`` depth)."""
+    return [a.symbol for a in sc.assets if a.d10_usd is not None]
+
+
 MARKET_SERIES: tuple[SeriesSpec, ...] = (
     SeriesSpec("price", "USD", "market price: fan chart"),
     SeriesSpec("fundamental", "USD", "fundamental price: fan chart"),
@@ -223,8 +228,6 @@ MARKET_SERIES: tuple[SeriesSpec, ...] = (
 def catalog(sc: Scenario) -> dict[str, Any]:
     """The families of ``sc`` with their instances (what ``metrics.json`` of a run holds), and
     the market's price series per asset traded on the external venue."""
-    from .results import market_assets
-
     market = {
         "key": "market",
         "label": "asset",

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import InvalidInput
+from .family import market_assets
 
 if TYPE_CHECKING:
     from .family import Family, FamilyMetrics
@@ -28,7 +29,6 @@ __all__ = [
     "PathResult",
     "RunPath",
     "assemble",
-    "market_assets",
     "peg_metrics",
     "report_grid",
     "with_market_series",
@@ -139,11 +139,6 @@ def assemble(sc: Scenario, measured: Sequence[tuple[Family, FamilyMetrics]]) -> 
                 series[f"{key}.{inst}"] = arr
     metrics.update(totals)
     return PathResult(metrics=metrics, series=series)
-
-
-def market_assets(sc: Scenario) -> list[str]:
-    """Assets traded on the external venue (those with a ``d10_usd`` depth)."""
-    return [a.symbol for a in sc.assets if a.d10_usd is not None]
 
 
 def with_market_series(
