@@ -1,7 +1,7 @@
 """GPU-credit stress scenarios on the exact engine: Gaib's AID, sAID and deal book under the GPU economy.
 
 One path (``run_gaib_path``) builds a Gaib system on a fresh chain and steps it one day at a time
-for ``months * 30`` days; every protocol move is an engine action (docs/gaib.md §6 lists the
+for ``months * 30`` days; every protocol move is an engine action (docs/gaib.md §5 lists the
 agents and their rules):
 
 * the **GPU economy** (``sim.gpu``) gives the month's rental index, utilisation, the borrowers'
@@ -24,7 +24,7 @@ The per-path measures (``GaibOutcome``) are the ones the issue asks for: NAV pat
 realised yield, losses by layer (reserve, over-collateralisation, fund) and the largest loss of
 one portfolio, queue waits and unfilled shares, the haircut at exit, the AID pool price and
 whether AID stayed fully backed. Not integrated: the USD.AI side of the side-by-side comparison
-and the lab's family adapter (docs/gaib.md §6).
+and the lab's family adapter (docs/gaib.md §5.2).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ HOURS = 730
 
 @dataclass(frozen=True, slots=True)
 class CreditStress:
-    """One credit stress scenario (defaults [O]; risk.md S2, S3, S6 as restated in docs/gaib.md §6)."""
+    """One credit stress scenario (defaults [O]; the stress cases of docs/gaib.md §5)."""
 
     name: str
     description: str = ""
@@ -75,7 +75,7 @@ class CreditStress:
     n_deals: int = 20
     fund_usd: int = 10_000_000
     deployed_bps: int = 7_000  # ~30% of the fund stays as the Treasury buffer [P 22]
-    index: str = "free"  # "free" (risk.md §3.6 process) or "collapse" (S2 path)
+    index: str = "free"  # "free" (docs/gpu-economy.md §1) or "collapse" (S2)
     collapse_low: tuple[float, float] = (1.50, 1.70)
     util_to: float | None = None  # S2: utilisation pinned from 85% to this over the fall
     rho: float = 0.3
@@ -186,7 +186,7 @@ class _GaibPath:
         each = deployed // sc.n_deals
         for k in range(sc.n_deals):
             kind = "debt" if k % 20 < 12 else ("hybrid" if k % 20 < 17 else "equity")
-            per_gpu = 13_600 if kind == "equity" else 22_500  # docs/gaib.md §6
+            per_gpu = 13_600 if kind == "equity" else 22_500  # docs/gaib.md §5
             b = f"b{k}"
             self.whitelist(b)
             terms = DealTerms(
@@ -468,7 +468,7 @@ def critic_table(
 ) -> list[dict[str, float]]:
     """One row per trough price of the S2 collapse: median realised yield, whether it meets the
     advertised target, median principal loss at the withdrawal NAV, and the worst AID peg and
-    backing over the paths (docs/gaib.md §6.2)."""
+    backing over the paths (docs/gaib.md §5.2)."""
     rows = []
     for low in lows:
         outs = run_scenario(with_low(SCENARIOS["gpu-rental-collapse"], low), n_paths, seed)
