@@ -43,6 +43,7 @@ from ..units import DAY, WAD
 from .gpu import (
     BorrowerParams,
     IndexParams,
+    IndexPaths,
     collapse_index_paths,
     default_draws,
     ex_launch_curve,
@@ -54,12 +55,15 @@ from .gpu import (
 from .world import HOLDERS as LAB_HOLDERS
 
 __all__ = [
+    "SAID_HOLDERS",
     "SCENARIOS",
     "CreditStress",
     "GaibOutcome",
     "GaibPath",
+    "GpuDrivers",
     "PoolLike",
     "critic_table",
+    "gpu_drivers",
     "run_gaib_path",
     "run_scenario",
     "summarise",
@@ -152,6 +156,33 @@ SCENARIOS: dict[str, CreditStress] = {
 
 
 @dataclass(frozen=True, slots=True)
+class GpuDrivers:
+    """One path of the GPU economy, monthly: what both credit designs face on that path."""
+
+    bp: BorrowerParams
+    idx: IndexPaths
+    util: np.ndarray
+    latent: np.ndarray  # (months, deals): the one-factor default variable
+    value: np.ndarray  # V(t) / V0 of GPUs new at month 0
+
+
+def gpu_drivers(sc: CreditStress, rng: np.random.Generator) -> GpuDrivers:
+    """Draw the path's index, utilisation, default variables and collateral values (in that order,
+    so the Gaib and USD.AI paths of one seed see the same GPU economy)."""
+    m = sc.months
+    if sc.index == "collapse":
+        idx = collapse_index_paths(rng, 1, m, low=sc.collapse_low)
+    else:
+        idx = rental_index_paths(rng, 1, m, IndexParams())
+    util = utilisation_paths(rng, idx.regime)[0]
+    if sc.util_to is not None:
+        util = np.maximum(0.85 + (sc.util_to - 0.85) * np.clip(np.arange(m + 1) / 6, 0, 1), 0.05)
+    latent = default_draws(rng, 1, m, sc.n_deals, sc.rho)[0]
+    value = value_fraction_paths(idx, ex_launch_curve())[0]
+    return GpuDrivers(BorrowerParams(rho=sc.rho, h0=sc.h0), idx, util, latent, value)
+
+
+@dataclass(frozen=True, slots=True)
 class GaibOutcome:
     """One path's measures (floats: reporting only)."""
 
@@ -177,19 +208,9 @@ class GaibPath:
         """Build on ``chain`` (a lab world's, whose ``stable`` token exists and whose pool is
         attached later by ``attach_pool``), or on a fresh chain with its own USDC and pool."""
         self.sc = sc
-        self.bp = BorrowerParams(rho=sc.rho, h0=sc.h0)
-        m = sc.months
-        if sc.index == "collapse":
-            self.idx = collapse_index_paths(rng, 1, m, low=sc.collapse_low)
-        else:
-            self.idx = rental_index_paths(rng, 1, m, IndexParams())
-        self.util = utilisation_paths(rng, self.idx.regime)[0]
-        if sc.util_to is not None:
-            self.util = np.maximum(
-                0.85 + (sc.util_to - 0.85) * np.clip(np.arange(m + 1) / 6, 0, 1), 0.05
-            )
-        self.latent = default_draws(rng, 1, m, sc.n_deals, sc.rho)[0]
-        self.value = value_fraction_paths(self.idx, ex_launch_curve())[0]
+        drv = gpu_drivers(sc, rng)
+        self.bp, self.idx, self.util = drv.bp, drv.idx, drv.util
+        self.latent, self.value = drv.latent, drv.value
         own = chain is None
         c = self.chain = Chain(keep_log=False) if chain is None else chain
         if own:
