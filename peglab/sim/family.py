@@ -167,9 +167,20 @@ def register_family(family: Family) -> Family:
 
 
 def registered_families() -> dict[str, Family]:
-    """Every registered family by key, in registration order (built-ins first)."""
+    """Every registered family by key: built-ins in :data:`BUILTIN` order, then the others in
+    registration order (so the order never depends on which module was imported first)."""
     _load_builtins()
-    return dict(_REGISTRY)
+
+    def rank(item: tuple[int, Family]) -> int:
+        i, fam = item
+        module = type(fam).__module__
+        for j, builtin in enumerate(BUILTIN):
+            if module == builtin or module.startswith(builtin + "."):
+                return j
+        return len(BUILTIN) + i
+
+    ordered = sorted(enumerate(_REGISTRY.values()), key=rank)
+    return {fam.key: fam for _, fam in ordered}
 
 
 def _load_builtins() -> None:
