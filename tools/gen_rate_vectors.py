@@ -29,13 +29,13 @@ YEAR = 365 * 86_400
 _COMPILE_JS = r"""
 const solc = require(process.argv[1] + '/.ref-yield-node/node_modules/solc');
 const fs = require('fs');
-const src = fs.readFileSync(process.argv[1] + '/tools/ref_rates.sol', 'utf8');
-const input = {language: 'Solidity', sources: {'ref_rates.sol': {content: src}},
+const src = fs.readFileSync(process.argv[2], 'utf8');
+const input = {language: 'Solidity', sources: {'ref.sol': {content: src}},
   settings: {evmVersion: 'paris', optimizer: {enabled: true, runs: 200},
              outputSelection: {'*': {'*': ['evm.deployedBytecode.object', 'evm.methodIdentifiers']}}}};
 const out = JSON.parse(solc.compile(JSON.stringify(input)));
 if (out.errors && out.errors.some(e => e.severity === 'error')) { console.error(JSON.stringify(out.errors)); process.exit(1); }
-const c = out.contracts['ref_rates.sol']['RefRates'];
+const c = out.contracts['ref.sol'][process.argv[3]];
 console.log(JSON.stringify({code: c.evm.deployedBytecode.object, ids: c.evm.methodIdentifiers, version: solc.version()}));
 """
 
@@ -43,9 +43,14 @@ console.log(JSON.stringify({code: c.evm.deployedBytecode.object, ids: c.evm.meth
 class Evm:
     """Calls into the compiled runtime code on a fresh py-evm Paris state."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, source: Path = ROOT / "tools" / "ref_rates.sol", name: str = "RefRates"
+    ) -> None:
         res = subprocess.run(
-            ["node", "-e", _COMPILE_JS, str(ROOT)], check=True, capture_output=True, text=True
+            ["node", "-e", _COMPILE_JS, str(ROOT), str(source), name],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         compiled = json.loads(res.stdout)
         self.code = bytes.fromhex(compiled["code"])
