@@ -19,7 +19,8 @@ Then the gate (step 5 of the spec): rebalance iff
 
 with ``value(x) = Σ x_p · apr_p(x_p)`` and ``cost = Σ_moved gas + entry/exit fees``; a cooldown
 since the last rebalance holds everything; after ``max_interval`` a drift above ``drift_frac · C``
-forces the move (a gate so strict that nothing ever happens is a known failure). Markets that are
+forces the move when its gain after costs is positive at all (a gate so strict that nothing ever
+happens is a known failure; a forced move that loses money would be another). Markets that are
 excluded or above the utilisation limit are exited as far as cash allows, whatever the gate says.
 Floats decide; targets are integers (steps are integers), never above the capital.
 """
@@ -227,9 +228,7 @@ class ArmaOptimizer:
         gate = max(self.min_gain_abs, self.min_gain_rel * capital)
         if gain > gate and (apr_new - apr_old) * BPS >= self.hysteresis_bps:
             return out(True, "gain after costs above the gate")
-        if (
-            state.now - state.last_rebalance >= self.max_interval_s
-            and drift > self.drift_frac * capital
-        ):
+        stale = state.now - state.last_rebalance >= self.max_interval_s
+        if stale and drift > self.drift_frac * capital and gain > 0:
             return out(True, "forced: drift after max interval")
         return out(False, "gain below the gate")
