@@ -13,9 +13,12 @@ from peglab.risk.measures import (
     bootstrap_ci,
     bootstrap_cis,
     entropic_var,
+    exceedances,
     expected_shortfall,
     liquidations_at_risk,
     nearest_rank,
+    order_statistic_ci,
+    paths_needed,
     peg_metrics,
     quantile,
     risk_summary,
@@ -143,15 +146,76 @@ def test_bootstrap_cis__batches__same_result_as_one_batch() -> None:
 
 
 def test_risk_summary__loss_column__has_tail_measures_with_cis() -> None:
-    x = np.random.default_rng(4).exponential(size=300)
-    s = risk_summary(x, seed=1, n_resamples=200)
-    assert s["n"] == 300
+    x = np.random.default_rng(4).exponential(size=1000)
+    s = risk_summary(x, seed=1, n_resamples=200, conditional_on="a -80% crash in 7 days")
+    assert s["n"] == 1000 and s["conditional_on"] == "a -80% crash in 7 days"
     for key in ("mean", "p50", "VaR95", "VaR99", "ES97.5", "EVaR95"):
+        assert s[key]["status"] == "ok"
         lo, hi = s[key]["ci"]
-        assert lo <= hi
+        assert lo <= s[key]["value"] <= hi
+    assert s["VaR99"]["ci_method"] == "order-statistic" and s["VaR99"]["exceedances"] == 10
+    assert s["ES97.5"]["ci_method"] == "bootstrap"
     assert s["VaR95"]["value"] <= s["ES97.5"]["value"] <= s["EVaR95"]["value"] + 1e-9
     plain = risk_summary(x, seed=1, n_resamples=50, tail=False)
-    assert "VaR99" not in plain and "p05" in plain
+    assert "VaR99" not in plain and "p05" in plain and "conditional_on" not in plain
+
+
+def test_risk_summary__sixty_paths__tail_withheld_with_paths_needed() -> None:
+    x = np.random.default_rng(4).exponential(size=60)
+    s = risk_summary(x, seed=1, n_resamples=50)
+    needed = {"VaR95": 200, "VaR99": 1000, "ES97.5": 400, "EVaR95": 200}
+    for key, n in needed.items():
+        assert s[key]["status"] == "n-too-small" and s[key]["value"] is None
+        assert s[key]["ci"] is None and s[key]["paths_needed"] == n
+        assert f">= {n} paths" in s[key]["note"]
+    assert s["VaR99"]["exceedances"] == 0 and s["VaR95"]["exceedances"] == 3
+    assert s["mean"]["status"] == "ok" and s["p50"]["status"] == "ok"
+
+
+def test_risk_summary__threshold__exactly_ten_exceedances_reported() -> None:
+    x = np.arange(1.0, 1000.0)  # 999 paths: 9 beyond VaR99
+    assert risk_summary(x, n_resamples=20)["VaR99"]["status"] == "n-too-small"
+    s = risk_summary(np.arange(1.0, 1001.0), n_resamples=20)
+    assert s["VaR99"]["value"] == 990.0 and s["VaR99"]["exceedances"] == 10
+
+
+def test_exceedances__levels__tail_side_counts() -> None:
+    assert exceedances(0.99, 1000) == 10 and exceedances(0.99, 999) == 9
+    assert exceedances(0.05, 200) == 10 and exceedances(0.5, 21) == 10
+    assert paths_needed(0.99) == 1000 and paths_needed(0.975) == 400 and paths_needed(0.5) == 20
+
+
+def test_order_statistic_ci__known_ranks__textbook_values() -> None:
+    # median of 100: the classical distribution-free 95% interval is (X_(40), X_(61))
+    assert order_statistic_ci(100, 0.5) == (40, 61)
+    assert order_statistic_ci(1000, 0.99) == (983, 997)
+    lo, hi = order_statistic_ci(60, 0.99)  # upper bound beyond the sample: unbounded
+    assert hi is None and lo is not None
+    with pytest.raises(ValueError):
+        order_statistic_ci(0, 0.5)
+
+
+@pytest.mark.parametrize(("n", "q"), [(200, 0.95), (1000, 0.99), (50, 0.5)])
+def test_order_statistic_ci__simulated__covers_at_least_nominal(n: int, q: float) -> None:
+    rng = np.random.default_rng(11)
+    lo, hi = order_statistic_ci(n, q)
+    assert lo is not None and hi is not None
+    true_q = -math.log(1.0 - q)  # exponential(1) quantile
+    srt = np.sort(rng.exponential(size=(2000, n)), axis=1)
+    covered = (srt[:, lo - 1] <= true_q) & (true_q < srt[:, hi - 1])
+    assert covered.mean() >= 0.94  # nominal 0.95, discrete so conservative; MC error ~0.005
+
+
+def test_order_statistic_ci__canary__rank_shifted_interval_misses() -> None:
+    # the coverage check above can fail: an interval two standard errors too high does
+    rng = np.random.default_rng(11)
+    lo, hi = order_statistic_ci(1000, 0.99)
+    assert lo is not None and hi is not None
+    true_q = -math.log(0.01)
+    srt = np.sort(rng.exponential(size=(2000, 1000)), axis=1)
+    shift = 6
+    covered = (srt[:, lo - 1 + shift] <= true_q) & (true_q < srt[:, min(999, hi - 1 + shift)])
+    assert covered.mean() < 0.94
 
 
 def test_peg_metrics__hand_series__thresholds_area_and_recovery() -> None:

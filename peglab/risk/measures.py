@@ -18,7 +18,28 @@ Losses are positive numbers (bad debt in USD); ``N`` runs sorted ``B_(1) <= ... 
 * ``LaR_q`` = the nearest-rank ``q``-quantile of liquidated collateral value.
 * Bootstrap CIs: percentile intervals over ``n_resamples`` resamples drawn with replacement from a
   generator seeded by the caller; all statistics of one column share the same resamples, drawn in
-  batches so memory stays ``O(batch * N)``.
+  batches so memory stays ``O(batch * N)``. Used for the mean, ES and EVaR.
+
+Honest tail statistics (docs/validation.md §1)
+----------------------------------------------
+* A quantile-type statistic at level ``q`` (VaR, LaR, p05/p50/p95, and ES/EVaR at ``q``) is reported
+  only when at least ``MIN_EXCEEDANCES = 10`` outcomes lie beyond it on its tail side:
+  ``floor(min(q, 1 - q) N) >= 10`` (exact fractions). For VaR this is ``N - ceil(qN)``, the
+  number of paths worse than the reported one. Otherwise the summary says ``n-too-small`` and
+  gives ``paths_needed = ceil(10 / min(q, 1 - q))`` (VaR99: 1,000; VaR95: 200; ES97.5: 400).
+  With 60 paths "VaR99" would be the sample maximum and ES97.5 the mean of two paths: the point
+  is withheld rather than labelled as a probability statement.
+* Quantiles carry a distribution-free order-statistic interval: the number of sample points
+  below the true ``q``-quantile is ``Binomial(N, q)``, so with ``F`` its CDF,
+  ``P(X_(l) <= xi_q < X_(u)) >= F(u - 1) - F(l - 1)``. We take the largest ``l`` with
+  ``F(l - 1) <= alpha/2`` and the smallest ``u`` with ``F(u - 1) >= 1 - alpha/2`` (coverage
+  at least ``1 - alpha``, conservative because the binomial is discrete). When ``l < 1`` or
+  ``u > N`` that side lies beyond the sample and is reported as ``None`` (unbounded), never
+  clipped to the sample minimum or maximum.
+* Every number is conditional on the scenario that produced the sample (each path contains the
+  scenario's shocks): a VaR99 of a crash scenario is "the 99th percentile of losses given this
+  crash", not an unconditional one-in-a-hundred-days loss. ``risk_summary(conditional_on=...)``
+  records that condition with each column.
 
 Peg metrics of one price series ``p_0 .. p_n`` on a regular grid with step ``dt``:
 ``dev_t = |p_t - 1|``; min/max price; max deviation; fraction of the sampled instants with
@@ -41,13 +62,17 @@ from numpy.typing import ArrayLike, NDArray
 from ..sim.results import PEG_THRESHOLDS, peg_metrics  # re-exported: defined with the runners
 
 __all__ = [
+    "MIN_EXCEEDANCES",
     "PEG_THRESHOLDS",
     "bootstrap_ci",
     "bootstrap_cis",
     "entropic_var",
+    "exceedances",
     "expected_shortfall",
     "liquidations_at_risk",
     "nearest_rank",
+    "order_statistic_ci",
+    "paths_needed",
     "peg_metrics",
     "quantile",
     "risk_summary",
@@ -206,25 +231,85 @@ def bootstrap_ci(
     ]
 
 
-def _stat_table(tail: bool) -> dict[str, Statistic]:
+MIN_EXCEEDANCES = 10
+
+
+def exceedances(q: float, n: int) -> int:
+    """Outcomes beyond the ``q``-quantile on its tail side: ``floor(min(q, 1 - q) n)`` (exact)."""
+    f = _frac(q)
+    return math.floor(min(f, 1 - f) * n)
+
+
+def paths_needed(q: float, min_exceedances: int = MIN_EXCEEDANCES) -> int:
+    """Smallest ``N`` with at least ``min_exceedances`` outcomes beyond the ``q``-quantile."""
+    f = _frac(q)
+    return math.ceil(min_exceedances / min(f, 1 - f))
+
+
+def _binom_cdf(n: int, q: float) -> FloatArray:
+    """``F(k) = P(Binomial(n, q) <= k)`` for ``k = 0..n``.
+
+    The log pmf follows ``ln p(k+1) = ln p(k) + ln((n - k)/(k + 1)) + ln(q/(1 - q))`` from
+    ``ln p(0) = n ln(1 - q)``; exponentiate and sum (terms below 1e-308 underflow to 0, harmless).
+    """
+    k = np.arange(n, dtype=np.float64)
+    steps = np.log((n - k) / (k + 1.0)) + (math.log(q) - math.log1p(-q))
+    log_pmf = n * math.log1p(-q) + np.concatenate(([0.0], np.cumsum(steps)))
+    return np.asarray(np.cumsum(np.exp(log_pmf)), dtype=np.float64)
+
+
+def order_statistic_ci(n: int, q: float, level: float = 0.95) -> tuple[int | None, int | None]:
+    """1-based ranks ``(l, u)`` with ``P(X_(l) <= xi_q < X_(u)) >= level`` (None: beyond the sample).
+
+    Distribution-free (the count of sample points below ``xi_q`` is ``Binomial(n, q)``); see the
+    module docstring for the choice of ``l`` and ``u``.
+    """
+    if n < 1:
+        raise ValueError("need at least one value")
+    q = float(_frac(q))
+    alpha = 1.0 - level
+    cdf = _binom_cdf(n, q)  # cdf[j] = F(j)
+    # l: largest l >= 1 with F(l - 1) <= alpha / 2
+    ok_lo = np.nonzero(cdf[:n] <= alpha / 2)[0]
+    lo = int(ok_lo[-1]) + 1 if ok_lo.size else None
+    # u: smallest u <= n with F(u - 1) >= 1 - alpha / 2
+    ok_hi = np.nonzero(cdf[:n] >= 1.0 - alpha / 2)[0]
+    hi = int(ok_hi[0]) + 1 if ok_hi.size else None
+    return lo, hi
+
+
+class _Stat:
+    """One summary statistic: how to compute it, its tail level (None: no tail rule), CI kind."""
+
+    __slots__ = ("fn", "level", "order_stat")
+
+    def __init__(self, fn: Statistic, level: float | None, order_stat: bool) -> None:
+        self.fn, self.level, self.order_stat = fn, level, order_stat
+
+
+def _q_stat(q: float, fn: Callable[[FloatArray, float], Any]) -> _Stat:
+    return _Stat(lambda s: np.asarray(fn(s, q)), q, True)
+
+
+def _stat_table(tail: bool) -> dict[str, _Stat]:
     def mean(s: FloatArray) -> FloatArray:
         return np.asarray(s.mean(axis=-1))
 
-    table: dict[str, Statistic] = {
-        "mean": mean,
-        "p50": lambda s: np.asarray(quantile(s, 0.50, presorted=True)),
-    }
+    def qf(s: FloatArray, q: float) -> Any:
+        return quantile(s, q, presorted=True)
+
+    table: dict[str, _Stat] = {"mean": _Stat(mean, None, False), "p50": _q_stat(0.50, qf)}
     if not tail:
-        table["p05"] = lambda s: np.asarray(quantile(s, 0.05, presorted=True))
-        table["p95"] = lambda s: np.asarray(quantile(s, 0.95, presorted=True))
+        table["p05"] = _q_stat(0.05, qf)
+        table["p95"] = _q_stat(0.95, qf)
     else:
-        table.update(
-            {
-                "VaR95": lambda s: np.asarray(value_at_risk(s, 0.95, presorted=True)),
-                "VaR99": lambda s: np.asarray(value_at_risk(s, 0.99, presorted=True)),
-                "ES97.5": lambda s: np.asarray(expected_shortfall(s, 0.975, presorted=True)),
-                "EVaR95": lambda s: np.asarray(entropic_var(s, 0.95, iterations=50)),
-            }
+        table["VaR95"] = _q_stat(0.95, qf)
+        table["VaR99"] = _q_stat(0.99, qf)
+        table["ES97.5"] = _Stat(
+            lambda s: np.asarray(expected_shortfall(s, 0.975, presorted=True)), 0.975, False
+        )
+        table["EVaR95"] = _Stat(
+            lambda s: np.asarray(entropic_var(s, 0.95, iterations=50)), 0.95, False
         )
     return table
 
@@ -236,27 +321,66 @@ def risk_summary(
     tail: bool = True,
     n_resamples: int = 1000,
     level: float = 0.95,
+    conditional_on: str = "",
 ) -> dict[str, Any]:
-    """Point estimates with bootstrap CIs for one column of per-path results.
+    """Point estimates with intervals for one column of per-path results (honest tail rules).
 
-    Always: ``n``, ``min``, ``max``, ``std`` and ``mean``/``p50`` as ``{"value": x, "ci": [lo, hi]}``;
-    with ``tail`` (loss columns) also ``VaR95``, ``VaR99``, ``ES97.5``, ``EVaR95`` (entropic),
-    otherwise ``p05`` and ``p95``. Values are rounded to 12 significant digits so the JSON is stable.
+    Always: ``n``, ``min``, ``max``, ``std``, ``mean``; ``p50``; with ``tail`` (loss columns)
+    ``VaR95``, ``VaR99``, ``ES97.5``, ``EVaR95`` (entropic), otherwise ``p05`` and ``p95``. Each
+    statistic is ``{"value", "ci", "ci_method", "status"}`` plus, for tail-level statistics,
+    ``exceedances`` and ``paths_needed``. ``status`` is ``"ok"`` or ``"n-too-small"`` (then
+    ``value`` and ``ci`` are None and ``note`` says how many paths are needed). Quantiles use
+    order-statistic intervals (a None bound lies beyond the sample); the mean, ES and EVaR use
+    the percentile bootstrap. ``conditional_on`` (if given) is stored as the condition every
+    number of the column holds under. Values are rounded to 12 significant digits (stable JSON).
     """
     arr = _as_rows(values).ravel()
     srt = np.sort(arr)
+    n = int(arr.shape[0])
     stats = _stat_table(tail)
-    cis = bootstrap_cis(arr, stats, n_resamples=n_resamples, level=level, seed=seed)
+    usable = {
+        name: st
+        for name, st in stats.items()
+        if st.level is None or exceedances(st.level, n) >= MIN_EXCEEDANCES
+    }
+    boot = {name: st.fn for name, st in usable.items() if not st.order_stat}
+    cis = bootstrap_cis(arr, boot, n_resamples=n_resamples, level=level, seed=seed)
     out: dict[str, Any] = {
-        "n": int(arr.shape[0]),
+        "n": n,
         "min": _r(float(srt[0])),
         "max": _r(float(srt[-1])),
         "std": _r(float(arr.std())),
     }
-    for name, stat in stats.items():
-        point = float(np.asarray(stat(srt[None, :])).ravel()[0])
-        lo, hi = cis[name]
-        out[name] = {"value": _r(point), "ci": [_r(lo), _r(hi)]}
+    if conditional_on:
+        out["conditional_on"] = conditional_on
+    for name, st in stats.items():
+        entry: dict[str, Any] = {
+            "ci_method": "order-statistic" if st.order_stat else "bootstrap",
+            "status": "ok",
+        }
+        if st.level is not None:
+            entry["exceedances"] = exceedances(st.level, n)
+            entry["paths_needed"] = paths_needed(st.level)
+        if name not in usable:
+            entry.update(
+                value=None,
+                ci=None,
+                status="n-too-small",
+                note=f"n too small: {n} paths leave {entry['exceedances']} beyond this level; "
+                f"need >= {entry['paths_needed']} paths for {MIN_EXCEEDANCES}",
+            )
+        else:
+            entry["value"] = _r(float(np.asarray(st.fn(srt[None, :])).ravel()[0]))
+            if st.order_stat:
+                assert st.level is not None
+                lo_rank, hi_rank = order_statistic_ci(n, st.level, level)
+                entry["ci"] = [
+                    None if lo_rank is None else _r(float(srt[lo_rank - 1])),
+                    None if hi_rank is None else _r(float(srt[hi_rank - 1])),
+                ]
+            else:
+                entry["ci"] = [_r(cis[name][0]), _r(cis[name][1])]
+        out[name] = entry
     return out
 
 

@@ -147,7 +147,7 @@ def render_report(out_dir: str | Path) -> Path:
         )
         m = summary["metrics"].get("bad_debt_usd", {})
         for key, dash in (("VaR95", "dash"), ("VaR99", "dot")):
-            if key in m:
+            if key in m and m[key]["value"] is not None:
                 fig.add_vline(x=m[key]["value"], line_dash=dash, annotation_text=key)
         fig.update_layout(
             barmode="overlay",
@@ -213,6 +213,8 @@ def render_report(out_dir: str | Path) -> Path:
 
 
 def _fmt(x: Any) -> str:
+    if x is None:  # an interval bound beyond the sample (order-statistic CI)
+        return "beyond sample"
     if isinstance(x, (int, float)):
         if x != x:
             return "n/a"
@@ -232,7 +234,9 @@ def _page(summary: dict[str, Any], parts: list[str]) -> str:
     for name, m in _rows(summary):
         cells = [html.escape(name), _fmt(m["n"])]
         for key in header[2:]:
-            if key in m:
+            if key in m and m[key]["value"] is None:  # honest tail rule (measures.py)
+                cells.append(f"<small>{html.escape(m[key].get('note', 'n too small'))}</small>")
+            elif key in m:
                 lo, hi = m[key]["ci"]
                 cells.append(f"{_fmt(m[key]['value'])}<br><small>[{_fmt(lo)}, {_fmt(hi)}]</small>")
             else:
@@ -252,10 +256,13 @@ td:first-child, th:first-child {{ text-align: left; }} small {{ color: #666; }}
 <p>{html.escape(sc.get("description", ""))}</p>
 <p>paths {summary["paths"]} &middot; seed {summary["seed"]} &middot; scenario hash <code>{html.escape(sc["hash"][:16])}</code>
 &middot; peglab {html.escape(summary["peglab_version"])} &middot; model <code>{html.escape(summary["parameters"].get("run_path", ""))}</code></p>
-<h2>Headline measures (95% bootstrap CIs)</h2>
+<h2>Headline measures (95% intervals; each conditional on this scenario's stress)</h2>
 <table><tr>{head}</tr>{"".join(rows)}</table>
-<p><small>VaR by nearest rank; ES = mean of the worst (1-q)N paths; EVaR is the entropic measure
-(Ahmadi-Javid). Definitions: docs/risk-lab.md.</small></p>
+<p><small>VaR by nearest rank with order-statistic intervals (a bound of "n too small" lies beyond
+the sample); ES = mean of the worst (1-q)N paths; EVaR is the entropic measure (Ahmadi-Javid);
+mean, ES and EVaR with bootstrap intervals. A quantile is shown only with at least 10 paths beyond
+it. Every number is conditional on this scenario's shocks, not an unconditional probability.
+Definitions: docs/risk-lab.md, docs/validation.md.</small></p>
 {"".join(f'<div class="chart">{p}</div>' for p in parts)}
 <h2>Calibration sources</h2><ul>{sources}</ul>
 </body></html>
@@ -276,7 +283,14 @@ def print_summary(summary: dict[str, Any], console: Any = None) -> None:
         mean = m["mean"]
         cells = [name, f"{_fmt(mean['value'])} [{_fmt(mean['ci'][0])}, {_fmt(mean['ci'][1])}]"]
         cells += [
-            _fmt(m[k]["value"]) if k in m else "" for k in ("VaR95", "VaR99", "ES97.5", "EVaR95")
+            (
+                ""
+                if k not in m
+                else _fmt(m[k]["value"])
+                if m[k]["value"] is not None
+                else f"n<{m[k].get('paths_needed', '?')}"
+            )  # honest tail rule (measures.py)
+            for k in ("VaR95", "VaR99", "ES97.5", "EVaR95")
         ]
         table.add_row(*cells)
     con.print(table)
