@@ -421,7 +421,7 @@ def run_backtest(
         worst = max(worst, 1 - p / peak)
     waits_all = waits + [cfg.days - r[0] for r in queue]
     return AllocatorResult(
-        name=getattr(policy, "name", type(policy).__name__),
+        name=policy.name,
         net_apy=apy,
         turnover=moved / (nav_sum / cfg.days) / years if nav_sum else 0.0,
         gas_usd=gas / USDC,
@@ -457,9 +457,10 @@ def compare(
     paths = draw_paths(cfg)
     policies = list(default_allocators(cfg) if allocators is None else allocators)
     out = []
-    for p in [*policies, EqualWeight()]:
+    runs: list[Policy] = [*policies, EqualWeight()]
+    for p in runs:
         if progress:
-            progress(getattr(p, "name", "?"))
+            progress(p.name)
         out.append(run_backtest(cfg, p, paths))
     singles = []
     for k in range(cfg.n_markets):

@@ -113,7 +113,8 @@ class Proposal:
 class Policy(Protocol):
     """An allocator: stateless, deterministic."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def propose(self, state: AllocationState) -> Proposal: ...
 
