@@ -1,9 +1,12 @@
-"""AI yield vaults: the Lagoon-style fee take, allocators behind one policy interface (interstable
-rules, the ARMA-style optimiser, baselines) and own-impact rate curves. See docs/yield-vaults.md."""
+"""AI yield vaults: the Lagoon-style epoch vault and its fee take, the curator of its safe, and
+allocators behind one policy interface (interstable rules, the ARMA-style optimiser, baselines)
+with own-impact rate curves. See docs/yield-vaults.md."""
 
 from __future__ import annotations
 
+from .curator import Allocated, Curator, MarketLike
 from .curves import AaveCurve, FlatCurve, JumpCurve, curve_of
+from .epoch_vault import EpochVault
 from .fees import FeeTake, lagoon_fees
 from .optimizer import ArmaOptimizer, Constraints
 from .policy import AllocationState, MarketView, Move, Policy, Proposal, check_proposal
@@ -11,14 +14,18 @@ from .rules import EqualWeight, InterstableRules, SingleMarket
 
 __all__ = [
     "AaveCurve",
+    "Allocated",
     "AllocationState",
     "ArmaOptimizer",
     "Constraints",
+    "Curator",
+    "EpochVault",
     "EqualWeight",
     "FeeTake",
     "FlatCurve",
     "InterstableRules",
     "JumpCurve",
+    "MarketLike",
     "MarketView",
     "Move",
     "Policy",

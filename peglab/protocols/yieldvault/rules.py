@@ -8,7 +8,8 @@ Rules v1 (docs/yield-vaults.md §5), applied in this order:
 4. at most 30% of NAV per protocol, at least 3 protocols (otherwise the rest stays idle);
 5. the desired book fills the best markets by their *sustained* APR (the minimum of the last
    7 daily readings and now), within those limits;
-6. move to it only when a rule above is broken, or when its APR beat the current book's by more
+6. move to it only when a rule above is broken (idle cash more than 5% of NAV above the liquid
+   target counts: new deposits are invested), or when its APR beat the current book's by more
    than 50 bps on each of the last 7 days. Otherwise hold.
 
 Baselines: ``EqualWeight`` (equal split over eligible markets, rebalanced when a weight drifts by
@@ -41,6 +42,7 @@ class InterstableRules:
     gain_bps: float = 50.0
     sustain_days: int = 7
     tvl_drop_frac: float = 0.30
+    idle_excess_frac: float = 0.05
     name: str = "interstable-rules"
 
     def crashed(self, m: MarketView) -> bool:
@@ -90,6 +92,8 @@ class InterstableRules:
         movable = sum(min(m.position, m.withdrawable) for m in state.markets)
         if state.idle < liquid and movable:
             out.append("liquid sleeve short")
+        if state.idle > liquid + capital * self.idle_excess_frac:
+            out.append("idle above the liquid target")
         if sum(m.position for m in state.markets if m.lock_s) > capital * self.locked_max_frac:
             out.append("locked sleeve above cap")
         per: dict[str, int] = {}
