@@ -33,7 +33,8 @@ from peglab.protocols.cdp import (
     replace,
 )
 from peglab.risk.library import load_scenario
-from peglab.risk.montecarlo import float_cdp_path, run_monte_carlo
+from peglab.risk.montecarlo import run_monte_carlo
+from peglab.sim.runner import float_path as float_cdp_path
 from peglab.sim.runner import run_path
 from peglab.units import RAY, WAD, ray
 

@@ -9,17 +9,18 @@ private) would not let us do without depending on its internals.
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
 from .errors import InvalidInput, PeglabError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "Command", "build_parser", "main"]
 
 ENGINES = ("exact", "float")
 
@@ -29,14 +30,31 @@ class _Parser(argparse.ArgumentParser):
         raise InvalidInput("cli/usage", f"{message} (see `{self.prog} --help`)")
 
 
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: ``run`` and ``arguments`` are callables or lazy ``"module:function"`` text.
+
+    ``run(args)`` does the work; ``arguments(parser)`` declares the options (optional). Adding a
+    subcommand is one line in :data:`COMMANDS`, pointing at functions that live with the feature.
+    """
+
+    name: str
+    help: str
+    run: str | Callable[[argparse.Namespace], None]
+    arguments: str | Callable[[argparse.ArgumentParser], None] | None = None
+
+
+def _resolve(target: Any) -> Any:
+    if isinstance(target, str):
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+    return target
+
+
 def _run_path(engine: str) -> Any:
-    if engine == "exact":
-        from .sim.runner import run_path
+    from .sim.runner import float_path, run_path
 
-        return run_path
-    from .risk.montecarlo import float_cdp_path
-
-    return float_cdp_path
+    return run_path if engine == "exact" else float_path
 
 
 def cmd_scenarios(args: argparse.Namespace) -> None:
@@ -46,10 +64,25 @@ def cmd_scenarios(args: argparse.Namespace) -> None:
         print(f"{name:<18} {load_scenario(name).description}")
 
 
+def stress_arguments(s: argparse.ArgumentParser) -> None:
+    s.add_argument("scenario", help="built-in scenario name or path to a .toml file")
+    s.add_argument("--paths", type=_positive_int, default=64, help="Monte Carlo paths (default 64)")
+    s.add_argument("--seed", type=_non_negative_int, default=1, help="root seed (default 1)")
+    s.add_argument(
+        "--out", type=Path, default=None, help="output directory (default runs/<scenario>-s<seed>)"
+    )
+    s.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
+    s.add_argument(
+        "--engine", choices=ENGINES, default="exact", help="exact integer engine or float model"
+    )
+    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
 def cmd_stress(args: argparse.Namespace) -> None:
     from .risk.library import load_scenario
     from .risk.montecarlo import run_stress
     from .risk.report import print_summary
+    from .risk.rundir import load_catalog
 
     load_scenario(args.scenario)  # a bad name or file fails here, in one line, before any work
     out_dir = args.out or Path("runs") / f"{Path(args.scenario).stem}-s{args.seed}"
@@ -62,18 +95,23 @@ def cmd_stress(args: argparse.Namespace) -> None:
         _run_path(args.engine),
         progress=not args.no_progress,
     )
-    print_summary(summary)
+    print_summary(summary, specs=load_catalog(out_dir))
     print(f"report: {out_dir / 'report.html'}")
+
+
+def report_arguments(r: argparse.ArgumentParser) -> None:
+    r.add_argument("out", type=Path, help="a directory written by `peglab stress`")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
     from .risk.report import print_summary, render_report
+    from .risk.rundir import load_catalog, load_summary
 
     out: Path = args.out
     if not (out / "summary.json").is_file():
         raise InvalidInput("cli/no-run", f"{out} has no summary.json; run `peglab stress` first")
     render_report(out)
-    print_summary(json.loads((out / "summary.json").read_text()))
+    print_summary(load_summary(out), specs=load_catalog(out))
     print(f"report: {out / 'report.html'}")
 
 
@@ -83,34 +121,26 @@ def cmd_demo(args: argparse.Namespace) -> None:
     demo_main()
 
 
+# The subcommands, in the order `peglab --help` lists them (one line each).
+COMMANDS: tuple[Command, ...] = (
+    Command("scenarios", "list the built-in stress scenarios", cmd_scenarios),
+    Command("stress", "run a scenario over many paths; write summary, paths and report",
+            cmd_stress, stress_arguments),
+    Command("report", "render report.html again from a run directory", cmd_report,
+            report_arguments),
+    Command("demo", "two AI dollars, a year of fees, a summary", cmd_demo),
+)  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="peglab", description="Exact engine and risk lab for AI stablecoins.")
     p.add_argument("--version", action="version", version=f"peglab {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.add_parser("scenarios", help="list the built-in stress scenarios").set_defaults(
-        fn=cmd_scenarios
-    )
-    s = sub.add_parser(
-        "stress", help="run a scenario over many paths; write summary, paths and report"
-    )
-    s.add_argument("scenario", help="built-in scenario name or path to a .toml file")
-    s.add_argument("--paths", type=_positive_int, default=64, help="Monte Carlo paths (default 64)")
-    s.add_argument("--seed", type=_non_negative_int, default=1, help="root seed (default 1)")
-    s.add_argument(
-        "--out", type=Path, default=None, help="output directory (default runs/<scenario>-s<seed>)"
-    )
-    s.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
-    s.add_argument(
-        "--engine", choices=ENGINES, default="exact", help="exact integer engine or float model"
-    )
-    s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    s.set_defaults(fn=cmd_stress)
-    r = sub.add_parser("report", help="render report.html again from a run directory")
-    r.add_argument("out", type=Path, help="a directory written by `peglab stress`")
-    r.set_defaults(fn=cmd_report)
-    sub.add_parser("demo", help="two AI dollars, a year of fees, a summary").set_defaults(
-        fn=cmd_demo
-    )
+    for c in COMMANDS:
+        sp = sub.add_parser(c.name, help=c.help)
+        if c.arguments is not None:
+            _resolve(c.arguments)(sp)
+        sp.set_defaults(fn=c.run)
     return p
 
 
@@ -143,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "fn", None) is None:
             parser.print_help()
             return 2
-        args.fn(args)
+        _resolve(args.fn)(args)
     except PeglabError as e:
         if os.environ.get("PEGLAB_DEBUG"):
             raise

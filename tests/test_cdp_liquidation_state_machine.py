@@ -21,7 +21,6 @@ from test_cdp_liquidation_support import LiqSystem, build
 
 from peglab.errors import PeglabError
 from peglab.protocols.cdp import dog as dog_module
-from peglab.protocols.cdp import end as end_module
 from peglab.units import RAD, RAY, WAD, wad
 
 USERS = ("alice", "bob", "carol")
@@ -309,7 +308,7 @@ def test_canary__cash_books_without_paying__redemption_invariant_fails(
     end.thaw(sender="x")
     end.flow("ATH-A", sender="x")
     end.pack(wad(1_000), sender="alice")
-    monkeypatch.setattr(end_module, "pay_gem", lambda *a: 0)
+    monkeypatch.setattr(end.joins, "pay_gem", lambda *a: 0)
     end.cash("ATH-A", wad(1_000), sender="alice")
     assert any("paid" in e for e in d.liquidation_invariant_errors())
 

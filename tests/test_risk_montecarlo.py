@@ -13,12 +13,12 @@ from peglab.errors import InvalidInput
 from peglab.risk.library import load_scenario
 from peglab.risk.montecarlo import (
     PathResult,
-    float_cdp_path,
     path_seed,
     report_grid,
     run_monte_carlo,
     run_stress,
 )
+from peglab.sim.runner import float_path as float_cdp_path
 from peglab.sim.scenario import Scenario, load_scenario_file
 
 TINY = """

@@ -23,7 +23,7 @@ def test_run_stress__report__offline_html_with_charts(run_dir: Path) -> None:
     page = (run_dir / "report.html").read_text()
     assert '<script src="http' not in page and "<script src='http" not in page  # no CDN
     assert "Plotly.newPlot" in page and len(page) > 1_000_000  # plotly.js embedded inline
-    for title in ("fan chart", "Bad debt per path", "sent to auction", "collateral ratio"):
+    for title in ("fan chart", "bad_debt_usd per path", "sent to auction", "collateral ratio"):
         assert title in page
     assert "EVaR95 (entropic)" in page
 

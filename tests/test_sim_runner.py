@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from peglab.risk.library import load_scenario
-from peglab.risk.montecarlo import float_cdp_path, run_stress
+from peglab.risk.montecarlo import run_stress
+from peglab.sim.runner import float_path as float_cdp_path
 from peglab.sim.runner import run_path
 
 SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"

@@ -11,10 +11,9 @@ import pytest
 
 from peglab.errors import InvalidInput
 from peglab.risk.library import load_scenario
+from peglab.sim.families.ai_dollar import draw_vaults, exact_collateral_params
 from peglab.sim.processes import rng_from
 from peglab.sim.scenario import (
-    draw_vaults,
-    exact_collateral_params,
     load_scenario_file,
     oracle_modes,
     parse_duration,

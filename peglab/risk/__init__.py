@@ -2,20 +2,20 @@
 
 Entry points for a command line: ``list_scenarios()``, ``load_scenario(name_or_path)``,
 ``run_stress(name_or_file, paths, seed, out_dir, workers, run_path)``, ``render_report(out_dir)``
-and ``print_summary(summary)``.
+and ``print_summary(summary)``. ``rundir`` owns the run-directory format.
 """
 
 from __future__ import annotations
 
 from . import measures
 from .library import list_scenarios, load_scenario
-from .montecarlo import PathResult, RunPath, float_cdp_path, run_monte_carlo, run_stress
-from .report import load_summary, print_summary, render_report
+from .montecarlo import PathResult, RunPath, run_monte_carlo, run_stress
+from .report import print_summary, render_report
+from .rundir import load_summary
 
 __all__ = [
     "PathResult",
     "RunPath",
-    "float_cdp_path",
     "list_scenarios",
     "load_scenario",
     "load_summary",

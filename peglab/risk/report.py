@@ -1,57 +1,33 @@
 """Stress-run reports: an offline report.html with plotly charts and a rich terminal summary.
 
-``render_report(out_dir)`` reads what the Monte Carlo driver wrote (``summary.json``,
-``paths.csv``, ``series/*.npy``) and writes ``report.html``: plotly.js is embedded inline once
-(no CDN; the file works offline). Charts: peg fan chart (quantiles over time per AI dollar),
-bad-debt distribution with VaR markers, liquidations over time (mean and p95 per interval),
-collateral-ratio distribution at the horizon, and a table of the headline measures with CIs.
+``render_report(out_dir)`` reads a run directory (``risk.rundir``: ``summary.json``,
+``metrics.json``, ``paths.csv``, ``series/*.npy``) and writes ``report.html``: plotly.js is
+embedded inline once (no CDN; the file works offline). What it shows comes from the families'
+registered specs, so a new family needs no change here: a table of the headline totals with CIs,
+a fan chart (quantile bands over time) per ``fan`` series and instance, a flow chart (mean per
+interval and p95) per ``flow`` series, and the per-path distribution of each ``hist`` metric.
 Series are read in column blocks from the disk-backed matrices, so memory stays bounded.
 """
 
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import InvalidInput
+from ..sim.family import registered_catalog
+from .rundir import Catalog, load_catalog, load_summary, read_paths_csv
 
-__all__ = ["HEADLINE", "load_summary", "print_summary", "render_report"]
+__all__ = ["load_summary", "print_summary", "render_report"]
 
 FAN_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
-HEADLINE: tuple[str, ...] = (
-    "bad_debt_usd",
-    "bad_debt_final_usd",
-    "recap_usd",
-    "liquidated_usd",
-    "borrower_loss_usd",
-    "keeper_profit_usd",
-    "zero_bids",
-    "peg_min",
-)
 _LABELS = {
     "VaR99": 'VaR99 ("EVaR" in Chaos Labs\' terms)',
     "EVaR95": "EVaR95 (entropic)",
 }
-
-
-def load_summary(out_dir: str | Path) -> dict[str, Any]:
-    """``summary.json`` of a run directory, or ``report/missing`` naming what is absent."""
-    path = Path(out_dir) / "summary.json"
-    if not path.is_file():
-        raise InvalidInput(
-            "report/missing", f"no summary.json in {out_dir}; run a stress test there first"
-        )
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InvalidInput(
-            "report/invalid", f"{path}: not valid JSON ({e.msg}, line {e.lineno})"
-        ) from None
-    return data
 
 
 def _series_quantiles(path: Path, qs: tuple[float, ...], block: int = 32) -> np.ndarray:
@@ -66,16 +42,10 @@ def _series_quantiles(path: Path, qs: tuple[float, ...], block: int = 32) -> np.
 
 
 def _columns(out: Path) -> tuple[list[str], np.ndarray]:
-    from .montecarlo import read_paths_csv
-
     path = out / "paths.csv"
     if not path.is_file():
         raise InvalidInput("report/missing", f"no paths.csv in {out}")
     return read_paths_csv(path)
-
-
-def _dollars(columns: list[str], prefix: str) -> list[str]:
-    return sorted(c.split(".", 1)[1] for c in columns if c.startswith(prefix + ".") and "." in c)
 
 
 def _fig_html(fig: Any, first: bool) -> str:
@@ -84,121 +54,86 @@ def _fig_html(fig: Any, first: bool) -> str:
     )
 
 
+def _fan(go: Any, q: np.ndarray, x: np.ndarray, title: str, unit: str, guides: Any) -> Any:
+    fig = go.Figure()
+    bands = ((4, 0, "5-95%", "rgba(31,119,180,0.15)"), (3, 1, "25-75%", "rgba(31,119,180,0.35)"))
+    for hi, lo, name, color in bands:
+        fig.add_trace(
+            go.Scatter(x=x, y=q[hi], line={"width": 0}, showlegend=False, hoverinfo="skip")
+        )
+        fig.add_trace(
+            go.Scatter(x=x, y=q[lo], fill="tonexty", line={"width": 0}, name=name, fillcolor=color)
+        )
+    fig.add_trace(go.Scatter(x=x, y=q[2], name="median", line={"color": "#1f77b4"}))
+    for level, dash in zip(guides, ("dot", "dash", "dashdot")):
+        fig.add_hline(y=level, line_dash=dash, line_color="#d62728", annotation_text=f"{level}")
+    fig.update_layout(title=title, xaxis_title="hours", yaxis_title=unit)
+    return fig
+
+
+def _flow(go: Any, files: list[Path], x_of: Any, title: str, unit: str) -> Any:
+    fig = go.Figure()
+    for path in files:
+        inst = path.stem.split(".", 1)[1]
+        mat = np.load(path, mmap_mode="r")
+        mean = np.zeros(mat.shape[1])
+        for start in range(0, mat.shape[0], 256):
+            mean += np.asarray(mat[start : start + 256], dtype=np.float64).sum(axis=0)
+        mean /= max(1, mat.shape[0])
+        p95 = _series_quantiles(path, (0.95,))[0]
+        x = x_of(mat.shape[1])
+        fig.add_trace(go.Bar(x=x, y=mean, name=f"{inst} mean"))
+        fig.add_trace(go.Scatter(x=x, y=p95, name=f"{inst} p95", mode="lines"))
+    fig.update_layout(barmode="stack", title=title, xaxis_title="hours", yaxis_title=unit)
+    return fig
+
+
 def render_report(out_dir: str | Path) -> Path:
     """Write ``report.html`` in ``out_dir`` from its summary, per-path table and series files."""
     import plotly.graph_objects as go
 
     out = Path(out_dir)
     summary = load_summary(out)
+    specs = load_catalog(out)
     columns, data = _columns(out)
     times_h = np.asarray(summary["parameters"].get("series_times_s", []), dtype=float) / 3600.0
+
+    def x_of(n: int) -> np.ndarray:
+        return times_h if len(times_h) == n else np.arange(n)
+
     figs: list[Any] = []
-
-    # peg fan chart
-    for sym in sorted(p.stem.split(".", 1)[1] for p in (out / "series").glob("peg.*.npy")):
-        q = _series_quantiles(out / "series" / f"peg.{sym}.npy", FAN_QUANTILES)
-        x = times_h if len(times_h) == q.shape[1] else np.arange(q.shape[1])
+    series_dir = out / "series"
+    for ss in specs.series:
+        files = sorted(series_dir.glob(f"{ss.name}.*.npy"))
+        if ss.chart == "fan":
+            for path in files:
+                inst = path.stem.split(".", 1)[1]
+                q = _series_quantiles(path, FAN_QUANTILES)
+                title = f"{inst} {ss.title} over {summary['paths']} paths"
+                figs.append(_fan(go, q, x_of(q.shape[1]), title, ss.unit, ss.guides))
+        elif ss.chart == "flow" and files:
+            figs.append(_flow(go, files, x_of, f"{ss.title} ({ss.unit})", ss.unit))
+    for m in specs.metrics:
+        if not m.hist:
+            continue
+        cols = [c for c in columns if c.startswith(m.name + ".") and specs.spec(c) == m]
+        if m.name in columns:
+            cols.append(m.name)
+        if not cols:
+            continue
         fig = go.Figure()
-        fig.add_trace(
-            go.Scatter(x=x, y=q[4], line={"width": 0}, showlegend=False, hoverinfo="skip")
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=q[0],
-                fill="tonexty",
-                line={"width": 0},
-                name="5-95%",
-                fillcolor="rgba(31,119,180,0.15)",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(x=x, y=q[3], line={"width": 0}, showlegend=False, hoverinfo="skip")
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=q[1],
-                fill="tonexty",
-                line={"width": 0},
-                name="25-75%",
-                fillcolor="rgba(31,119,180,0.35)",
-            )
-        )
-        fig.add_trace(go.Scatter(x=x, y=q[2], name="median", line={"color": "#1f77b4"}))
-        for level, dash in ((0.99, "dot"), (0.95, "dash")):
-            fig.add_hline(y=level, line_dash=dash, line_color="#d62728", annotation_text=f"{level}")
-        fig.update_layout(
-            title=f"{sym} price: fan chart over {summary['paths']} paths",
-            xaxis_title="hours",
-            yaxis_title="USD",
-        )
-        figs.append(fig)
-
-    # bad-debt distribution
-    if "bad_debt_usd" in columns:
-        fig = go.Figure()
-        for sym in _dollars(columns, "bad_debt_usd"):
-            fig.add_trace(
-                go.Histogram(x=data[:, columns.index(f"bad_debt_usd.{sym}")], name=sym, opacity=0.6)
-            )
-        fig.add_trace(
-            go.Histogram(x=data[:, columns.index("bad_debt_usd")], name="total", opacity=0.6)
-        )
-        m = summary["metrics"].get("bad_debt_usd", {})
+        for c in cols:
+            col = data[:, columns.index(c)]
+            name = c.split(".", 1)[1] if "." in c[len(m.name) :] else "total"
+            fig.add_trace(go.Histogram(x=col[np.isfinite(col)], name=name, opacity=0.6))
+        stats = summary["metrics"].get(m.name, {})
         for key, dash in (("VaR95", "dash"), ("VaR99", "dot")):
-            if key in m and m[key]["value"] is not None:
-                fig.add_vline(x=m[key]["value"], line_dash=dash, annotation_text=key)
+            if key in stats and stats[key]["value"] is not None:
+                fig.add_vline(x=stats[key]["value"], line_dash=dash, annotation_text=key)
         fig.update_layout(
             barmode="overlay",
-            title="Bad debt per path (after the surplus buffer)",
-            xaxis_title="USD",
-            yaxis_title="paths",
-        )
-        figs.append(fig)
-
-    # liquidations over time
-    liq_files = sorted((out / "series").glob("liquidated_usd.*.npy"))
-    if liq_files:
-        fig = go.Figure()
-        for path in liq_files:
-            sym = path.stem.split(".", 1)[1]
-            mat = np.load(path, mmap_mode="r")
-            mean = np.zeros(mat.shape[1])
-            for start in range(0, mat.shape[0], 256):
-                mean += np.asarray(mat[start : start + 256], dtype=np.float64).sum(axis=0)
-            mean /= max(1, mat.shape[0])
-            p95 = _series_quantiles(path, (0.95,))[0]
-            x = times_h if len(times_h) == mat.shape[1] else np.arange(mat.shape[1])
-            fig.add_trace(go.Bar(x=x, y=mean, name=f"{sym} mean"))
-            fig.add_trace(go.Scatter(x=x, y=p95, name=f"{sym} p95", mode="lines"))
-        fig.update_layout(
-            barmode="stack",
-            title="Collateral sent to auction per interval (USD at market)",
-            xaxis_title="hours",
-            yaxis_title="USD",
-        )
-        figs.append(fig)
-
-    # collateral-ratio distribution
-    crs = _dollars(columns, "cr_end")
-    if crs:
-        fig = go.Figure()
-        for sym in crs:
-            col = data[:, columns.index(f"cr_end.{sym}")]
-            fig.add_trace(
-                go.Histogram(x=col[np.isfinite(col)], name=f"{sym} at horizon", opacity=0.6)
-            )
-            key = f"cr_min.{sym}"
-            if key in columns:
-                cm = data[:, columns.index(key)]
-                fig.add_trace(
-                    go.Histogram(x=cm[np.isfinite(cm)], name=f"{sym} minimum", opacity=0.4)
-                )
-        fig.update_layout(
-            barmode="overlay",
-            title="System collateral ratio per path (surviving vaults)",
-            xaxis_title="collateral value / debt",
+            title=f"{m.name} per path: {m.description}",
+            xaxis_title=m.unit,
             yaxis_title="paths",
         )
         figs.append(fig)
@@ -206,7 +141,7 @@ def render_report(out_dir: str | Path) -> Path:
     parts = [_fig_html(f, i == 0) for i, f in enumerate(figs)]
     if not figs:
         parts.append("<p>No series or loss columns to chart.</p>")
-    page = _page(summary, parts)
+    page = _page(summary, specs, parts)
     target = out / "report.html"
     target.write_text(page, encoding="utf-8")
     return target
@@ -222,16 +157,16 @@ def _fmt(x: Any) -> str:
     return html.escape(str(x))
 
 
-def _rows(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def _rows(summary: dict[str, Any], specs: Catalog) -> list[tuple[str, dict[str, Any]]]:
     metrics = summary.get("metrics", {})
-    return [(k, metrics[k]) for k in HEADLINE if k in metrics and metrics[k].get("n")]
+    return [(k, metrics[k]) for k in specs.headline() if k in metrics and metrics[k].get("n")]
 
 
-def _page(summary: dict[str, Any], parts: list[str]) -> str:
+def _page(summary: dict[str, Any], specs: Catalog, parts: list[str]) -> str:
     sc = summary["scenario"]
     header = ["metric", "n", "mean", "VaR95", "VaR99", "ES97.5", "EVaR95"]
     rows = []
-    for name, m in _rows(summary):
+    for name, m in _rows(summary, specs):
         cells = [html.escape(name), _fmt(m["n"])]
         for key in header[2:]:
             if key in m and m[key]["value"] is None:  # honest tail rule (measures.py)
@@ -269,17 +204,24 @@ Definitions: docs/risk-lab.md, docs/validation.md.</small></p>
 """
 
 
-def print_summary(summary: dict[str, Any], console: Any = None) -> None:
-    """Headline measures of a summary as a rich table on the terminal."""
+def print_summary(
+    summary: dict[str, Any], console: Any = None, specs: Catalog | None = None
+) -> None:
+    """Headline measures of a summary as rich tables on the terminal.
+
+    ``specs``: the run's ``metrics.json`` (``rundir.load_catalog``); without it, every registered
+    family's specs are used and instances are read from the metric names.
+    """
     from rich.console import Console
     from rich.table import Table
 
+    cat = specs if specs is not None and specs.families else Catalog(registered_catalog())
     con = console if console is not None else Console(width=max(Console().width, 120))
     sc = summary["scenario"]
     table = Table(title=f"{sc['name']}: {summary['paths']} paths, seed {summary['seed']}")
     for col in ("metric", "mean [95% CI]", "VaR95", "VaR99", "ES97.5", "EVaR95"):
         table.add_column(col, justify="left" if col == "metric" else "right")
-    for name, m in _rows(summary):
+    for name, m in _rows(summary, cat):
         mean = m["mean"]
         cells = [name, f"{_fmt(mean['value'])} [{_fmt(mean['ci'][0])}, {_fmt(mean['ci'][1])}]"]
         cells += [
@@ -294,29 +236,33 @@ def print_summary(summary: dict[str, Any], console: Any = None) -> None:
         ]
         table.add_row(*cells)
     con.print(table)
-    con.print(_peg_table(summary))
+    for fam in cat.families:
+        t = _instance_table(summary, fam)
+        if t is not None:
+            con.print(t)
     con.print(f"scenario hash {sc['hash'][:16]}  model {summary['parameters'].get('run_path', '')}")
 
 
-def _peg_table(summary: dict[str, Any]) -> Any:
-    """Per AI dollar: does the peg hold, and who absorbs the losses (means over paths)."""
+def _instance_table(summary: dict[str, Any], fam: dict[str, Any]) -> Any:
+    """Per instance of one family: its ``table`` metrics (means over paths; worst in brackets)."""
     from rich.table import Table
 
     metrics = summary.get("metrics", {})
-    dollars = sorted(k.split(".", 1)[1] for k in metrics if k.startswith("peg_min."))
-    table = Table(title="Per AI dollar (mean over paths; worst path in brackets)")
-    for col in (
-        "AI dollar",
-        "peg min",
-        "peg max",
-        "time < 0.99",
-        "bad debt",
-        "liquidated",
-        "borrower loss",
-    ):
-        table.add_column(col, justify="left" if col == "AI dollar" else "right")
+    cols = [m for m in fam["metrics"] if m.get("table")]
+    if not cols:
+        return None
+    first = cols[0]["name"] + "."
+    instances = list(fam.get("instances") or []) or sorted(
+        k[len(first) :] for k in metrics if k.startswith(first)
+    )
+    if not instances:
+        return None
+    table = Table(title=f"Per {fam['label']} (mean over paths; worst path in brackets)")
+    table.add_column(fam["label"], justify="left")
+    for c in cols:
+        table.add_column(c["name"], justify="right")
 
-    def cell(name: str, worst: str = "", pct: bool = False) -> str:
+    def cell(name: str, worst: str | None, pct: bool) -> str:
         m = metrics.get(name)
         if not m or not m.get("n"):
             return "-"
@@ -327,14 +273,9 @@ def _peg_table(summary: dict[str, Any]) -> Any:
             text += f" [{100 * w:.2f}%]" if pct else f" [{_fmt(w)}]"
         return text
 
-    for d in dollars:
+    for inst in instances:
         table.add_row(
-            d,
-            cell(f"peg_min.{d}", "min"),
-            cell(f"peg_max.{d}", "max"),
-            cell(f"below_0.99.{d}", "max", pct=True),
-            cell(f"bad_debt_usd.{d}", "max"),
-            cell(f"liquidated_usd.{d}"),
-            cell(f"borrower_loss_usd.{d}"),
+            inst,
+            *(cell(f"{c['name']}.{inst}", c.get("worst"), c["unit"] == "fraction") for c in cols),
         )
     return table

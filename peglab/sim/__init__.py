@@ -1,4 +1,10 @@
-"""Simulation layer: price processes, the liquidity model and the scenario schema (risk.md §2-5)."""
+"""Simulation layer: price processes, scenarios, the family interface, the exact runner (risk.md §2-5).
+
+Modules: ``processes`` (price processes, liquidity model), ``scenario`` (the schema), ``family``
+(how a protocol family plugs in), ``families`` (the built-in families), ``conditions`` and
+``world`` (what families share on one path), ``agents`` (agent behaviour), ``runner`` (the
+per-path functions) and ``results`` (what a path returns).
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""What one simulated path returns, and the path-level metrics both runners share.
+"""What one simulated path returns, and the path-level helpers every family shares.
 
-``PathResult`` is the interface between a per-path runner (``sim.runner.run_path``, the exact
-engine, or the float reference model in ``risk.montecarlo``) and the Monte Carlo driver in
-``risk``; ``report_grid`` fixes where series are sampled; ``peg_metrics`` turns one price series
-into the peg measures of risk.md §6. They live in ``sim`` so runners never import ``risk``.
+``PathResult`` is the interface between a per-path function (``sim.runner.run_path``, the exact
+engine, or ``sim.runner.float_path``, the float models) and the Monte Carlo driver in ``risk``;
+``assemble`` builds it from the families' measurements; ``report_grid`` fixes where series are
+sampled; ``peg_metrics`` turns one price series into the peg measures of risk.md §6. They live in
+``sim`` so runners never import ``risk``.
 """
 
 from __future__ import annotations
@@ -16,18 +17,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..errors import InvalidInput
+
 if TYPE_CHECKING:
+    from .family import Family, FamilyMetrics
     from .scenario import Scenario
 
-__all__ = [
-    "PEG_THRESHOLDS",
-    "TOTALS",
-    "PathResult",
-    "RunPath",
-    "assemble_result",
-    "peg_metrics",
-    "report_grid",
-]
+__all__ = ["PEG_THRESHOLDS", "PathResult", "RunPath", "assemble", "peg_metrics", "report_grid"]
 
 PEG_THRESHOLDS: tuple[float, ...] = (0.99, 0.98, 0.95)
 
@@ -98,83 +94,47 @@ def peg_metrics(
     return out
 
 
-# the per-path totals summed over AI dollars (the Monte Carlo's tail measures apply to them)
-TOTALS: tuple[str, ...] = (
-    "bad_debt_usd",
-    "bad_debt_final_usd",
-    "recap_usd",
-    "liquidated_usd",
-    "borrower_loss_usd",
-    "keeper_profit_usd",
-    "zero_bids",
-    "liquidations",
-)
+def assemble(sc: Scenario, measured: Sequence[tuple[Family, FamilyMetrics]]) -> PathResult:
+    """One path's :class:`PathResult` from each family's measurements.
 
-
-def assemble_result(
-    sc: Scenario,
-    deficits_usd: Sequence[float],
-    stats: Sequence[Mapping[str, float]],
-    peg: np.ndarray,
-    cr: np.ndarray,
-    liq_step: np.ndarray,
-    gov_price: float,
-    extra: Sequence[Mapping[str, float]] = (),
-) -> PathResult:
-    """One path's metrics and series from per-AI-dollar outcomes (both runners call this).
-
-    ``deficits_usd[i]``: buffer deficit of AI dollar ``i`` at the horizon (open auctions valued at
-    the exit bid). The recapitalisation waterfall (cdp.md §9) applies the surplus buffer
-    (``surplus_buffer`` x initial debt), then the project backstop (``backstop`` x Line), then
-    governance-token recapitalisation (``recap_limit`` x initial debt); what remains is
-    ``bad_debt_final_usd``. ``stats[i]`` holds: liquidated, barks, zero, proceeds, take_value,
-    clear_time, closed, given, cleared_due, keeper. ``peg``, ``cr``, ``liq_step`` are
-    ``(n_dollars, n_steps + 1)`` arrays.
+    Per-instance metrics become ``<name>.<instance>``; metrics whose spec has a ``total`` are
+    combined across every instance of every family into ``<name>`` (sum, min or max, in family
+    and instance order); family-level metrics keep their name; series become
+    ``<name>.<instance>``. A metric a family did not register is refused (``sim/unregistered``).
     """
-    grid = report_grid(sc.n_steps)
     metrics: dict[str, float] = {}
     series: dict[str, np.ndarray] = {}
-    totals = dict.fromkeys(TOTALS, 0.0)
-    for d_i, dol in enumerate(sc.system.ai_dollars):
-        sym, st = dol.symbol, stats[d_i]
-        debt0 = sum(float(c.vaults.debt_usd) for c in dol.collaterals)
-        bad = max(0.0, deficits_usd[d_i] - float(dol.surplus_buffer) * debt0)
-        backstop = min(bad, float(dol.backstop) * float(dol.line_usd))
-        recap = min(bad - backstop, float(dol.recap_limit) * debt0)
-        pm = peg_metrics(peg[d_i], sc.step)
-        closed = st["closed"]
-        finite = np.isfinite(cr[d_i])
-        m = {
-            "bad_debt_usd": bad,
-            "bad_debt_final_usd": bad - backstop - recap,
-            "backstop_used_usd": backstop,
-            "recap_usd": recap,
-            "liquidated_usd": st["liquidated"],
-            "liquidations": st["barks"],
-            "zero_bids": st["zero"],
-            "clear_ratio": st["proceeds"] / st["take_value"] if st["take_value"] > 0 else math.nan,
-            "time_to_clear_s": st["clear_time"] / closed if closed else math.nan,
-            "borrower_loss_usd": st["given"] - st["cleared_due"],
-            "keeper_profit_usd": st["keeper"],
-            "peg_min": pm["min_price"],
-            "peg_max": pm["max_price"],
-            "below_0.99": pm["below_0.99"],
-            "below_0.95": pm["below_0.95"],
-            "time_to_recover_s": pm["time_to_recover_s"],
-            "cr_end": float(cr[d_i, -1]),
-            "cr_min": float(np.nanmin(cr[d_i])) if finite.any() else math.nan,
-        }
-        if d_i < len(extra):
-            m.update(extra[d_i])
-        for key, val in m.items():
-            metrics[f"{key}.{sym}"] = float(val)
-        for key in TOTALS:
-            totals[key] += float(m[key])
-        series[f"peg.{sym}"] = peg[d_i, grid]
-        cum = np.concatenate([[0.0], np.cumsum(liq_step[d_i, 1:])])[grid]
-        series[f"liquidated_usd.{sym}"] = np.diff(cum, prepend=0.0)
-        series[f"cr.{sym}"] = cr[d_i, grid]
+    totals: dict[str, float] = {}
+    kinds: dict[str, str] = {}
+    for fam, fm in measured:
+        specs = {m.name: m for m in fam.metrics}
+        for inst, values in fm.per_instance.items():
+            for key, val in values.items():
+                spec = specs.get(key)
+                if spec is None:
+                    raise InvalidInput(
+                        "sim/unregistered", f"family {fam.key}: metric {key!r} is not registered"
+                    )
+                metrics[f"{key}.{inst}"] = float(val)
+                if spec.total is not None:
+                    kinds[key] = spec.total
+                    totals[key] = _combine(spec.total, totals.get(key), float(val))
+        for key, val in fm.family.items():
+            if key not in specs:
+                raise InvalidInput(
+                    "sim/unregistered", f"family {fam.key}: metric {key!r} is not registered"
+                )
+            metrics[key] = float(val)
+        for inst, named in fm.series.items():
+            for key, arr in named.items():
+                series[f"{key}.{inst}"] = arr
     metrics.update(totals)
-    metrics["peg_min"] = float(peg.min())
-    metrics["dilution_tokens"] = totals["recap_usd"] / gov_price if gov_price > 0 else math.nan
     return PathResult(metrics=metrics, series=series)
+
+
+def _combine(kind: str, acc: float | None, val: float) -> float:
+    if kind == "sum":
+        return (0.0 if acc is None else acc) + val
+    if acc is None:
+        return val
+    return min(acc, val) if kind == "min" else max(acc, val)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .buffer import SystemBuffer
 from .clip import AuctionStatus, Clipper
 from .dog import Liquidator
 from .end import Shutdown
@@ -25,7 +26,6 @@ from .psm import HALTED, PegStabilityModule, PsmSpec
 from .spotter import DerivativeValuation, Spotter
 from .staking import StakingPool
 from .vat import VaultEngine
-from .vow import SystemBuffer
 
 __all__ = [
     "GUARDRAILS",

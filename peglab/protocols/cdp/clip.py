@@ -35,12 +35,12 @@ from ...math import (
     wmul,
 )
 from ...units import RAY, check_amount, check_positive
+from .accounts import InstanceAccounts
 from .events import AuctionReset, AuctionTaken, ParameterChanged
-from .payments import collect_dai, pay_gem
+from .interfaces import JoinsLike, LiquidatorLike, SpotterLike, VatLike
 
 if TYPE_CHECKING:
     from ...kernel import Chain
-    from .instance import AIDollar
     from .params import CollateralParams
 
 __all__ = [
@@ -152,7 +152,17 @@ class Clipper:
 
     PARAMS = ("buf", "tail", "cusp", "chip", "tip", "stopped", "calc", "step", "cut", "tau")
 
-    def __init__(self, inst: AIDollar, ilk: str, p: CollateralParams) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        accounts: InstanceAccounts,
+        ilk: str,
+        p: CollateralParams,
+        vat: VatLike,
+        dog: LiquidatorLike,
+        spotter: SpotterLike,
+        joins: JoinsLike,
+    ) -> None:
         if (
             p.calc not in CALCS
             or p.buf_ray < RAY
@@ -165,11 +175,16 @@ class Clipper:
                 "cdp/bad-value",
                 f"{ilk}: auction needs calc in {CALCS}, buf >= RAY, cusp and cut <= RAY, step, tau > 0",
             )
-        self.inst = inst
-        self.chain: Chain = inst.chain
+        self.chain = chain
+        self.accounts = accounts
+        self.symbol = accounts.symbol
+        self.vat = vat
+        self.dog = dog
+        self.spotter = spotter
+        self.joins = joins
         self.ilk = ilk
-        self.account = f"{inst.symbol}:clip:{ilk}"
-        j = self.chain.journal
+        self.account = accounts.clip(ilk)
+        j = chain.journal
         self.params = ClipParams(
             j,
             buf_ray=p.buf_ray,
@@ -185,8 +200,8 @@ class Clipper:
             kicks=0,
         )
         self.sales: Table[int, Sale] = Table(j)
-        self.chain.register(f"cdp/{inst.symbol}/clip/{ilk}/params", self.params)
-        self.chain.register(f"cdp/{inst.symbol}/clip/{ilk}/sales", self.sales)
+        chain.register(f"cdp/{self.symbol}/clip/{ilk}/params", self.params)
+        chain.register(f"cdp/{self.symbol}/clip/{ilk}/sales", self.sales)
 
     # -- reads --------------------------------------------------------------------------------
     def sale(self, auction_id: int) -> Sale:
@@ -204,7 +219,7 @@ class Clipper:
     @property
     def chost_rad(self) -> int:
         """``wmul(dust, chop)``: the smallest tab a partial take may leave."""
-        return wmul(self.inst.vat.ilks[self.ilk].dust_rad, self.inst.dog.ilks[self.ilk].chop_wad)
+        return wmul(self.vat.ilks[self.ilk].dust_rad, self.dog.chop_wad(self.ilk))
 
     def status(self, auction_id: int) -> AuctionStatus:
         """Price now and whether the auction needs a ``redo`` (a pure read)."""
@@ -218,8 +233,8 @@ class Clipper:
 
     def feed_price_ray(self) -> int:
         """``rdiv(val * 1e9, par)`` from the collateral's delayed price; refuses an invalid one."""
-        val, has = self.inst.spotter.value(self.ilk)
-        feed = rdiv(val * 10**9, self.inst.spotter.par.par_ray) if has else 0
+        val, has = self.spotter.value(self.ilk)
+        feed = rdiv(val * 10**9, self.spotter.par_ray) if has else 0
         if feed == 0:
             raise StalePrice("cdp/invalid-price", f"no valid price for {self.ilk}: cannot start")
         return feed
@@ -251,17 +266,16 @@ class Clipper:
 
     def _reward(self, keeper: str, coin: int) -> None:
         if coin:
-            inst = self.inst
-            inst.vat.suck(inst.vow_account, keeper, coin)
+            self.vat.suck(self.accounts.vow, keeper, coin)
             wad = coin // RAY
             if wad:
-                inst._exit_dai(keeper, wad)
+                self.joins.exit_dai(keeper, wad)
 
     def yank(self, auction_id: int, to: str) -> Sale:
         """Cancel an auction (shutdown): its tab leaves ``dirt``, its lot goes to ``to``."""
         s = self.sale(auction_id)
-        self.inst.dog.digs(self.ilk, s.tab_rad)
-        self.chain.ledger.transfer(self.inst.vat.gem(self.ilk), self.account, to, s.lot_wad)
+        self.dog.digs(self.ilk, s.tab_rad)
+        self.chain.ledger.transfer(self.vat.gem(self.ilk), self.account, to, s.lot_wad)
         del self.sales[auction_id]
         return s
 
@@ -291,7 +305,7 @@ class Clipper:
         if s.tab_rad >= chost and s.lot_wad * feed >= chost:
             coin = keeper_coin(p.tip_rad, p.chip_wad, s.tab_rad)
             self._reward(keeper, coin)
-        self.chain.emit(AuctionReset(self.inst.symbol, self.ilk, auction_id, top, coin, keeper))
+        self.chain.emit(AuctionReset(self.symbol, self.ilk, auction_id, top, coin, keeper))
         return top
 
     @action
@@ -312,7 +326,6 @@ class Clipper:
         slice_wad, data)`` then runs; the sender pays ``owe`` AI dollars (internal balance first,
         then tokens, rounded up).
         """
-        inst = self.inst
         p = self.params
         if p.stopped >= 3:
             raise ShutDown("cdp/stopped", f"{self.ilk} auctions are stopped")
@@ -338,24 +351,24 @@ class Clipper:
             )
         slice_wad, owe = take_amounts(s.lot_wad, s.tab_rad, amount_wad, price, self.chost_rad)
         tab, lot = s.tab_rad - owe, s.lot_wad - slice_wad
-        pay_gem(inst, self.ilk, self.account, who, slice_wad)
+        self.joins.pay_gem(self.ilk, self.account, who, slice_wad)
         if callback is not None:
             callback(sender, owe, slice_wad, data)
-        collect_dai(inst, sender, owe, inst.vow_account)
-        inst.dog.digs(self.ilk, tab + owe if lot == 0 else owe)
+        self.joins.collect_dai(sender, owe, self.accounts.vow)
+        self.dog.digs(self.ilk, tab + owe if lot == 0 else owe)
         returned = 0
         if lot == 0:
             del self.sales[auction_id]
         elif tab == 0:
-            owner = inst.vat.vaults[s.vault].owner
-            pay_gem(inst, self.ilk, self.account, owner, lot)
+            owner = self.vat.vaults[s.vault].owner
+            self.joins.pay_gem(self.ilk, self.account, owner, lot)
             returned = lot
             del self.sales[auction_id]
         else:
             s.tab_rad, s.lot_wad = tab, lot
         self.chain.emit(
             AuctionTaken(
-                inst.symbol,
+                self.symbol,
                 self.ilk,
                 auction_id,
                 slice_wad,
@@ -369,15 +382,13 @@ class Clipper:
         )
         return slice_wad, owe
 
-    def _engine_accounts(self) -> set[str]:
-        inst = self.inst
-        return {inst.vat.locked, self.account, inst.vow_account, inst.join, inst.end.account}
+    def _engine_accounts(self) -> frozenset[str]:
+        return self.accounts.engine() | {self.account}
 
     @action
     def file(self, what: str, value: int | str, *, sender: str) -> None:
         """Set one auction parameter (admin or governance); unknown names are refused."""
-        inst = self.inst
-        self.chain.require_role(inst.admin_role, sender, "cdp/not-admin")
+        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
         if what not in self.PARAMS:
             raise InvalidInput(
                 "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
@@ -413,4 +424,4 @@ class Clipper:
             }[what]
             setattr(p, attr, v)
             shown = v
-        self.chain.emit(ParameterChanged(f"{inst.symbol}/clip", self.ilk, what, shown))
+        self.chain.emit(ParameterChanged(f"{self.symbol}/clip", self.ilk, what, shown))

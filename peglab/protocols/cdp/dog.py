@@ -11,7 +11,7 @@
 Every floor is against the liquidated vault's owner in the protocol's favour only by the
 penalty: ``dart`` floors (less debt seized, never more than room allows), ``dink`` floors (the
 vault keeps the sub-wei of collateral), ``tab`` floors (the penalty is never rounded up). The dust
-rule may overshoot ``hole``/``Hole`` by at most ``ceil(dust * chop / WAD)`` (cdp.md §13.5).
+rule may overshoot ``hole``/``Hole`` by at most ``ceil(dust * chop / WAD)`` (docs/cdp-spec.md §13.5).
 Before reading debt, ``bark`` drips the collateral type and refreshes ``spot`` [O].
 """
 
@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING
 from ...errors import InvalidInput, LimitExceeded, ShutDown, StalePrice, Unsafe
 from ...kernel import Record, Table, action
 from ...units import WAD, check_amount
+from .accounts import InstanceAccounts
 from .events import LiquidationStarted, ParameterChanged
+from .interfaces import AuctionHouse, BufferLike, FeesLike, SpotterLike, VatLike
 
 if TYPE_CHECKING:
     from ...kernel import Chain
-    from .instance import AIDollar
+    from .params import Guardrails
 
 __all__ = ["DogIlk", "DogState", "Liquidator", "bark_amounts"]
 
@@ -93,27 +95,50 @@ class Liquidator:
 
     PARAMS = ("Hole", "hole", "chop")
 
-    def __init__(self, inst: AIDollar) -> None:
-        self.inst = inst
-        self.chain: Chain = inst.chain
-        j = self.chain.journal
+    def __init__(
+        self,
+        chain: Chain,
+        accounts: InstanceAccounts,
+        vat: VatLike,
+        jug: FeesLike,
+        spotter: SpotterLike,
+        vow: BufferLike,
+        guardrails: Guardrails,
+    ) -> None:
+        self.chain = chain
+        self.accounts = accounts
+        self.symbol = accounts.symbol
+        self.vat = vat
+        self.jug = jug
+        self.spotter = spotter
+        self.vow = vow
+        self.guardrails = guardrails
+        j = chain.journal
         self.state = DogState(j, hole_total_rad=0, dirt_total_rad=0, live=True)
         self.ilks: Table[str, DogIlk] = Table(j)
-        self.chain.register(f"cdp/{inst.symbol}/dog/state", self.state)
-        self.chain.register(f"cdp/{inst.symbol}/dog/ilks", self.ilks)
+        # each ilk's auction house (dss ``ilks[ilk].clip``): wiring, journaled with launches
+        self.houses: Table[str, AuctionHouse] = Table(j)
+        chain.register(f"cdp/{self.symbol}/dog/state", self.state)
+        chain.register(f"cdp/{self.symbol}/dog/ilks", self.ilks)
 
-    def init_ilk(self, ilk: str, chop_wad: int, hole_rad: int) -> None:
-        """Configure ``ilk``; ``Hole`` grows by its ``hole`` (Hole = sum of ilk holes, cdp.md §12)."""
+    def init_ilk(self, ilk: str, chop_wad: int, hole_rad: int, house: AuctionHouse) -> None:
+        """Configure ``ilk`` and its auction house; ``Hole`` grows by its ``hole`` (Hole = sum of
+        ilk holes, docs/cdp-spec.md §12)."""
         self.ilks[ilk] = DogIlk(
             self.chain.journal, chop_wad=chop_wad, hole_rad=hole_rad, dirt_rad=0
         )
+        self.houses[ilk] = house
         self.state.hole_total_rad += hole_rad
 
     def ilk(self, ilk: str) -> DogIlk:
         d = self.ilks.get(ilk) if isinstance(ilk, str) else None
         if d is None:
-            raise InvalidInput("cdp/unknown-ilk", f"{self.inst.symbol} cannot liquidate {ilk!r}")
+            raise InvalidInput("cdp/unknown-ilk", f"{self.symbol} cannot liquidate {ilk!r}")
         return d
+
+    def chop_wad(self, ilk: str) -> int:
+        """The liquidation penalty of ``ilk`` [wad] (a read for its auction house)."""
+        return self.ilks[ilk].chop_wad
 
     # -- the action --------------------------------------------------------------------------
     @action
@@ -122,17 +147,16 @@ class Liquidator:
 
         The keeper incentive goes to ``keeper`` (default: the sender) in AI dollars.
         """
-        inst = self.inst
         if not self.state.live:
-            raise ShutDown("cdp/not-live", f"{inst.symbol} is shut down: no new liquidations")
+            raise ShutDown("cdp/not-live", f"{self.symbol} is shut down: no new liquidations")
         keeper = keeper or sender
         if not isinstance(keeper, str):
             raise InvalidInput("cdp/bad-keeper", f"keeper must be an account, got {keeper!r}")
-        urn = inst.vat.open_vault(vault_id)
+        urn = self.vat.open_vault(vault_id)
         name = urn.ilk
         milk = self.ilk(name)
-        rate = inst.jug.accrue(name)
-        spot = inst.spotter.poke(name)
+        rate = self.jug.accrue(name)
+        spot = self.spotter.poke(name)
         if spot == 0:
             raise StalePrice(
                 "cdp/invalid-price", f"no valid price for {name}: liquidations wait for the oracle"
@@ -144,19 +168,19 @@ class Liquidator:
             rate,
             spot,
             milk.chop_wad,
-            inst.vat.ilks[name].dust_rad,
+            self.vat.ilks[name].dust_rad,
             (milk.hole_rad, milk.dirt_rad, st.hole_total_rad, st.dirt_total_rad),
         )
         # the collateral's auction house: the Dutch clipper, or the English flipper (flip.py)
-        house = inst.flippers[name] if name in inst.flippers else inst.clippers[name]
-        inst.vat.grab(vault_id, house.account, inst.vow_account, -dink, -dart)
-        inst.vow.fess(due)
+        house = self.houses[name]
+        self.vat.grab(vault_id, house.account, self.accounts.vow, -dink, -dart)
+        self.vow.fess(due)
         st.dirt_total_rad += tab
         milk.dirt_rad += tab
         auction, coin = house.kick(tab, dink, vault_id, keeper)
         self.chain.emit(
             LiquidationStarted(
-                inst.symbol, name, vault_id, auction, dink, dart, due, tab, coin, keeper
+                self.symbol, name, vault_id, auction, dink, dart, due, tab, coin, keeper
             )
         )
         return auction
@@ -173,8 +197,7 @@ class Liquidator:
     @action
     def file(self, what: str, value: int, *, ilk: str = "", sender: str) -> None:
         """Set ``Hole`` (instance-wide) or ``hole``/``chop`` of ``ilk`` (admin or governance)."""
-        inst = self.inst
-        self.chain.require_role(inst.admin_role, sender, "cdp/not-admin")
+        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
         if what not in self.PARAMS:
             raise InvalidInput(
                 "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
@@ -187,7 +210,7 @@ class Liquidator:
             if what == "hole":
                 milk.hole_rad = value
             else:
-                g = inst.guardrails
+                g = self.guardrails
                 if value < WAD or (
                     value > g.max_chop_wad and not self.chain.has_role("gov", sender)
                 ):
@@ -195,4 +218,4 @@ class Liquidator:
                         "cdp/guardrail", f"chop must be in [1, {g.max_chop_wad}] wad"
                     )
                 milk.chop_wad = value
-        self.chain.emit(ParameterChanged(f"{inst.symbol}/dog", ilk, what, value))
+        self.chain.emit(ParameterChanged(f"{self.symbol}/dog", ilk, what, value))

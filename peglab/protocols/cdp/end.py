@@ -28,12 +28,14 @@ from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, Stal
 from ...kernel import Record, Table, action
 from ...math import rmul
 from ...units import HOUR, RAY, WAD, check_amount, check_positive
+from .accounts import InstanceAccounts
 from .events import ParameterChanged, ShutdownStep
-from .payments import pay_gem
+from .interfaces import BufferLike, JoinsLike, LiquidatorLike, PsmLike, SpotterLike, VatLike
 
 if TYPE_CHECKING:
     from ...kernel import Chain
-    from .instance import AIDollar
+    from .clip import Clipper
+    from .flip import Flipper
 
 __all__ = ["EndState", "Shutdown"]
 
@@ -51,11 +53,31 @@ class EndState(Record):
 class Shutdown:
     """dss End for one instance; settled collateral sits in the ledger account ``account``."""
 
-    def __init__(self, inst: AIDollar) -> None:
-        self.inst = inst
-        self.chain: Chain = inst.chain
-        self.account = f"{inst.symbol}:end"
-        j = self.chain.journal
+    def __init__(
+        self,
+        chain: Chain,
+        accounts: InstanceAccounts,
+        vat: VatLike,
+        dog: LiquidatorLike,
+        vow: BufferLike,
+        spotter: SpotterLike,
+        joins: JoinsLike,
+        clippers: Table[str, Clipper],
+        flippers: Table[str, Flipper],
+    ) -> None:
+        self.chain = chain
+        self.accounts = accounts
+        self.symbol = accounts.symbol
+        self.vat = vat
+        self.dog = dog
+        self.vow = vow
+        self.spotter = spotter
+        self.joins = joins
+        self.clippers = clippers
+        self.flippers = flippers
+        self.psm: PsmLike | None = None  # set by ``set_psm`` when the instance gets one
+        self.account = accounts.end
+        j = chain.journal
         self.state = EndState(j, live=True, when=0, wait_s=72 * HOUR, debt_rad=0)
         self.tag: Table[str, int] = Table(j)  # ray
         self.gap: Table[str, int] = Table(j)  # wad
@@ -66,22 +88,32 @@ class Shutdown:
         self.bag: Table[str, int] = Table(j)  # wad
         self.out: Table[tuple[str, str], int] = Table(j)  # wad
         for name in ("state", "tag", "gap", "art", "fix", "held", "paid", "bag", "out"):
-            self.chain.register(f"cdp/{inst.symbol}/end/{name}", getattr(self, name))
+            chain.register(f"cdp/{self.symbol}/end/{name}", getattr(self, name))
+
+    def set_psm(self, psm: PsmLike) -> None:
+        """Wire the instance's peg stability module (stopped at cage, its gem valued at $1)."""
+        self.psm = psm
 
     # -- guards -------------------------------------------------------------------------------
     def _caged(self) -> None:
         if self.state.live:
-            raise InvalidInput("end/still-live", f"{self.inst.symbol} is not shut down")
+            raise InvalidInput("end/still-live", f"{self.symbol} is not shut down")
 
     def _tag(self, ilk: str) -> int:
-        self.inst.vat.ilk(ilk)
+        self.vat.ilk(ilk)
         t = self.tag.get(ilk, 0)
         if t == 0:
             raise InvalidInput("end/tag-ilk-not-defined", f"cage_ilk({ilk}) first")
         return t
 
+    def _clipper(self, ilk: str) -> Clipper:
+        c = self.clippers.get(ilk)
+        if c is None:
+            raise InvalidInput("cdp/unknown-ilk", f"{self.symbol} has no auctions for {ilk!r}")
+        return c
+
     def _emit(self, step: str, ilk: str, subject: object, amount: int) -> None:
-        self.chain.emit(ShutdownStep(self.inst.symbol, step, ilk, str(subject), amount))
+        self.chain.emit(ShutdownStep(self.symbol, step, ilk, str(subject), amount))
 
     # -- steps --------------------------------------------------------------------------------
     @action
@@ -89,16 +121,15 @@ class Shutdown:
         """Shut the instance down (governance): nothing can be minted, liquidated or swapped."""
         self.chain.require_role("gov", sender, "end/not-governance")
         if not self.state.live:
-            raise ShutDown("cdp/not-live", f"{self.inst.symbol} is already shut down")
-        inst = self.inst
+            raise ShutDown("cdp/not-live", f"{self.symbol} is already shut down")
         self.state.live = False
         self.state.when = self.chain.now
-        inst.vat.cage()
-        inst.dog.cage()
-        inst.vow.cage()
-        if inst.psm is not None:
-            inst.psm.cage()
-        for clip in inst.clippers.values():
+        self.vat.cage()
+        self.dog.cage()
+        self.vow.cage()
+        if self.psm is not None:
+            self.psm.cage()
+        for clip in self.clippers.values():
             clip.params.stopped = 3
         self._emit("cage", "", "", self.chain.now)
 
@@ -106,17 +137,16 @@ class Shutdown:
     def cage_ilk(self, ilk: str, *, sender: str) -> int:
         """Freeze the price of ``ilk`` (anyone, after cage); returns ``tag`` [ray]."""
         self._caged()
-        inst = self.inst
-        i = inst.vat.ilk(ilk)
+        i = self.vat.ilk(ilk)
         if self.tag.get(ilk, 0):
             raise InvalidInput("end/tag-ilk-already-defined", f"{ilk} is already caged")
-        if inst.psm is not None and ilk == inst.psm.ilk:
+        if self.psm is not None and ilk == self.psm.ilk:
             val, has = WAD, True
         else:
-            val, has = inst.spotter.value(ilk)
+            val, has = self.spotter.value(ilk)
         if not has or val == 0:
             raise StalePrice("end/invalid-price", f"no valid price for {ilk}: poke its oracle")
-        tag = inst.spotter.par.par_ray * WAD // val
+        tag = self.spotter.par_ray * WAD // val
         self.art[ilk] = i.art_total_wad
         self.tag[ilk] = tag
         self._emit("cage-ilk", ilk, "", tag)
@@ -130,35 +160,33 @@ class Shutdown:
         is refunded the bid; one that reached its tab must be dealt.
         """
         self._tag(ilk)
-        inst = self.inst
-        flip = inst.flippers.get(ilk)
-        s = flip.bid(auction_id) if flip is not None else inst.clipper(ilk).sale(auction_id)
-        rate = inst.vat.ilks[ilk].rate_ray
+        flip = self.flippers.get(ilk)
+        s = flip.bid(auction_id) if flip is not None else self._clipper(ilk).sale(auction_id)
+        rate = self.vat.ilks[ilk].rate_ray
         tab, lot, vault = s.tab_rad, s.lot_wad, s.vault
-        inst.vat.suck(inst.vow_account, inst.vow_account, tab)
+        self.vat.suck(self.accounts.vow, self.accounts.vow, tab)
         if flip is not None:
             flip.yank(auction_id, self.account)
         else:
-            inst.clipper(ilk).yank(auction_id, self.account)
+            self._clipper(ilk).yank(auction_id, self.account)
         art = tab // rate
         self.art[ilk] += art
-        inst.vat.grab(vault, self.account, inst.vow_account, lot, art)
+        self.vat.grab(vault, self.account, self.accounts.vow, lot, art)
         self._emit("snip", ilk, auction_id, tab)
 
     @action
     def skim(self, vault_id: int, *, sender: str) -> int:
         """Settle a vault's debt at the frozen price (anyone); returns the collateral taken [wad]."""
         self._caged()
-        inst = self.inst
-        v = inst.vat.vault(vault_id)
+        v = self.vat.vault(vault_id)
         tag = self._tag(v.ilk)
         if v.art_wad == 0:
             raise InvalidInput("end/nothing-to-skim", f"vault {vault_id} has no debt")
-        rate = inst.vat.ilks[v.ilk].rate_ray
+        rate = self.vat.ilks[v.ilk].rate_ray
         owe = rmul(rmul(v.art_wad, rate), tag)
         take = min(v.ink_wad, owe)
         self.gap[v.ilk] = self.gap.get(v.ilk, 0) + owe - take
-        inst.vat.grab(vault_id, self.account, inst.vow_account, -take, -v.art_wad)
+        self.vat.grab(vault_id, self.account, self.accounts.vow, -take, -v.art_wad)
         self._emit("skim", v.ilk, vault_id, take)
         return take
 
@@ -166,17 +194,16 @@ class Shutdown:
     def free(self, vault_id: int, *, sender: str) -> int:
         """Withdraw a settled vault's remaining collateral (owner or operator); returns tokens."""
         self._caged()
-        inst = self.inst
-        v = inst.vat.vault(vault_id)
-        if not inst.vat.may_operate(vault_id, sender):
+        v = self.vat.vault(vault_id)
+        if not self.vat.may_operate(vault_id, sender):
             raise NotAuthorized("cdp/not-allowed-u", f"{sender} may not free vault {vault_id}")
         if v.art_wad != 0:
             raise InvalidInput("end/art-not-zero", f"vault {vault_id} still owes: skim it first")
         ink = v.ink_wad
         if ink == 0:
             raise InvalidInput("end/nothing-to-free", f"vault {vault_id} holds no collateral")
-        inst.vat.grab(vault_id, self.account, inst.vow_account, -ink, 0)
-        paid = pay_gem(inst, v.ilk, self.account, sender, ink)
+        self.vat.grab(vault_id, self.account, self.accounts.vow, -ink, 0)
+        paid = self.joins.pay_gem(v.ilk, self.account, sender, ink)
         self._emit("free", v.ilk, vault_id, ink)
         return paid
 
@@ -185,25 +212,24 @@ class Shutdown:
         """Fix the total debt to redeem (anyone, ``wait`` after cage); returns it [rad]."""
         self._caged()
         st = self.state
-        inst = self.inst
         if st.debt_rad != 0:
             raise InvalidInput("end/debt-not-zero", "thaw already ran")
         if self.chain.now < st.when + st.wait_s:
             raise InvalidInput("end/wait-not-finished", f"thaw allowed from {st.when + st.wait_s}")
-        for ilk, clip in inst.clippers.items():
+        for ilk, clip in self.clippers.items():
             if clip.sales:
                 raise InvalidInput("end/auctions-running", f"snip the auctions of {ilk} first")
-        for ilk, flip in inst.flippers.items():
+        for ilk, flip in self.flippers.items():
             if flip.bids:
                 raise InvalidInput("end/auctions-running", f"snip or deal the auctions of {ilk}")
-        vow = inst.vow_account
+        vow = self.accounts.vow
         ledger = self.chain.ledger
-        rad = min(ledger.balance_of(inst.vat.dai, vow), ledger.balance_of(inst.vat.sin, vow))
+        rad = min(ledger.balance_of(self.vat.dai, vow), ledger.balance_of(self.vat.sin, vow))
         if rad:
-            inst.vat.heal(vow, rad)
-        if ledger.balance_of(inst.vat.dai, vow) != 0:
+            self.vat.heal(vow, rad)
+        if ledger.balance_of(self.vat.dai, vow) != 0:
             raise InvalidInput("end/surplus-not-zero", "the buffer holds surplus after healing")
-        debt = inst.vat.debt_rad
+        debt = self.vat.debt_rad
         if debt < RAY:
             raise InvalidInput("end/no-debt", "no AI dollars are outstanding")
         st.debt_rad = debt
@@ -214,16 +240,15 @@ class Shutdown:
     def flow(self, ilk: str, *, sender: str) -> int:
         """Fix the collateral paid per AI dollar for ``ilk`` (anyone, after thaw); returns ``fix``."""
         tag = self._tag(ilk)
-        inst = self.inst
         if self.state.debt_rad == 0:
             raise InvalidInput("end/debt-zero", "thaw first")
         if ilk in self.fix:
             raise InvalidInput("end/fix-ilk-already-defined", f"{ilk} already flowed")
-        i = inst.vat.ilks[ilk]
+        i = self.vat.ilks[ilk]
         if i.art_total_wad != 0:
             raise InvalidInput("end/not-skimmed", f"skim every vault of {ilk} first")
         owed = rmul(rmul(self.art[ilk], i.rate_ray), tag) - self.gap.get(ilk, 0)
-        held = self.chain.ledger.balance_of(inst.vat.gem(ilk), self.account)
+        held = self.chain.ledger.balance_of(self.vat.gem(ilk), self.account)
         fix = min(owed, held) * RAY // (self.state.debt_rad // RAY)
         self.fix[ilk] = fix
         self.held[ilk] = held
@@ -236,9 +261,8 @@ class Shutdown:
         check_positive(amount_wad, "amount_wad")
         if self.state.debt_rad == 0:
             raise InvalidInput("end/debt-zero", "thaw first")
-        inst = self.inst
-        inst._join_dai(sender, amount_wad)
-        inst.vat.move(sender, inst.vow_account, amount_wad * RAY, sender)
+        self.joins.join_dai(sender, amount_wad)
+        self.vat.move(sender, self.accounts.vow, amount_wad * RAY, sender)
         self.bag[sender] = self.bag.get(sender, 0) + amount_wad
         self._emit("pack", "", sender, amount_wad)
 
@@ -246,8 +270,7 @@ class Shutdown:
     def cash(self, ilk: str, amount_wad: int, *, sender: str) -> int:
         """Redeem ``amount_wad`` of the sender's packed AI dollars for ``ilk`` collateral; returns wad."""
         check_positive(amount_wad, "amount_wad")
-        inst = self.inst
-        inst.vat.ilk(ilk)
+        self.vat.ilk(ilk)
         fix = self.fix.get(ilk)
         if fix is None:
             raise InvalidInput("end/fix-ilk-not-defined", f"flow({ilk}) first")
@@ -261,7 +284,7 @@ class Shutdown:
         self.out[key] = out
         self.paid[ilk] = self.paid.get(ilk, 0) + gem
         if gem:
-            pay_gem(inst, ilk, self.account, sender, gem)
+            self.joins.pay_gem(ilk, self.account, sender, gem)
         self._emit("cash", ilk, sender, gem)
         return gem
 
@@ -274,7 +297,7 @@ class Shutdown:
         if not self.state.live:
             raise ShutDown("cdp/not-live", "parameters are frozen after shutdown")
         self.state.wait_s = check_amount(value, what, "cdp/bad-value")
-        self.chain.emit(ParameterChanged(f"{self.inst.symbol}/end", "", what, value))
+        self.chain.emit(ParameterChanged(f"{self.symbol}/end", "", what, value))
 
     # -- invariant ----------------------------------------------------------------------------
     def invariant_errors(self) -> list[str]:
@@ -282,7 +305,7 @@ class Shutdown:
         errs: list[str] = []
         for ilk, held in self.held.items():
             paid = self.paid.get(ilk, 0)
-            bal = self.chain.ledger.balance_of(self.inst.vat.gem(ilk), self.account)
+            bal = self.chain.ledger.balance_of(self.vat.gem(ilk), self.account)
             if paid > held or bal != held - paid:
                 errs.append(f"{ilk}: paid {paid} wad of {held} held, End balance {bal}")
         if self.state.debt_rad and sum(self.bag.values()) * RAY > self.state.debt_rad:

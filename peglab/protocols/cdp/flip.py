@@ -38,13 +38,13 @@ from ...errors import InvalidInput
 from ...kernel import Record, Table, action
 from ...math import ceil_div
 from ...units import DAY, HOUR, RAY, WAD, check_amount
+from .accounts import InstanceAccounts
 from .clip import keeper_coin
 from .events import FlipAuctionDealt, FlipAuctionRestarted, FlipBidPlaced, ParameterChanged
-from .payments import pay_gem
+from .interfaces import JoinsLike, LiquidatorLike, VatLike
 
 if TYPE_CHECKING:
     from ...kernel import Chain
-    from .instance import AIDollar
     from .params import CollateralParams
 
 __all__ = [
@@ -156,16 +156,29 @@ class Flipper:
 
     PARAMS = ("beg", "ttl", "tau", "chip", "tip")
 
-    def __init__(self, inst: AIDollar, ilk: str, p: CollateralParams) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        accounts: InstanceAccounts,
+        ilk: str,
+        p: CollateralParams,
+        vat: VatLike,
+        dog: LiquidatorLike,
+        joins: JoinsLike,
+    ) -> None:
         if p.beg_wad < WAD or p.ttl_s <= 0 or p.flip_tau_s <= 0:
             raise InvalidInput(
                 "cdp/bad-value", f"{ilk}: English auctions need beg >= WAD, ttl and tau > 0"
             )
-        self.inst = inst
-        self.chain: Chain = inst.chain
+        self.chain = chain
+        self.accounts = accounts
+        self.symbol = accounts.symbol
+        self.vat = vat
+        self.dog = dog
+        self.joins = joins
         self.ilk = ilk
-        self.account = f"{inst.symbol}:flip:{ilk}"
-        j = self.chain.journal
+        self.account = accounts.flip(ilk)
+        j = chain.journal
         self.params = FlipParams(
             j,
             beg_wad=p.beg_wad,
@@ -176,8 +189,8 @@ class Flipper:
             kicks=0,
         )
         self.bids: Table[int, FlipBid] = Table(j)
-        self.chain.register(f"cdp/{inst.symbol}/flip/{ilk}/params", self.params)
-        self.chain.register(f"cdp/{inst.symbol}/flip/{ilk}/bids", self.bids)
+        chain.register(f"cdp/{self.symbol}/flip/{ilk}/params", self.params)
+        chain.register(f"cdp/{self.symbol}/flip/{ilk}/bids", self.bids)
 
     # -- reads --------------------------------------------------------------------------------
     def bid(self, auction_id: int) -> FlipBid:
@@ -229,7 +242,7 @@ class Flipper:
                 errs.append(f"{self.ilk}: flip {aid} bid {b.bid_rad} outside [0, tab {b.tab_rad}]")
             if (b.tic == 0) != (b.bid_rad == 0):
                 errs.append(f"{self.ilk}: flip {aid} has tic {b.tic} with bid {b.bid_rad}")
-        held = self.chain.ledger.balance_of(self.inst.vat.gem(self.ilk), self.account)
+        held = self.chain.ledger.balance_of(self.vat.gem(self.ilk), self.account)
         lots = sum(b.lot_wad for b in self.bids.values())
         if held != lots:
             errs.append(f"{self.ilk}: flipper holds {held} wad for lots of {lots}")
@@ -255,10 +268,9 @@ class Flipper:
         )
         coin = keeper_coin(p.tip_rad, p.chip_wad, tab_rad)
         if coin:
-            inst = self.inst
-            inst.vat.suck(inst.vow_account, keeper, coin)
+            self.vat.suck(self.accounts.vow, keeper, coin)
             if coin // RAY:
-                inst._exit_dai(keeper, coin // RAY)
+                self.joins.exit_dai(keeper, coin // RAY)
         return auction, coin
 
     def yank(self, auction_id: int, to: str) -> FlipBid:
@@ -272,20 +284,18 @@ class Flipper:
             raise InvalidInput(
                 "flip/already-dent-phase", f"auction {auction_id} raised its tab: deal it"
             )
-        inst = self.inst
-        inst.dog.digs(self.ilk, b.tab_rad)
-        self.chain.ledger.transfer(inst.vat.gem(self.ilk), self.account, to, b.lot_wad)
+        self.dog.digs(self.ilk, b.tab_rad)
+        self.chain.ledger.transfer(self.vat.gem(self.ilk), self.account, to, b.lot_wad)
         if b.bid_rad:
-            inst.vat.suck(inst.vow_account, b.guy, b.bid_rad)
+            self.vat.suck(self.accounts.vow, b.guy, b.bid_rad)
             if b.bid_rad // RAY:
-                inst._exit_dai(b.guy, b.bid_rad // RAY)
+                self.joins.exit_dai(b.guy, b.bid_rad // RAY)
         del self.bids[auction_id]
         return b
 
     # -- payments -----------------------------------------------------------------------------
     def _check_bidder(self, sender: str) -> None:
-        inst = self.inst
-        engine = {inst.vat.locked, self.account, inst.vow_account, inst.join, inst.end.account}
+        engine = self.accounts.engine() | {self.account}
         if not isinstance(sender, str) or not sender or sender in engine:
             raise InvalidInput("flip/bad-bidder", f"{sender!r} cannot bid")
 
@@ -294,16 +304,15 @@ class Flipper:
 
         Payments to a bidder (refunds) exit their whole wads as AI-dollar tokens.
         """
-        inst = self.inst
         total = sum(rad for _, rad in moves)
-        have = self.chain.ledger.balance_of(inst.vat.dai, sender)
+        have = self.chain.ledger.balance_of(self.vat.dai, sender)
         if have < total:
-            inst._join_dai(sender, ceil_div(total - have, RAY))
+            self.joins.join_dai(sender, ceil_div(total - have, RAY))
         for to, rad in moves:
             if rad:
-                inst.vat.move(sender, to, rad, sender)
-                if to != inst.vow_account and rad // RAY:
-                    inst._exit_dai(to, rad // RAY)
+                self.vat.move(sender, to, rad, sender)
+                if to != self.accounts.vow and rad // RAY:
+                    self.joins.exit_dai(to, rad // RAY)
 
     # -- actions ------------------------------------------------------------------------------
     @action
@@ -317,7 +326,7 @@ class Flipper:
         moves: list[tuple[str, int]] = []
         if sender != b.guy:
             moves.append((b.guy, b.bid_rad))
-        moves.append((self.inst.vow_account, bid_rad - b.bid_rad))
+        moves.append((self.accounts.vow, bid_rad - b.bid_rad))
         self._pay(sender, [(to, rad) for to, rad in moves if to])
         b.guy = sender
         b.bid_rad = bid_rad
@@ -335,8 +344,8 @@ class Flipper:
         if sender != b.guy:
             self._pay(sender, [(b.guy, bid_rad)])
         freed = b.lot_wad - lot_wad
-        owner = self.inst.vat.vaults[b.vault].owner
-        pay_gem(self.inst, self.ilk, self.account, owner, freed)
+        owner = self.vat.vaults[b.vault].owner
+        self.joins.pay_gem(self.ilk, self.account, owner, freed)
         b.guy = sender
         b.lot_wad = lot_wad
         b.tic = self.chain.now + self.params.ttl_s
@@ -345,7 +354,7 @@ class Flipper:
     def _emit_bid(self, op: str, aid: int, b: FlipBid, freed_wad: int) -> None:
         self.chain.emit(
             FlipBidPlaced(
-                self.inst.symbol,
+                self.symbol,
                 self.ilk,
                 op,
                 aid,
@@ -374,13 +383,12 @@ class Flipper:
                 f"auction {auction_id} is open until {b.tic or b.end}"
                 + (" and has no bid (tick it after it ends)" if b.tic == 0 else ""),
             )
-        inst = self.inst
-        paid = pay_gem(inst, self.ilk, self.account, b.guy, b.lot_wad)
-        inst.dog.digs(self.ilk, b.tab_rad)
+        paid = self.joins.pay_gem(self.ilk, self.account, b.guy, b.lot_wad)
+        self.dog.digs(self.ilk, b.tab_rad)
         del self.bids[auction_id]
         self.chain.emit(
             FlipAuctionDealt(
-                inst.symbol,
+                self.symbol,
                 self.ilk,
                 auction_id,
                 b.guy,
@@ -403,14 +411,13 @@ class Flipper:
         if b.tic != 0:
             raise InvalidInput("flip/bid-already-placed", f"auction {auction_id} has a bid: deal")
         b.end = now + self.params.tau_s
-        self.chain.emit(FlipAuctionRestarted(self.inst.symbol, self.ilk, auction_id, b.end))
+        self.chain.emit(FlipAuctionRestarted(self.symbol, self.ilk, auction_id, b.end))
         return b.end
 
     @action
     def file(self, what: str, value: int, *, sender: str) -> None:
         """Set ``beg`` [wad], ``ttl``/``tau`` [s], ``chip`` [wad] or ``tip`` [rad] (admin or governance)."""
-        inst = self.inst
-        self.chain.require_role(inst.admin_role, sender, "cdp/not-admin")
+        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
         if what not in self.PARAMS:
             raise InvalidInput(
                 "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
@@ -428,4 +435,4 @@ class Flipper:
             "tip": "tip_rad",
         }[what]
         setattr(self.params, attr, v)
-        self.chain.emit(ParameterChanged(f"{inst.symbol}/flip", self.ilk, what, v))
+        self.chain.emit(ParameterChanged(f"{self.symbol}/flip", self.ilk, what, v))

@@ -19,6 +19,8 @@ from ...errors import InvalidInput, NotAuthorized
 from ...kernel import Chain, Table, action
 from ...math import ceil_div
 from ...units import RAD, RAY, WAD, check_amount, check_int, check_positive
+from .accounts import InstanceAccounts
+from .buffer import SystemBuffer
 from .clip import Clipper
 from .dog import Liquidator
 from .end import Shutdown
@@ -34,16 +36,18 @@ from .events import (
     VaultTransferred,
 )
 from .facade import LiquidationFacade
+from .flap import SurplusAuctions
 from .flip import Flipper
+from .flop import DebtAuctions
+from .joins import Joins
 from .jug import StabilityFees
 from .oracle import OSM
-from .params import GUARDRAILS, CollateralParams, Guardrails
-from .psm import PegStabilityModule
+from .params import GUARDRAILS, CollateralParams, CollateralSpec, Guardrails
+from .psm import PegStabilityModule, PsmSpec
 from .spotter import Spotter
 from .vat import VaultEngine
-from .vow import SystemBuffer
 
-__all__ = ["AIDollar", "IlkView", "VaultView"]
+__all__ = ["AIDollar", "CollateralType", "IlkView", "VaultView"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +89,9 @@ class IlkView:
 
 
 @dataclass(frozen=True, slots=True)
-class _Collateral:
+class CollateralType:
+    """A collateral type as launched: its token, kind, join precision and parameters."""
+
     token: str
     kind: str
     to18: int  # 10^(18 - decimals): join conversion
@@ -107,30 +113,90 @@ class AIDollar(LiquidationFacade):
         self.chain = chain
         self.symbol = symbol
         self.ecosystem = ecosystem
-        self.admin_role = f"{symbol}/admin"
+        self.accounts = accounts = InstanceAccounts(symbol)
+        self.admin_role = accounts.admin_role
         self.guardrails = guardrails
-        self.vow_account = f"{symbol}:vow"  # the system buffer's ledger account
-        self.join = f"{symbol}:join"
+        self.vow_account = accounts.vow  # the system buffer's ledger account
+        self.join = accounts.join
         chain.ledger.create_token(symbol, 18, f"{symbol} AI dollar ({ecosystem})")
-        self.vat = VaultEngine(chain, symbol)
-        self.vat.state.line_rad = line_rad
-        self.jug = StabilityFees(chain, self.vat, self.vow_account)
-        self.spotter = Spotter(chain, self.vat)
-        self.collaterals: Table[str, _Collateral] = Table(chain.journal)
+        self.vat = vat = VaultEngine(chain, symbol)
+        vat.state.line_rad = line_rad
+        self.jug = StabilityFees(chain, vat, accounts.vow)
+        self.spotter = Spotter(chain, vat)
+        self.joins = joins = Joins(chain, vat, accounts)
+        self.collaterals: Table[str, CollateralType] = Table(chain.journal)
         self.osms: Table[str, OSM] = Table(chain.journal)
         # liquidations, system buffer, PSM and shutdown (docs/liquidations.md)
-        self.dog = Liquidator(self)
-        self.vow = SystemBuffer(self, line_rad)
+        self.flopper = DebtAuctions(chain, accounts, vat, joins)
+        self.flapper = SurplusAuctions(chain, accounts, vat, joins)
+        self.vow = SystemBuffer(chain, accounts, vat, joins, self.flopper, self.flapper, line_rad)
+        self.flopper.set_vow(self.vow)
+        self.flapper.set_vow(self.vow)
+        self.dog = Liquidator(chain, accounts, vat, self.jug, self.spotter, self.vow, guardrails)
         self.clippers: Table[str, Clipper] = Table(chain.journal)
         self.flippers: Table[str, Flipper] = Table(chain.journal)  # English auctions (flip.py)
         self.pools: Table[str, str] = Table(chain.journal)  # counter token -> launch pool id
         self.psm: PegStabilityModule | None = None
-        self.end = Shutdown(self)
+        self.end = Shutdown(
+            chain,
+            accounts,
+            vat,
+            self.dog,
+            self.vow,
+            self.spotter,
+            joins,
+            self.clippers,
+            self.flippers,
+        )
         if admin:
             chain.roles[(self.admin_role, admin)] = True
 
+    # -- wiring (called by the launchpad inside its governance actions) -------------------------
+    def wire_collateral(self, spec: CollateralSpec, decimals: int) -> None:
+        """Create collateral type ``spec.ilk`` in every module: vault engine, fees, prices, join,
+        liquidator and its auction house. The launchpad checks the spec against guardrails first."""
+        chain, p, ilk = self.chain, spec.params, spec.ilk
+        vat_ilk = self.vat.init_ilk(ilk)
+        vat_ilk.line_rad, vat_ilk.dust_rad = p.line_rad, p.dust_rad
+        self.jug.init_ilk(ilk)
+        self.jug.set_duty(ilk, p.duty_ray)
+        price_key = spec.underlying or spec.token
+        osm = self.osms.get(price_key)
+        if osm is None:
+            osm = OSM(
+                chain,
+                f"{self.symbol}/{price_key}",
+                spec.price,
+                hop_s=p.hop_s,
+                max_age_s=p.max_age_s,
+            )
+            osm.seed()
+            self.osms[price_key] = osm
+        self.spotter.init_ilk(ilk, osm, p.mat_ray, spec.valuation)
+        to18 = 10 ** (18 - decimals)
+        self.collaterals[ilk] = CollateralType(spec.token, spec.kind, to18, p)
+        self.joins.add_gem(ilk, spec.token, to18)
+        self.spotter.poke(ilk)
+        a, vat, dog, joins = self.accounts, self.vat, self.dog, self.joins
+        if p.auction == "english":
+            flip = Flipper(chain, a, ilk, p, vat, dog, joins)
+            dog.init_ilk(ilk, p.chop_wad, p.hole_rad, flip)
+            self.flippers[ilk] = flip
+        else:
+            clip = Clipper(chain, a, ilk, p, vat, dog, self.spotter, joins)
+            dog.init_ilk(ilk, p.chop_wad, p.hole_rad, clip)
+            self.clippers[ilk] = clip
+
+    def attach_psm(self, spec: PsmSpec) -> PegStabilityModule:
+        """Create the peg stability module and wire its gem join and shutdown."""
+        psm = PegStabilityModule(self.chain, self.accounts, spec, self.vat, self.joins)
+        self.joins.add_gem(psm.ilk, psm.token, psm.to18)
+        self.end.set_psm(psm)
+        self.psm = psm
+        return psm
+
     # -- reads --------------------------------------------------------------------------------
-    def collateral(self, ilk: str) -> _Collateral:
+    def collateral(self, ilk: str) -> CollateralType:
         c = self.collaterals.get(ilk) if isinstance(ilk, str) else None
         if c is None:
             raise InvalidInput(
@@ -215,28 +281,6 @@ class AIDollar(LiquidationFacade):
         v = self.vat.open_vault(vault_id)
         return self.jug.accrue(v.ilk), v.ilk
 
-    def _join_gem(self, ilk: str, usr: str, amount: int) -> int:
-        c = self.collaterals[ilk]
-        self.chain.ledger.transfer(c.token, usr, f"{self.symbol}:join:{ilk}", amount)
-        gem = amount * c.to18
-        self.vat.slip(ilk, usr, gem)
-        return gem
-
-    def _exit_gem(self, ilk: str, usr: str, gem_wad: int) -> int:
-        c = self.collaterals[ilk]
-        amount = gem_wad // c.to18
-        self.vat.slip(ilk, usr, -amount * c.to18)
-        self.chain.ledger.transfer(c.token, f"{self.symbol}:join:{ilk}", usr, amount)
-        return amount
-
-    def _join_dai(self, usr: str, wad: int) -> None:
-        self.chain.ledger.burn(self.symbol, usr, wad)
-        self.chain.ledger.transfer(self.vat.dai, self.join, usr, wad * RAY)
-
-    def _exit_dai(self, usr: str, wad: int) -> None:
-        self.vat.move(usr, self.join, wad * RAY, usr)
-        self.chain.ledger.mint(self.symbol, usr, wad)
-
     # -- vault actions ------------------------------------------------------------------------
     @action
     def open_vault(self, ilk: str, *, sender: str) -> int:
@@ -251,7 +295,7 @@ class AIDollar(LiquidationFacade):
         """Lock ``amount`` collateral tokens (base units) from the sender into the vault. Anyone may."""
         check_positive(amount)
         _, ilk = self._prepare(vault_id)
-        gem = self._join_gem(ilk, sender, amount)
+        gem = self.joins.join_gem(ilk, sender, amount)
         self.vat.frob(vault_id, sender, sender, gem, 0, sender)
         self.chain.emit(CollateralDeposited(self.symbol, vault_id, amount, gem))
 
@@ -263,7 +307,7 @@ class AIDollar(LiquidationFacade):
         self.spotter.poke(ilk)
         gem = amount * self.collaterals[ilk].to18
         self.vat.frob(vault_id, sender, sender, -gem, 0, sender)
-        self._exit_gem(ilk, sender, gem)
+        self.joins.exit_gem(ilk, sender, gem)
         self.chain.emit(CollateralWithdrawn(self.symbol, vault_id, amount, gem))
 
     @action
@@ -274,7 +318,7 @@ class AIDollar(LiquidationFacade):
         self.spotter.poke(ilk)
         dart = ceil_div(amount_wad * RAY, rate)
         self.vat.frob(vault_id, sender, sender, 0, dart, sender)
-        self._exit_dai(sender, amount_wad)
+        self.joins.exit_dai(sender, amount_wad)
         self.chain.emit(DebtMinted(self.symbol, vault_id, amount_wad, dart))
 
     @action
@@ -297,7 +341,7 @@ class AIDollar(LiquidationFacade):
             used = amount_wad
             dart = -((have + amount_wad * RAY) // rate)
         if used:
-            self._join_dai(sender, used)
+            self.joins.join_dai(sender, used)
         self.vat.frob(vault_id, sender, sender, 0, dart, sender)
         self.chain.emit(DebtRepaid(self.symbol, vault_id, used, -dart))
         return used
@@ -318,10 +362,10 @@ class AIDollar(LiquidationFacade):
         if v.art_wad:
             have = self.chain.ledger.balance_of(self.vat.dai, sender)
             used = ceil_div(max(v.art_wad * rate - have, 0), RAY)
-            self._join_dai(sender, used)
+            self.joins.join_dai(sender, used)
         ink = v.ink_wad
         self.vat.frob(vault_id, sender, sender, -ink, -v.art_wad, sender)
-        returned = self._exit_gem(ilk, sender, ink)
+        returned = self.joins.exit_gem(ilk, sender, ink)
         v.is_open = False
         self.chain.emit(VaultClosed(self.symbol, vault_id, used, returned))
         return used, returned

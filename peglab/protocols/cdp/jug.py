@@ -16,7 +16,7 @@ from ...kernel import Chain, Record, Table
 from ...math import rmul, rpow
 from ...units import RAY
 from .events import FeesAccrued
-from .vat import VaultEngine
+from .interfaces import VatLike
 
 __all__ = ["IlkFee", "StabilityFees"]
 
@@ -37,7 +37,7 @@ class _Base(Record):
 class StabilityFees:
     """dss Jug for one instance; fees go to ``vow``."""
 
-    def __init__(self, chain: Chain, vat: VaultEngine, vow: str) -> None:
+    def __init__(self, chain: Chain, vat: VatLike, vow: str) -> None:
         self.chain = chain
         self.vat = vat
         self.vow = vow

@@ -11,14 +11,11 @@ from __future__ import annotations
 from ...errors import InvalidInput, NotAuthorized
 from ...kernel import Chain, Table, action
 from ...units import RAY, check_positive
-from ..amm import AmmFactory, StableSwapPool
-from .clip import Clipper
 from .events import AIDollarLaunched, CollateralAdded
-from .flip import Flipper
-from .instance import AIDollar, _Collateral
-from .oracle import OSM
+from .instance import AIDollar
+from .interfaces import PoolDeployer, PoolLike
 from .params import GUARDRAILS, AIDollarSpec, CollateralSpec, Guardrails
-from .psm import PegStabilityModule, PsmSpec
+from .psm import PsmSpec
 
 __all__ = ["Launchpad"]
 
@@ -27,7 +24,7 @@ class Launchpad:
     """Factory and registry of AI-dollar instances on one chain."""
 
     def __init__(
-        self, chain: Chain, guardrails: Guardrails = GUARDRAILS, amm: AmmFactory | None = None
+        self, chain: Chain, guardrails: Guardrails = GUARDRAILS, amm: PoolDeployer | None = None
     ) -> None:
         self.chain = chain
         self.guardrails = guardrails
@@ -44,7 +41,7 @@ class Launchpad:
         A: int = 200,
         fee: int = 4_000_000,
         admin_fee: int = 5_000_000_000,
-    ) -> StableSwapPool:
+    ) -> PoolLike:
         """Deploy a StableSwap pool of an AI dollar against ``other`` (the reference stablecoin or
         another AI dollar of this launchpad); its admin or governance. Returns the empty pool.
 
@@ -116,7 +113,7 @@ class Launchpad:
         check_positive(spec.line, "psm line")
         if spec.line * RAY * 10**18 * 4 > line_rad:
             raise InvalidInput("cdp/guardrail", "PSM line must be at most 25% of the instance Line")
-        inst.psm = PegStabilityModule(inst, spec)
+        inst.attach_psm(spec)
 
     @action
     def add_collateral(self, symbol: str, spec: CollateralSpec, *, sender: str) -> None:
@@ -166,30 +163,5 @@ class Launchpad:
                 f"{spec.ilk}: auction must be dutch or english, got {p.auction!r}",
             )
 
-        vat_ilk = inst.vat.init_ilk(spec.ilk)
-        vat_ilk.line_rad, vat_ilk.dust_rad = p.line_rad, p.dust_rad
-        inst.jug.init_ilk(spec.ilk)
-        inst.jug.set_duty(spec.ilk, p.duty_ray)
-        price_key = spec.underlying or spec.token
-        osm = inst.osms.get(price_key)
-        if osm is None:
-            osm = OSM(
-                chain,
-                f"{inst.symbol}/{price_key}",
-                spec.price,
-                hop_s=p.hop_s,
-                max_age_s=p.max_age_s,
-            )
-            osm.seed()
-            inst.osms[price_key] = osm
-        inst.spotter.init_ilk(spec.ilk, osm, p.mat_ray, spec.valuation)
-        inst.collaterals[spec.ilk] = _Collateral(
-            spec.token, spec.kind, 10 ** (18 - token.decimals), p
-        )
-        inst.spotter.poke(spec.ilk)
-        inst.dog.init_ilk(spec.ilk, p.chop_wad, p.hole_rad)
-        if p.auction == "english":
-            inst.flippers[spec.ilk] = Flipper(inst, spec.ilk, p)
-        else:
-            inst.clippers[spec.ilk] = Clipper(inst, spec.ilk, p)
+        inst.wire_collateral(spec, token.decimals)
         chain.emit(CollateralAdded(inst.symbol, spec.ilk, spec.token, spec.kind))

@@ -18,17 +18,14 @@ below 0.98 or is unavailable. ``tin``/``tout`` may be ``HALTED`` (2^256 - 1) to 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ...errors import InvalidInput, LimitExceeded, ShutDown
-from ...kernel import Record, action
+from ...kernel import Chain, Record, action
 from ...units import DAY, MAX_UINT256, RAD, RAY, WAD, check_amount, check_positive
+from .accounts import InstanceAccounts
 from .events import ParameterChanged, PsmSwapped
+from .interfaces import JoinsLike, VatLike
 from .oracle import PriceSource
-
-if TYPE_CHECKING:
-    from ...kernel import Chain
-    from .instance import AIDollar
 
 __all__ = ["HALTED", "PegStabilityModule", "PsmSpec", "PsmState"]
 
@@ -74,10 +71,20 @@ class PegStabilityModule:
 
     PARAMS = ("tin", "tout", "flow_cap")
 
-    def __init__(self, inst: AIDollar, spec: PsmSpec) -> None:
-        self.inst = inst
-        self.chain: Chain = inst.chain
-        token = self.chain.ledger.token(spec.token)
+    def __init__(
+        self,
+        chain: Chain,
+        accounts: InstanceAccounts,
+        spec: PsmSpec,
+        vat: VatLike,
+        joins: JoinsLike,
+    ) -> None:
+        self.chain = chain
+        self.accounts = accounts
+        self.symbol = accounts.symbol
+        self.vat = vat
+        self.joins = joins
+        token = chain.ledger.token(spec.token)
         if token.decimals > 18:
             raise InvalidInput("cdp/bad-decimals", f"{spec.token} has more than 18 decimals")
         check_positive(spec.line, "psm line")
@@ -87,8 +94,8 @@ class PegStabilityModule:
         self.token = spec.token
         self.to18 = 10 ** (18 - token.decimals)
         self.ilk = spec.ilk or f"PSM-{spec.token}"
-        self.account = f"{inst.symbol}:psm"
-        self.join = f"{inst.symbol}:join:{self.ilk}"
+        self.account = accounts.psm
+        self.join = accounts.gem_join(self.ilk)
         self.price = spec.price
         line_wad = spec.line * WAD
         cap = line_wad // 10 if spec.flow_cap is None else spec.flow_cap * WAD
@@ -101,10 +108,10 @@ class PegStabilityModule:
             net_in_wad=0,
             live=True,
         )
-        self.chain.register(f"cdp/{inst.symbol}/psm", self.state)
-        ilk = inst.vat.init_ilk(self.ilk)
+        chain.register(f"cdp/{self.symbol}/psm", self.state)
+        ilk = vat.init_ilk(self.ilk)
         ilk.line_rad, ilk.dust_rad, ilk.spot_ray = spec.line * RAD, 0, RAY
-        self.vault = inst.vat.new_vault(self.ilk, self.account)
+        self.vault = vat.new_vault(self.ilk, self.account)
 
     # -- reads --------------------------------------------------------------------------------
     @property
@@ -113,8 +120,8 @@ class PegStabilityModule:
         return self.chain.ledger.balance_of(self.token, self.join)
 
     def _check_live(self) -> None:
-        if not self.state.live or not self.inst.vat.state.live:
-            raise ShutDown("cdp/psm-stopped", f"the {self.inst.symbol} PSM is stopped")
+        if not self.state.live or not self.vat.state.live:
+            raise ShutDown("cdp/psm-stopped", f"the {self.symbol} PSM is stopped")
 
     def _roll_day(self) -> None:
         day = self.chain.now // DAY
@@ -146,16 +153,16 @@ class PegStabilityModule:
                 "psm/flow-cap",
                 f"today's net PSM minting would reach {st.net_in_wad + g18} wad, cap {st.flow_cap_wad}",
             )
-        inst, ledger = self.inst, self.chain.ledger
+        ledger = self.chain.ledger
         ledger.transfer(self.token, sender, self.join, gem_amount)
-        inst.vat.slip(self.ilk, self.account, g18)
-        inst.vat.frob(self.vault, self.account, self.account, g18, g18, self.account)
+        self.vat.slip(self.ilk, self.account, g18)
+        self.vat.frob(self.vault, self.account, self.account, g18, g18, self.account)
         if fee:
-            inst.vat.move(self.account, inst.vow_account, fee * RAY, self.account)
-        inst.vat.move(self.account, inst.join, out * RAY, self.account)
-        ledger.mint(inst.symbol, usr, out)
+            self.vat.move(self.account, self.accounts.vow, fee * RAY, self.account)
+        self.vat.move(self.account, self.accounts.join, out * RAY, self.account)
+        ledger.mint(self.symbol, usr, out)
         st.net_in_wad += g18
-        self.chain.emit(PsmSwapped(inst.symbol, "sell-gem", usr, gem_amount, out, fee))
+        self.chain.emit(PsmSwapped(self.symbol, "sell-gem", usr, gem_amount, out, fee))
         return out
 
     @action
@@ -168,23 +175,23 @@ class PegStabilityModule:
         if st.tout_wad == HALTED:
             raise ShutDown("psm/buy-halted", "buying gem from the PSM is halted")
         g18 = gem_amount * self.to18
-        if g18 > self.inst.vat.vaults[self.vault].ink_wad:
+        if g18 > self.vat.vaults[self.vault].ink_wad:
             raise LimitExceeded(
                 "psm/insufficient-gem", f"the PSM holds {self.gem_held} {self.token}"
             )
         fee = g18 * st.tout_wad // WAD
         pay: int = g18 + fee
-        inst, ledger = self.inst, self.chain.ledger
-        inst._join_dai(sender, pay)
-        inst.vat.move(sender, self.account, pay * RAY, sender)
+        ledger = self.chain.ledger
+        self.joins.join_dai(sender, pay)
+        self.vat.move(sender, self.account, pay * RAY, sender)
         if fee:
-            inst.vat.move(self.account, inst.vow_account, fee * RAY, self.account)
-        inst.vat.frob(self.vault, self.account, self.account, -g18, -g18, self.account)
-        inst.vat.slip(self.ilk, self.account, -g18)
+            self.vat.move(self.account, self.accounts.vow, fee * RAY, self.account)
+        self.vat.frob(self.vault, self.account, self.account, -g18, -g18, self.account)
+        self.vat.slip(self.ilk, self.account, -g18)
         ledger.transfer(self.token, self.join, usr, gem_amount)
         self._roll_day()
         st.net_in_wad -= g18
-        self.chain.emit(PsmSwapped(inst.symbol, "buy-gem", usr, gem_amount, pay, fee))
+        self.chain.emit(PsmSwapped(self.symbol, "buy-gem", usr, gem_amount, pay, fee))
         return pay
 
     def cage(self) -> None:
@@ -193,7 +200,7 @@ class PegStabilityModule:
     @action
     def file(self, what: str, value: int, *, sender: str) -> None:
         """Set ``tin``, ``tout`` (wad or HALTED) or ``flow_cap`` (wad per day)."""
-        self.chain.require_role(self.inst.admin_role, sender, "cdp/not-admin")
+        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
         if what not in self.PARAMS:
             raise InvalidInput(
                 "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
@@ -204,4 +211,4 @@ class PegStabilityModule:
         setattr(
             self.state, {"tin": "tin_wad", "tout": "tout_wad", "flow_cap": "flow_cap_wad"}[what], v
         )
-        self.chain.emit(ParameterChanged(f"{self.inst.symbol}/psm", self.ilk, what, v))
+        self.chain.emit(ParameterChanged(f"{self.symbol}/psm", self.ilk, what, v))

@@ -22,8 +22,8 @@ from ...kernel import Chain, Record, Table
 from ...math import rdiv, wmul
 from ...units import DAY, RAY, WAD
 from .events import ExchangeRateSlashed, SpotUpdated
+from .interfaces import VatLike
 from .oracle import OSM
-from .vat import VaultEngine
 
 __all__ = ["DerivativeValuation", "ExchangeRateSource", "Spotter"]
 
@@ -62,7 +62,7 @@ class _Par(Record):
 class Spotter:
     """dss Spot plus derivative valuation for one instance."""
 
-    def __init__(self, chain: Chain, vat: VaultEngine) -> None:
+    def __init__(self, chain: Chain, vat: VatLike) -> None:
         self.chain = chain
         self.vat = vat
         self.par = _Par(chain.journal, par_ray=RAY)
@@ -73,6 +73,11 @@ class Spotter:
         self.derivative: Table[str, DerivativeValuation] = Table(chain.journal)
         chain.register(f"cdp/{vat.symbol}/spot/par", self.par)
         chain.register(f"cdp/{vat.symbol}/spot/ilks", self.ilks)
+
+    @property
+    def par_ray(self) -> int:
+        """The target price of one AI dollar [ray] (1.0; dss ``par``)."""
+        return self.par.par_ray
 
     def init_ilk(
         self, ilk: str, osm: OSM, mat_ray: int, derivative: DerivativeValuation | None = None

@@ -12,16 +12,12 @@ lock has expired and is not permanent, in which case it is paid to the owner.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ...errors import InvalidInput
 from ...kernel import Chain, Record, Table, action
 from .epochs import WEEK
 from .escrow import VotingEscrow
 from .events import RebaseClaimed
-
-if TYPE_CHECKING:
-    from .minter import Minter
+from .interfaces import MinterLike
 
 __all__ = ["DistributorState", "RewardsDistributor"]
 
@@ -55,10 +51,16 @@ class RewardsDistributor:
         )
         self.tokens_per_week: Table[int, int] = Table(j)
         self.time_cursor_of: Table[int, int] = Table(j)
-        self._minter: Minter | None = None
+        self._minter: MinterLike | None = None  # wiring, set once by ``set_minter``
         chain.register(f"gov:{name}:rebase:state", self.state)
         chain.register(f"gov:{name}:rebase:tokens-per-week", self.tokens_per_week)
         chain.register(f"gov:{name}:rebase:time-cursor", self.time_cursor_of)
+
+    def set_minter(self, minter: MinterLike) -> None:
+        """Wire the minter once, at deployment (Aerodrome ``RewardsDistributor.setMinter``)."""
+        if self._minter is not None:
+            raise InvalidInput("gov/already-wired", "the distributor already has a minter")
+        self._minter = minter
 
     # -- minter hook --------------------------------------------------------------------------
     def checkpoint_token(self) -> None:
@@ -124,7 +126,7 @@ class RewardsDistributor:
     @action
     def claim(self, token_id: int, *, sender: str) -> int:
         """Anyone claims a lock's rebase: compounded into the lock, or paid out if it expired."""
-        if self._minter is None or self._minter.state.active_period < self.chain.now // WEEK * WEEK:
+        if self._minter is None or self._minter.active_period < self.chain.now // WEEK * WEEK:
             raise InvalidInput(
                 "gov/update-period", "the minter has not run this epoch; call update_period"
             )

@@ -14,16 +14,12 @@ LP token; on each notify it first claims the pool's trading fees into the fee re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ...errors import InvalidInput, NotAuthorized, ShutDown
 from ...kernel import Chain, Journal, Record, Table, action
 from ...units import check_amount
 from .epochs import MULTIPLIER, epoch_next
 from .events import FeesClaimed, GaugeStaked, GaugeUnstaked, StakerRewardPaid
-
-if TYPE_CHECKING:
-    from .voter import Voter
+from .interfaces import VoterLike
 
 __all__ = ["Gauge", "GaugeState"]
 
@@ -92,7 +88,7 @@ class Gauge:
 
     __slots__ = ("chain", "emissions_account", "pool", "stake_account", "state", "voter")
 
-    def __init__(self, voter: Voter, pool: str, state: GaugeState) -> None:
+    def __init__(self, voter: VoterLike, pool: str, state: GaugeState) -> None:
         self.voter = voter
         self.chain: Chain = voter.chain
         self.pool = pool

@@ -154,6 +154,11 @@ class Minter:
         """Run the epoch flip if due (anyone); returns the active period."""
         return self.update_period_internal()
 
+    @property
+    def active_period(self) -> int:
+        """Start of the last epoch the minter has run [s]."""
+        return self.state.active_period
+
     def update_period_internal(self) -> int:
         """The flip itself; emits ``PeriodUpdated`` when it fires."""
         st = self.state

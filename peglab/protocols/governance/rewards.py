@@ -17,16 +17,12 @@ holds them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ...errors import InvalidInput, NotAuthorized
 from ...kernel import Chain, Journal, Record, Table, action
 from ...units import check_amount
 from .epochs import WEEK, epoch_start
 from .events import RewardClaimed, RewardNotified
-
-if TYPE_CHECKING:
-    from .voter import Voter
+from .interfaces import VoterLike
 
 __all__ = ["RewardState", "VotingReward"]
 
@@ -83,7 +79,7 @@ class VotingReward:
 
     __slots__ = ("account", "chain", "kind", "pool", "state", "voter")
 
-    def __init__(self, voter: Voter, pool: str, kind: str, state: RewardState) -> None:
+    def __init__(self, voter: VoterLike, pool: str, kind: str, state: RewardState) -> None:
         self.voter = voter
         self.chain: Chain = voter.chain
         self.pool = pool

@@ -60,8 +60,8 @@ class Governance:
             name=name,
             team=team,
         )
-        voter._minter = minter
-        distributor._minter = minter
+        voter.set_minter(minter)
+        distributor.set_minter(minter)
         for t in (token, *whitelist):
             chain.ledger.token(t)
             voter.whitelisted_tokens[t] = True

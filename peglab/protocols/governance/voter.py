@@ -16,7 +16,7 @@ Pools are keyed by a string: an AMM pool's ``id`` or a vault-incentive key.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown
 from ...kernel import Chain, Record, Table, action
@@ -35,11 +35,8 @@ from .events import (
     Whitelisted,
 )
 from .gauge import Gauge, GaugeState
-from .interfaces import FeeSource
+from .interfaces import FeeSource, MinterLike
 from .rewards import RewardState, VotingReward
-
-if TYPE_CHECKING:
-    from .minter import Minter
 
 __all__ = ["EMERGENCY_COUNCIL_ROLE", "Voter", "VoterState"]
 
@@ -99,7 +96,7 @@ class Voter:
         self.whitelisted_tokens: Table[str, bool] = Table(j)
         self.whitelisted_nfts: Table[int, bool] = Table(j)
         self.fee_sources: dict[str, FeeSource] = {}  # wiring; existence is ``gauges``
-        self._minter: Minter | None = None
+        self._minter: MinterLike | None = None  # wiring, set once by ``set_minter``
         prefix = f"gov:{name}:voter"
         for suffix, obj in (
             ("state", self.state),
@@ -117,11 +114,17 @@ class Voter:
             chain.register(f"{prefix}:{suffix}", obj)
 
     @property
-    def minter(self) -> Minter:
+    def minter(self) -> MinterLike:
         """The minter wired to this Voter."""
         if self._minter is None:
             raise InvalidInput("gov/not-wired", "the voter has no minter")
         return self._minter
+
+    def set_minter(self, minter: MinterLike) -> None:
+        """Wire the minter once, at deployment (Aerodrome ``Voter.initialize``); setup code."""
+        if self._minter is not None:
+            raise InvalidInput("gov/already-wired", "the voter already has a minter")
+        self._minter = minter
 
     # -- reads --------------------------------------------------------------------------------
     def _gauge_state(self, pool: object) -> GaugeState:

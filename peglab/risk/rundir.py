@@ -1,0 +1,191 @@
+"""The run-directory format: what the Monte Carlo driver writes and the report reads.
+
+One module owns it, so the driver (``risk.montecarlo``) and the report (``risk.report``) never
+import each other. Files in a run directory:
+
+| File | Content |
+|---|---|
+| ``summary.json`` | seed, scenario (name, hash, description, sources), peglab version, parameters, metrics with bootstrap CIs; deterministic bytes for a seed |
+| ``metrics.json`` | the families of the run: instances, metric specs (unit, loss, headline, total), series specs |
+| ``timings.json`` | wall clock, throughput, workers (what varies between identical runs) |
+| ``paths.csv`` | ``path`` + one column per scalar metric, rewritten sorted by path at the end |
+| ``series/<name>.npy`` | float32 ``(paths, points)`` matrices, written through ``open_memmap`` |
+| ``paths/path-<i>.csv`` | the full series of the first ``keep_paths`` paths |
+| ``report.html`` | the offline report |
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInput
+from ..sim.family import MetricSpec, SeriesSpec, metric_spec
+from ..sim.results import PathResult
+
+__all__ = [
+    "Catalog",
+    "Sink",
+    "load_catalog",
+    "load_summary",
+    "read_paths_csv",
+    "sort_paths_csv",
+    "write_catalog",
+    "write_json",
+]
+
+
+class Catalog:
+    """The families of a run as recorded in ``metrics.json`` (``sim.family.catalog``)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.families: list[dict[str, Any]] = list(data.get("families", []))
+        self.metrics: list[MetricSpec] = []
+        self.series: list[SeriesSpec] = []
+        for fam in self.families:
+            for m in fam.get("metrics", []):
+                spec = MetricSpec(**m)
+                if all(spec.name != x.name for x in self.metrics):
+                    self.metrics.append(spec)
+            for s in fam.get("series", []):
+                ss = SeriesSpec(**{**s, "guides": tuple(s.get("guides", ()))})
+                if all(ss.name != x.name for x in self.series):
+                    self.series.append(ss)
+
+    def spec(self, column: str) -> MetricSpec | None:
+        """The spec of ``<name>`` or ``<name>.<instance>`` (the longest registered name)."""
+        return metric_spec(column, self.metrics)
+
+    def is_loss(self, column: str) -> bool:
+        s = self.spec(column)
+        return bool(s and s.loss)
+
+    def headline(self) -> list[str]:
+        """Total columns shown in the headline table, in registration order."""
+        return [m.name for m in self.metrics if m.headline and m.total is not None]
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Deterministic JSON (sorted keys, 2-space indent, no NaN) ending in a newline."""
+    text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def write_catalog(out: Path, catalog: dict[str, Any]) -> None:
+    write_json(out / "metrics.json", catalog)
+
+
+def load_catalog(out: str | Path) -> Catalog:
+    """``metrics.json`` of a run directory (an empty catalog when absent)."""
+    path = Path(out) / "metrics.json"
+    if not path.is_file():
+        return Catalog({})
+    return Catalog(_read_json(path))
+
+
+def load_summary(out_dir: str | Path) -> dict[str, Any]:
+    """``summary.json`` of a run directory, or ``report/missing`` naming what is absent."""
+    path = Path(out_dir) / "summary.json"
+    if not path.is_file():
+        raise InvalidInput(
+            "report/missing", f"no summary.json in {out_dir}; run a stress test there first"
+        )
+    return _read_json(path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InvalidInput(
+            "report/invalid", f"{path}: not valid JSON ({e.msg}, line {e.lineno})"
+        ) from None
+    return data
+
+
+class Sink:
+    """Writes results as they arrive: CSV rows, memmapped series, full series of kept paths."""
+
+    def __init__(self, out: Path, n_paths: int, n_points: int, keep_paths: int) -> None:
+        self.out, self.n_paths, self.n_points, self.keep = out, n_paths, n_points, keep_paths
+        self.columns: list[str] | None = None
+        self.series_names: list[str] | None = None
+        self.maps: dict[str, np.memmap[Any, Any]] = {}
+        (out / "series").mkdir(parents=True, exist_ok=True)
+        (out / "paths").mkdir(exist_ok=True)
+        self._fh = (out / "paths.csv").open("w", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._fh)
+        self.count = 0
+
+    def add(self, index: int, res: PathResult) -> None:
+        metrics = {k: float(v) for k, v in res.metrics.items()}
+        if self.columns is None:
+            self.columns = sorted(metrics)
+            self._csv.writerow(["path", *self.columns])
+            self.series_names = sorted(res.series)
+            for name in self.series_names:
+                self.maps[name] = np.lib.format.open_memmap(
+                    self.out / "series" / f"{name}.npy",
+                    mode="w+",
+                    dtype=np.float32,
+                    shape=(self.n_paths, self.n_points),
+                )
+        if sorted(metrics) != self.columns:
+            raise InvalidInput(
+                "stress/inconsistent-metrics",
+                f"path {index} returned metrics {sorted(metrics)}, expected {self.columns}",
+            )
+        self._csv.writerow([index, *(repr(metrics[c]) for c in self.columns)])
+        assert self.series_names is not None
+        for name in self.series_names:
+            arr = np.asarray(res.series[name], dtype=np.float64)
+            if arr.shape != (self.n_points,):
+                raise InvalidInput(
+                    "stress/bad-series",
+                    f"path {index}: series {name!r} has shape {arr.shape}, expected ({self.n_points},)",
+                )
+            self.maps[name][index] = arr
+        if index < self.keep and self.series_names:
+            with (self.out / "paths" / f"path-{index:05d}.csv").open("w", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(["point", *self.series_names])
+                for j in range(self.n_points):
+                    w.writerow([j, *(repr(float(res.series[n][j])) for n in self.series_names)])
+        self.count += 1
+        if self.count % 64 == 0:
+            self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+        for m in self.maps.values():
+            m.flush()
+        self.maps.clear()
+
+
+def sort_paths_csv(path: Path) -> None:
+    """Rewrite ``paths.csv`` sorted by path (bytes independent of completion order)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return
+    header, body = rows[0], rows[1:]
+    body.sort(key=lambda r: int(r[0]))
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(body)
+    tmp.replace(path)
+
+
+def read_paths_csv(path: Path) -> tuple[list[str], np.ndarray]:
+    """Columns (without ``path``) and the float matrix ``(N, columns)`` of a paths.csv."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        data = np.array([[float(x) for x in row[1:]] for row in reader], dtype=np.float64)
+    return header[1:], data.reshape(-1, len(header) - 1)

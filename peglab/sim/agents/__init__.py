@@ -1,0 +1,6 @@
+"""Agents of the exact runner, one module per kind (risk.md §4; docs/risk-lab.md).
+
+``borrowers`` (CDP borrowers), ``keepers`` (Dutch-auction keepers), ``english`` (English-auction
+bidders), ``dealer`` (how agents acquire AI dollars), ``pools`` (panic sellers, arbitrageurs and
+LPs around the peg pools). Each function takes the family's path state first.
+"""

@@ -1,0 +1,163 @@
+"""How AI-dollar agents acquire AI dollars: from holders at par, the PSM, or the peg pool.
+
+Shared by borrowers (repaying), keepers (paying for auctions) and English-auction bidders. Amounts
+are exact ints (wad for AI dollars, base units for the reference stablecoin). Nobody buys on the
+pool above an average price of ``MAX_BUY_PRICE`` [O] (docs/risk-lab.md "The exact runner").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import PeglabError
+from ...math import ceil_div
+from ...units import RAY, WAD
+from ..families.ai_dollar.state import DollarPath
+from ..world import HOLDERS
+
+__all__ = [
+    "MAX_BUY_PRICE",
+    "buy_dollars",
+    "buy_exact",
+    "hold",
+    "otc_buy",
+    "payable",
+    "pool_buy_quote",
+    "psm_quote",
+    "psm_room",
+]
+
+MAX_BUY_PRICE = 1.05  # [O] nobody buys AI dollars on the pool above this average price
+
+
+def otc_buy(s: DollarPath, sym: str, who: str, usd: float) -> int:
+    """``who`` buys AI dollars from their holders at par, paying stablecoin [O]; returns wad."""
+    w, ledger = s.w, s.w.chain.ledger
+    if not w.stable:
+        return 0
+    to18 = 10 ** (18 - w.stable_decimals)
+    units = min(
+        s.w.stable_units(usd),
+        ledger.balance_of(w.stable, who),
+        ledger.balance_of(sym, HOLDERS) // to18,
+    )
+    if units <= 0:
+        return 0
+    ledger.transfer(w.stable, who, HOLDERS, units)
+    w.chain.transfer(sym, who, units * to18, sender=HOLDERS)
+    return int(units * to18)
+
+
+def psm_room(s: DollarPath, sym: str) -> int:
+    """AI dollars [wad] the PSM can still mint today (flow cap, its ceiling, the instance's)."""
+    d = s.dollars[sym]
+    psm = d.psm
+    if psm is None or not psm.state.live:
+        return 0
+    st = psm.state
+    today = 0 if st.day != s.w.chain.now // 86_400 else st.net_in_wad
+    ilk = d.vat.ilks[psm.ilk]
+    room_ilk = (ilk.line_rad - ilk.art_total_wad * ilk.rate_ray) // RAY
+    room_all = (d.vat.state.line_rad - d.vat.debt_rad) // RAY
+    return max(0, min(st.flow_cap_wad - today, room_ilk, room_all))
+
+
+def payable(s: DollarPath, sym: str, who: str) -> int:
+    """AI dollars [wad] ``who`` holds plus what its cash buys now (PSM room, then the pool)."""
+    w, ledger = s.w, s.w.chain.ledger
+    have = ledger.balance_of(sym, who) + ledger.balance_of(s.dollars[sym].vat.dai, who) // RAY
+    if not w.stable:
+        return have
+    cash = ledger.balance_of(w.stable, who)
+    via_psm, cash_left = psm_quote(s, sym, cash)
+    pool = s.peg_pool.get(sym)
+    via_pool = 0
+    if pool is not None and cash_left > 0:
+        via_pool = pool_buy_quote(s, sym, pool, cash_left)
+    return have + via_psm + via_pool
+
+
+def pool_buy_quote(s: DollarPath, sym: str, pool: Any, cash: int) -> int:
+    """AI dollars [wad] ``cash`` buys on the pool, or 0 if the average price tops MAX_BUY_PRICE."""
+    to18 = 10 ** (18 - s.w.stable_decimals)
+    try:
+        out = pool.quote_exact_in(s.w.stable, cash, sym)
+    except PeglabError:
+        return 0
+    return out if out > 0 and cash * to18 <= MAX_BUY_PRICE * out else 0
+
+
+def psm_quote(s: DollarPath, sym: str, cash: int) -> tuple[int, int]:
+    """(AI dollars the PSM pays for up to ``cash`` stablecoin units within its room, cash left)."""
+    d, w = s.dollars[sym], s.w
+    if d.psm is None or d.psm.state.tin_wad > WAD:
+        return 0, cash
+    to18 = 10 ** (18 - w.stable_decimals)
+    room = psm_room(s, sym)
+    gem = min(cash, room // to18)
+    out = gem * to18 - gem * to18 * d.psm.state.tin_wad // WAD
+    return out, cash - gem
+
+
+def buy_dollars(s: DollarPath, sym: str, who: str, usd: float) -> int:
+    """Spend up to ``usd`` of stablecoin on AI dollars (cheaper of PSM and pool); returns wad."""
+    w, ledger = s.w, s.w.chain.ledger
+    if not w.stable or usd <= 0:
+        return 0
+    dx = min(s.w.stable_units(usd), ledger.balance_of(w.stable, who))
+    if dx <= 0:
+        return 0
+    d = s.dollars[sym]
+    pool = s.peg_pool.get(sym)
+    before = ledger.balance_of(sym, who)
+    via_psm, left = psm_quote(s, sym, dx)
+    via_pool = pool_buy_quote(s, sym, pool, dx) if pool is not None else 0
+    if left == 0 and via_psm >= via_pool and via_psm > 0:
+        s.attempt(sym, d.sell_gem, dx, sender=who)
+    elif pool is not None and via_pool > 0:
+        s.attempt(sym, pool.swap_exact_in, w.stable, dx, 0, sender=who)
+    return ledger.balance_of(sym, who) - before
+
+
+def buy_exact(s: DollarPath, sym: str, who: str, need: int) -> None:
+    """Acquire at least ``need`` AI dollars [wad] more: PSM within its room, then the pool."""
+    w, ledger, d = s.w, s.w.chain.ledger, s.dollars[sym]
+    if not w.stable or need <= 0:
+        return
+    target = ledger.balance_of(sym, who) + need
+    to18 = 10 ** (18 - w.stable_decimals)
+    if d.psm is not None and d.psm.state.tin_wad < WAD:
+        gem = ceil_div(need * WAD, (WAD - d.psm.state.tin_wad) * to18) + 1
+        gem = min(gem, psm_room(s, sym) // to18, ledger.balance_of(w.stable, who))
+        if gem > 0:
+            s.attempt(sym, d.sell_gem, gem, sender=who)
+    short = target - ledger.balance_of(sym, who)
+    pool = s.peg_pool.get(sym)
+    if short <= 0 or pool is None:
+        return
+    cash = ledger.balance_of(w.stable, who)
+    lo, hi = 0, cash
+    try:
+        if pool.quote_exact_in(w.stable, cash, sym) < short:
+            return
+        while hi - lo > max(1, hi // 10**7):  # smallest input that buys ``short`` (bisection)
+            mid = (lo + hi) // 2
+            if mid and pool.quote_exact_in(w.stable, mid, sym) >= short:
+                hi = mid
+            else:
+                lo = mid
+    except PeglabError:
+        return
+    if hi * to18 > MAX_BUY_PRICE * short:
+        return  # too expensive: the keeper waits for the auction price or for supply
+    s.attempt(sym, pool.swap_exact_in, w.stable, hi, short, sender=who)
+
+
+def hold(s: DollarPath, sym: str, who: str, rad: int) -> bool:
+    """Make sure ``who`` holds ``rad`` of AI dollars (tokens plus internal), buying the rest."""
+    ledger = s.w.chain.ledger
+    have = ledger.balance_of(sym, who) * RAY + ledger.balance_of(s.dollars[sym].vat.dai, who)
+    if have < rad:
+        buy_exact(s, sym, who, ceil_div(rad - have, RAY))
+        have = ledger.balance_of(sym, who) * RAY + ledger.balance_of(s.dollars[sym].vat.dai, who)
+    return have >= rad

@@ -1,0 +1,81 @@
+"""The AI-dollar family (cdp.md): its scenario block, exact run, float model and metrics.
+
+``[[system.ai_dollars]]`` blocks describe Maitrix-style AI dollars (collateral types with their
+vault populations, buffers, a PSM); :data:`FAMILY` is the family's adapter
+(``sim.family.Family``), registered on import.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import Field
+
+from ...family import FamilyMetrics, register_family
+from ...scenario import Scenario
+from ...scenario.fields import unique
+from ...world import World
+from .float_model import float_outcome
+from .metrics import METRICS, SERIES, AiDollarOutcome, measure
+from .run import AiDollarRun
+from .schema import AiDollar, Collateral, Psm, VaultPopulation, draw_vaults, exact_collateral_params
+
+__all__ = [
+    "FAMILY",
+    "AiDollar",
+    "AiDollarFamily",
+    "Collateral",
+    "Psm",
+    "VaultPopulation",
+    "draw_vaults",
+    "exact_collateral_params",
+]
+
+
+class AiDollarFamily:
+    """Adapter of the AI-dollar family (see ``sim.family`` for the protocol)."""
+
+    key = "ai_dollars"
+    label = "AI dollar"
+    block_type: Any = Annotated[list[AiDollar], Field(min_length=1)]
+    metrics = METRICS
+    series = SERIES
+
+    def check(self, block: list[AiDollar], scenario: Scenario) -> set[str]:
+        known = {a.symbol for a in scenario.assets}
+        dollars = [d.symbol for d in block]
+        unique(dollars, "AI dollar symbol")
+        ilks: list[str] = []
+        for d in block:
+            for c in d.collaterals:
+                ilks.append(c.ilk)
+                if c.asset not in known:
+                    raise ValueError(f"{d.symbol}/{c.ilk}: unknown collateral asset {c.asset!r}")
+            if d.psm is not None and d.psm.gem not in known:
+                raise ValueError(f"{d.symbol}: unknown PSM gem {d.psm.gem!r}")
+        unique(ilks, "ilk")
+        return set(dollars)
+
+    def instances(self, block: list[AiDollar]) -> list[str]:
+        return [d.symbol for d in block]
+
+    def build(self, block: list[AiDollar], world: World, rng: np.random.Generator) -> AiDollarRun:
+        return AiDollarRun(block, world, rng)
+
+    def float_outcome(
+        self,
+        block: list[AiDollar],
+        scenario: Scenario,
+        prices: np.ndarray,
+        rng: np.random.Generator,
+    ) -> AiDollarOutcome:
+        return float_outcome(block, scenario, prices, rng)
+
+    def measure(
+        self, block: list[AiDollar], scenario: Scenario, outcome: AiDollarOutcome
+    ) -> FamilyMetrics:
+        return measure(block, scenario, outcome)
+
+
+FAMILY = register_family(AiDollarFamily())

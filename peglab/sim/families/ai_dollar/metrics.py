@@ -1,0 +1,151 @@
+"""The AI-dollar family's outcome record, its metrics (registered once) and how a path is measured.
+
+Both models (the exact runner and the float model) return an :class:`AiDollarOutcome`;
+:func:`measure` turns it into metrics and series with the same names, so the two can be compared
+path by path (docs/risk-lab.md "Per-path metrics").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...family import FamilyMetrics, MetricSpec, SeriesSpec
+from ...results import peg_metrics, report_grid
+from ...scenario import Scenario
+from .schema import AiDollar
+
+__all__ = ["METRICS", "SERIES", "AiDollarOutcome", "DollarOutcome", "measure"]
+
+
+@dataclass(frozen=True, slots=True)
+class DollarOutcome:
+    """One AI dollar at the horizon of one path (amounts in USD at market).
+
+    ``deficit_usd``: the buffer's deficit with open auctions valued at the exit bid;
+    ``recovered_usd``: auction payments received; ``take_value_usd``: market value of the
+    collateral sold; ``given_usd``/``cleared_due_usd``: collateral taken from / debt cleared for
+    borrowers in closed auctions; ``clear_time_s``: summed kick-to-close times of ``closed``
+    auctions; ``refused_actions``: agent actions the engine refused (exact runner only);
+    ``peg``, ``cr``, ``liquidated_step``: per-step series ``(n_steps + 1,)``.
+    """
+
+    symbol: str
+    deficit_usd: float
+    liquidated_usd: float
+    liquidations: float
+    zero_bids: float
+    recovered_usd: float
+    take_value_usd: float
+    clear_time_s: float
+    closed: float
+    given_usd: float
+    cleared_due_usd: float
+    keeper_profit_usd: float
+    peg: np.ndarray
+    cr: np.ndarray
+    liquidated_step: np.ndarray
+    refused_actions: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AiDollarOutcome:
+    """Every AI dollar of a path, and the governance token's price at the horizon."""
+
+    dollars: tuple[DollarOutcome, ...]
+    gov_price: float
+
+
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("bad_debt_usd", "USD", "deficit after the surplus buffer, before backstop and recap",
+               loss=True, headline=True, total="sum", table=True, worst="max", hist=True),
+    MetricSpec("bad_debt_final_usd", "USD", "deficit left after the whole waterfall",
+               loss=True, headline=True, total="sum"),
+    MetricSpec("backstop_used_usd", "USD", "part of bad debt covered by the project backstop",
+               loss=True),
+    MetricSpec("recap_usd", "USD", "part covered by governance-token recapitalisation",
+               loss=True, headline=True, total="sum"),
+    MetricSpec("liquidated_usd", "USD", "collateral value sent to auction (LaR in the tail)",
+               loss=True, headline=True, total="sum", table=True),
+    MetricSpec("liquidations", "count", "vaults barked", total="sum"),
+    MetricSpec("zero_bids", "count", "auctions won for (almost) nothing",
+               headline=True, total="sum"),
+    MetricSpec("clear_ratio", "ratio", "auction proceeds / market value of collateral sold"),
+    MetricSpec("time_to_clear_s", "s", "mean time from kick to an auction's close"),
+    MetricSpec("borrower_loss_usd", "USD", "collateral value taken minus debt it cleared",
+               loss=True, headline=True, total="sum", table=True),
+    MetricSpec("keeper_profit_usd", "USD", "exit-market proceeds - auction payments - gas",
+               headline=True, total="sum"),
+    MetricSpec("peg_min", "USD", "lowest price of the AI dollar",
+               headline=True, total="min", table=True, worst="min"),
+    MetricSpec("peg_max", "USD", "highest price of the AI dollar", table=True, worst="max"),
+    MetricSpec("below_0.99", "fraction", "share of instants below 0.99", table=True, worst="max"),
+    MetricSpec("below_0.95", "fraction", "share of instants below 0.95"),
+    MetricSpec("time_to_recover_s", "s", "length of the worst excursion outside +-50 bps"),
+    MetricSpec("cr_end", "ratio", "system collateral ratio of surviving vaults at the horizon",
+               hist=True),
+    MetricSpec("cr_min", "ratio", "minimum of that ratio over the path"),
+    MetricSpec("refused_actions", "count", "agent actions the engine refused (exact runner)"),
+    MetricSpec("dilution_tokens", "tokens", "recap_usd / governance-token price at the horizon"),
+)  # fmt: skip
+
+SERIES: tuple[SeriesSpec, ...] = (
+    SeriesSpec("peg", "USD", "price: fan chart", guides=(0.99, 0.95)),
+    SeriesSpec("liquidated_usd", "USD", "collateral sent to auction per interval", chart="flow"),
+    SeriesSpec("cr", "ratio", "system collateral ratio", chart="none"),
+)
+
+
+def measure(block: list[AiDollar], sc: Scenario, outcome: AiDollarOutcome) -> FamilyMetrics:
+    """Metrics and series of one path (cdp.md §9 waterfall on each AI dollar's deficit).
+
+    The waterfall applies the surplus buffer (``surplus_buffer`` x initial debt), then the project
+    backstop (``backstop`` x Line), then governance-token recapitalisation (``recap_limit`` x
+    initial debt); what remains is ``bad_debt_final_usd``.
+    """
+    grid = report_grid(sc.n_steps)
+    per: dict[str, dict[str, float]] = {}
+    series: dict[str, dict[str, np.ndarray]] = {}
+    recap_total = 0.0
+    for dol, o in zip(block, outcome.dollars, strict=True):
+        debt0 = sum(float(c.vaults.debt_usd) for c in dol.collaterals)
+        bad = max(0.0, o.deficit_usd - float(dol.surplus_buffer) * debt0)
+        backstop = min(bad, float(dol.backstop) * float(dol.line_usd))
+        recap = min(bad - backstop, float(dol.recap_limit) * debt0)
+        recap_total += recap
+        pm = peg_metrics(o.peg, sc.step)
+        finite = np.isfinite(o.cr)
+        m = {
+            "bad_debt_usd": bad,
+            "bad_debt_final_usd": bad - backstop - recap,
+            "backstop_used_usd": backstop,
+            "recap_usd": recap,
+            "liquidated_usd": o.liquidated_usd,
+            "liquidations": o.liquidations,
+            "zero_bids": o.zero_bids,
+            "clear_ratio": o.recovered_usd / o.take_value_usd if o.take_value_usd > 0 else math.nan,
+            "time_to_clear_s": o.clear_time_s / o.closed if o.closed else math.nan,
+            "borrower_loss_usd": o.given_usd - o.cleared_due_usd,
+            "keeper_profit_usd": o.keeper_profit_usd,
+            "peg_min": pm["min_price"],
+            "peg_max": pm["max_price"],
+            "below_0.99": pm["below_0.99"],
+            "below_0.95": pm["below_0.95"],
+            "time_to_recover_s": pm["time_to_recover_s"],
+            "cr_end": float(o.cr[-1]),
+            "cr_min": float(np.nanmin(o.cr)) if finite.any() else math.nan,
+        }
+        if o.refused_actions is not None:
+            m["refused_actions"] = o.refused_actions
+        per[o.symbol] = {k: float(v) for k, v in m.items()}
+        cum = np.concatenate([[0.0], np.cumsum(o.liquidated_step[1:])])[grid]
+        series[o.symbol] = {
+            "peg": o.peg[grid],
+            "liquidated_usd": np.diff(cum, prepend=0.0),
+            "cr": o.cr[grid],
+        }
+    gov = outcome.gov_price
+    family = {"dilution_tokens": recap_total / gov if gov > 0 else math.nan}
+    return FamilyMetrics(per_instance=per, family=family, series=series)

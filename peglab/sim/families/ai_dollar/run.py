@@ -1,0 +1,174 @@
+"""The AI-dollar family on one exact path: its agents in the runner's phases, and its outcome.
+
+Per step (after the runner moved the clock and the oracles published):
+
+* ``operate``: the operator pokes every OSM whose hop has passed, refreshes spots, drips fees;
+* ``agents``: borrowers act per vault book; keepers bark, restart and take (takes in time order
+  across books; a keeper whose bid an earlier sale moved retries at the new crossing); auctions
+  that closed are booked;
+* ``market``: per AI dollar, panic sellers, PSM arbitrage and LPs act on its peg pool;
+* ``settle``: each buffer heals what it can;
+* ``record``: collateral ratio per AI dollar.
+
+Every amount is read from the engine's integer state and converted to float only here.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from ....units import RAY, WAD
+from ...agents import borrowers, dealer, keepers, pools
+from ...processes import exit_bid_one as _bid
+from ...world import HOLDERS, MARKET, OPERATOR, World
+from .build import build_dollars, peg_pools
+from .metrics import AiDollarOutcome, DollarOutcome
+from .schema import AiDollar
+from .state import DollarPath
+
+__all__ = ["AiDollarRun"]
+
+
+class AiDollarRun:
+    """The family's :class:`~peglab.sim.family.FamilyRun` (module docstring for the phases)."""
+
+    def __init__(self, block: list[AiDollar], world: World, rng: np.random.Generator) -> None:
+        dollars, books = build_dollars(block, world, rng)
+        self.s = DollarPath(world, dollars, books, rng)
+
+    def start(self) -> None:
+        """Find the peg pools; fund borrower budgets (risk.md §4) and keeper capital in USDC."""
+        s = self.s
+        w, ledger = s.w, s.w.chain.ledger
+        s.peg_pool = peg_pools(w, s.dollars)
+        frac = float(s.sc.agents.borrowers.budget)
+        for d in s.dollars.values():  # the opportunist of English auctions needs dust to bid with
+            if d.flippers and ledger.balance_of(d.symbol, HOLDERS) >= WAD:
+                w.chain.transfer(d.symbol, "zero-bidder", WAD, sender=HOLDERS)
+        for b in s.books:
+            p = float(s.prices[0, b.asset]) * b.er
+            for i, vid in enumerate(b.ids):
+                v = b.dollar.vat.vaults[vid]
+                usd = frac * v.ink_wad / WAD * p
+                s.budget[b.ilk][i] = usd
+                if w.stable:
+                    ledger.transfer(w.stable, MARKET, b.owners[i], w.stable_units(usd))
+            # keepers hold their capital in USDC and buy AI dollars from holders at par (OTC)
+            if w.stable:
+                ledger.transfer(w.stable, MARKET, b.keeper, w.stable_units(b.capital_usd))
+                dealer.otc_buy(s, b.dollar.symbol, b.keeper, b.capital_usd)
+        s.capital_free = {b.ilk: b.capital_usd for b in s.books}
+
+    def step(self, phase: str, k: int) -> None:
+        s = self.s
+        s.k = k
+        if phase == "operate":
+            for d in s.dollars.values():
+                d.poke_prices(sender=OPERATOR)
+                for ilk in d.collaterals:  # the PSM's own ilk is not a collateral type here
+                    d.drip(ilk, sender=OPERATOR)
+        elif phase == "agents":
+            for b in s.books:
+                borrowers.act(s, b, k)
+            self._keepers(k)
+        elif phase == "market":
+            for d_i, sym in enumerate(s.sym):
+                pools.act(s, d_i, sym, k)
+        elif phase == "settle":
+            for d in s.dollars.values():
+                vow = d.vow
+                amount = min(vow.dai_rad, vow.free_debt_rad)
+                if amount > 0:
+                    s.attempt(d.symbol, vow.heal, amount, sender=OPERATOR)
+        elif phase == "record":
+            self._record(k)
+
+    def _keepers(self, k: int) -> None:
+        s = self.s
+        s.pending = []
+        s.sold = {}
+        s.short = set()
+        for b in s.books:
+            keepers.act(s, b, k)
+        heapq.heapify(s.pending)
+        while s.pending:  # takes in time order; a keeper whose bid moved retries later
+            when, ilk, aid = heapq.heappop(s.pending)
+            if when > s.w.chain.now:
+                s.w.chain.warp(when)
+            if keepers.take(s, ilk, aid) == "later":
+                b = s.book[ilk]
+                again = keepers.crossing(s, b, b.dollar.clippers[ilk], aid, k)
+                if again is not None and again > s.w.chain.now:
+                    heapq.heappush(s.pending, (again, ilk, aid))
+        keepers.settle_closed(s, k)
+
+    def _record(self, k: int) -> None:
+        s = self.s
+        coll = dict.fromkeys(s.sym, 0.0)
+        debt = dict.fromkeys(s.sym, 0.0)
+        for b in s.books:
+            p = s.coll_price(b, k)
+            vat = b.dollar.vat
+            rate = vat.ilks[b.ilk].rate_ray
+            ink = art = 0
+            for vid in b.ids:
+                v = vat.vaults[vid]
+                ink += v.ink_wad
+                art += v.art_wad
+            coll[b.dollar.symbol] += ink / WAD * p
+            debt[b.dollar.symbol] += art * rate / (WAD * RAY)
+        for d_i, sym in enumerate(s.sym):
+            s.cr[d_i, k] = coll[sym] / debt[sym] if debt[sym] > 0 else np.nan
+
+    def outcome(self) -> AiDollarOutcome:
+        """Deficits (open auctions valued at the exit bid less margin), stats, series."""
+        s = self.s
+        for d in s.dollars.values():
+            errs = d.invariant_errors()
+            if errs:
+                raise AssertionError(f"{d.symbol}: engine invariants broken in a run: {errs}")
+        margin = float(s.sc.agents.keepers.margin)
+        out = []
+        for d_i, sym in enumerate(s.sym):
+            d = s.dollars[sym]
+            open_cover = 0.0  # tab of open auctions their lots would not cover at the exit bid
+            for b in s.books:
+                if b.dollar is not d:
+                    continue
+                p, depth = s.coll_price(b, s.n), s.depth(b, s.n)
+                if b.ilk in d.flippers:
+                    for fb in (d.flippers[b.ilk].bids[a] for a in d.flippers[b.ilk].active()):
+                        open_cover += max(fb.tab_rad - fb.bid_rad, 0) / (WAD * RAY)
+                    continue
+                for sale in (d.clippers[b.ilk].sales[a] for a in d.clippers[b.ilk].active()):
+                    lot, tab = sale.lot_wad / WAD, sale.tab_rad / (WAD * RAY)
+                    value = lot * _bid(lot, p, depth, s.eta, s.delta) * (1 - margin)
+                    open_cover += tab - min(tab, value)
+            st = s.stats[sym]
+            out.append(
+                DollarOutcome(
+                    symbol=sym,
+                    deficit_usd=max(
+                        0.0, (d.vow.sin_rad - d.vow.dai_rad) / (WAD * RAY) + open_cover
+                    ),
+                    liquidated_usd=st["liquidated"],
+                    liquidations=st["barks"],
+                    zero_bids=st["zero"],
+                    recovered_usd=st["proceeds"],
+                    take_value_usd=st["take_value"],
+                    clear_time_s=st["clear_time"],
+                    closed=st["closed"],
+                    given_usd=st["given"],
+                    cleared_due_usd=st["cleared_due"],
+                    keeper_profit_usd=st["keeper"],
+                    peg=s.peg[d_i],
+                    cr=s.cr[d_i],
+                    liquidated_step=s.liq_step[d_i],
+                    refused_actions=st["refused"],
+                )
+            )
+        gov = next((a.symbol for a in s.sc.assets if a.kind == "governance"), None)
+        gov_price = float(s.prices[-1, s.sc.asset_index[gov]]) if gov is not None else float("nan")
+        return AiDollarOutcome(dollars=tuple(out), gov_price=gov_price)

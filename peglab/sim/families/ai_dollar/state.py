@@ -1,0 +1,124 @@
+"""The AI-dollar family's state on one exact path, shared by its agents (``sim.agents``).
+
+Holds the engine objects (AI dollars, vault books, peg pools), the agents' mutable state
+(borrower budgets, keeper capital, open auctions, this step's sales) and the recorded series;
+the helpers here are the quantities several agents read: the collateral's market price, the
+external depth, and the highest auction price a keeper pays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ....errors import PeglabError
+from ....protocols.cdp import AIDollar
+from ....units import WAD
+from ...processes import exit_bid_one
+from ...world import World
+from .build import VaultBook
+
+__all__ = ["STAT_KEYS", "DollarPath"]
+
+STAT_KEYS: tuple[str, ...] = (
+    "liquidated",
+    "barks",
+    "given",
+    "cleared_due",
+    "proceeds",
+    "take_value",
+    "keeper",
+    "clear_time",
+    "closed",
+    "zero",
+    "refused",
+)
+
+
+class DollarPath:
+    """Everything the AI-dollar agents read and change on one path."""
+
+    def __init__(
+        self,
+        world: World,
+        dollars: dict[str, AIDollar],
+        books: list[VaultBook],
+        rng: np.random.Generator,
+    ) -> None:
+        self.w = world
+        sc = self.sc = world.sc
+        self.cond = world.cond
+        self.prices = world.cond.prices
+        self.dollars = dollars
+        self.books = books
+        self.book = {b.ilk: b for b in books}
+        self.rng = rng
+        self.n, self.dt = sc.n_steps, sc.step
+        liq = sc.liquidity
+        self.eta, self.delta = float(liq.impact), float(liq.delta)
+        self.dt_h = self.dt / 3600.0
+        self.recycle_steps = max(1, round(sc.agents.keepers.recycle / self.dt))
+        self.sym = list(dollars)
+        nd = len(self.sym)
+        self.peg = np.ones((nd, self.n + 1))
+        self.cr = np.full((nd, self.n + 1), np.nan)
+        self.liq_step = np.zeros((nd, self.n + 1))
+        self.stats = {s: dict.fromkeys(STAT_KEYS, 0.0) for s in self.sym}
+        self.open: dict[tuple[str, int], dict[str, float]] = {}
+        self.budget = {b.ilk: np.zeros(len(b.ids)) for b in books}
+        self.capital_free: dict[str, float] = {}
+        self.peg_pool: dict[str, Any] = {}
+        self.t0 = world.chain.now
+        self.k = 0
+        # this step's keeper bookkeeping
+        self.ctx: dict[str, tuple[float, int]] = {}
+        self.pending: list[tuple[int, str, int]] = []
+        self.sold: dict[str, float] = {}
+        self.short: set[str] = set()
+        self.pay: dict[str, float] = {}
+        # LP state per AI dollar
+        self.lp_out: dict[str, list[int]] = {}
+        self.below_since = dict.fromkeys(self.sym, -1)
+        self.calm_since = dict.fromkeys(self.sym, 0)
+
+    def attempt(self, sym: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """Run an agent's action; a refusal is counted, not fatal (agents act on stale beliefs)."""
+        try:
+            return fn(*args, **kw)
+        except PeglabError:
+            self.stats[sym]["refused"] += 1
+            return None
+
+    def t_step(self, k: int) -> int:
+        return self.t0 + k * self.dt
+
+    def coll_price(self, b: VaultBook, k: int) -> float:
+        """Market price of one unit of the book's collateral token."""
+        er = b.er
+        if b.token in self.w.staking:
+            er = self.w.staking[b.token].exchange_rate_wad() / WAD
+        return float(self.prices[k, b.asset]) * er
+
+    def depth(self, b: VaultBook, k: int) -> float:
+        """External depth (USD) of the book's collateral at step ``k`` (risk.md §5)."""
+        kappa = float(self.sc.liquidity.kappa)
+        return (
+            b.d10_usd
+            * math.exp(-kappa * float(self.cond.dd[k, b.asset]))
+            * float(self.cond.ext_factor[k])
+        )
+
+    def exit_bid(self, q: float, p: float, depth: float) -> float:
+        """Average price per unit for selling ``q`` units on the external market."""
+        return exit_bid_one(q, p, depth, self.eta, self.delta)
+
+    def threshold(self, b: VaultBook, lot: float, k: int) -> float:
+        """Highest auction price [USD per unit] a keeper pays for ``lot`` units now (risk.md §4)."""
+        kp = self.sc.agents.keepers
+        p = self.coll_price(b, k)
+        unit = self.exit_bid(self.sold.get(b.ilk, 0.0) + lot, p, self.depth(b, k))
+        gas_usd = float(kp.gas_usd) * float(self.cond.gas[k])
+        return unit * (1.0 - float(kp.margin)) - gas_usd / max(lot, 1e-18)

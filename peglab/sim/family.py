@@ -1,0 +1,232 @@
+"""How a protocol family plugs into the lab: one adapter per family (docs/risk-lab.md "Families").
+
+A scenario's ``system`` is a set of family blocks: ``[[system.ai_dollars]]`` is the AI-dollar
+family's block, another family adds its own key. Each family supplies ONE adapter object that
+satisfies :class:`Family`:
+
+* ``key`` (the block's name under ``system``), ``label`` (what one instance is called in reports),
+  ``block_type`` (a pydantic-validatable type, usually ``list[SomeModel]``);
+* ``check(block, scenario)``: cross-field checks against the rest of the scenario; returns the
+  token symbols the family issues (pools may then pair them);
+* ``instances(block)``: the instance names (``AUSD``, ``vUSD``...), unique across families;
+* ``build(block, world, rng)``: its part of the exact world on the shared chain; returns a
+  :class:`FamilyRun` whose ``step(phase, k)`` runs its agents in the runner's phases and whose
+  ``outcome()`` returns the family's typed outcome record;
+* ``float_outcome(block, scenario, prices, rng)``: the same outcome from a float model, or
+  ``None`` when the family has none;
+* ``measure(block, scenario, outcome)``: the :class:`FamilyMetrics` of one path;
+* ``metrics`` and ``series``: every metric and series it reports, registered once
+  (:class:`MetricSpec`: name, unit, whether it is a loss, headline or not, how instances total).
+
+The runner (``sim.runner``), the Monte Carlo driver and report (``risk``) and the command line
+only ever talk to this interface, so a new family needs no change there: register it with
+:func:`register_family` (built-in families are listed in :data:`BUILTIN`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+from pydantic import TypeAdapter
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+    from .world import World
+
+__all__ = [
+    "BUILTIN",
+    "PHASES",
+    "Family",
+    "FamilyMetrics",
+    "FamilyRun",
+    "MetricSpec",
+    "SeriesSpec",
+    "catalog",
+    "describe",
+    "family_for",
+    "metric_spec",
+    "register_family",
+    "registered_catalog",
+    "registered_families",
+    "scenario_families",
+]
+
+# The runner's step order: after the clock moves and the oracles publish, every family runs each
+# phase in turn (families in registration order within a phase).
+PHASES: tuple[str, ...] = ("operate", "agents", "market", "settle", "record")
+
+# modules whose import registers a built-in family (imported on first use, never at import time)
+BUILTIN: tuple[str, ...] = ("peglab.sim.families.ai_dollar",)
+
+Total = Literal["sum", "min", "max"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One scalar metric of a family, reported per instance as ``<name>.<instance>``.
+
+    ``loss``: tail measures (VaR/ES/EVaR) apply; ``headline``: its total appears in the headline
+    table; ``total``: how instance values combine into the ``<name>`` column across every family
+    (``None``: no total column); ``table``: a column of the per-instance summary table, with its
+    ``worst`` path (``"min"``/``"max"``) in brackets; ``hist``: the report draws its per-path
+    distribution (instances and total overlaid).
+    """
+
+    name: str
+    unit: str
+    description: str = ""
+    loss: bool = False
+    headline: bool = False
+    total: Total | None = None
+    table: bool = False
+    worst: Literal["min", "max"] | None = None
+    hist: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    """One per-step series of a family, stored as ``series/<name>.<instance>.npy``.
+
+    ``chart``: ``"fan"`` (quantile bands over time) or ``"flow"`` (mean per interval and p95);
+    ``guides``: horizontal reference lines of a fan chart.
+    """
+
+    name: str
+    unit: str
+    title: str
+    chart: Literal["fan", "flow", "none"] = "fan"
+    guides: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyMetrics:
+    """A family's measurements on one path.
+
+    ``per_instance[instance][metric]``: scalars; ``family``: family-level scalars (no instance
+    suffix); ``series[instance][name]``: series sampled on ``results.report_grid``.
+    """
+
+    per_instance: Mapping[str, Mapping[str, float]]
+    family: Mapping[str, float] = field(default_factory=dict)
+    series: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
+
+
+class FamilyRun(Protocol):
+    """A family's part of one exact path."""
+
+    def start(self) -> None:
+        """After every family is built and the shared pools are seeded: fund agents, find pools."""
+
+    def step(self, phase: str, k: int) -> None:
+        """Run the family's actions of ``phase`` (one of :data:`PHASES`) at step ``k``."""
+
+    def outcome(self) -> Any:
+        """The family's typed outcome record at the horizon (checks its invariants first)."""
+
+
+class Family(Protocol):
+    """The adapter a protocol family supplies (module docstring)."""
+
+    key: str
+    label: str
+    block_type: Any
+    metrics: tuple[MetricSpec, ...]
+    series: tuple[SeriesSpec, ...]
+
+    def check(self, block: Any, scenario: Scenario) -> set[str]: ...
+
+    def instances(self, block: Any) -> list[str]: ...
+
+    def build(self, block: Any, world: World, rng: np.random.Generator) -> FamilyRun: ...
+
+    def float_outcome(
+        self, block: Any, scenario: Scenario, prices: np.ndarray, rng: np.random.Generator
+    ) -> Any | None: ...
+
+    def measure(self, block: Any, scenario: Scenario, outcome: Any) -> FamilyMetrics: ...
+
+
+_REGISTRY: dict[str, Family] = {}
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+_LOADED = False
+
+
+def register_family(family: Family) -> Family:
+    """Make ``family`` known to scenarios, the runner, the driver and the report (idempotent)."""
+    _load_builtins()  # built-ins first, so the order of families never depends on import order
+    known = _REGISTRY.get(family.key)
+    if known is not None and known is not family:
+        raise ValueError(f"a family with key {family.key!r} is already registered")
+    _REGISTRY[family.key] = family
+    _ADAPTERS[family.key] = TypeAdapter(family.block_type)
+    return family
+
+
+def registered_families() -> dict[str, Family]:
+    """Every registered family by key, in registration order (built-ins first)."""
+    _load_builtins()
+    return dict(_REGISTRY)
+
+
+def _load_builtins() -> None:
+    global _LOADED
+    if not _LOADED:
+        _LOADED = True
+        for module in BUILTIN:
+            importlib.import_module(module)
+
+
+def family_for(key: str) -> tuple[Family, TypeAdapter[Any]] | None:
+    """The family registered under ``key`` and its block validator, if any."""
+    fam = registered_families().get(key)
+    return None if fam is None else (fam, _ADAPTERS[key])
+
+
+def scenario_families(sc: Scenario) -> list[tuple[Family, Any]]:
+    """``(family, block)`` for each family block of ``sc``, in registration order."""
+    blocks = sc.system.blocks()
+    return [(f, blocks[key]) for key, f in registered_families().items() if key in blocks]
+
+
+def metric_spec(column: str, specs: Sequence[MetricSpec]) -> MetricSpec | None:
+    """The spec of a column ``<name>`` or ``<name>.<instance>`` (the longest matching name)."""
+    best: MetricSpec | None = None
+    for s in specs:
+        if (column == s.name or column.startswith(s.name + ".")) and (
+            best is None or len(s.name) > len(best.name)
+        ):
+            best = s
+    return best
+
+
+def describe(fam: Family, instances: list[str]) -> dict[str, Any]:
+    """JSON-ready description of a family: key, label, instances, metric and series specs."""
+    return {
+        "key": fam.key,
+        "label": fam.label,
+        "instances": list(instances),
+        "metrics": [_asdict(m) for m in fam.metrics],
+        "series": [_asdict(s) for s in fam.series],
+    }
+
+
+def catalog(sc: Scenario) -> dict[str, Any]:
+    """The families of ``sc`` with their instances (what ``metrics.json`` of a run holds)."""
+    return {"families": [describe(f, f.instances(b)) for f, b in scenario_families(sc)]}
+
+
+def registered_catalog() -> dict[str, Any]:
+    """Every registered family, without instances (for a summary read without its run)."""
+    return {"families": [describe(f, []) for f in registered_families().values()]}
+
+
+def _asdict(obj: MetricSpec | SeriesSpec) -> dict[str, Any]:
+    return {
+        name: (list(v) if isinstance(v, tuple) else v)
+        for name in obj.__dataclass_fields__
+        for v in (getattr(obj, name),)
+    }
