@@ -129,6 +129,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", "render report.html again from a run directory", cmd_report,
             report_arguments),
     Command("demo", "two AI dollars, a year of fees, a summary", cmd_demo),
+    Command("backtest", "compare yield allocators on the same lending-market paths",
+            "peglab.examples.yield_backtest:cmd_backtest",
+            "peglab.examples.yield_backtest:backtest_arguments"),
 )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from peglab.errors import InvalidInput
-from peglab.protocols.yieldvault import ArmaOptimizer, EqualWeight, InterstableRules
+from peglab.protocols.yieldvault import ArmaOptimizer, InterstableRules
 from peglab.sim.yield_backtest import BacktestConfig, compare, draw_paths, run_backtest
 
 CFG = BacktestConfig(days=30, n_markets=4, seed=3)

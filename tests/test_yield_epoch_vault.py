@@ -7,7 +7,7 @@ import pytest
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, StalePrice
 from peglab.kernel import Chain
-from peglab.protocols.yieldvault.epoch_vault import EpochVault
+from peglab.protocols.vaults.lagoon import EpochVault
 from peglab.testing import assert_refused
 from peglab.units import DAY
 
@@ -66,7 +66,9 @@ def test_deposit_epoch__several_depositors__one_price_and_dust_kept() -> None:
     total_minted = sum(v.epoch_shares_for(3, a) for a in amounts.values())
     assert v.totals.dust_shares == v.epoch_shares_for(3, sum(amounts.values())) - total_minted
     assert chain.ledger.balance_of("USDC", "safe") == 1_000_000 * USDC + sum(amounts.values())
-    v.propose_valuation(1_010_000 * USDC + 7 + sum(amounts.values()), sender="agent")  # no stale epoch
+    v.propose_valuation(
+        1_010_000 * USDC + 7 + sum(amounts.values()), sender="agent"
+    )  # no stale epoch
 
 
 def test_request_after_proposal__goes_to_next_epoch() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from peglab.errors import InvalidInput
-from peglab.protocols.yieldvault.fees import lagoon_fees
+from peglab.math.lagoon import lagoon_fees
 
 CASES = json.loads((Path(__file__).parent / "vectors" / "lagoon_fees.json").read_text())["cases"]
 DAY = 86_400

@@ -1,4 +1,4 @@
-"""Lagoon-style ERC-7540 epoch vault (alUSD's likely chassis), on peglab's AsyncVault.
+"""Lagoon-style ERC-7540 epoch vault (alUSD's likely chassis), built on ``AsyncVault``.
 
 Design (docs/yield-vaults.md §3). Deposits and redemptions are requests, grouped in epochs:
 deposit epochs are odd (1, 3, 5, ...) and redeem epochs even (2, 4, ...), as Lagoon's ids. A
@@ -9,7 +9,7 @@ invested assets) accepts it by settling:
 
     settle_deposit(new_total_assets)   1 total_assets = new (must equal the proposal, not stale)
                                        2 take fees: management + performance over the HWM, minted
-                                         as shares (peglab.protocols.yieldvault.fees)
+                                         as shares (peglab.math.lagoon)
                                        3 settle the closed deposit epoch at ONE price: every
                                          controller's shares = floor(a · (S + 10^o) / (A + 1)) with
                                          the (A, S) of that moment; the epoch's whole share amount
@@ -38,9 +38,11 @@ from typing import ClassVar
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, StalePrice
 from ...kernel import Chain, Event, Record, Table, action
 from ...math import erc4626 as share_math
+from ...math.lagoon import MAX_MANAGEMENT_BPS, MAX_PERFORMANCE_BPS, lagoon_fees
 from ...units import DAY, check_amount
-from ..vaults import AsyncConfig, AsyncVault, Direction, VaultConfig, VaultWithdraw
-from .fees import MAX_MANAGEMENT_BPS, MAX_PERFORMANCE_BPS, lagoon_fees
+from .erc4626 import VaultConfig
+from .erc7540 import AsyncConfig, AsyncVault, Direction
+from .events import VaultWithdraw
 
 __all__ = [
     "EpochVault",
@@ -466,10 +468,9 @@ class EpochVault(AsyncVault):
         who = sender if owner is None else owner
         if not (self.closed and isinstance(who, str) and super().max_redeem(who) == 0):
             return super().redeem(shares, receiver, owner, sender=sender)
-        shares = self._amount(shares, "shares")
-        receiver = self._party(sender if receiver is None else receiver, "receiver")
-        owner = self._party(who, "owner")
-        self._not_paused()
+        shares = _amount(shares, "shares")
+        receiver, owner = _account(receiver, sender, "receiver"), _account(who, who, "owner")
+        self._require_unpaused()
         if shares > self.balance_of(owner):
             raise LimitExceeded("vault/exceeds-max-redeem", f"{owner} holds fewer than {shares}")
         assets = self.convert_to_assets(shares)
@@ -486,10 +487,9 @@ class EpochVault(AsyncVault):
         who = sender if owner is None else owner
         if not (self.closed and isinstance(who, str) and super().max_withdraw(who) == 0):
             return super().withdraw(assets, receiver, owner, sender=sender)
-        assets = self._amount(assets, "assets")
-        receiver = self._party(sender if receiver is None else receiver, "receiver")
-        owner = self._party(who, "owner")
-        self._not_paused()
+        assets = _amount(assets, "assets")
+        receiver, owner = _account(receiver, sender, "receiver"), _account(who, who, "owner")
+        self._require_unpaused()
         if assets == 0:
             raise InvalidInput("vault/zero-assets", "withdraw needs assets > 0")
         shares = self.to_shares(assets, True)
@@ -497,6 +497,10 @@ class EpochVault(AsyncVault):
             raise LimitExceeded("vault/exceeds-max-withdraw", f"withdraw {assets} exceeds the max")
         self._sync_exit(sender, receiver, owner, assets, shares)
         return shares
+
+    def _require_unpaused(self) -> None:
+        if self.paused:
+            raise ShutDown("vault/paused", f"vault {self.share} is paused")
 
     def _sync_exit(self, sender: str, receiver: str, owner: str, assets: int, shares: int) -> None:
         if not self.is_operator(owner, sender):
@@ -534,3 +538,14 @@ def _check_rates(mgmt: object, perf: object) -> None:
             raise InvalidInput(
                 "vault/fee-above-max", f"{name} fee must be an int in [0, {cap}] bps: {v!r}"
             )
+
+
+def _amount(value: object, name: str) -> int:
+    return check_amount(value, name, "vault/bad-amount")
+
+
+def _account(value: object, default: str, name: str) -> str:
+    v = default if value is None else value
+    if not isinstance(v, str) or not v:
+        raise InvalidInput("vault/bad-account", f"{name} must be a non-empty string, got {v!r}")
+    return v

@@ -1,6 +1,6 @@
-"""Lagoon-style fees: management and performance fees minted as shares, with a high-water mark.
+"""Lagoon v0.5.0 fee take (``FeeManager``), pure integer math: management and performance fees minted as shares, with a high-water mark.
 
-Formulas (docs/yield-vaults.md §3, Lagoon v0.5.0 ``FeeManager``). ``A`` is total assets just
+Formulas (docs/yield-vaults.md §3). ``A`` is total assets just
 after the accepted valuation, ``S`` the share supply, ``d`` the share decimals, ``o`` the
 decimals offset, every division rounded **up** (the fee receiver is never short-changed; the
 depositors' price moves down by at most a unit)::
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import InvalidInput
-from ...math.fixedpoint import mul_div_up
-from ...units import BPS, YEAR
+from ..errors import InvalidInput
+from ..units import BPS, YEAR
+from .fixedpoint import mul_div_up
 
 __all__ = [
     "MAX_MANAGEMENT_BPS",
