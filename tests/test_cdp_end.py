@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_cdp_liquidation_support import LiqSystem, build
+from support.cdp import LiqSystem, build
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown
 from peglab.math import rmul

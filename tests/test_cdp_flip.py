@@ -17,7 +17,7 @@ import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from test_cdp_liquidation_support import LiqSystem, build
+from support.cdp import LiqSystem, build
 
 from peglab.errors import InvalidInput, NotAuthorized, PeglabError
 from peglab.protocols.cdp import flip as flip_module

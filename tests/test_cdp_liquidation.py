@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cdp_liquidation_support import LiqSystem, build
+from support.cdp import LiqSystem, build
 
 from peglab.errors import (
     InvalidInput,
@@ -309,23 +309,20 @@ def test_redo__below_cusp__allowed() -> None:
 
 
 # -- bad input: typed errors, state unchanged ------------------------------------------------
-def test_bark__safe_vault__refused_unchanged() -> None:
-    s = build()
-    vid = s.vault("alice", 20_000, 10_000)
-    assert_refused(s.chain, InvalidInput, "cdp/not-unsafe", s.d.bark, vid, sender="keeper")
+def test_bark__safe_vault__refused_unchanged(liq: LiqSystem) -> None:
+    vid = liq.vault("alice", 20_000, 10_000)
+    assert_refused(liq.chain, InvalidInput, "cdp/not-unsafe", liq.d.bark, vid, sender="keeper")
 
 
-def test_bark__unknown_or_closed_vault__refused() -> None:
-    s = build()
-    assert_refused(s.chain, InvalidInput, "cdp/unknown-vault", s.d.bark, 999, sender="keeper")
-    assert_refused(s.chain, InvalidInput, "cdp/unknown-vault", s.d.bark, "1", sender="keeper")
+def test_bark__unknown_or_closed_vault__refused(liq: LiqSystem) -> None:
+    assert_refused(liq.chain, InvalidInput, "cdp/unknown-vault", liq.d.bark, 999, sender="keeper")
+    assert_refused(liq.chain, InvalidInput, "cdp/unknown-vault", liq.d.bark, "1", sender="keeper")
 
 
-def test_bark__stale_price__refused() -> None:
-    s = build()
-    vid = s.vault("alice", 20_000, 10_000)
-    s.chain.advance(5 * 3600)  # no pokes: the OSM is stale
-    assert_refused(s.chain, StalePrice, "cdp/invalid-price", s.d.bark, vid, sender="keeper")
+def test_bark__stale_price__refused(liq: LiqSystem) -> None:
+    vid = liq.vault("alice", 20_000, 10_000)
+    liq.chain.advance(5 * 3600)  # no pokes: the OSM is stale
+    assert_refused(liq.chain, StalePrice, "cdp/invalid-price", liq.d.bark, vid, sender="keeper")
 
 
 def test_take__more_than_lot__refused_unchanged(crashed: tuple[LiqSystem, int, int]) -> None:
@@ -436,15 +433,21 @@ def test_clipper_stopped__levels_block_kick_redo_take(crashed: tuple[LiqSystem, 
     )
 
 
-def test_dog_file__guardrails__refused_unchanged() -> None:
-    s = build()
-    dog = s.d.dog
-    assert_refused(s.chain, InvalidInput, "cdp/unknown-param", dog.file, "Dirt", 1, sender="gov")
+def test_dog_file__guardrails__refused_unchanged(liq: LiqSystem) -> None:
+    dog = liq.d.dog
+    assert_refused(liq.chain, InvalidInput, "cdp/unknown-param", dog.file, "Dirt", 1, sender="gov")
     assert_refused(
-        s.chain, InvalidInput, "cdp/guardrail", dog.file, "chop", WAD - 1, ilk="ATH-A", sender="gov"
+        liq.chain,
+        InvalidInput,
+        "cdp/guardrail",
+        dog.file,
+        "chop",
+        WAD - 1,
+        ilk="ATH-A",
+        sender="gov",
     )
     assert_refused(
-        s.chain, InvalidInput, "cdp/unknown-ilk", dog.file, "hole", 1, ilk="X", sender="gov"
+        liq.chain, InvalidInput, "cdp/unknown-ilk", dog.file, "hole", 1, ilk="X", sender="gov"
     )
     dog.file("hole", 7 * RAD, ilk="ATH-A", sender="gov")
     assert dog.ilks["ATH-A"].hole_rad == 7 * RAD

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from test_cdp_liquidation_support import LiqSystem, build
+from support.cdp import LiqSystem, build
 
 from peglab.errors import PeglabError
 from peglab.protocols.cdp import dog as dog_module
@@ -296,15 +296,15 @@ def test_canary__reward_minted_without_debt__balance_sheet_fails(
 
 
 def test_canary__cash_books_without_paying__redemption_invariant_fails(
+    liq: LiqSystem,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    s = build()
-    vid = s.vault("alice", 20_000, 8_000)
-    d, end = s.d, s.d.end
+    vid = liq.vault("alice", 20_000, 8_000)
+    d, end = liq.d, liq.d.end
     d.shutdown(sender="gov")
     end.cage_ilk("ATH-A", sender="x")
     end.skim(vid, sender="x")
-    s.chain.advance(end.state.wait_s)
+    liq.chain.advance(end.state.wait_s)
     end.thaw(sender="x")
     end.flow("ATH-A", sender="x")
     end.pack(wad(1_000), sender="alice")

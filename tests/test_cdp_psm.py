@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_cdp_liquidation_support import build
+from support.cdp import LiqSystem, build
 
 from peglab.errors import InvalidInput, LimitExceeded, ShutDown
 from peglab.kernel import Chain
@@ -70,52 +70,53 @@ def test_sell_gem__daily_flow_cap__resets_next_day() -> None:
     s.d.sell_gem(1_000 * USDC, sender="alice")
 
 
-def test_sell_gem__gem_off_peg__halted_unchanged() -> None:
-    s = build()
-    s.chain.ledger.mint("USDC", "alice", 100 * USDC)
-    s.usdc_feed.set_price(wad("0.97"), sender="oracle")
-    assert_refused(s.chain, ShutDown, "psm/gem-off-peg", s.d.sell_gem, 100 * USDC, sender="alice")
-    s.usdc_feed.set_price(wad("0.985"), sender="oracle")
-    s.d.sell_gem(100 * USDC, sender="alice")
-
-
-def test_buy_gem__more_than_inventory__refused_unchanged() -> None:
-    s = build()
-    s.usdc_to_ausd("alice", 100)
+def test_sell_gem__gem_off_peg__halted_unchanged(liq: LiqSystem) -> None:
+    liq.chain.ledger.mint("USDC", "alice", 100 * USDC)
+    liq.usdc_feed.set_price(wad("0.97"), sender="oracle")
     assert_refused(
-        s.chain, LimitExceeded, "psm/insufficient-gem", s.d.buy_gem, 101 * USDC, sender="alice"
+        liq.chain, ShutDown, "psm/gem-off-peg", liq.d.sell_gem, 100 * USDC, sender="alice"
+    )
+    liq.usdc_feed.set_price(wad("0.985"), sender="oracle")
+    liq.d.sell_gem(100 * USDC, sender="alice")
+
+
+def test_buy_gem__more_than_inventory__refused_unchanged(liq: LiqSystem) -> None:
+    liq.usdc_to_ausd("alice", 100)
+    assert_refused(
+        liq.chain, LimitExceeded, "psm/insufficient-gem", liq.d.buy_gem, 101 * USDC, sender="alice"
     )
 
 
 @pytest.mark.parametrize("amount", [0, -1, 1.5, 2**256, "10"])
-def test_swaps__bad_amount__refused_unchanged(amount: object) -> None:
-    s = build()
-    s.usdc_to_ausd("alice", 100)
-    assert_refused(s.chain, InvalidInput, "input/bad-amount", s.d.sell_gem, amount, sender="alice")
-    assert_refused(s.chain, InvalidInput, "input/bad-amount", s.d.buy_gem, amount, sender="alice")
-
-
-def test_psm_file__halted_direction__refused() -> None:
-    s = build()
-    s.usdc_to_ausd("alice", 100)
-    assert s.d.psm is not None
-    s.d.psm.file("tout", HALTED, sender="gov")
-    assert_refused(s.chain, ShutDown, "psm/buy-halted", s.d.buy_gem, USDC, sender="alice")
+def test_swaps__bad_amount__refused_unchanged(liq: LiqSystem, amount: object) -> None:
+    liq.usdc_to_ausd("alice", 100)
     assert_refused(
-        s.chain, InvalidInput, "cdp/bad-value", s.d.psm.file, "tin", WAD + 1, sender="gov"
+        liq.chain, InvalidInput, "input/bad-amount", liq.d.sell_gem, amount, sender="alice"
     )
     assert_refused(
-        s.chain, InvalidInput, "cdp/unknown-param", s.d.psm.file, "line", 1, sender="gov"
+        liq.chain, InvalidInput, "input/bad-amount", liq.d.buy_gem, amount, sender="alice"
     )
 
 
-def test_psm__after_shutdown__refused_unchanged() -> None:
-    s = build()
-    s.usdc_to_ausd("alice", 100)
-    s.d.shutdown(sender="gov")
-    s.chain.ledger.mint("USDC", "alice", 100 * USDC)
-    assert_refused(s.chain, ShutDown, "cdp/psm-stopped", s.d.sell_gem, USDC, sender="alice")
-    assert_refused(s.chain, ShutDown, "cdp/psm-stopped", s.d.buy_gem, USDC, sender="alice")
+def test_psm_file__halted_direction__refused(liq: LiqSystem) -> None:
+    liq.usdc_to_ausd("alice", 100)
+    assert liq.d.psm is not None
+    liq.d.psm.file("tout", HALTED, sender="gov")
+    assert_refused(liq.chain, ShutDown, "psm/buy-halted", liq.d.buy_gem, USDC, sender="alice")
+    assert_refused(
+        liq.chain, InvalidInput, "cdp/bad-value", liq.d.psm.file, "tin", WAD + 1, sender="gov"
+    )
+    assert_refused(
+        liq.chain, InvalidInput, "cdp/unknown-param", liq.d.psm.file, "line", 1, sender="gov"
+    )
+
+
+def test_psm__after_shutdown__refused_unchanged(liq: LiqSystem) -> None:
+    liq.usdc_to_ausd("alice", 100)
+    liq.d.shutdown(sender="gov")
+    liq.chain.ledger.mint("USDC", "alice", 100 * USDC)
+    assert_refused(liq.chain, ShutDown, "cdp/psm-stopped", liq.d.sell_gem, USDC, sender="alice")
+    assert_refused(liq.chain, ShutDown, "cdp/psm-stopped", liq.d.buy_gem, USDC, sender="alice")
 
 
 def test_launch__psm_line_above_quarter_of_line__guardrail() -> None:
@@ -136,12 +137,11 @@ def test_no_psm__swap__invalid_input() -> None:
     assert_refused(chain, InvalidInput, "cdp/no-psm", d.sell_gem, 1, sender="alice")
 
 
-def test_swaps__bad_recipient__refused_unchanged() -> None:
-    s = build()
-    s.usdc_to_ausd("alice", 100)
+def test_swaps__bad_recipient__refused_unchanged(liq: LiqSystem) -> None:
+    liq.usdc_to_ausd("alice", 100)
     assert_refused(
-        s.chain, InvalidInput, "cdp/bad-recipient", s.d.sell_gem, USDC, 7, sender="alice"
+        liq.chain, InvalidInput, "cdp/bad-recipient", liq.d.sell_gem, USDC, 7, sender="alice"
     )
     assert_refused(
-        s.chain, InvalidInput, "cdp/bad-recipient", s.d.buy_gem, USDC, None, sender="alice"
+        liq.chain, InvalidInput, "cdp/bad-recipient", liq.d.buy_gem, USDC, None, sender="alice"
     )

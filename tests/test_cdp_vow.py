@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_cdp_liquidation_support import LiqSystem, build
+from support.cdp import LiqSystem, build
 
 from peglab.errors import InvalidInput, NotAuthorized, ShutDown
 from peglab.testing import assert_refused

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_gov_support import next_epoch
+from support.governance import next_epoch
 
 from peglab.kernel import Chain
 from peglab.protocols.amm import ConstantProductPool, StableSwapPool

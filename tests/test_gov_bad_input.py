@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_gov_support import System, next_epoch, system
+from support.governance import System, next_epoch, system
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, PeglabError, ShutDown
 from peglab.protocols.governance import MAXTIME, WEEK, epoch_next, epoch_start

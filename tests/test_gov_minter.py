@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_gov_support import next_epoch, system
+from support.governance import System, next_epoch
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized
 from peglab.kernel import Chain
@@ -22,9 +22,8 @@ def _flips(chain: Chain) -> list:  # type: ignore[type-arg]
     return [e.event for e in chain.log if e.event.kind == "gov/period-updated"]
 
 
-def test_update_period__before_next_week__no_flip_then_once_per_epoch() -> None:
-    s = system()
-    c, gov = s.chain, s.gov
+def test_update_period__before_next_week__no_flip_then_once_per_epoch(gov_sys: System) -> None:
+    c, gov = gov_sys.chain, gov_sys.gov
     assert gov.minter.update_period(sender="k") == epoch_start(c.now)
     assert _flips(c) == []
     next_epoch(c, 0)
@@ -36,9 +35,10 @@ def test_update_period__before_next_week__no_flip_then_once_per_epoch() -> None:
     assert gov.minter.state.weekly == 10_300_000 * WAD
 
 
-def test_update_period__flip__rebase_team_and_emission_follow_spec_formulas() -> None:
-    s = system()
-    c, gov = s.chain, s.gov
+def test_update_period__flip__rebase_team_and_emission_follow_spec_formulas(
+    gov_sys: System,
+) -> None:
+    c, gov = gov_sys.chain, gov_sys.gov
     a = gov.escrow.create_lock(400_000 * WAD, MAXTIME, sender="alice")
     next_epoch(c, 5000)
     t_supply = c.ledger.total_supply("GOV")
@@ -59,9 +59,10 @@ def test_update_period__flip__rebase_team_and_emission_follow_spec_formulas() ->
     assert gov.gov_accounting_errors() == []
 
 
-def test_rebase_claim__live_lock__compounds_into_lock_and_second_claim_refused() -> None:
-    s = system()
-    c, gov = s.chain, s.gov
+def test_rebase_claim__live_lock__compounds_into_lock_and_second_claim_refused(
+    gov_sys: System,
+) -> None:
+    c, gov = gov_sys.chain, gov_sys.gov
     a = gov.escrow.create_lock(400_000 * WAD, MAXTIME, sender="alice")
     next_epoch(c, 0)
     assert_refused(c, InvalidInput, "gov/update-period", gov.distributor.claim, a, sender="anyone")
@@ -82,9 +83,8 @@ def test_rebase_claim__live_lock__compounds_into_lock_and_second_claim_refused()
     assert gov.gov_accounting_errors() == []
 
 
-def test_rebase_claim__expired_lock__paid_to_owner() -> None:
-    s = system()
-    c, gov = s.chain, s.gov
+def test_rebase_claim__expired_lock__paid_to_owner(gov_sys: System) -> None:
+    c, gov = gov_sys.chain, gov_sys.gov
     a = gov.escrow.create_lock(400_000 * WAD, 2 * WEEK, sender="alice")
     end = gov.escrow.locked(a)[1]
     next_epoch(c, 0)
@@ -134,10 +134,14 @@ def test_nudge__in_tail__one_bp_per_epoch_within_bounds() -> None:
     assert gov.minter.state.tail_rate_bps == 1
 
 
-def test_nudge__not_in_tail__refused() -> None:
-    s = system()
+def test_nudge__not_in_tail__refused(gov_sys: System) -> None:
     assert_refused(
-        s.chain, InvalidInput, "gov/tail-inactive", s.gov.minter.nudge, True, sender="gov"
+        gov_sys.chain,
+        InvalidInput,
+        "gov/tail-inactive",
+        gov_sys.gov.minter.nudge,
+        True,
+        sender="gov",
     )
 
 
@@ -152,9 +156,8 @@ def test_tail__emission_is_share_of_supply() -> None:
     assert ev.tail and ev.emission == 1_000_000 * WAD * 67 // 10_000
 
 
-def test_file__team_rate_and_team__changed_and_bounded() -> None:
-    s = system()
-    c, gov = s.chain, s.gov
+def test_file__team_rate_and_team__changed_and_bounded(gov_sys: System) -> None:
+    c, gov = gov_sys.chain, gov_sys.gov
     gov.minter.file("team_rate_bps", 100, sender="gov")
     gov.minter.file("team", "treasury", sender="gov")
     assert_refused(
@@ -174,10 +177,13 @@ def test_file__team_rate_and_team__changed_and_bounded() -> None:
     )
 
 
-def test_initialize__twice__refused_and_locked_allocations_are_permanent() -> None:
-    s = system()
-    assert s.gov.escrow.locked(1) == (500_000 * WAD, 0, True)
-    assert s.gov.minter.state.initial_supply == 2_000_100 * WAD + 500_000 * WAD
+def test_initialize__twice__refused_and_locked_allocations_are_permanent(gov_sys: System) -> None:
+    assert gov_sys.gov.escrow.locked(1) == (500_000 * WAD, 0, True)
+    assert gov_sys.gov.minter.state.initial_supply == 2_000_100 * WAD + 500_000 * WAD
     assert_refused(
-        s.chain, InvalidInput, "gov/already-initialized", s.gov.minter.initialize, sender="gov"
+        gov_sys.chain,
+        InvalidInput,
+        "gov/already-initialized",
+        gov_sys.gov.minter.initialize,
+        sender="gov",
     )

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from test_gov_support import System, next_epoch
+from support.governance import System, next_epoch
 
 from peglab.errors import PeglabError
 from peglab.kernel import Chain

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_gov_support import next_epoch, system
+from support.governance import System, next_epoch
 
 from peglab.errors import InvalidInput, NotAuthorized, ShutDown
 from peglab.protocols.governance import MAXTIME, WEEK, epoch_next, epoch_start
@@ -15,9 +15,8 @@ def _weights_consistent(gov) -> None:  # type: ignore[no-untyped-def]
     assert v.state.total_weight == sum(v.weights.values()) == sum(v.used_weights.values())
 
 
-def test_vote__two_pools__power_split_pro_rata_and_reward_balances_match() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_vote__two_pools__power_split_pro_rata_and_reward_balances_match(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     i = gov.escrow.create_lock(1000 * WAD, MAXTIME, sender="alice")
     p = gov.escrow.power(i)
     shares = gov.voter.vote(i, ["ausd-usdc", "ausd-ausd2"], [1, 3], sender="alice")
@@ -30,9 +29,10 @@ def test_vote__two_pools__power_split_pro_rata_and_reward_balances_match() -> No
     _weights_consistent(gov)
 
 
-def test_distribute__at_flip__emissions_follow_weights_and_stream_to_stakers() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_distribute__at_flip__emissions_follow_weights_and_stream_to_stakers(
+    gov_sys: System,
+) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     i = gov.escrow.create_lock(1000 * WAD, MAXTIME, sender="alice")
     gov.voter.vote(i, ["ausd-usdc", "ausd-ausd2"], [1, 3], sender="alice")
     g1, g2 = gov.voter.gauge("ausd-usdc"), gov.voter.gauge("ausd-ausd2")
@@ -60,9 +60,8 @@ def test_distribute__at_flip__emissions_follow_weights_and_stream_to_stakers() -
     assert_refused(c, InvalidInput, "gov/nothing-to-claim", g2.get_reward, "lp1", sender="lp1")
 
 
-def test_gauge__staker_joins_mid_epoch__earns_only_from_then() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_gauge__staker_joins_mid_epoch__earns_only_from_then(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     i = gov.escrow.create_lock(1000 * WAD, MAXTIME, sender="alice")
     gov.voter.vote(i, ["ausd-usdc"], [1], sender="alice")
     g = gov.voter.gauge("ausd-usdc")
@@ -79,9 +78,8 @@ def test_gauge__staker_joins_mid_epoch__earns_only_from_then() -> None:
     assert abs(e2 - rate * (WEEK // 2) // 2) <= 2
 
 
-def test_votes__persist_across_epochs__second_flip_pays_standing_votes() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_votes__persist_across_epochs__second_flip_pays_standing_votes(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     i = gov.escrow.create_lock(1000 * WAD, MAXTIME, sender="alice")
     gov.voter.vote(i, ["ausd-usdc"], [1], sender="alice")
     next_epoch(c)
@@ -92,9 +90,10 @@ def test_votes__persist_across_epochs__second_flip_pays_standing_votes() -> None
     assert 0 <= 10_300_000 * WAD - amounts["ausd-usdc"] <= gov.voter.state.total_weight // WAD + 1
 
 
-def test_poke__after_decay__weight_refreshed_lower_and_reward_balances_follow() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_poke__after_decay__weight_refreshed_lower_and_reward_balances_follow(
+    gov_sys: System,
+) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     i = gov.escrow.create_lock(1000 * WAD, 2 * 365 * 86_400, sender="alice")
     gov.voter.vote(i, ["ausd-usdc", "ausd-ausd2"], [1, 1], sender="alice")
     before = gov.voter.used_weights[i]
@@ -109,9 +108,8 @@ def test_poke__after_decay__weight_refreshed_lower_and_reward_balances_follow() 
     _weights_consistent(gov)
 
 
-def test_reset__next_epoch__weights_freed_and_withdraw_allowed() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_reset__next_epoch__weights_freed_and_withdraw_allowed(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     i = gov.escrow.create_lock(10 * WAD, 2 * WEEK, sender="alice")
     gov.voter.vote(i, ["ausd-usdc"], [1], sender="alice")
     assert_refused(c, InvalidInput, "gov/already-voted", gov.voter.reset, i, sender="alice")
@@ -122,9 +120,8 @@ def test_reset__next_epoch__weights_freed_and_withdraw_allowed() -> None:
     assert gov.escrow.withdraw(i, sender="alice") == 10 * WAD
 
 
-def test_vote__last_hour__only_whitelisted_lock_votes() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_vote__last_hour__only_whitelisted_lock_votes(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     a = gov.escrow.create_lock(10 * WAD, MAXTIME, sender="alice")
     b = gov.escrow.create_lock(10 * WAD, MAXTIME, sender="bob")
     c.warp(epoch_next(c.now) - 1800)
@@ -142,9 +139,10 @@ def test_vote__last_hour__only_whitelisted_lock_votes() -> None:
     gov.voter.vote(b, ["ausd-usdc"], [1], sender="bob")
 
 
-def test_bribe__notified_in_epoch__voters_standing_at_epoch_end_share_pro_rata() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_bribe__notified_in_epoch__voters_standing_at_epoch_end_share_pro_rata(
+    gov_sys: System,
+) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     a = gov.escrow.create_lock(300 * WAD, MAXTIME, sender="alice")
     b = gov.escrow.create_lock(100 * WAD, MAXTIME, sender="bob")
     gov.voter.vote(a, ["ausd-usdc"], [1], sender="alice")
@@ -163,9 +161,8 @@ def test_bribe__notified_in_epoch__voters_standing_at_epoch_end_share_pro_rata()
     assert bribe.state.claimed_per_epoch[("USDC", epoch)] == ea
 
 
-def test_bribe__voter_reset_before_epoch_end__earns_nothing() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_bribe__voter_reset_before_epoch_end__earns_nothing(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     a = gov.escrow.create_lock(300 * WAD, MAXTIME, sender="alice")
     b = gov.escrow.create_lock(100 * WAD, MAXTIME, sender="bob")
     gov.voter.vote(a, ["ausd-usdc"], [1], sender="alice")
@@ -179,14 +176,13 @@ def test_bribe__voter_reset_before_epoch_end__earns_nothing() -> None:
     assert 800 * WAD - bribe.earned("USDC", a) <= 1
 
 
-def test_fees__swap_fees_in_epoch__paid_to_gauge_voters_after_next_flip() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
-    assert s.pool.fee_receiver == gov.voter.fees_reward("ausd-usdc").account
+def test_fees__swap_fees_in_epoch__paid_to_gauge_voters_after_next_flip(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
+    assert gov_sys.pool.fee_receiver == gov.voter.fees_reward("ausd-usdc").account
     a = gov.escrow.create_lock(300 * WAD, MAXTIME, sender="alice")
     gov.voter.vote(a, ["ausd-usdc"], [1], sender="alice")
-    s.pool.pay_fee("USDC", 1000 * WAD, "trader")
-    s.pool.pay_fee("AUSD", 10, "trader")  # below WEEK wei: held as pending
+    gov_sys.pool.pay_fee("USDC", 1000 * WAD, "trader")
+    gov_sys.pool.pay_fee("AUSD", 10, "trader")  # below WEEK wei: held as pending
     next_epoch(c)
     gov.voter.distribute(sender="keeper")  # gauge claims fees, credited to this epoch
     fees = gov.voter.fees_reward("ausd-usdc")
@@ -200,17 +196,18 @@ def test_fees__swap_fees_in_epoch__paid_to_gauge_voters_after_next_flip() -> Non
     )
 
 
-def test_claim_fees__anyone__moves_pool_fees_without_distribution() -> None:
-    s = system()
-    gov = s.gov
-    s.pool.pay_fee("USDC", 5 * WAD, "trader")
+def test_claim_fees__anyone__moves_pool_fees_without_distribution(gov_sys: System) -> None:
+    gov = gov_sys.gov
+    gov_sys.pool.pay_fee("USDC", 5 * WAD, "trader")
     assert gov.voter.gauge("ausd-usdc").claim_fees(sender="anyone") == {"USDC": 5 * WAD}
-    assert s.chain.ledger.balance_of("USDC", gov.voter.fees_reward("ausd-usdc").account) == 5 * WAD
+    assert (
+        gov_sys.chain.ledger.balance_of("USDC", gov.voter.fees_reward("ausd-usdc").account)
+        == 5 * WAD
+    )
 
 
-def test_kill_gauge__emissions_return_to_minter__next_flip_mints_less() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_kill_gauge__emissions_return_to_minter__next_flip_mints_less(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     a = gov.escrow.create_lock(1000 * WAD, MAXTIME, sender="alice")
     gov.voter.vote(a, ["ausd-usdc"], [1], sender="alice")
     next_epoch(c)
@@ -233,12 +230,11 @@ def test_kill_gauge__emissions_return_to_minter__next_flip_mints_less() -> None:
     ev = [e.event for e in c.log if e.event.kind == "gov/period-updated"][-1]
     assert ev.minted == ev.emission + ev.growth + ev.team - returned
     assert gov.minter.state.minted_total == minted_before + ev.minted
-    assert s.gov.gov_accounting_errors() == []
+    assert gov_sys.gov.gov_accounting_errors() == []
 
 
-def test_revive_gauge__after_kill__voting_and_staking_again() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_revive_gauge__after_kill__voting_and_staking_again(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     gov.voter.kill_gauge("ausd-usdc", sender="gov")
     a = gov.escrow.create_lock(10 * WAD, MAXTIME, sender="alice")
     assert_refused(
@@ -249,9 +245,8 @@ def test_revive_gauge__after_kill__voting_and_staking_again() -> None:
     gov.voter.gauge("ausd-usdc").deposit(WAD, sender="lp1")
 
 
-def test_vault_gauge__stakes_vault_shares__earns_emissions() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_vault_gauge__stakes_vault_shares__earns_emissions(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     a = gov.escrow.create_lock(10 * WAD, MAXTIME, sender="alice")
     gov.voter.vote(a, ["vault:alusd"], [1], sender="alice")
     g = gov.voter.gauge("vault:alusd")
@@ -265,9 +260,8 @@ def test_vault_gauge__stakes_vault_shares__earns_emissions() -> None:
     assert c.ledger.balance_of("VSHARE", "lp1") == 1_000 * WAD
 
 
-def test_transfer__voted_lock__votes_stay_and_new_owner_controls_them() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_transfer__voted_lock__votes_stay_and_new_owner_controls_them(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     a = gov.escrow.create_lock(10 * WAD, MAXTIME, sender="alice")
     gov.voter.vote(a, ["ausd-usdc"], [1], sender="alice")
     gov.escrow.transfer(a, "bob", sender="alice")
@@ -278,9 +272,8 @@ def test_transfer__voted_lock__votes_stay_and_new_owner_controls_them() -> None:
     assert list(gov.voter.votes_of(a)) == ["ausd-ausd2"]
 
 
-def test_vote__just_transferred__flash_guard_gives_zero_weight() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_vote__just_transferred__flash_guard_gives_zero_weight(gov_sys: System) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     a = gov.escrow.create_lock(10 * WAD, MAXTIME, sender="alice")
     gov.escrow.transfer(a, "bob", sender="alice")
     assert_refused(
@@ -290,15 +283,16 @@ def test_vote__just_transferred__flash_guard_gives_zero_weight() -> None:
     gov.voter.vote(a, ["ausd-usdc"], [1], sender="bob")
 
 
-def test_distribute__pool_fee_receiver_redirected__flip_still_runs_and_fees_not_booked() -> None:
-    s = system()
-    gov, c = s.gov, s.chain
+def test_distribute__pool_fee_receiver_redirected__flip_still_runs_and_fees_not_booked(
+    gov_sys: System,
+) -> None:
+    gov, c = gov_sys.gov, gov_sys.chain
     a = gov.escrow.create_lock(300 * WAD, MAXTIME, sender="alice")
     gov.voter.vote(a, ["ausd-usdc"], [1], sender="alice")
-    s.pool.file("fee_receiver", "elsewhere", sender="gov")
-    s.pool.pay_fee("USDC", 1000 * WAD, "trader")
+    gov_sys.pool.file("fee_receiver", "elsewhere", sender="gov")
+    gov_sys.pool.pay_fee("USDC", 1000 * WAD, "trader")
     next_epoch(c)
     amounts = gov.voter.distribute(sender="keeper")
     assert amounts["ausd-usdc"] > 0
-    assert s.pool.accrued["USDC"] == 1000 * WAD  # left in the pool for its owner to claim
+    assert gov_sys.pool.accrued["USDC"] == 1000 * WAD  # left in the pool for its owner to claim
     assert gov.voter.fees_reward("ausd-usdc").state.rewards_per_epoch == {}

@@ -38,10 +38,10 @@ from ...units import RAY, check_amount, check_positive
 from .accounts import InstanceAccounts
 from .events import AuctionReset, AuctionTaken, ParameterChanged
 from .interfaces import JoinsLike, LiquidatorLike, SpotterLike, VatLike
+from .params import PARAMETER_UNITS, CollateralParams
 
 if TYPE_CHECKING:
     from ...kernel import Chain
-    from .params import CollateralParams
 
 __all__ = [
     "AuctionStatus",
@@ -59,7 +59,8 @@ CALCS = ("linear", "stairstep", "exponential")
 
 
 class ClipParams(Record):
-    """Auction parameters of one collateral type and the auction counter."""
+    """The live auction parameters of one collateral type (set at launch from its
+    ``CollateralParams``, fields of the same names, then by ``file``) and the auction counter."""
 
     __slots__ = (
         "buf_ray",
@@ -185,20 +186,8 @@ class Clipper:
         self.ilk = ilk
         self.account = accounts.clip(ilk)
         j = chain.journal
-        self.params = ClipParams(
-            j,
-            buf_ray=p.buf_ray,
-            calc=p.calc,
-            step_s=p.step_s,
-            cut_ray=p.cut_ray,
-            tau_s=p.tau_s,
-            cusp_ray=p.cusp_ray,
-            tail_s=p.tail_s,
-            chip_wad=p.chip_wad,
-            tip_rad=p.tip_rad,
-            stopped=0,
-            kicks=0,
-        )
+        launch = {f: getattr(p, f) for f in ClipParams.__slots__ if f not in ("stopped", "kicks")}
+        self.params = ClipParams(j, stopped=0, kicks=0, **launch)
         self.sales: Table[int, Sale] = Table(j)
         chain.register(f"cdp/{self.symbol}/clip/{ilk}/params", self.params)
         chain.register(f"cdp/{self.symbol}/clip/{ilk}/sales", self.sales)
@@ -411,17 +400,6 @@ class Clipper:
                 )
             if what == "stopped" and v > 3:
                 raise InvalidInput("cdp/bad-value", "stopped is 0, 1, 2 or 3")
-            attr = {
-                "buf": "buf_ray",
-                "tail": "tail_s",
-                "cusp": "cusp_ray",
-                "chip": "chip_wad",
-                "tip": "tip_rad",
-                "stopped": "stopped",
-                "step": "step_s",
-                "cut": "cut_ray",
-                "tau": "tau_s",
-            }[what]
-            setattr(p, attr, v)
+            setattr(p, "stopped" if what == "stopped" else PARAMETER_UNITS[what][0], v)
             shown = v
         self.chain.emit(ParameterChanged(f"{self.symbol}/clip", self.ilk, what, shown))

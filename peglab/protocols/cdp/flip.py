@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from ...errors import InvalidInput
 from ...kernel import Record, Table, action
 from ...math import ceil_div
-from ...units import DAY, HOUR, RAY, WAD, check_amount
+from ...units import HOUR, RAY, WAD, check_amount
 from .accounts import InstanceAccounts
 from .clip import keeper_coin
 from .events import FlipAuctionDealt, FlipAuctionRestarted, FlipBidPlaced, ParameterChanged
@@ -50,9 +50,6 @@ if TYPE_CHECKING:
 __all__ = [
     "BLACK_THURSDAY_TAU_S",
     "BLACK_THURSDAY_TTL_S",
-    "DEFAULT_BEG_WAD",
-    "DEFAULT_FLIP_TAU_S",
-    "DEFAULT_TTL_S",
     "FlipBid",
     "FlipParams",
     "FlipStatus",
@@ -61,9 +58,7 @@ __all__ = [
     "check_tend",
 ]
 
-DEFAULT_BEG_WAD = WAD * 105 // 100  # minimum bid increase / lot decrease: 5%
-DEFAULT_TTL_S = 3 * HOUR  # bid lifetime (dss default)
-DEFAULT_FLIP_TAU_S = 2 * DAY  # auction lifetime (dss default)
+# defaults (beg 5%, ttl 3 h, tau 2 days, as dss) are CollateralParams' (params.py)
 BLACK_THURSDAY_TTL_S = 10 * 60  # ETH-A flipper on 12 March 2020
 BLACK_THURSDAY_TAU_S = 6 * HOUR
 

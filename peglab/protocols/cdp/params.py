@@ -1,24 +1,36 @@
-"""Launch specifications and parameter presets for AI-dollar collateral (cdp.md §3, §12).
+"""Launch specifications and the one parameter set of AI-dollar collateral (docs/cdp-spec.md §3, §12).
 
-Presets follow cdp.md §12's table for volatile AI-token collateral: a 1.75 liquidation ratio
-for a native token (1.85 for its staked derivative) from ``mat >= chop / (1 - q)`` with a 30%
-99th-percentile drawdown over the liquidation horizon, rounded up for thin liquidity. Every
-field is an exact int in its unit; ``replace(preset, line_rad=...)`` overrides one.
+``CollateralParams`` is the single declaration of a collateral type's risk and auction
+parameters and of their defaults: the engine (vault engine, fees, prices, liquidator, clipper,
+flipper) reads it at launch, the scenario schema and the world builder of the simulation build
+it, and docs/cdp.md's parameter table is this class. Its defaults are docs/cdp-spec.md §12's
+preset for a volatile native AI token: a 1.75 liquidation ratio from ``mat >= chop / (1 - q)``
+with a 30% 99th-percentile drawdown over the liquidation horizon, rounded up for thin liquidity.
+
+Every field is an exact int in the unit its name says (``_ray``, ``_wad``, ``_rad``, ``_s``).
+``PARAMETER_UNITS`` names each field in human units (``mat = 1.75``, ``line = 10_000_000`` AI
+dollars, ``step = 60`` s); ``CollateralParams.from_units`` converts such values exactly and
+``units`` gives them back, so a scenario file can write ``mat = "1.75"`` and nothing restates the
+defaults. ``replace(params, line_rad=...)`` overrides a field of a preset.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from decimal import Decimal
 from typing import Literal
 
+from ...errors import InvalidInput
 from ...math import apr_to_duty
-from ...units import DAY, HOUR, RAD, WAD, ray, wad
+from ...units import DAY, HOUR, RAD, RAY, WAD, ray, wad
 from .oracle import PriceSource
 from .psm import PsmSpec
 from .spotter import DerivativeValuation
 
 __all__ = [
+    "DEFAULT_APR",
     "GUARDRAILS",
+    "PARAMETER_UNITS",
     "AIDollarSpec",
     "CollateralParams",
     "CollateralSpec",
@@ -28,60 +40,106 @@ __all__ = [
     "staked_derivative",
 ]
 
+DEFAULT_APR = "0.10"  # stability fee of the presets, per year (``duty_ray`` is its per-second rate)
+_LINE = 10_000_000  # AI dollars: the native preset's debt ceiling
+
 
 @dataclass(frozen=True, slots=True)
 class CollateralParams:
-    """Risk parameters of one collateral type, exact ints in the unit their name says."""
+    """Risk and auction parameters of one collateral type; defaults: the native AI-token preset."""
 
-    mat_ray: int
-    chop_wad: int
-    duty_ray: int
-    line_rad: int
-    dust_rad: int
-    hole_rad: int
-    buf_ray: int
-    calc: Literal["linear", "stairstep", "exponential"]
-    step_s: int
-    cut_ray: int
-    tau_s: int
-    cusp_ray: int
-    tail_s: int
-    chip_wad: int
-    tip_rad: int
-    hop_s: int
-    max_age_s: int
+    mat_ray: int = ray("1.75")  # liquidation ratio
+    chop_wad: int = wad("1.13")  # liquidation penalty (13%)
+    duty_ray: int = apr_to_duty(DEFAULT_APR)  # stability fee per second
+    line_rad: int = _LINE * RAD  # debt ceiling of the type
+    dust_rad: int = 500 * RAD  # smallest vault debt
+    hole_rad: int = _LINE * RAD // 2  # most debt in auction at once
+    buf_ray: int = ray("1.20")  # Dutch auction start: feed price times buf
+    calc: Literal["linear", "stairstep", "exponential"] = "stairstep"  # price curve
+    step_s: int = 60  # stair-step length
+    cut_ray: int = ray("0.99")  # price kept per step (exponential: per second)
+    tau_s: int = 3600  # linear curve: time to reach zero
+    cusp_ray: int = ray("0.40")  # reset when price / top falls below cusp
+    tail_s: int = 5600  # reset after tail seconds
+    chip_wad: int = wad("0.001")  # keeper incentive: share of the tab
+    tip_rad: int = 20 * RAD  # keeper incentive: flat
+    hop_s: int = 3600  # oracle delay (OSM hop)
+    max_age_s: int = 10_800  # a delayed price older than this is stale
     # auction kind: "dutch" (Clipper, the fields above) or "english" (legacy Flipper, flip.py:
     # beg, ttl and flip_tau_s below; dss defaults 5%, 3 h, 2 days; Black Thursday ran 10 min, 6 h)
     auction: Literal["dutch", "english"] = "dutch"
-    beg_wad: int = WAD * 105 // 100
-    ttl_s: int = 3 * HOUR
-    flip_tau_s: int = 2 * DAY
+    beg_wad: int = WAD * 105 // 100  # English auction: smallest bid raise / lot cut
+    ttl_s: int = 3 * HOUR  # English auction: bid lifetime
+    flip_tau_s: int = 2 * DAY  # English auction: auction lifetime
+
+    @classmethod
+    def from_units(cls, **values: object) -> CollateralParams:
+        """Parameters from human units (``PARAMETER_UNITS``), the rest at their defaults.
+
+        ``CollateralParams.from_units(mat="1.75", line=20_000_000, apr="0.08", calc="linear")``.
+        Decimal values are converted exactly (text or ``Decimal``; a float is refused, as it
+        may not be what was written); ``apr`` sets ``duty_ray`` through ``apr_to_duty``.
+        """
+        exact: dict[str, object] = {}
+        for name, value in values.items():
+            if name == "apr":
+                exact["duty_ray"] = apr_to_duty(_decimal_text(name, value))
+                continue
+            if name not in PARAMETER_UNITS:
+                raise InvalidInput(
+                    "cdp/unknown-param",
+                    f"unknown parameter {name!r}; known: apr, {', '.join(PARAMETER_UNITS)}",
+                )
+            field, unit = PARAMETER_UNITS[name]
+            exact[field] = _to_exact(name, value, unit)
+        return replace(cls(), **exact)  # type: ignore[arg-type]
+
+    def units(self) -> dict[str, Decimal | int | str]:
+        """Every field but ``duty_ray`` in human units (the inverse of ``from_units``)."""
+        scale = {"ray": RAY, "wad": WAD, "rad": RAD}
+        out: dict[str, Decimal | int | str] = {}
+        for name, (field, unit) in PARAMETER_UNITS.items():
+            v = getattr(self, field)
+            out[name] = Decimal(v) / scale[unit] if unit in scale else v
+        return out
 
 
-def native_ai_token(line: int = 10_000_000, *, apr: str = "0.10") -> CollateralParams:
+# human name -> (field, unit); units: ray/wad/rad (exact decimals), s (int seconds), text
+PARAMETER_UNITS: dict[str, tuple[str, str]] = {
+    f.name.rsplit("_", 1)[0] if f.name.endswith(("_ray", "_wad", "_rad", "_s")) else f.name: (
+        f.name,
+        f.name.rsplit("_", 1)[1] if f.name.endswith(("_ray", "_wad", "_rad", "_s")) else "text",
+    )
+    for f in fields(CollateralParams)
+    if f.name != "duty_ray"
+}
+
+
+def _decimal_text(name: str, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        raise InvalidInput("cdp/bad-value", f"{name} must be text, an int or a Decimal: {value!r}")
+    return str(value)
+
+
+def _to_exact(name: str, value: object, unit: str) -> object:
+    if unit == "text":
+        return value
+    if unit == "s":
+        if type(value) is not int:
+            raise InvalidInput("cdp/bad-value", f"{name} is whole seconds, got {value!r}")
+        return value
+    text = _decimal_text(name, value)
+    return ray(text) if unit == "ray" else wad(text) if unit == "wad" else wad(text) * RAY
+
+
+def native_ai_token(line: int = _LINE, *, apr: str = DEFAULT_APR) -> CollateralParams:
     """Preset for a native AI token (``ATH-A``, ``VIRTUAL-A``); ``line`` in AI dollars."""
     return CollateralParams(
-        mat_ray=ray("1.75"),
-        chop_wad=wad("1.13"),
-        duty_ray=apr_to_duty(apr),
-        line_rad=line * RAD,
-        dust_rad=500 * RAD,
-        hole_rad=line * RAD // 2,
-        buf_ray=ray("1.20"),
-        calc="stairstep",
-        step_s=60,
-        cut_ray=ray("0.99"),
-        tau_s=3600,
-        cusp_ray=ray("0.40"),
-        tail_s=5600,
-        chip_wad=wad("0.001"),
-        tip_rad=20 * RAD,
-        hop_s=3600,
-        max_age_s=10_800,
+        duty_ray=apr_to_duty(apr), line_rad=line * RAD, hole_rad=line * RAD // 2
     )
 
 
-def staked_derivative(line: int = 5_000_000, *, apr: str = "0.10") -> CollateralParams:
+def staked_derivative(line: int = 5_000_000, *, apr: str = DEFAULT_APR) -> CollateralParams:
     """Preset for a staked derivative (``stATH-A``); ``line`` in AI dollars."""
     return replace(
         native_ai_token(line, apr=apr),

@@ -1,4 +1,4 @@
-"""Shared helpers for the governance tests: a ledger-backed fee source and a small deployed system."""
+"""The governance test system: a ledger-backed fee source and a deployed ve(3,3) system (fixture ``gov_sys``)."""
 
 from __future__ import annotations
 

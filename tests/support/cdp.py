@@ -1,4 +1,4 @@
-"""Shared helpers for the liquidation, buffer, PSM and shutdown tests: a small AUSD system.
+"""The AUSD test system of the liquidation, buffer, PSM and shutdown tests (fixture ``liq``).
 
 AUSD on ``ATH-A`` (18-decimal AI token) with a PSM on a 6-decimal ``USDC``; keepers obtain AI
 dollars honestly, by selling USDC into the PSM. Prices move through ``set_price`` and reach the
