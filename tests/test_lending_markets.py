@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_lending_support import USDC, check_solvent, make_market
+from support.lending import USDC, check_solvent, make_market
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, Unsafe
 from peglab.math.rates import (

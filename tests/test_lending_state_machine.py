@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from test_lending_support import USDC, check_indexes_monotone, check_solvent, make_market
+from support.lending import USDC, check_indexes_monotone, check_solvent, make_market
 
 from peglab.errors import PeglabError
 from peglab.kernel import Chain

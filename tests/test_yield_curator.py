@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from test_lending_support import USDC
+from support.lending import USDC
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized
 from peglab.kernel import Chain
