@@ -13,7 +13,8 @@ from peglab.protocols.amm import StableSwapPool
 
 COINS = ("AUSD", "USDC", "VUSD")
 DECIMALS = (18, 6, 18)
-# floors in get_D can move the virtual price down by a wei or two on withdrawals (amm.md §6.2)
+# floors in get_D can move the virtual price down by a wei or two on withdrawals
+# (docs/amm-spec.md §6, property 2)
 VP_TOLERANCE_WEI = 2
 
 frac = st.integers(min_value=1, max_value=10**6)  # parts per million

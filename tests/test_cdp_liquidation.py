@@ -80,10 +80,10 @@ def test_take_amounts__dss_vectors__bit_exact(case: dict[str, str]) -> None:
     slice_wad, owe = take_amounts(*args)
     assert (slice_wad, owe) == (_i(case, "slice"), _i(case, "owe"))
     assert _i(case, "tab") - owe == _i(case, "tab_left")
-    assert owe <= _i(case, "tab")  # cdp.md §13.7: a take never raises more than tab
+    assert owe <= _i(case, "tab")  # docs/cdp-spec.md §13.7: a take never raises more than tab
 
 
-# -- the spec's worked vector (cdp.md §8.5) through the whole engine ---------------------------
+# -- the worked vector of docs/cdp-spec.md §8.5 through the whole engine -------------------------
 def worked_system() -> tuple[Chain, Any, PriceFeed, int]:
     chain = Chain()
     chain.ledger.create_token("ATH", 18)

@@ -12,7 +12,7 @@ Invariants (checked after every step):
   4. No lock casts two votes in one epoch.
   5. Voting power is never negative, is zero after expiry unless permanent (then it equals the
      amount), and ``supply_at(now) == Σ power_at(id, now)``.
-  6. Spec §8.1: ``total_weight == Σ weights == Σ used_weights``.
+  6. docs/governance-spec.md §8, invariant 1: ``total_weight == Σ weights == Σ used_weights``.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def check_emissions_bounded(gov: Governance) -> None:
     ledger = gov.chain.ledger
     voter_balance = ledger.balance_of(gov.token, v.account)
     assert voter_balance >= claimable
-    # spec §8.3: what the Voter received and has not passed on is still in its account
+    # docs/governance-spec.md §8, invariant 3: what the Voter received and has not passed on
+    # is still in its account
     assert (
         voter_balance == v.state.received_total - v.state.distributed_total - v.state.returned_total
     )

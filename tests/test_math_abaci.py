@@ -42,7 +42,7 @@ def test_curves__dss_vectors__bit_exact(case: dict[str, object]) -> None:
 
 
 def test_stairstep__spec_worked_vector__exact_price() -> None:
-    # cdp.md §8.5: top 0.54, cut 0.99, step 90 s, after 1200 s
+    # docs/cdp-spec.md §8.5: top 0.54, cut 0.99, step 90 s, after 1200 s
     assert stairstep_exponential_decrease(54 * RAY // 100, 90, 99 * RAY // 100, 1200) == (
         473861352419442713440195014
     )

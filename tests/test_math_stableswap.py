@@ -160,7 +160,8 @@ def test_get_y_D__at_current_D__recovers_balance_within_rounding(xp: list[int], 
 
 
 def test_liquidity_fee__3pool__three_eighths_of_fee() -> None:
-    # fee * N / (4 (N - 1)): 3/8 of the swap fee for N = 3 (amm.md's "0.75 * fee" comment is off)
+    # fee * N / (4 (N - 1)): 3/8 of the swap fee for N = 3 (docs/amm.md: the original spec's
+    # "0.75 * fee" comment is off)
     assert ss.liquidity_fee(4_000_000, 3) == 1_500_000
     assert ss.liquidity_fee(4_000_000, 2) == 2_000_000
 

@@ -172,7 +172,7 @@ def curve_cases(rng: random.Random) -> list[dict[str, object]]:
         except Revert as e:
             case["error"] = str(e)
         cases.append(case)
-    # the spec's worked vector (cdp.md §8.5): stair-step, cut 0.99, step 90, top 0.54, 1200 s
+    # the spec's worked vector (docs/cdp-spec.md §8.5): stair-step, cut 0.99, step 90, top 0.54, 1200 s
     cases.append(
         {
             "calc": "stairstep",
@@ -181,7 +181,7 @@ def curve_cases(rng: random.Random) -> list[dict[str, object]]:
             "cut": str(99 * RAY // 100),
             "dur": 1200,
             "price": str(stairstep_price(54 * RAY // 100, 90, 99 * RAY // 100, 1200)),
-            "note": "cdp.md 8.5",
+            "note": "docs/cdp-spec.md §8.5",
         }
     )
     return cases

@@ -10,7 +10,7 @@ walk, no slope-change table and no binary search.
 * The global point at ``t`` is the sum of the live locks' slopes and biases; the total supply of
   voting power at ``t`` is the sum of every lock's power, using for each lock its state after
   the last operation at or before ``t``.
-* Minter (spec §4): ``E`` from the schedule (x1.03 while the epoch count is below 15, then
+* Minter (docs/governance-spec.md §4): ``E`` from the schedule (x1.03 while the epoch count is below 15, then
   x0.99; tail below ``tail_start``: ``T * 67 // 10_000``), ``V`` = supply at the flip's week
   start minus one second, Aerodrome rebase ``E (1 - V/T)^2 / 2`` and Velodrome team share
   ``rate * (growth + E) // 10_000``, each written out as the sequence of floors.

@@ -11,7 +11,7 @@ with every output and the state after each; 2, 3, 4, 5 and 8 coins, mixed decima
 imbalance, A ramps, the 3pool mainnet snapshot). This script does not import peglab.
 
 Where curvesim's CurvePool has no counterpart of a contract function, the script composes the
-contract's formula (amm.md §2) around curvesim's own get_y / get_D / get_y_D:
+contract's formula (docs/amm-spec.md §2) around curvesim's own get_y / get_D / get_y_D:
 ``get_dy`` (coin units before the fee), ``calc_token_amount`` for withdrawals, the first deposit
 (mint = D1), and the A ramp (the pool's ``A`` attribute is set to A(t) before each action).
 Actions the contract would revert (uint underflow, zero burn) are skipped, not recorded.
@@ -40,7 +40,7 @@ def rates_for(decimals: list[int]) -> list[int]:
 
 
 def a_at(a0: int, a1: int, t0: int, t1: int, t: int) -> int:
-    """The contract's A(t) ramp (amm.md §2.4), restated here independently of peglab."""
+    """The contract's A(t) ramp (docs/amm-spec.md §2.4), restated here independently of peglab."""
     if t >= t1:
         return a1
     if a1 > a0:
@@ -70,7 +70,7 @@ def with_timeout(fn: Any, *args: Any, seconds: float = 0.5) -> Any:
 
 def plain_get_D(xp: list[int], amp: int) -> int:
     """Straightforward legacy get_D with the contract's 255-iteration cap (for the states where
-    curvesim, which has no cap, never returns). Written from amm.md §2.1, not from peglab."""
+    curvesim, which has no cap, never returns). Written from docs/amm-spec.md §2.1, not from peglab."""
     s = sum(xp)
     if s == 0:
         return 0
@@ -350,7 +350,7 @@ class Scenario:
 
 
 def snapshot_3pool() -> list[dict[str, Any]]:
-    """The 3pool mainnet snapshot (amm.md §7 L1/L2), fees 4 bps and 1 bp."""
+    """The 3pool mainnet snapshot (docs/amm-spec.md §7 L1/L2), fees 4 bps and 1 bp."""
     out = []
     balances = [295949605740077243186725223, 284320067518878, 288200854907854]
     supply = 849743149250065202008212976

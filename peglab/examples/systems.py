@@ -1,7 +1,7 @@
 """Ready-made systems for examples, tests and benchmarks: AI dollars on a fresh chain.
 
 ``two_ai_dollars()`` launches AUSD (Aethir: ATH and staked ATH) and vUSD (Virtuals: VIRTUAL)
-with the cdp.md §12 presets, price feeds the scenario (or a test) moves through the ``oracle``
+with the docs/cdp-spec.md §12 presets, price feeds the scenario (or a test) moves through the ``oracle``
 account, and a staking pool for stATH.
 """
 
@@ -56,7 +56,7 @@ def two_ai_dollars(
     ath_price: str = "0.05",
     virtual_price: str = "1.50",
 ) -> DemoSystem:
-    """AUSD on ATH-A and stATH-A, vUSD on VIRTUAL-A, with the cdp.md §12 presets."""
+    """AUSD on ATH-A and stATH-A, vUSD on VIRTUAL-A, with the docs/cdp-spec.md §12 presets."""
     chain = Chain(start_time=start_time, keep_log=keep_log)
     ledger = chain.ledger
     for sym in ("ATH", "VIRTUAL"):

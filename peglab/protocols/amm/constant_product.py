@@ -12,7 +12,7 @@ Liquidity: the first mint locks ``MINIMUM_LIQUIDITY = 1000`` LP in ``amm:<id>:lo
 ``address(0)``) and gives ``isqrt(a0*a1) - 1000``; later mints give
 ``min(a0*S // r0, a1*S // r1)`` (any excess is donated). With the protocol fee on, before each
 mint, burn and ``claim_fees`` the fee receiver is minted ``S*(√k - √k_last) // (5√k + √k_last)``
-LP: one sixth of the growth of √k since ``k_last`` (amm.md §5). Reserves are capped at 2^112 - 1
+LP: one sixth of the growth of √k since ``k_last`` (docs/amm-spec.md §5). Reserves are capped at 2^112 - 1
 (``amm/overflow``); TWAP accumulators add ``(r1 << 112) // r0 * dt`` modulo 2^256 as in v2.
 """
 

@@ -1,6 +1,6 @@
 """StableSwap pool of 2 to 8 coins with the legacy Curve 3pool contract's integer arithmetic.
 
-Design. State follows the 3pool contract (amm.md §2): ``balances`` are the pool-accounted
+Design. State follows the 3pool contract (docs/amm-spec.md §2): ``balances`` are the pool-accounted
 balances in coin units; the ledger account ``amm:<id>`` holds the actual tokens, and the
 difference (token balance − accounted balance) is the admin fee, implicit as in the contract.
 Coins of different decimals enter the math through ``RATES[i] = 10^(36 - decimals_i)``:
@@ -216,7 +216,7 @@ class StableSwapPool:
         return self.chain.ledger.supply[self.lp_token]
 
     def A(self) -> int:
-        """Amplification now, linearly ramped (amm.md §2.4), floored toward the start value."""
+        """Amplification now, linearly ramped (docs/amm-spec.md §2.4), floored toward the start value."""
         st = self.state
         t1 = st.future_A_time
         a1 = st.future_A
@@ -357,7 +357,7 @@ class StableSwapPool:
         return self.calc_withdraw_one_coin_detail(lp_amount, i)[0]
 
     def calc_withdraw_one_coin_detail(self, lp_amount: int, i: int) -> tuple[int, int]:
-        """``(dy, fee)`` of a one-coin withdrawal, both in coin ``i`` units (amm.md §2.6)."""
+        """``(dy, fee)`` of a one-coin withdrawal, both in coin ``i`` units (docs/amm-spec.md §2.6)."""
         i = self._check_index(i)
         lp_amount = check_in_amount(lp_amount, "lp_amount")
         supply = self.lp_supply()

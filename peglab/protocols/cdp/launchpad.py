@@ -2,7 +2,7 @@
 
 Instances share nothing but the chain (and later the governance token used for
 recapitalisation): each has its own token, vault engine, fee module, prices and ceilings, so bad
-debt never crosses instances. Guardrails (cdp.md §3) bind the project admin; governance (``gov``)
+debt never crosses instances. Guardrails (docs/cdp-spec.md §3) bind the project admin; governance (``gov``)
 may override the ratio and ceiling floors but never the hop floor, which protects the OSM delay.
 """
 
@@ -29,7 +29,7 @@ class Launchpad:
         self.chain = chain
         self.guardrails = guardrails
         self.instances: Table[str, AIDollar] = Table(chain.journal)
-        self.amm = amm  # where launch pools are deployed (amm.md §4); None: no pools
+        self.amm = amm  # where launch pools are deployed (docs/amm-spec.md §4); None: no pools
 
     @action
     def create_pool(
@@ -45,7 +45,7 @@ class Launchpad:
         """Deploy a StableSwap pool of an AI dollar against ``other`` (the reference stablecoin or
         another AI dollar of this launchpad); its admin or governance. Returns the empty pool.
 
-        Defaults follow amm.md §4 for AI USD/USDC pools (A 200, 4 bps, 50% admin fee); use a
+        Defaults follow docs/amm-spec.md §4 for AI USD/USDC pools (A 200, 4 bps, 50% admin fee); use a
         lower ``A`` (<= 100) for AI USD/AI USD pools, whose pegs can part.
         """
         inst = self[symbol]
@@ -107,7 +107,7 @@ class Launchpad:
         return inst
 
     def _add_psm(self, inst: AIDollar, spec: PsmSpec, line_rad: int) -> None:
-        """Attach the peg stability module; its ceiling is at most 25% of ``Line`` (cdp.md §3)."""
+        """Attach the peg stability module; its ceiling is at most 25% of ``Line`` (docs/cdp-spec.md §3)."""
         if not isinstance(spec, PsmSpec):
             raise InvalidInput("cdp/bad-spec", f"expected a PsmSpec, got {type(spec).__name__}")
         check_positive(spec.line, "psm line")

@@ -2,9 +2,9 @@
 
 Sources. ``PriceFeed`` is one reporter's value, set by holders of its poker role (in a
 simulation, the scenario's market; in the sandbox, a keeper). ``Median`` takes the median of
-several feeds and fails (``ok = False``) below its quorum, as cdp.md §7.1 asks.
+several feeds and fails (``ok = False``) below its quorum, as docs/cdp-spec.md §7.1 asks.
 
-OSM (makerdao/osm, cdp.md §7.2-7.4):
+OSM (makerdao/osm, docs/cdp-spec.md §7.2-7.4):
 
     poke(): require now >= zzz + hop ; (val, ok) = source.read()
             if ok: cur = nxt ; nxt = val ; zzz = now - now % hop

@@ -7,7 +7,7 @@
         in AI dollars burnt from the user ; frob(-g18, -g18) ; gem -> user ; fee -> buffer
 
 Fees floor (the user pays at most one wei less than the exact fee; the PSM vault stays exactly
-1:1 so it is always safe at ``spot = RAY``). Guards [O] (cdp.md §10): the PSM collateral type
+1:1 so it is always safe at ``spot = RAY``). Guards [O] (docs/cdp-spec.md §10): the PSM collateral type
 has its own debt ceiling (``line`` <= 25% of the instance ``Line``, checked at launch) and
 ``frob`` enforces it; the net AI dollars minted through the PSM in one UTC day are capped
 (``flow_cap``, default 10% of ``line``; redemptions lower the day's net and are never capped, so

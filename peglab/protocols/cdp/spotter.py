@@ -2,7 +2,7 @@
 
     spot = rdiv(rdiv(val * 10^9, par), mat)   if the price is valid and fresh, else 0     [ray]
 
-Staked derivatives (cdp.md §4) are valued through the staking pool's exchange rate ``er``:
+Staked derivatives (docs/cdp-spec.md §4) are valued through the staking pool's exchange rate ``er``:
 
     er_eff   = min(er_now, er_prev + er_prev * g_max * dt / 1 day)      growth rate-limited
                er_now at once if er_now < er_prev * (1 - s_max)          slashing: flag, pause new debt

@@ -4,7 +4,7 @@ Shares follow ERC-4626 rounding in the pool's favour: ``stake`` mints
 ``floor(assets * shares / total_assets)`` and ``unstake`` pays ``floor(shares * total_assets /
 shares)``. ``total_assets`` is tracked, not read from the token balance, so a donation cannot
 move the exchange rate; rewards enter only through ``add_rewards`` and losses through ``slash``
-(governance), which is what the CDP's exchange-rate guard watches (cdp.md §4).
+(governance), which is what the CDP's exchange-rate guard watches (docs/cdp-spec.md §4).
 """
 
 from __future__ import annotations

@@ -324,7 +324,7 @@ class VaultEngine:
 
     # -- invariants --------------------------------------------------------------------------
     def invariant_errors(self) -> list[str]:
-        """dss invariants 1-3 (cdp.md §13); an empty list means they hold."""
+        """dss invariants 1-3 (docs/cdp-spec.md §13); an empty list means they hold."""
         errs: list[str] = []
         ledger = self.chain.ledger
         backed = sum(i.art_total_wad * i.rate_ray for i in self.ilks.values())

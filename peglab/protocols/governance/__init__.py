@@ -1,6 +1,6 @@
 """ve(3,3) governance: GOV, voting escrow, voter, gauges, minter with rebase, fee and bribe rewards.
 
-Follows Aerodrome/Velodrome v2 (spec ``governance.md``). Build a system with
+Follows Aerodrome/Velodrome v2 (docs/governance-spec.md). Build a system with
 ``Governance.deploy(chain)``; every balance lives in ``chain.ledger``.
 """
 

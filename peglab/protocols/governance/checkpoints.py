@@ -1,4 +1,6 @@
-"""Slope/bias checkpoints of the voting escrow: user and global point histories (spec §2).
+"""Slope/bias checkpoints of the voting escrow: user and global point histories.
+
+Rules: docs/governance-spec.md §2.
 
 Design. A normal lock of ``amount`` ending at ``end`` has voting power that falls linearly:
 ``power(t) = slope * (end - t)`` with ``slope = amount // MAXTIME``. Storing that line at the time

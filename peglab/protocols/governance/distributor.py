@@ -1,4 +1,6 @@
-"""Rewards distributor: the minter's rebase, claimed by locks pro rata to past voting power (spec §4).
+"""Rewards distributor: the minter's rebase, claimed by locks pro rata to past voting power.
+
+Rules: docs/governance-spec.md §4.
 
 Design. Each flip the minter sends ``growth`` here and calls ``checkpoint_token``, which spreads
 the GOV received since the last checkpoint over the weeks elapsed, pro rata to time (at most 20

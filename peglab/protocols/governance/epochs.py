@@ -1,4 +1,6 @@
-"""Governance time: Unix weeks (Thursday 00:00 UTC), MAXTIME and the voting window (spec §1).
+"""Governance time: Unix weeks (Thursday 00:00 UTC), MAXTIME and the voting window.
+
+Rules: docs/governance-spec.md §1.
 
 Pure functions of a timestamp in seconds, named after Aerodrome's ProtocolTimeLibrary.
 """

@@ -1,4 +1,6 @@
-"""Voting escrow: GOV locked as owned, transferable positions (veNFT ids) with decaying power (spec §2).
+"""Voting escrow: GOV locked as owned, transferable positions (veNFT ids) with decaying power.
+
+Rules: docs/governance-spec.md §2.
 
 Locked GOV sits in the ledger account ``ve:<name>``; ``state.supply`` equals its balance. Each
 lock is ``(amount, end, is_permanent)`` under an integer id with an owner, an optional approved

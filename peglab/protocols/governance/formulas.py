@@ -1,4 +1,6 @@
-"""Pure formulas of ve(3,3): lock slope and bias, emission schedule, rebase and team share (spec §2, §4).
+"""Pure formulas of ve(3,3): lock slope and bias, emission schedule, rebase and team share.
+
+Rules: docs/governance-spec.md §2, §4.
 
 Names mirror Aerodrome/Velodrome v2 (``calculate_growth`` is the Minter's ``calculateGrowth``).
 All divisions floor (operands are non-negative), as the reference's unsigned arithmetic does;
@@ -75,7 +77,7 @@ def team_emission_aerodrome(rate_bps: int, growth: int, weekly_next: int) -> int
 
 @dataclass(frozen=True, slots=True)
 class EmissionSchedule:
-    """Minter constants (spec §4). All amounts wad; rates bps.
+    """Minter constants (docs/governance-spec.md §4). All amounts wad; rates bps.
 
     ``next_weekly``: ×growth_bps while the epoch count (after increment) is below
     ``growth_epochs``, then ×decay_bps. Tail starts once ``weekly < tail_start``; a tail epoch
@@ -121,7 +123,7 @@ class EmissionSchedule:
 
     @classmethod
     def aerodrome(cls, initial_weekly: int = 10_000_000 * WAD) -> EmissionSchedule:
-        """Aerodrome constants scaled by ``initial_weekly`` (spec §4 default): +3%/epoch for 14
+        """Aerodrome constants scaled by ``initial_weekly`` (docs/governance-spec.md §4 default): +3%/epoch for 14
         epochs, then -1%; tail below 89.6915% of the initial weekly at 67 bps of supply."""
         tail = 8_969_150 * WAD * initial_weekly // (10_000_000 * WAD)
         return cls(initial_weekly, 10_300, 15, 9_900, tail, 67)

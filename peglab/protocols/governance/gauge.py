@@ -1,4 +1,6 @@
-"""Gauge: stake a ledger token (an LP token or any stake token) and earn the epoch's emissions (spec §6).
+"""Gauge: stake a ledger token (an LP token or any stake token) and earn the epoch's emissions.
+
+Rules: docs/governance-spec.md §6.
 
 Design (reward per token, Synthetix/Velodrome). Emissions notified at time ``n`` stream at
 ``rate = (amount + leftover) // (epoch_next(n) - n)`` until the next flip. A global accumulator

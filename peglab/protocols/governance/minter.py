@@ -1,4 +1,6 @@
-"""Minter: weekly GOV emissions with growth/decay and tail, the rebase to lockers and the team share (spec §4).
+"""Minter: weekly GOV emissions with growth/decay and tail, the rebase to lockers and the team share.
+
+Rules: docs/governance-spec.md §4.
 
 Once per epoch (``now >= active_period + WEEK``) ``update_period``: ``E`` is the schedule's
 weekly (or ``T * tail_rate // 10_000`` once weekly fell below ``tail_start``), ``V`` the locked

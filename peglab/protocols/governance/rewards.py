@@ -1,4 +1,6 @@
-"""Voting rewards: a gauge's trading fees and anyone's bribes, paid per epoch pro rata to votes (spec §5).
+"""Voting rewards: a gauge's trading fees and anyone's bribes, paid per epoch pro rata to votes.
+
+Rules: docs/governance-spec.md §5.
 
 Design. The Voter deposits each lock's vote share for a pool as a "balance" here; balances and
 their total are checkpointed, one checkpoint per epoch (later writes in the same epoch overwrite).

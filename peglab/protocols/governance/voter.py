@@ -1,4 +1,6 @@
-"""Voter: weekly votes of locks across gauges, the emission index, gauge admin and distribution (spec §3).
+"""Voter: weekly votes of locks across gauges, the emission index, gauge admin and distribution.
+
+Rules: docs/governance-spec.md §3.
 
 Design (emission index). The minter notifies ``E`` per epoch; instead of paying every gauge at
 once, a global ``index`` grows by ``E * 1e18 // max(total_weight, 1)`` and each gauge remembers
