@@ -1,4 +1,4 @@
-"""Conformance properties of vaults.md §7 on the Lagoon-style epoch vault, as a hypothesis state
+"""Conformance properties of docs/yield-vaults.md §6 on the Lagoon-style epoch vault, as a hypothesis state
 machine: random requests, claims, operators, valuations (gains and losses), settlements,
 strategy moves of the safe, closing and synchronous exits. After every step the named checks
 below run; canaries show each can fail.

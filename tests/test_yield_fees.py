@@ -1,4 +1,4 @@
-"""Lagoon-style fee take: the worked vector of docs/yield-vaults.md §3 and EVM vectors."""
+"""Lagoon-style fee take: the worked vector of docs/yield-vaults.md §2 and EVM vectors."""
 
 from __future__ import annotations
 

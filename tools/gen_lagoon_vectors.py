@@ -2,7 +2,7 @@
 
 Independent of peglab (imports nothing from it): solc-js compiles the Solidity restatement of the
 fee take and py-evm runs it (the harness is shared with tools/gen_rate_vectors.py). The first case
-is the worked vector of docs/yield-vaults.md §3 (A = 1,050,000 USDC, S = 1,000,000, 30 days,
+is the worked vector of docs/yield-vaults.md §2 (A = 1,050,000 USDC, S = 1,000,000, 30 days,
 2%/20%/10%); the rest are seeded random valuations around and below the high-water mark.
 
 Run: ``bash tools/ref_env_yield.sh`` then ``.venv-ref-yield/bin/python tools/gen_lagoon_vectors.py``.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // peglab's own Solidity restatement of the Lagoon-style fee take written down in
-// docs/yield-vaults.md §3 (management fee, price after it, performance fee over the high-water
+// docs/yield-vaults.md §2 (management fee, price after it, performance fee over the high-water
 // mark, dilution-compensated fee shares, protocol split, post-fee high-water mark). Used only by
 // tools/gen_lagoon_vectors.py (solc-js + py-evm). mulDiv here needs x*y < 2^256 (checked).
 pragma solidity 0.8.20;

@@ -1,6 +1,6 @@
 """Lagoon v0.5.0 fee take (``FeeManager``), pure integer math: management and performance fees minted as shares, with a high-water mark.
 
-Formulas (docs/yield-vaults.md §3). ``A`` is total assets just
+Formulas (docs/yield-vaults.md §2). ``A`` is total assets just
 after the accepted valuation, ``S`` the share supply, ``d`` the share decimals, ``o`` the
 decimals offset, every division rounded **up** (the fee receiver is never short-changed; the
 depositors' price moves down by at most a unit)::

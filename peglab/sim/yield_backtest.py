@@ -1,6 +1,6 @@
 """Backtest of yield allocators on the exact engine: the same market paths for every allocator.
 
-World (docs/yield-vaults.md §8). ``n_markets`` lending markets on one chain, alternating Aave
+World (docs/yield-vaults.md §5). ``n_markets`` lending markets on one chain, alternating Aave
 v3-style and Compound-style, each with an outside supplier and a rate-responsive borrower, plus
 ``n_term`` fixed-rate term deposits (the locked sleeve). One vault account holds idle USDC and
 positions; holders own integer shares. Every protocol action is an engine transaction; floats

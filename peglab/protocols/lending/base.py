@@ -8,7 +8,7 @@ and the reads); this class owns validation, caps and the order of every action:
 
     accrue interest to now -> validate input and authorisation -> move value -> check the caps
 
-Guards, each a named check (docs/lending.md §3):
+Guards, each a named check (docs/lending.md §2.3):
 - withdrawals and borrows are limited by cash (``lending/insufficient-cash``);
 - a borrow may not raise utilisation above ``max_utilisation_bps`` (``lending/utilisation-cap``)
   nor total debt above ``borrow_cap`` (``lending/borrow-cap``); supply stops at ``supply_cap``;

@@ -1,4 +1,4 @@
-"""Rate-model presets shaped like the stablecoin markets the vaults allocate to (docs/lending.md §4).
+"""Rate-model presets shaped like the stablecoin markets the vaults allocate to (docs/lending.md).
 
 Aave v3 USDC-like: U_opt 90%, base 0, slope1 4%, slope2 60% (the Ethereum v3 USDC strategy at
 launch). Compound USDC-like: base 0, 4% at an 80% kink, jump 109% a year (the cUSDC

@@ -1,6 +1,6 @@
 """Lagoon-style ERC-7540 epoch vault (alUSD's likely chassis), built on ``AsyncVault``.
 
-Design (docs/yield-vaults.md §3). Deposits and redemptions are requests, grouped in epochs:
+Design (docs/yield-vaults.md §1). Deposits and redemptions are requests, grouped in epochs:
 deposit epochs are odd (1, 3, 5, ...) and redeem epochs even (2, 4, ...), as Lagoon's ids. A
 request's id is the open epoch of its direction. The *valuation manager* proposes the vault's new
 total assets; the proposal closes the open epochs that hold requests (later requests go to the
@@ -27,7 +27,7 @@ invested assets) accepts it by settling:
 positions move only through valuations. Claims use the base's bucket rounding (floor paid,
 ceiling charged). Decisions where Lagoon and the spec leave room, and departures (no whitelist,
 several open requests per controller allowed, fee clock starting at deployment), are listed in
-docs/yield-vaults.md §3.
+docs/yield-vaults.md §1.
 """
 
 from __future__ import annotations

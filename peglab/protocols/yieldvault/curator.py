@@ -3,7 +3,7 @@
 The safe (an account) holds the vault's invested assets. An allocator agent holds a *scoped
 delegated key* (Giza's model): it may only move the safe's assets between idle cash and the
 approved markets, never elsewhere. ``allocate(targets)`` executes a policy's target positions,
-withdrawals first, under the guards of docs/yield-vaults.md §4:
+withdrawals first, under the guards of docs/yield-vaults.md §3:
 
 * no supply into a market above ``max_utilisation_wad`` (95%: exit risk) — ``yield/over-utilised``;
 * no position above ``max_market_share_bps`` (10%) of a market's supply — ``yield/market-share``;

@@ -1,5 +1,5 @@
 """ARMA-style optimiser: split capital across markets by water-filling on own-impact APRs, and act
-only when the gain over the horizon beats the cost of moving (docs/yield-vaults.md §6).
+only when the gain over the horizon beats the cost of moving (docs/yield-vaults.md §4.2).
 
 Design. Depositing ``x`` into a market lowers its supply rate (utilisation falls), so the annual
 income of a position, ``x · apr(x)``, is concave in ``x``. Allocating the capital in small steps
@@ -60,7 +60,7 @@ class Constraints:
 
 @dataclass(frozen=True)
 class ArmaOptimizer:
-    """The optimiser's parameters (defaults from vaults.md §6 and the §4 guards)."""
+    """The optimiser's parameters (defaults of docs/yield-vaults.md §4.2 and the §3 guards)."""
 
     constraints: Constraints = field(default_factory=Constraints)
     horizon_days: float = 14.0

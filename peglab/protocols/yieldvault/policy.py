@@ -2,7 +2,7 @@
 
 Every allocator (interstable-style rules, the ARMA-style optimiser, the baselines) reads one
 immutable ``AllocationState`` and returns a ``Proposal``. Allocators are stateless: the same
-state gives the same proposal (vaults.md §6), so anything they remember (last rebalance time,
+state gives the same proposal (docs/yield-vaults.md §4), so anything they remember (last rebalance time,
 APR history) is part of the state. Allocators may use floats to *decide*; the amounts they
 propose are integers in asset base units, rounded down, and never exceed the capital.
 

@@ -1,6 +1,6 @@
 """Interstable-style rule engine (v1) and the baseline allocators, behind the same ``propose``.
 
-Rules v1 (docs/yield-vaults.md §5), applied in this order:
+Rules v1 (docs/yield-vaults.md §4.1), applied in this order:
 
 1. exit any protocol whose TVL fell more than 30% in 24 hours (as far as cash allows);
 2. the liquid sleeve (idle cash) is kept at ``max(10% NAV, 7-day p95 outflow)``;
