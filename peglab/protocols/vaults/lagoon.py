@@ -87,6 +87,7 @@ class FeesTaken(Event):
     vault: str
     management_assets: int
     performance_assets: int
+    price_after_management: int
     manager_shares: int
     protocol_shares: int
     high_water_mark: int
@@ -249,6 +250,10 @@ class EpochVault(AsyncVault):
         a, s = self.epoch_price[epoch]
         return share_math.to_assets(shares, s, a, self.offset, False)
 
+    def claimable_redeem_shares(self, controller: str) -> int:
+        """Shares of settled redemptions ``controller`` can claim (all epochs)."""
+        return super().max_redeem(controller)
+
     def max_redeem(self, owner: str) -> int:
         claim = super().max_redeem(owner)
         if claim == 0 and self.closed and not self.paused:
@@ -346,8 +351,8 @@ class EpochVault(AsyncVault):
         e.high_water_mark = f.high_water_mark
         e.last_fee_time = self.chain.now
         self.chain.emit(
-            FeesTaken(self.share, f.management_assets, f.performance_assets, f.manager_shares,
-                      f.protocol_shares, f.high_water_mark)
+            FeesTaken(self.share, f.management_assets, f.performance_assets, f.price_after_mgmt,
+                      f.manager_shares, f.protocol_shares, f.high_water_mark)
         )  # fmt: skip
 
     def _settle_deposits(self) -> tuple[int, int, int]:
