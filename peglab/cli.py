@@ -40,7 +40,7 @@ class Command:
 
     name: str
     help: str
-    run: str | Callable[[argparse.Namespace], None]
+    run: str | Callable[[argparse.Namespace], int | None]  # an int is the exit code
     arguments: str | Callable[[argparse.ArgumentParser], None] | None = None
 
 
@@ -129,6 +129,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", "render report.html again from a run directory", cmd_report,
             report_arguments),
     Command("demo", "two AI dollars, a year of fees, a summary", cmd_demo),
+    Command("validate", "run the historical validation cases against their targets",
+            "peglab.risk.validation.commands:cmd_validate",
+            "peglab.risk.validation.commands:validate_arguments"),
+    Command("calibrate", "fit the AI-token price process from the published moves",
+            "peglab.risk.validation.commands:cmd_calibrate",
+            "peglab.risk.validation.commands:calibrate_arguments"),
     Command("backtest", "compare yield allocators on the same lending-market paths",
             "peglab.examples.yield_backtest:cmd_backtest",
             "peglab.examples.yield_backtest:backtest_arguments"),
@@ -176,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "fn", None) is None:
             parser.print_help()
             return 2
-        _resolve(args.fn)(args)
+        rc = _resolve(args.fn)(args)
     except PeglabError as e:
         if os.environ.get("PEGLAB_DEBUG"):
             raise
@@ -199,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ Coins of different decimals enter the math through ``RATES[i] = 10^(36 - decimal
 contract's, in its order, with its floors; where the contract would revert on uint256
 underflow or division by zero, a typed error is raised instead (the action rolls back).
 
-Departures, all documented in docs/amm.md: the 3pool's owner-only ``withdraw_admin_fees`` (to
+The owner functions (ramp, fees, kill, admin fees, ``file``) and the parameter state are in
+stableswap_admin.py. Departures, all documented in docs/amm.md: the 3pool's owner-only ``withdraw_admin_fees`` (to
 the owner) is ``claim_fees`` (anyone, to ``fee_receiver``); ownership moves through
 ``file("owner", ...)``; no fee-on-transfer coin exists in the ledger, so "amount received" is
 the amount sent; products are unbounded Python ints (the contract would revert above 2^256).
@@ -19,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, Slippage
-from ...kernel import Chain, Record, Table, action
+from ...errors import InvalidInput, ShutDown, Slippage
+from ...kernel import Chain, Table, action
 from ...math.stableswap import FEE_DENOMINATOR, PRECISION, get_D, get_y, get_y_D
-from ...units import DAY, check_amount
+from ...units import check_amount
 from .common import (
     check_account,
     check_amounts,
@@ -33,20 +34,23 @@ from .common import (
     register_state,
 )
 from .events import (
-    AdminFeesDonated,
-    FeeChangeCommitted,
-    FeeChanged,
-    FeeChangeReverted,
-    FeesClaimed,
-    KillChanged,
     LiquidityAdded,
     LiquidityRemoved,
     LiquidityRemovedImbalance,
     LiquidityRemovedOne,
-    ParameterChanged,
-    RampStarted,
-    RampStopped,
     TokenExchanged,
+)
+from .stableswap_admin import (
+    ADMIN_ACTIONS_DELAY,
+    KILL_DEADLINE_DT,
+    MAX_A,
+    MAX_A_CHANGE,
+    MAX_ADMIN_FEE,
+    MAX_FEE,
+    MIN_RAMP_TIME,
+    StableSwapAdmin,
+    StableSwapState,
+    check_fees,
 )
 
 __all__ = [
@@ -63,49 +67,9 @@ __all__ = [
 ]
 
 MAX_COINS = 8
-MAX_FEE = 5 * 10**9  # 50%
-MAX_ADMIN_FEE = 10**10  # 100%
-MAX_A = 10**6
-MAX_A_CHANGE = 10
-MIN_RAMP_TIME = DAY
-ADMIN_ACTIONS_DELAY = 3 * DAY
-KILL_DEADLINE_DT = 2 * 30 * DAY
 
 
-class StableSwapState(Record):
-    """Mutable pool state (the 3pool contract's storage, minus what the ledger holds)."""
-
-    __slots__ = (
-        "admin_actions_deadline",
-        "admin_fee",
-        "balances",
-        "fee",
-        "fee_receiver",
-        "future_A",
-        "future_A_time",
-        "future_admin_fee",
-        "future_fee",
-        "initial_A",
-        "initial_A_time",
-        "is_killed",
-        "owner",
-    )
-    balances: tuple[int, ...]
-    initial_A: int
-    future_A: int
-    initial_A_time: int
-    future_A_time: int
-    fee: int
-    admin_fee: int
-    future_fee: int
-    future_admin_fee: int
-    admin_actions_deadline: int
-    is_killed: bool
-    owner: str
-    fee_receiver: str
-
-
-class StableSwapPool:
+class StableSwapPool(StableSwapAdmin):
     """A legacy-math StableSwap pool whose reserves and LP token live in the chain's ledger."""
 
     kind = "stableswap"
@@ -148,7 +112,7 @@ class StableSwapPool:
             decimals.append(tok.decimals)
         if type(A) is not int or not 0 < A < MAX_A:
             raise InvalidInput("amm/bad-A", f"A must be an int in (0, {MAX_A}), got {A!r}")
-        _check_fees(fee, admin_fee)
+        check_fees(fee, admin_fee)
         owner = chain.root if owner is None else owner
         fee_receiver = owner if fee_receiver is None else fee_receiver
         self.coins: tuple[str, ...] = coins_t
@@ -215,20 +179,6 @@ class StableSwapPool:
     def lp_supply(self) -> int:
         return self.chain.ledger.supply[self.lp_token]
 
-    def A(self) -> int:
-        """Amplification now, linearly ramped (docs/amm-spec.md §2.4), floored toward the start value."""
-        st = self.state
-        t1 = st.future_A_time
-        a1 = st.future_A
-        now = self.chain.now
-        if now < t1:
-            a0 = st.initial_A
-            t0 = st.initial_A_time
-            if a1 > a0:
-                return a0 + (a1 - a0) * (now - t0) // (t1 - t0)
-            return a0 - (a0 - a1) * (now - t0) // (t1 - t0)
-        return a1
-
     def xp(self) -> list[int]:
         """Balances in D units: ``balances[i] * RATES[i] // 1e18``."""
         return [b * r // PRECISION for b, r in zip(self.state.balances, self.rates)]
@@ -246,12 +196,6 @@ class StableSwapPool:
         if supply == 0:
             raise InvalidInput("amm/no-liquidity", f"pool {self.id} has no LP supply")
         return self.get_D() * PRECISION // supply
-
-    def admin_balances(self) -> tuple[int, ...]:
-        """Admin fees held: token balance of the pool account minus accounted balance, per coin."""
-        bal = self.chain.ledger.balance_of
-        acct = self.account
-        return tuple(bal(c, acct) - b for c, b in zip(self.coins, self.state.balances))
 
     def coin_index(self, token: object) -> int:
         """Index of ``token`` in ``coins``; ``amm/unknown-token`` if the pool does not hold it."""
@@ -397,10 +341,6 @@ class StableSwapPool:
             raise ShutDown(
                 "amm/killed", f"pool {self.id} is killed: only remove_liquidity is allowed"
             )
-
-    def _require_owner(self, sender: str) -> None:
-        if sender != self.state.owner and not self.chain.has_role("root", sender):
-            raise NotAuthorized("amm/not-owner", f"{sender} is not the owner of pool {self.id}")
 
     def _imbalance_fees(
         self, old: list[int], new: list[int], d0: int, d1: int
@@ -640,148 +580,3 @@ class StableSwapPool:
             ledger.transfer(self.coins[i], self.account, to, dy)
         self.chain.emit(LiquidityRemovedOne(self.id, sender, lp_amount, i, dy, dy_fee))
         return dy
-
-    # -- admin ---------------------------------------------------------------------------------------
-    @action
-    def ramp_A(self, future_A: int, future_time: int, *, sender: str) -> None:
-        """Ramp A linearly to ``future_A`` at ``future_time`` (≥ 1 day away, ≤ ×10 or ÷10)."""
-        self._require_owner(sender)
-        st = self.state
-        now = self.chain.now
-        if type(future_A) is not int or type(future_time) is not int:
-            raise InvalidInput(
-                "amm/bad-A", f"A and time must be ints, got {future_A!r}, {future_time!r}"
-            )
-        if now < st.initial_A_time + MIN_RAMP_TIME:
-            raise LimitExceeded(
-                "amm/ramp-too-soon", "a new ramp must wait one day after the last one"
-            )
-        if future_time < now + MIN_RAMP_TIME:
-            raise LimitExceeded("amm/ramp-too-fast", "a ramp must last at least one day")
-        initial = self.A()
-        if not 0 < future_A < MAX_A:
-            raise InvalidInput("amm/bad-A", f"A must be in (0, {MAX_A}), got {future_A}")
-        up_ok = initial <= future_A <= initial * MAX_A_CHANGE
-        down_ok = future_A < initial and future_A * MAX_A_CHANGE >= initial
-        if not (up_ok or down_ok):
-            raise LimitExceeded(
-                "amm/A-change-too-large", f"A may change by ×10 at most: {initial} -> {future_A}"
-            )
-        st.initial_A = initial
-        st.future_A = future_A
-        st.initial_A_time = now
-        st.future_A_time = future_time
-        self.chain.emit(RampStarted(self.id, initial, future_A, now, future_time))
-
-    @action
-    def stop_ramp_A(self, *, sender: str) -> None:
-        """Freeze A at its current value."""
-        self._require_owner(sender)
-        st = self.state
-        current = self.A()
-        now = self.chain.now
-        st.initial_A = current
-        st.future_A = current
-        st.initial_A_time = now
-        st.future_A_time = now
-        self.chain.emit(RampStopped(self.id, current, now))
-
-    @action
-    def commit_new_fee(self, new_fee: int, new_admin_fee: int, *, sender: str) -> None:
-        """Schedule a fee change, applicable after ``ADMIN_ACTIONS_DELAY`` (one pending at a time)."""
-        self._require_owner(sender)
-        st = self.state
-        if st.admin_actions_deadline != 0:
-            raise InvalidInput("amm/action-pending", "a fee change is already pending")
-        _check_fees(new_fee, new_admin_fee)
-        deadline = self.chain.now + ADMIN_ACTIONS_DELAY
-        st.admin_actions_deadline = deadline
-        st.future_fee = new_fee
-        st.future_admin_fee = new_admin_fee
-        self.chain.emit(FeeChangeCommitted(self.id, deadline, new_fee, new_admin_fee))
-
-    @action
-    def apply_new_fee(self, *, sender: str) -> None:
-        """Apply the committed fee change once its delay has passed."""
-        self._require_owner(sender)
-        st = self.state
-        if st.admin_actions_deadline == 0:
-            raise InvalidInput("amm/no-pending-action", "no fee change is pending")
-        if self.chain.now < st.admin_actions_deadline:
-            raise LimitExceeded(
-                "amm/too-early", f"the fee change applies from t={st.admin_actions_deadline}"
-            )
-        st.admin_actions_deadline = 0
-        st.fee = st.future_fee
-        st.admin_fee = st.future_admin_fee
-        self.chain.emit(FeeChanged(self.id, st.fee, st.admin_fee))
-
-    @action
-    def revert_new_parameters(self, *, sender: str) -> None:
-        """Cancel a pending fee change."""
-        self._require_owner(sender)
-        self.state.admin_actions_deadline = 0
-        self.chain.emit(FeeChangeReverted(self.id))
-
-    @action
-    def kill_me(self, *, sender: str) -> None:
-        """Stop swaps and deposits (only before deploy + 60 days); ``remove_liquidity`` still works."""
-        self._require_owner(sender)
-        if self.chain.now >= self.kill_deadline:
-            raise LimitExceeded("amm/kill-deadline-passed", "the pool can no longer be killed")
-        self.state.is_killed = True
-        self.chain.emit(KillChanged(self.id, True))
-
-    @action
-    def unkill_me(self, *, sender: str) -> None:
-        """Reopen a killed pool."""
-        self._require_owner(sender)
-        self.state.is_killed = False
-        self.chain.emit(KillChanged(self.id, False))
-
-    @action
-    def claim_fees(self, *, sender: str) -> dict[str, int]:
-        """Anyone: send the admin fees (token balance − accounted balance) to ``fee_receiver``."""
-        ledger = self.chain.ledger
-        receiver = self.state.fee_receiver
-        moved: dict[str, int] = {}
-        for c, amount in zip(self.coins, self.admin_balances()):
-            if amount > 0:
-                ledger.transfer(c, self.account, receiver, amount)
-            moved[c] = amount
-        self.chain.emit(FeesClaimed(self.id, receiver, tuple(moved.items())))
-        return moved
-
-    withdraw_admin_fees = claim_fees
-
-    @action
-    def donate_admin_fees(self, *, sender: str) -> None:
-        """Owner: give the admin fees to LPs (accounted balances := token balances)."""
-        self._require_owner(sender)
-        admin = self.admin_balances()
-        st = self.state
-        st.balances = tuple(b + a for b, a in zip(st.balances, admin))
-        self.chain.emit(AdminFeesDonated(self.id, admin))
-
-    @action
-    def file(self, what: str, value: str, *, sender: str) -> None:
-        """Owner: set ``fee_receiver`` or ``owner`` (an account)."""
-        self._require_owner(sender)
-        if what not in ("fee_receiver", "owner"):
-            raise InvalidInput(
-                "amm/unknown-param", f"unknown parameter {what!r}; known: fee_receiver, owner"
-            )
-        account = check_account(value, self.account, what)
-        setattr(self.state, what, account)
-        self.chain.emit(ParameterChanged(self.id, what, account))
-
-
-def _check_fees(fee: object, admin_fee: object) -> None:
-    if type(fee) is not int or not 0 <= fee <= MAX_FEE:
-        raise InvalidInput(
-            "amm/bad-fee", f"fee must be an int in [0, {MAX_FEE}] (1e10 = 100%), got {fee!r}"
-        )
-    if type(admin_fee) is not int or not 0 <= admin_fee <= MAX_ADMIN_FEE:
-        raise InvalidInput(
-            "amm/bad-fee", f"admin fee must be an int in [0, {MAX_ADMIN_FEE}], got {admin_fee!r}"
-        )

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ...errors import InvalidInput
+
+if TYPE_CHECKING:
+    from ...kernel import Chain
 
 __all__ = ["InstanceAccounts"]
 
@@ -68,6 +75,15 @@ class InstanceAccounts:
     def flip(self, ilk: str) -> str:
         """Lots of the English auctions of ``ilk``."""
         return f"{self.symbol}:flip:{ilk}"
+
+    def check_file(self, chain: Chain, sender: str, what: str, known: Sequence[str]) -> None:
+        """The guard every module's ``file`` starts with: the sender is the instance admin (or
+        governance, which holds every role) and ``what`` is one of the module's parameters."""
+        chain.require_role(self.admin_role, sender, "cdp/not-admin")
+        if what not in known:
+            raise InvalidInput(
+                "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(known)}"
+            )
 
     def engine(self) -> frozenset[str]:
         """Accounts that must never receive auction collateral or place bids."""

@@ -383,11 +383,7 @@ class SystemBuffer:
     @action
     def file(self, what: str, value: int | str, *, sender: str) -> None:
         """Set one buffer or auction parameter (admin or governance); unknown names are refused."""
-        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
-        if what not in self.PARAMS:
-            raise InvalidInput(
-                "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
-            )
+        self.accounts.check_file(self.chain, sender, what, self.PARAMS)
         st = self.state
         shown: int
         if what in ("sink", "sink_account"):

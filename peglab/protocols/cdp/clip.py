@@ -255,10 +255,7 @@ class Clipper:
 
     def _reward(self, keeper: str, coin: int) -> None:
         if coin:
-            self.vat.suck(self.accounts.vow, keeper, coin)
-            wad = coin // RAY
-            if wad:
-                self.joins.exit_dai(keeper, wad)
+            self.joins.pay_unbacked(keeper, coin)
 
     def yank(self, auction_id: int, to: str) -> Sale:
         """Cancel an auction (shutdown): its tab leaves ``dirt``, its lot goes to ``to``."""
@@ -377,11 +374,7 @@ class Clipper:
     @action
     def file(self, what: str, value: int | str, *, sender: str) -> None:
         """Set one auction parameter (admin or governance); unknown names are refused."""
-        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
-        if what not in self.PARAMS:
-            raise InvalidInput(
-                "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
-            )
+        self.accounts.check_file(self.chain, sender, what, self.PARAMS)
         p = self.params
         if what == "calc":
             if value not in CALCS:

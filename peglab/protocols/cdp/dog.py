@@ -197,11 +197,7 @@ class Liquidator:
     @action
     def file(self, what: str, value: int, *, ilk: str = "", sender: str) -> None:
         """Set ``Hole`` (instance-wide) or ``hole``/``chop`` of ``ilk`` (admin or governance)."""
-        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
-        if what not in self.PARAMS:
-            raise InvalidInput(
-                "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
-            )
+        self.accounts.check_file(self.chain, sender, what, self.PARAMS)
         check_amount(value, what, "cdp/bad-value")
         if what == "Hole":
             self.state.hole_total_rad = value

@@ -263,9 +263,7 @@ class Flipper:
         )
         coin = keeper_coin(p.tip_rad, p.chip_wad, tab_rad)
         if coin:
-            self.vat.suck(self.accounts.vow, keeper, coin)
-            if coin // RAY:
-                self.joins.exit_dai(keeper, coin // RAY)
+            self.joins.pay_unbacked(keeper, coin)
         return auction, coin
 
     def yank(self, auction_id: int, to: str) -> FlipBid:
@@ -282,9 +280,7 @@ class Flipper:
         self.dog.digs(self.ilk, b.tab_rad)
         self.chain.ledger.transfer(self.vat.gem(self.ilk), self.account, to, b.lot_wad)
         if b.bid_rad:
-            self.vat.suck(self.accounts.vow, b.guy, b.bid_rad)
-            if b.bid_rad // RAY:
-                self.joins.exit_dai(b.guy, b.bid_rad // RAY)
+            self.joins.pay_unbacked(b.guy, b.bid_rad)
         del self.bids[auction_id]
         return b
 
@@ -412,11 +408,7 @@ class Flipper:
     @action
     def file(self, what: str, value: int, *, sender: str) -> None:
         """Set ``beg`` [wad], ``ttl``/``tau`` [s], ``chip`` [wad] or ``tip`` [rad] (admin or governance)."""
-        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
-        if what not in self.PARAMS:
-            raise InvalidInput(
-                "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
-            )
+        self.accounts.check_file(self.chain, sender, what, self.PARAMS)
         v = check_amount(value, what, "cdp/bad-value")
         if what == "beg" and v < WAD:
             raise InvalidInput("cdp/bad-value", "beg must be >= WAD (bids may not fall)")

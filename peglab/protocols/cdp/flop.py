@@ -70,9 +70,7 @@ class DebtAuctions(BufferAuctions[FlopBid]):
         for fid in sorted(self.bids):
             b = self.bids[fid]
             if b.guy != gal:
-                self.vat.suck(gal, b.guy, b.bid_rad)
-                if b.bid_rad // RAY:
-                    self.joins.exit_dai(b.guy, b.bid_rad // RAY)
+                self.joins.pay_unbacked(b.guy, b.bid_rad)
             del self.bids[fid]
 
     # -- actions (anyone) ----------------------------------------------------------------------

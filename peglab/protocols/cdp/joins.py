@@ -96,6 +96,13 @@ class Joins:
         if wad:
             self.exit_dai(usr, wad)
 
+    def pay_unbacked(self, usr: str, rad: int) -> None:
+        """Pay ``rad`` of new AI dollars to ``usr`` against the buffer's system debt (``suck``),
+        exiting the whole wads as tokens: keeper incentives and refunds at shutdown."""
+        self.vat.suck(self.accounts.vow, usr, rad)
+        if rad // RAY:
+            self.exit_dai(usr, rad // RAY)
+
     def pay_gem(self, ilk: str, frm: str, usr: str, wad: int) -> int:
         """Move ``wad`` joined collateral from ``frm`` to ``usr`` and exit it as tokens; returns tokens."""
         ledger = self.chain.ledger

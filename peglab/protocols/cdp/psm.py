@@ -200,11 +200,7 @@ class PegStabilityModule:
     @action
     def file(self, what: str, value: int, *, sender: str) -> None:
         """Set ``tin``, ``tout`` (wad or HALTED) or ``flow_cap`` (wad per day)."""
-        self.chain.require_role(self.accounts.admin_role, sender, "cdp/not-admin")
-        if what not in self.PARAMS:
-            raise InvalidInput(
-                "cdp/unknown-param", f"unknown parameter {what!r}; known: {', '.join(self.PARAMS)}"
-            )
+        self.accounts.check_file(self.chain, sender, what, self.PARAMS)
         v = check_amount(value, what, "cdp/bad-value")
         if what in ("tin", "tout") and not (v <= WAD or v == HALTED):
             raise InvalidInput("cdp/bad-value", f"{what} must be in [0, WAD] or HALTED")

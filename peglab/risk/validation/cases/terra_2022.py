@@ -1,0 +1,171 @@
+"""V2: Terra, 7-13 May 2022, and the same run against an AI dollar (docs/validation.md §4).
+
+Hourly, for 7 days:
+1. the run: Anchor depositors withdraw 10% of the initial $14B a day for two days [P] and sell
+   it on the UST pool; at all times UST holders (wallets and savings) sell ``5% x discount(%)``
+   of their UST a day (docs/validation.md §3-4, cap 50%/day);
+2. arbitrage through the protocol: buy UST on its pool, burn it for LUNA at the oracle price
+   (the market module's spread applies), sell the LUNA on its pool, while the route pays; and the
+   reverse route when UST is above $1;
+3. the oracle reports the LUNA pool's price for the next hour.
+Nothing is fitted; one path (the case has no random input: ``draws = 1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ....errors import PeglabError
+from ....kernel import Chain
+from ....protocols.amm import ConstantProductPool, StableSwapPool
+from ....protocols.seigniorage import SavingsPool, SeigniorageMarket
+from ....units import RAY, WAD
+from ..core import Value
+from ..market import best_size, marginal_rate
+from .terra_ai_dollar import ai_dollar_under_run
+
+__all__ = ["NAME", "run", "terra_path"]
+
+NAME = "terra-2022-05"
+HOURS = 7 * 24
+UST_SUPPLY = 18_600_000_000  # [P]
+ANCHOR = 14_000_000_000  # [P]
+LUNA_PRICE = 86  # [P] 7 May
+LUNA_SUPPLY = 350_000_000  # [O]
+UST_POOL_SIDE = 500_000_000  # [O]
+LUNA_POOL_USDC = 1_500_000_000  # [O]
+ANCHOR_RUN_PER_DAY = 0.10  # [P] $14B -> $11.2B in two days
+USDC = 10**6
+
+
+def _exit_fraction_per_hour(price: float) -> float:
+    """docs/validation.md §4 redeemer rule: 5% x discount in % per day, capped at 50%/day."""
+    discount_pct = max(0.0, (1.0 - price) * 100.0)
+    return min(0.5, 0.05 * discount_pct) / 24.0
+
+
+def _build() -> tuple[Chain, SeigniorageMarket, SavingsPool, StableSwapPool, ConstantProductPool]:
+    chain = Chain(keep_log=False)
+    led = chain.ledger
+    led.create_token("USDC", 6)
+    market = SeigniorageMarket(chain, price_wad=LUNA_PRICE * WAD)
+    chain.grant(SeigniorageMarket.ORACLE_ROLE, "oracle", sender=chain.root)
+    anchor = SavingsPool(chain, stable="UST", share="aUST")
+    led.mint("UST", "depositors", ANCHOR * WAD)
+    anchor.deposit(ANCHOR * WAD, sender="depositors")
+    ust_pool = StableSwapPool(chain, "ss:UST/USDC", ["UST", "USDC"], 200)
+    led.mint("UST", "lp", UST_POOL_SIDE * WAD)
+    led.mint("USDC", "lp", UST_POOL_SIDE * USDC)
+    ust_pool.add_liquidity([UST_POOL_SIDE * WAD, UST_POOL_SIDE * USDC], 0, sender="lp")
+    led.mint("UST", "holders", (UST_SUPPLY - ANCHOR - UST_POOL_SIDE) * WAD)
+    luna_pool = ConstantProductPool(chain, "cp:LUNA/USDC", "LUNA", "USDC")
+    pool_luna = LUNA_POOL_USDC * WAD // LUNA_PRICE
+    led.mint("LUNA", "lp", pool_luna)
+    led.mint("USDC", "lp", LUNA_POOL_USDC * USDC)
+    if luna_pool.token0 == "LUNA":
+        luna_pool.mint(pool_luna, LUNA_POOL_USDC * USDC, sender="lp")
+    else:
+        luna_pool.mint(LUNA_POOL_USDC * USDC, pool_luna, sender="lp")
+    led.mint("LUNA", "luna-holders", LUNA_SUPPLY * WAD - pool_luna)
+    return chain, market, anchor, ust_pool, luna_pool
+
+
+def _arbitrage(
+    chain: Chain,
+    market: SeigniorageMarket,
+    ust_pool: StableSwapPool,
+    luna_pool: ConstantProductPool,
+) -> None:
+    """Route USDC -> UST (pool) -> LUNA (burn) -> USDC (pool) while it pays, or the reverse."""
+    led = chain.ledger
+
+    def down(x: int) -> int:  # USDC in, USDC out, buying cheap UST
+        if x <= 0:
+            return 0
+        try:
+            ust = ust_pool.quote_exact_in("USDC", x, "UST")
+            luna = market.quote_stable_for_native(ust)
+            return luna_pool.quote_exact_in("LUNA", luna, "USDC") if luna else 0
+        except PeglabError:
+            return 0
+
+    def up(x: int) -> int:  # USDC in, USDC out, selling dear UST
+        if x <= 0:
+            return 0
+        try:
+            luna = luna_pool.quote_exact_in("USDC", x, "LUNA")
+            ust = market.quote_native_for_stable(luna)
+            return ust_pool.quote_exact_in("UST", ust, "USDC") if ust else 0
+        except PeglabError:
+            return 0
+
+    probe = 100_000 * USDC
+    cap = 5_000_000_000 * USDC
+    x = best_size(down, cap, probe)
+    if x:
+        led.mint("USDC", "arb", x)
+        ust = ust_pool.swap_exact_in("USDC", x, 0, sender="arb", token_out="UST")
+        luna = market.swap_stable_for_native(ust, sender="arb")
+        luna_pool.swap_exact_in("LUNA", luna, 0, sender="arb", token_out="USDC")
+        return
+    x = best_size(up, cap, probe)
+    if x:
+        led.mint("USDC", "arb", x)
+        luna = luna_pool.swap_exact_in("USDC", x, 0, sender="arb", token_out="LUNA")
+        ust = market.swap_native_for_stable(luna, sender="arb")
+        ust_pool.swap_exact_in("UST", ust, 0, sender="arb", token_out="USDC")
+
+
+def _sell(chain: Chain, pool: StableSwapPool, who: str, amount: int) -> None:
+    if amount > 0:
+        try:
+            pool.swap_exact_in("UST", amount, 0, sender=who, token_out="USDC")
+        except PeglabError:  # the pool has nothing left to pay: the sale fails
+            pass
+
+
+def terra_path() -> tuple[np.ndarray, np.ndarray, float]:
+    """Hourly UST price, LUNA price, and LUNA supply multiple at the end."""
+    chain, market, anchor, ust_pool, luna_pool = _build()
+    led = chain.ledger
+    ust_px = [marginal_rate(chain, ust_pool, "UST", "USDC", 0, 1000)]
+    luna_px = [float(LUNA_PRICE)]
+    per_hour = ANCHOR * WAD * int(ANCHOR_RUN_PER_DAY * 1000) // 1000 // 24
+    for hour in range(HOURS):
+        chain.advance(3600)
+        frac = _exit_fraction_per_hour(ust_px[-1])
+        shares = led.balance_of("aUST", "depositors")
+        run_shares = shares * int(frac * 1e9) // 10**9
+        if hour < 48:  # the Anchor run [P]: 10% of the initial deposits a day
+            run_shares += min(shares - run_shares, per_hour * RAY // anchor.state.rate_ray)
+        if run_shares:
+            _sell(chain, ust_pool, "depositors", anchor.withdraw(run_shares, sender="depositors"))
+        held = led.balance_of("UST", "holders")
+        _sell(chain, ust_pool, "holders", held * int(frac * 1e9) // 10**9)
+        _arbitrage(chain, market, ust_pool, luna_pool)
+        luna = marginal_rate(chain, luna_pool, "LUNA", "USDC", 0, 1)
+        if luna > 0:
+            market.set_price(max(1, round(luna * 1e9)) * 10**9, sender="oracle")
+        ust_px.append(marginal_rate(chain, ust_pool, "UST", "USDC", 0, 1000))
+        luna_px.append(luna)
+    multiple = led.total_supply("LUNA") / (LUNA_SUPPLY * WAD)
+    return np.asarray(ust_px), np.asarray(luna_px), multiple
+
+
+def run(draw: int, seed: np.random.SeedSequence) -> Mapping[str, Value]:
+    """The deterministic case (``draw`` and ``seed`` unused)."""
+    ust, _, multiple = terra_path()
+    ai = ai_dollar_under_run(
+        HOURS, ANCHOR_RUN_PER_DAY, ANCHOR / UST_SUPPLY, _exit_fraction_per_hour
+    )
+    return {
+        "ust_below_half_in_5_days": bool(ust[: 5 * 24 + 1].min() < 0.5),
+        "ust_8_may": float(ust[24]),
+        "ust_10_may": float(ust[72]),
+        "ust_11_may": float(ust[96]),
+        "luna_supply_multiple": multiple,
+        "ai_dollar_backed": ai["backed"],
+        "ai_dollar_min_price": ai["min_price"],
+    }

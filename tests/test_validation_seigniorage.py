@@ -1,0 +1,103 @@
+"""The Terra-style reference model: virtual-pool spread, mint/burn value flows, recovery, savings."""
+
+from __future__ import annotations
+
+import pytest
+
+from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, StalePrice
+from peglab.kernel import Chain
+from peglab.protocols.seigniorage import MarketParams, SavingsPool, SeigniorageMarket
+from peglab.testing import assert_refused
+from peglab.units import DAY, WAD
+
+B = 50_000_000 * WAD
+
+
+def make(**kw: object) -> tuple[Chain, SeigniorageMarket]:
+    chain = Chain()
+    m = SeigniorageMarket(chain, price_wad=80 * WAD, params=MarketParams(**kw))  # type: ignore[arg-type]
+    chain.grant(SeigniorageMarket.ORACLE_ROLE, "oracle", sender=chain.root)
+    return chain, m
+
+
+def test_swap_stable_for_native__small__min_spread_and_value_flow() -> None:
+    chain, m = make()
+    chain.ledger.mint("UST", "a", 1000 * WAD)
+    out = m.swap_stable_for_native(1000 * WAD, sender="a")
+    # 1000 UST in a 50M pool: slippage ~2e-5 < 0.5% minimum spread -> 995 USD of LUNA at $80
+    assert out == 995 * WAD * WAD // (80 * WAD)
+    assert chain.ledger.total_supply("UST") == 0 and chain.ledger.balance_of("LUNA", "a") == out
+    assert m.state.delta_usd_wad == 1000 * WAD
+
+
+def test_swap_stable_for_native__large__constant_product_spread() -> None:
+    chain, m = make()
+    x = 50_000_000 * WAD  # equal to the base pool: cp pays B - B^2/(2B) = B/2
+    chain.ledger.mint("UST", "a", x)
+    out = m.swap_stable_for_native(x, sender="a")
+    assert out == (x // 2) * WAD // (80 * WAD)  # spread exactly 50%
+    ev = chain.log[-1].event
+    assert ev.spread_wad == WAD // 2
+
+
+def test_delta__decays_with_time_constant_of_recovery() -> None:
+    chain, m = make()
+    chain.ledger.mint("UST", "a", 10_000_000 * WAD)
+    m.swap_stable_for_native(10_000_000 * WAD, sender="a")
+    chain.advance(DAY)
+    # (1 - 1/14400)^14400 ~ e^-1
+    assert m.current_delta() == pytest.approx(10_000_000 * WAD * 0.36786, rel=1e-4)
+
+
+def test_swap_native_for_stable__mirror_and_delta_falls() -> None:
+    chain, m = make()
+    chain.ledger.mint("LUNA", "a", 10 * WAD)
+    out = m.swap_native_for_stable(10 * WAD, sender="a")
+    assert out == 800 * WAD * 995 // 1000 and m.state.delta_usd_wad == -out
+    assert chain.ledger.total_supply("LUNA") == 0
+
+
+def test_market__bad_inputs__refused_unchanged() -> None:
+    chain, m = make(daily_burn_cap_wad=100 * WAD)
+    chain.ledger.mint("UST", "a", 1000 * WAD)
+    assert_refused(
+        chain, InvalidInput, "seigniorage/bad-amount", m.swap_stable_for_native, 0, sender="a"
+    )
+    assert_refused(
+        chain,
+        LimitExceeded,
+        "seigniorage/daily-cap",
+        m.swap_stable_for_native,
+        101 * WAD,
+        sender="a",
+    )
+    assert_refused(chain, NotAuthorized, "seigniorage/not-oracle", m.set_price, WAD, sender="a")
+    assert_refused(chain, StalePrice, "seigniorage/bad-price", m.set_price, 0, sender="oracle")
+    assert_refused(
+        chain,
+        InvalidInput,
+        "ledger/insufficient-balance",
+        m.swap_native_for_stable,
+        WAD,
+        sender="a",
+    )
+    m.swap_stable_for_native(100 * WAD, sender="a")
+    chain.advance(DAY)
+    m.swap_stable_for_native(100 * WAD, sender="a")  # a new day, a new cap
+
+
+def test_savings__yield_from_reserve_and_stops_when_reserve_empty() -> None:
+    chain, m = make()
+    s = SavingsPool(chain, stable="UST", share="aUST", apr="0.20")
+    chain.ledger.mint("UST", "a", 1000 * WAD)
+    chain.ledger.mint("UST", s.reserve, 250 * WAD)
+    shares = s.deposit(1000 * WAD, sender="a")
+    chain.advance(365 * DAY)
+    got = s.withdraw(shares // 2, sender="a")
+    assert got == pytest.approx(600 * WAD, rel=1e-6)  # half of 1000 * 1.2
+    chain.advance(365 * DAY)  # would owe 100 more (500 * 0.2): the reserve has ~50 left
+    rate = s.state.rate_ray
+    assert s.withdraw(shares - shares // 2, sender="a") <= 600 * WAD
+    assert s.state.rate_ray == rate
+    chain.check_conservation()
+    assert_refused(chain, InvalidInput, "seigniorage/bad-amount", s.deposit, 0, sender="a")
