@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from support.governance import System, next_epoch
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized
@@ -187,3 +188,12 @@ def test_initialize__twice__refused_and_locked_allocations_are_permanent(gov_sys
         gov_sys.gov.minter.initialize,
         sender="gov",
     )
+
+
+def test_set_minter__already_wired__refused_and_wiring_kept(gov_sys: System) -> None:
+    gov = gov_sys.gov
+    for part in (gov.voter, gov.distributor):
+        with pytest.raises(InvalidInput) as e:
+            part.set_minter(gov.minter)
+        assert e.value.code == "gov/already-wired"
+    assert gov.voter.minter is gov.minter
