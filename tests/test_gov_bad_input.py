@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.governance import System, next_epoch, system
+from support.governance import System, next_epoch
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, PeglabError, ShutDown
 from peglab.protocols.governance import MAXTIME, WEEK, epoch_next, epoch_start
@@ -14,8 +14,8 @@ from peglab.units import WAD
 
 
 @pytest.fixture
-def s() -> System:
-    sy = system()
+def s(gov_sys: System) -> System:
+    sy = gov_sys
     gov = sy.gov
     sy.a = gov.escrow.create_lock(1000 * WAD, MAXTIME, sender="alice")  # type: ignore[attr-defined]
     sy.b = gov.escrow.create_lock(1000 * WAD, MAXTIME, sender="bob")  # type: ignore[attr-defined]

@@ -121,29 +121,23 @@ def from_import_base(path: Path, node: ast.ImportFrom) -> list[str] | None:
 
 
 def cross_family_violations(path: Path) -> list[str]:
-    parts = module_parts(path)
-    mine = family_of(parts)
+    mine = family_of(module_parts(path))
     if mine is None:
         return []
     out = []
     for node in ast.walk(ast.parse(path.read_text())):
+        targets: list[list[str]] = []
         if isinstance(node, ast.Import):
-            bases = [a.name.split(".")[1:] for a in node.names if a.name.startswith("peglab.")]
+            targets = [a.name.split(".")[1:] for a in node.names if a.name.startswith("peglab.")]
         elif isinstance(node, ast.ImportFrom):
             base = from_import_base(path, node)
-            if (
-                base is not None
-                and len(base) == 2
-                and all(a.name == "interfaces" for a in node.names)
-            ):
-                base = [*base, "interfaces"]  # ``from ..amm import interfaces``
-            bases = [] if base is None else [base]
-        else:
-            continue
-        for base in bases:
-            other = family_of(base)
-            if other not in (None, mine) and base[2:3] != ["interfaces"]:
-                out.append(f"{path.relative_to(PKG)}:{node.lineno} imports {'.'.join(base)}")
+            if base is not None:
+                # ``from ..amm import interfaces`` and ``from .. import amm`` name modules
+                targets = [base] if len(base) >= 3 else [[*base, a.name] for a in node.names]
+        for t in targets:
+            other = family_of(t)
+            if other not in (None, mine) and t[2:3] != ["interfaces"]:
+                out.append(f"{path.relative_to(PKG)}:{node.lineno} imports {'.'.join(t)}")
     return out
 
 
@@ -158,6 +152,8 @@ def test_protocol_families__import_each_other__only_through_interfaces() -> None
         ("from ..amm import AmmFactory\n", True),
         ("from ..amm.stableswap import StableSwapPool\n", True),
         ("from peglab.protocols.amm import factory\n", True),
+        ("from .. import amm\n", True),
+        ("import peglab.protocols.amm.stableswap\n", True),
         ("from ..amm.interfaces import PoolLike\n", False),
         ("from ..amm import interfaces\n", False),
         ("from .vat import VaultEngine\n", False),
@@ -175,7 +171,8 @@ def test_family_check__cross_family_import__detected(source: str, bad: bool) -> 
 
 # -- 3. private names stay private -----------------------------------------------------------
 def defined_private_names(tree: ast.Module) -> set[str]:
-    """Private names a module defines: functions, classes, assigned attributes, slots."""
+    """Private names a module defines: functions, classes, names and ``self.``/``cls.`` attributes
+    it assigns, and ``__slots__`` entries."""
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -189,8 +186,16 @@ def defined_private_names(tree: ast.Module) -> set[str]:
             names.add(node.attr)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            names.add(node.value)  # __slots__ entries, setattr names
+        elif (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets)
+            and isinstance(node.value, ast.Tuple | ast.List)
+        ):
+            names.update(
+                e.value
+                for e in node.value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            )
     return {n for n in names if n.startswith("_") and not n.startswith("__")}
 
 
@@ -226,6 +231,7 @@ def test_modules__never_reach__another_modules_private_names() -> None:
         ("def f(voter, m):\n    voter._minter = m\n", True),
         ("class A:\n    def f(self):\n        return self._x\n", False),
         ("class A:\n    _n = 1\n\ndef f(a):\n    return a._n\n", False),
+        ("S = '_join_dai'\n\ndef f(inst):\n    inst._join_dai('a', 1)\n", True),
     ],
 )
 def test_private_check__foreign_private_name__detected(source: str, bad: bool) -> None:

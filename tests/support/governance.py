@@ -9,7 +9,7 @@ from peglab.kernel import Chain, Record, Table, action
 from peglab.protocols.governance import Governance, epoch_next
 from peglab.units import WAD
 
-__all__ = ["LedgerFeeSource", "System", "next_epoch", "system"]
+__all__ = ["LedgerFeeSource", "System", "next_epoch"]
 
 
 class _FeeSourceState(Record):
@@ -91,10 +91,6 @@ class System:
             c.ledger.mint("USDC", user, 10_000_000 * WAD)
             c.ledger.mint("AUSD", user, 10_000_000 * WAD)
             c.ledger.mint("BRIBE", user, 10_000_000 * WAD)
-
-
-def system() -> System:
-    return System()
 
 
 def next_epoch(chain: Chain, offset: int = 2 * 3600) -> int:
