@@ -98,3 +98,13 @@ def test_cli_validate__failing_case__exit_1_and_report(
     assert rc == 1 and "FAIL" in out and "failing cases: terra-2022-05" in out
     assert main(["validate", "--case", "nope"]) == 2
     assert "validate/unknown-case" in capsys.readouterr().err
+
+
+def test_terra_sensitivity__wide_mint_channel__spirals_narrow_does_not() -> None:
+    # docs/validation.md §8: the reflexive channel is there when the virtual pool is wide
+    from peglab.risk.validation.cases.terra_2022 import terra_path
+
+    _, luna_wide, m_wide = terra_path(3_000_000_000, 1_000_000_000)
+    _, luna_narrow, m_narrow = terra_path(3_000_000_000, 50_000_000)
+    assert m_wide > 100 and luna_wide[-1] < 1.0
+    assert m_narrow < 1.1 and luna_narrow[-1] > 50

@@ -193,7 +193,7 @@ td:first-child, th:first-child {{ text-align: left; }} small {{ color: #666; }}
 &middot; peglab {html.escape(summary["peglab_version"])} &middot; model <code>{html.escape(summary["parameters"].get("run_path", ""))}</code></p>
 <h2>Headline measures (95% intervals; each conditional on this scenario's stress)</h2>
 <table><tr>{head}</tr>{"".join(rows)}</table>
-<p><small>VaR by nearest rank with order-statistic intervals (a bound of "n too small" lies beyond
+<p><small>VaR by nearest rank with order-statistic intervals (a bound shown as "beyond sample" lies beyond
 the sample); ES = mean of the worst (1-q)N paths; EVaR is the entropic measure (Ahmadi-Javid);
 mean, ES and EVaR with bootstrap intervals. A quantile is shown only with at least 10 paths beyond
 it. Every number is conditional on this scenario's shocks, not an unconditional probability.

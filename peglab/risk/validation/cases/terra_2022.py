@@ -20,7 +20,7 @@ import numpy as np
 from ....errors import PeglabError
 from ....kernel import Chain
 from ....protocols.amm import ConstantProductPool, StableSwapPool
-from ....protocols.seigniorage import SavingsPool, SeigniorageMarket
+from ....protocols.seigniorage import MarketParams, SavingsPool, SeigniorageMarket
 from ....units import RAY, WAD
 from ..core import Value
 from ..market import best_size, marginal_rate
@@ -35,6 +35,7 @@ ANCHOR = 14_000_000_000  # [P]
 LUNA_PRICE = 86  # [P] 7 May
 LUNA_SUPPLY = 350_000_000  # [O]
 UST_POOL_SIDE = 500_000_000  # [O]
+BASE_POOL_USD = 50_000_000  # [O] the virtual pool's base
 LUNA_POOL_USDC = 1_500_000_000  # [O]
 ANCHOR_RUN_PER_DAY = 0.10  # [P] $14B -> $11.2B in two days
 USDC = 10**6
@@ -46,20 +47,26 @@ def _exit_fraction_per_hour(price: float) -> float:
     return min(0.5, 0.05 * discount_pct) / 24.0
 
 
-def _build() -> tuple[Chain, SeigniorageMarket, SavingsPool, StableSwapPool, ConstantProductPool]:
+def _build(
+    ust_pool_side: int, base_pool_usd: int
+) -> tuple[Chain, SeigniorageMarket, SavingsPool, StableSwapPool, ConstantProductPool]:
     chain = Chain(keep_log=False)
     led = chain.ledger
     led.create_token("USDC", 6)
-    market = SeigniorageMarket(chain, price_wad=LUNA_PRICE * WAD)
+    market = SeigniorageMarket(
+        chain,
+        price_wad=LUNA_PRICE * WAD,
+        params=MarketParams(base_pool_usd_wad=base_pool_usd * WAD),
+    )
     chain.grant(SeigniorageMarket.ORACLE_ROLE, "oracle", sender=chain.root)
     anchor = SavingsPool(chain, stable="UST", share="aUST")
     led.mint("UST", "depositors", ANCHOR * WAD)
     anchor.deposit(ANCHOR * WAD, sender="depositors")
     ust_pool = StableSwapPool(chain, "ss:UST/USDC", ["UST", "USDC"], 200)
-    led.mint("UST", "lp", UST_POOL_SIDE * WAD)
-    led.mint("USDC", "lp", UST_POOL_SIDE * USDC)
-    ust_pool.add_liquidity([UST_POOL_SIDE * WAD, UST_POOL_SIDE * USDC], 0, sender="lp")
-    led.mint("UST", "holders", (UST_SUPPLY - ANCHOR - UST_POOL_SIDE) * WAD)
+    led.mint("UST", "lp", ust_pool_side * WAD)
+    led.mint("USDC", "lp", ust_pool_side * USDC)
+    ust_pool.add_liquidity([ust_pool_side * WAD, ust_pool_side * USDC], 0, sender="lp")
+    led.mint("UST", "holders", (UST_SUPPLY - ANCHOR - ust_pool_side) * WAD)
     luna_pool = ConstantProductPool(chain, "cp:LUNA/USDC", "LUNA", "USDC")
     pool_luna = LUNA_POOL_USDC * WAD // LUNA_PRICE
     led.mint("LUNA", "lp", pool_luna)
@@ -126,9 +133,15 @@ def _sell(chain: Chain, pool: StableSwapPool, who: str, amount: int) -> None:
             pass
 
 
-def terra_path() -> tuple[np.ndarray, np.ndarray, float]:
-    """Hourly UST price, LUNA price, and LUNA supply multiple at the end."""
-    chain, market, anchor, ust_pool, luna_pool = _build()
+def terra_path(
+    ust_pool_side: int = UST_POOL_SIDE, base_pool_usd: int = BASE_POOL_USD
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Hourly UST price, LUNA price, and LUNA supply multiple at the end.
+
+    The two arguments exist for the sensitivity of docs/validation.md §8 (never for the verdict,
+    which uses the [O] defaults fixed before the run).
+    """
+    chain, market, anchor, ust_pool, luna_pool = _build(ust_pool_side, base_pool_usd)
     led = chain.ledger
     ust_px = [marginal_rate(chain, ust_pool, "UST", "USDC", 0, 1000)]
     luna_px = [float(LUNA_PRICE)]
