@@ -9,16 +9,19 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
+from peglab.math.gpu import THIRD_PARTY_H100
 from peglab.sim.gpu import (
     BorrowerParams,
     IndexParams,
     breakeven_price,
     collapse_index_paths,
     default_draws,
+    ex_launch_curve,
     hazard,
     norm_ppf,
     rental_index_paths,
     utilisation_paths,
+    value_fraction_paths,
 )
 
 # V-GPU-1: month offsets from July 2023 and the published anchors (docs/gpu-economy.md §1, §4)
@@ -100,3 +103,22 @@ def test_default_draws__one_factor__pairwise_correlation_rho() -> None:
     # marginal default probability is the hazard whatever rho
     thr = norm_ppf(0.05)
     assert abs((x < thr).mean() - 0.05) < 0.005
+
+
+# V-GPU-2: (months, published range) of the third-party H100 residual curve, tolerance 2 pp
+RESIDUAL_RANGES = [(12, 0.60, 0.65), (24, 0.40, 0.45), (36, 0.25, 0.35), (48, 0.15, 0.20)]
+
+
+def test_value__ex_launch_curve_times_launches__median_in_published_ranges() -> None:
+    x = rental_index_paths(np.random.default_rng(30), 4_000, 48)
+    v = value_fraction_paths(x, ex_launch_curve())
+    for month, lo, hi in RESIDUAL_RANGES:
+        med = float(np.median(v[:, month]))
+        assert lo - 0.02 <= med <= hi + 0.02, f"month {month}: median residual {med:.3f}"
+
+
+def test_value__no_launches__follows_curve_and_zero_before_start() -> None:
+    p = IndexParams(launch_rate=0.0)
+    x = rental_index_paths(np.random.default_rng(1), 3, 30, p)
+    v = value_fraction_paths(x, THIRD_PARTY_H100, start_month=6)
+    assert (v[:, :6] == 0).all() and np.allclose(v[:, 18], 0.625)

@@ -109,9 +109,17 @@ def test_layering_check__upward_import__detected() -> None:
 
 
 # -- 2. families meet only through interfaces ---------------------------------------------------
+# Shared bases, not families: packages whose public classes exist to be subclassed by every
+# family (the ERC-4626 / ERC-7540 vault bases: sUSDai and sAID are vaults). Importing their
+# public names is allowed; their private names stay private (section 3).
+SHARED_BASES = {"vaults"}
+
+
 def family_of(parts: list[str]) -> str | None:
     """The protocol family of a module (``["protocols", "cdp", ...]`` -> ``cdp``), if any."""
-    return parts[1] if len(parts) >= 2 and parts[0] == "protocols" else None
+    if len(parts) >= 2 and parts[0] == "protocols" and parts[1] not in SHARED_BASES:
+        return parts[1]
+    return None
 
 
 def from_import_base(path: Path, node: ast.ImportFrom) -> list[str] | None:
@@ -157,6 +165,8 @@ def test_protocol_families__import_each_other__only_through_interfaces() -> None
         ("from ..amm.interfaces import PoolLike\n", False),
         ("from ..amm import interfaces\n", False),
         ("from .vat import VaultEngine\n", False),
+        ("from ..vaults import AsyncVault\n", False),  # a shared base (SHARED_BASES)
+        ("from ..gaib.said import SaidVault\n", True),
     ],
 )
 def test_family_check__cross_family_import__detected(source: str, bad: bool) -> None:

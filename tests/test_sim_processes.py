@@ -9,6 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from peglab.sim.liquidity import (
+    calibrate_eta,
+    d10_from_depth,
+    depth_path,
+    exit_bid,
+    exit_proceeds,
+    gas_multiplier,
+    running_drawdown,
+)
 from peglab.sim.processes import (
     YEAR_S,
     Diffusion,
@@ -17,13 +26,7 @@ from peglab.sim.processes import (
     apply_price_shocks,
     bridge_path,
     bridge_paths,
-    calibrate_eta,
     cholesky_equicorrelation,
-    d10_from_depth,
-    depth_path,
-    exit_bid,
-    exit_proceeds,
-    gas_multiplier,
     gbm_path,
     gbm_paths,
     markov_regimes,
@@ -31,7 +34,6 @@ from peglab.sim.processes import (
     ou_path,
     ou_paths,
     rng_from,
-    running_drawdown,
 )
 
 AI = Diffusion(sigma=1.2, jump_rate=12.0, jump_mean=-0.12, jump_std=0.08)

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from peglab.errors import InvalidInput
+from peglab.protocols.cdp.params import CollateralParams
 from peglab.risk.library import load_scenario
-from peglab.sim.families.ai_dollar import draw_vaults, exact_collateral_params
+from peglab.sim.families.ai_dollar import collateral_params, draw_vaults
 from peglab.sim.processes import rng_from
 from peglab.sim.scenario import (
     load_scenario_file,
@@ -139,14 +140,19 @@ def test_load_scenario_file__base__merges_library_partial(tmp_path: Path) -> Non
     assert "no library partial named 'no-such-partial'" in str(err)
 
 
-def test_exact_collateral_params__library_ilk__exact_engine_ints() -> None:
+def test_collateral_params__library_ilk__engine_parameter_type() -> None:
     sc = load_scenario("calm")
     native, derivative = sc.system.ai_dollars[0].collaterals
-    p = exact_collateral_params(native)
-    assert p["mat_ray"] == ray("1.75") and p["chop_wad"] == wad("1.13")
-    assert p["hole_rad"] == 4_000_000 * RAD and p["tip_rad"] == 20 * RAD
-    assert p["step_s"] == 60 and p["tail_s"] == 5600 and p["apr"] == "0.1"
-    assert exact_collateral_params(derivative)["mat_ray"] == ray("1.85")
+    p = collateral_params(native, 8_000_000.0)
+    assert isinstance(p, CollateralParams)
+    assert p.mat_ray == ray("1.75") and p.chop_wad == wad("1.13")
+    assert p.hole_rad == 4_000_000 * RAD and p.tip_rad == 20 * RAD
+    assert p.step_s == 60 and p.tail_s == 5600 and p.duty_ray == CollateralParams().duty_ray
+    assert collateral_params(derivative, 3_000_000.0).mat_ray == ray("1.85")
+    # defaults are the engine's, declared once: an ilk that sets nothing is the native preset
+    bare = native.model_copy(update={"hole_usd": None})
+    assert collateral_params(bare, 1e7).hole_rad == int(0.5 * 1e7 * 1e18) * RAD // 10**18  # 0.5 D10
+    assert type(native).model_fields["cusp"].default == CollateralParams().units()["cusp"]
 
 
 def test_parse_duration__forms__seconds() -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .processes import gas_multiplier, running_drawdown
+from .liquidity import gas_multiplier, running_drawdown
 from .scenario import Scenario, oracle_modes, shock_factor
 
 __all__ = ["Conditions"]

@@ -28,11 +28,12 @@ step the rental index down), and the residual curve is supplied by the caller.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ..math.gpu import MONTH_S, THIRD_PARTY_H100, residual_wad
 
 __all__ = [
     "BorrowerParams",
@@ -43,10 +44,12 @@ __all__ = [
     "breakeven_price",
     "collapse_index_paths",
     "default_draws",
+    "ex_launch_curve",
     "hazard",
     "norm_ppf",
     "rental_index_paths",
     "utilisation_paths",
+    "value_fraction_paths",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -262,4 +265,28 @@ def norm_ppf(q: FloatArray | float) -> FloatArray:
     return out
 
 
-ResidualFn = Callable[[FloatArray], FloatArray]
+def ex_launch_curve(
+    curve: tuple[tuple[int, int], ...] = THIRD_PARTY_H100,
+    launch_rate: float = 1.0,
+    mean_step: float = 0.25,
+) -> tuple[tuple[int, int], ...]:
+    """The residual curve before launches: each knot divided by the expected launch factor
+    ``exp(-launch_rate * mean_step * years)`` (docs/gpu-economy.md §4, V-GPU-2), capped at 100%."""
+    return tuple(
+        (m, min(10_000, round(b / math.exp(-launch_rate * mean_step * m / 12.0)))) for m, b in curve
+    )
+
+
+def value_fraction_paths(
+    paths: IndexPaths, curve: tuple[tuple[int, int], ...], start_month: int = 0
+) -> FloatArray:
+    """``V(t) / V0`` per path and month for GPUs new at ``start_month``: the residual curve times
+    the launch factor accumulated since then; shape ``(n_paths, n_months + 1)``, zero before."""
+    n = paths.price.shape[1]
+    res = np.array(
+        [residual_wad(curve, max(t - start_month, 0) * MONTH_S) / 1e18 for t in range(n)]
+    )
+    lf = paths.launch_factor / paths.launch_factor[:, [start_month]]
+    out: FloatArray = res[None, :] * lf
+    out[:, :start_month] = 0.0
+    return out

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol
 
 from ...errors import InvalidInput, LimitExceeded
 from ...kernel import Chain, Record, Table, action
@@ -53,6 +54,7 @@ __all__ = [
     "Deal",
     "DealBook",
     "DealTerms",
+    "FundLike",
     "annuity_payment",
     "tokenisation_fee",
 ]
@@ -79,6 +81,12 @@ def annuity_payment(principal_wad: int, coupon_bps: int, months: int) -> int:
     g = (1 + r) ** months
     exact = principal_wad * r * g / (g - 1)
     return -((-exact.numerator) // exact.denominator)
+
+
+class FundLike(Protocol):
+    """What the book asks the fund before lending: its cash not promised to anyone else."""
+
+    def free_assets(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,12 +224,17 @@ class DealBook:
         self.sale_sink = sale_sink
         self.protocol_fee_bps = protocol_fee_bps
         self.performance_fee_bps = performance_fee_bps
+        self.fund_view: FundLike | None = None
         self.deals: Table[int, Deal] = Table(chain.journal)
         self.totals = BookTotals(
             chain.journal, next_id=1, principal_wad=0, writedown_wad=0, losses_wad=0
         )
         chain.register(f"{name}/deals", self.deals)
         chain.register(f"{name}/deal-totals", self.totals)
+
+    def bind_fund(self, fund: FundLike) -> None:
+        """Setup: lend only the fund's free cash (a vault's AID reserved for claims is not)."""
+        self.fund_view = fund
 
     # -- reads --------------------------------------------------------------------------------
     @staticmethod
@@ -243,13 +256,17 @@ class DealBook:
         """Write-downs applied in the withdrawal NAV."""
         return self.totals.writedown_wad
 
-    def accrued_income_wad(self) -> int:
-        """Interest accrued since the last due date on performing interest-bearing deals (floor)."""
+    def accrued_income_net_wad(self) -> int:
+        """Interest accrued since the last due date on performing interest-bearing deals, net of
+        the protocol and performance fees it will pay (each term floored)."""
         now, total = self.chain.now, 0
         for d in self.deals.values():
             if d.status == "performing" and d.coupon_bps and d.principal_wad:
                 elapsed = min(max(now - (d.next_due - MONTH_S), 0), MONTH_S)
-                total += d.principal_wad * d.coupon_bps * elapsed // (12 * BPS * MONTH_S)
+                den = 12 * BPS * MONTH_S
+                gross = d.principal_wad * d.coupon_bps * elapsed // den
+                fee = min(gross, d.principal_wad * self.protocol_fee_bps * elapsed // den)
+                total += gross - fee - (gross - fee) * self.performance_fee_bps // BPS
         return total
 
     def _month(self, d: Deal) -> _Month:
@@ -287,10 +304,12 @@ class DealBook:
             )
         ledger = self.chain.ledger
         cash = ledger.balance_of(self.asset, self.fund)
+        if self.fund_view is not None:
+            cash = min(cash, self.fund_view.free_assets())
         if cash < t.principal_wad:
             raise LimitExceeded(
                 "gaib/insufficient-liquidity",
-                f"the fund holds {cash}, the deal needs {t.principal_wad}",
+                f"the fund has {cash} free to lend, the deal needs {t.principal_wad}",
             )
         deal_id = self.totals.next_id
         self.totals.next_id = deal_id + 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...units import RAY, WAD
 from ..families.ai_dollar.build import VaultBook
 from ..families.ai_dollar.state import DollarPath
-from ..processes import exit_bid_one as _bid
+from ..liquidity import exit_bid_one as _bid
 from ..world import MARKET, OPERATOR, to_wad
 from . import dealer
 

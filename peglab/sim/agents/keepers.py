@@ -20,7 +20,7 @@ from ...protocols.cdp.clip import auction_price
 from ...units import RAY, WAD
 from ..families.ai_dollar.build import VaultBook
 from ..families.ai_dollar.state import DollarPath
-from ..processes import exit_bid_one as _bid
+from ..liquidity import exit_bid_one as _bid
 from ..world import MARKET, to_wad
 from . import dealer, english
 

@@ -38,7 +38,8 @@ def act(s: DollarPath, d_i: int, sym: str, k: int) -> None:
         amount = int(ledger.balance_of(sym, HOLDERS) * min(1.0, float(ps.sell_rate) * s.dt_h))
         if amount > 0:
             s.attempt(sym, pool.swap_exact_in, sym, amount, 0, sender=HOLDERS)
-    arbitrage(s, sym, pool)
+    if s.live(sym):  # the PSM stops at shutdown
+        arbitrage(s, sym, pool)
     price = pool_price(s, pool, sym)
     lps(s, sym, pool, price, k)
     s.peg[d_i, k] = pool_price(s, pool, sym) * usd

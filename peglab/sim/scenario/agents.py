@@ -12,7 +12,16 @@ from pydantic import Field, model_validator
 
 from .fields import Duration, Model, NonNegDec, OpenFrac, PosDec, Prob
 
-__all__ = ["Agents", "Arbitrageurs", "Borrowers", "Keepers", "LiquidityProviders", "PanicSellers"]
+__all__ = [
+    "Agents",
+    "Arbitrageurs",
+    "Borrowers",
+    "DebtBidders",
+    "Governance",
+    "Keepers",
+    "LiquidityProviders",
+    "PanicSellers",
+]
 
 
 class Borrowers(Model):
@@ -80,9 +89,30 @@ class LiquidityProviders(Model):
     calm_return: Duration = 86_400
 
 
+class DebtBidders(Model):
+    """Bidders in the governance-token debt auctions (cdp.md §9 step 3; docs/liquidations.md).
+
+    They hold ``capital_usd`` of reference stablecoin, buy the AI dollars a bid needs (PSM, then
+    pool) and accept a lot worth at least the bid at the governance token's market price less
+    ``margin``.
+    """
+
+    enabled: bool = True
+    capital_usd: NonNegDec = Decimal(2_000_000)
+    margin: Prob = Decimal("0.05")
+
+
+class Governance(Model):
+    """``shutdown``: governance triggers emergency shutdown (End) when the buffer advises it."""
+
+    shutdown: bool = True
+
+
 class Agents(Model):
     borrowers: Borrowers = Borrowers()
     keepers: Keepers = Keepers()
     arbitrageurs: Arbitrageurs = Arbitrageurs()
     panic_sellers: PanicSellers = PanicSellers()
     lps: LiquidityProviders = LiquidityProviders()
+    debt_bidders: DebtBidders = DebtBidders()
+    governance: Governance = Governance()

@@ -19,7 +19,7 @@ from ...world import World
 from .float_model import float_outcome
 from .metrics import METRICS, SERIES, AiDollarOutcome, measure
 from .run import AiDollarRun
-from .schema import AiDollar, Collateral, Psm, VaultPopulation, draw_vaults, exact_collateral_params
+from .schema import AiDollar, Collateral, Psm, VaultPopulation, collateral_params, draw_vaults
 
 __all__ = [
     "FAMILY",
@@ -28,8 +28,8 @@ __all__ = [
     "Collateral",
     "Psm",
     "VaultPopulation",
+    "collateral_params",
     "draw_vaults",
-    "exact_collateral_params",
 ]
 
 

@@ -3,7 +3,7 @@
 Who holds what at t0 [O] (docs/risk-lab.md "The exact runner"): each vault belongs to its own
 borrower account, funded with exactly the collateral it locks; the AI dollars it mints go to
 ``holders``; PSM inventory built up before t0 is sold in outside the day's flow cap. Collateral
-parameters enter the engine through ``exact_collateral_params`` (exact decimal text).
+parameters enter the engine as its one parameter type, ``CollateralParams`` (``collateral_params``).
 """
 
 from __future__ import annotations
@@ -13,18 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from ....math import apr_to_duty
 from ....protocols.cdp import (
     AIDollar,
     AIDollarSpec,
-    CollateralParams,
     CollateralSpec,
     DerivativeValuation,
     Launchpad,
 )
 from ....protocols.cdp.psm import PsmSpec
 from ...world import HOLDERS, MARKET, World, to_wad
-from .schema import AiDollar, Collateral, draw_vaults, exact_collateral_params
+from .schema import AiDollar, collateral_params, draw_vaults
 
 __all__ = ["VaultBook", "build_dollars"]
 
@@ -50,21 +48,6 @@ class VaultBook:
     er: float = 1.0  # exchange rate for derivatives (collateral units -> priced asset units)
 
 
-def _params(c: Collateral, d10: float) -> CollateralParams:
-    p = exact_collateral_params(c)
-    hole = p["hole_rad"] if p["hole_rad"] is not None else to_wad(0.5 * d10) * 10**27
-    return CollateralParams(
-        mat_ray=p["mat_ray"], chop_wad=p["chop_wad"], duty_ray=apr_to_duty(p["apr"]),
-        line_rad=p["line_rad"], dust_rad=p["dust_rad"], hole_rad=hole, buf_ray=p["buf_ray"],
-        calc=p["calc"], step_s=p["step_s"], cut_ray=p["cut_ray"], tau_s=p["tau_s"],
-        cusp_ray=p["cusp_ray"], tail_s=p["tail_s"], chip_wad=p["chip_wad"], tip_rad=p["tip_rad"],
-        hop_s=p["hop_s"], max_age_s=p["max_age_s"],
-        # English auctions (legacy Flipper): the scenario's ``tau`` is the bid duration (flip ttl;
-        # 10 min on Black Thursday) and an auction lives at most 6 h (flip tau then) [risk.md V1]
-        auction=c.auction, ttl_s=c.tau, flip_tau_s=max(6 * 3600, c.tau),
-    )  # fmt: skip
-
-
 def build_dollars(
     block: list[AiDollar], world: World, rng: np.random.Generator
 ) -> tuple[dict[str, AIDollar], list[VaultBook]]:
@@ -78,7 +61,7 @@ def build_dollars(
         for c in dol.collaterals:
             asset = sc.asset(c.asset)
             d10 = float(asset.d10_usd) if asset.d10_usd is not None else 1e30
-            params = _params(c, d10)
+            params = collateral_params(c, d10)
             if asset.kind == "derivative":
                 assert asset.underlying is not None
                 val = DerivativeValuation(

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ...conditions import Conditions
-from ...processes import exit_bid_one as _bid
+from ...liquidity import exit_bid_one as _bid
 from ...scenario import Scenario
 from .float_parts import PegPool, clip_price, crossing_age, floor_age, osm_path
 from .metrics import AiDollarOutcome, DollarOutcome
@@ -413,13 +413,27 @@ def float_outcome(
             st["recovered"][d_i] += rec
     dollars = []
     for d_i, dol in enumerate(block):
+        deficit = max(
+            0.0, st["due"][d_i] + st["incentives"][d_i] - st["recovered"][d_i] - st["fees"][d_i]
+        )
+        # the float model's waterfall (cdp.md §9): a surplus buffer of ``surplus_buffer`` x debt,
+        # the backstop (``backstop`` x Line), recapitalisation up to ``recap_limit`` x debt
+        debt0 = sum(float(c.vaults.debt_usd) for c in dol.collaterals)
+        bad = max(0.0, deficit - float(dol.surplus_buffer) * debt0)
+        backstop = min(bad, float(dol.backstop) * float(dol.line_usd))
+        recap = min(bad - backstop, float(dol.recap_limit) * debt0)
+        final = bad - backstop - recap
         dollars.append(
             DollarOutcome(
                 symbol=dol.symbol,
-                deficit_usd=max(
-                    0.0,
-                    st["due"][d_i] + st["incentives"][d_i] - st["recovered"][d_i] - st["fees"][d_i],
-                ),
+                bad_debt_usd=bad,
+                backstop_used_usd=backstop,
+                recap_usd=recap,
+                bad_debt_final_usd=final,
+                dilution_tokens=recap / gov_price if gov_price > 0 else math.nan,
+                shutdown=1.0 if final > 0 else 0.0,
+                shutdown_at_s=math.nan,
+                redemption_value=math.nan,
                 liquidated_usd=float(st["liquidated"][d_i]),
                 liquidations=float(st["barks"][d_i]),
                 zero_bids=float(st["zero"][d_i]),
@@ -435,4 +449,4 @@ def float_outcome(
                 liquidated_step=liq_step[d_i],
             )
         )
-    return AiDollarOutcome(dollars=tuple(dollars), gov_price=gov_price)
+    return AiDollarOutcome(dollars=tuple(dollars))

@@ -24,8 +24,13 @@ __all__ = ["METRICS", "SERIES", "AiDollarOutcome", "DollarOutcome", "measure"]
 class DollarOutcome:
     """One AI dollar at the horizon of one path (amounts in USD at market).
 
-    ``deficit_usd``: the buffer's deficit with open auctions valued at the exit bid;
-    ``recovered_usd``: auction payments received; ``take_value_usd``: market value of the
+    The waterfall (cdp.md §9): ``bad_debt_usd`` is the deficit left after the surplus, before the
+    backstop and governance-token recapitalisation; ``backstop_used_usd`` and ``recap_usd`` are
+    what those paid; ``bad_debt_final_usd`` what remains (open auctions valued at the exit bid;
+    at shutdown, the deficit just before it); ``dilution_tokens`` the governance tokens issued;
+    ``shutdown`` 1.0 if emergency shutdown fired (``shutdown_at_s`` after t0) and
+    ``redemption_value`` the market value of collateral holders redeemed per AI dollar (NaN when
+    none). ``recovered_usd``: auction payments received; ``take_value_usd``: market value of the
     collateral sold; ``given_usd``/``cleared_due_usd``: collateral taken from / debt cleared for
     borrowers in closed auctions; ``clear_time_s``: summed kick-to-close times of ``closed``
     auctions; ``refused_actions``: agent actions the engine refused (exact runner only);
@@ -33,7 +38,14 @@ class DollarOutcome:
     """
 
     symbol: str
-    deficit_usd: float
+    bad_debt_usd: float
+    backstop_used_usd: float
+    recap_usd: float
+    bad_debt_final_usd: float
+    dilution_tokens: float
+    shutdown: float
+    shutdown_at_s: float
+    redemption_value: float
     liquidated_usd: float
     liquidations: float
     zero_bids: float
@@ -52,10 +64,9 @@ class DollarOutcome:
 
 @dataclass(frozen=True, slots=True)
 class AiDollarOutcome:
-    """Every AI dollar of a path, and the governance token's price at the horizon."""
+    """Every AI dollar of a path."""
 
     dollars: tuple[DollarOutcome, ...]
-    gov_price: float
 
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -88,7 +99,13 @@ METRICS: tuple[MetricSpec, ...] = (
                hist=True),
     MetricSpec("cr_min", "ratio", "minimum of that ratio over the path"),
     MetricSpec("refused_actions", "count", "agent actions the engine refused (exact runner)"),
-    MetricSpec("dilution_tokens", "tokens", "recap_usd / governance-token price at the horizon"),
+    MetricSpec("dilution_tokens", "tokens", "governance tokens issued to recapitalise",
+               total="sum"),
+    MetricSpec("shutdown", "count", "emergency shutdown fired (1) or not (0)", headline=True,
+               total="sum", table=True, worst="max"),
+    MetricSpec("shutdown_at_s", "s", "time of emergency shutdown after t0"),
+    MetricSpec("redemption_value", "USD", "market value redeemed per AI dollar after shutdown",
+               table=True, worst="min"),
 )  # fmt: skip
 
 SERIES: tuple[SeriesSpec, ...] = (
@@ -99,29 +116,22 @@ SERIES: tuple[SeriesSpec, ...] = (
 
 
 def measure(block: list[AiDollar], sc: Scenario, outcome: AiDollarOutcome) -> FamilyMetrics:
-    """Metrics and series of one path (cdp.md §9 waterfall on each AI dollar's deficit).
-
-    The waterfall applies the surplus buffer (``surplus_buffer`` x initial debt), then the project
-    backstop (``backstop`` x Line), then governance-token recapitalisation (``recap_limit`` x
-    initial debt); what remains is ``bad_debt_final_usd``.
-    """
+    """Metrics and series of one path from the outcome record (each model did its waterfall)."""
     grid = report_grid(sc.n_steps)
     per: dict[str, dict[str, float]] = {}
     series: dict[str, dict[str, np.ndarray]] = {}
-    recap_total = 0.0
-    for dol, o in zip(block, outcome.dollars, strict=True):
-        debt0 = sum(float(c.vaults.debt_usd) for c in dol.collaterals)
-        bad = max(0.0, o.deficit_usd - float(dol.surplus_buffer) * debt0)
-        backstop = min(bad, float(dol.backstop) * float(dol.line_usd))
-        recap = min(bad - backstop, float(dol.recap_limit) * debt0)
-        recap_total += recap
+    for o in outcome.dollars:
         pm = peg_metrics(o.peg, sc.step)
         finite = np.isfinite(o.cr)
         m = {
-            "bad_debt_usd": bad,
-            "bad_debt_final_usd": bad - backstop - recap,
-            "backstop_used_usd": backstop,
-            "recap_usd": recap,
+            "bad_debt_usd": o.bad_debt_usd,
+            "bad_debt_final_usd": o.bad_debt_final_usd,
+            "backstop_used_usd": o.backstop_used_usd,
+            "recap_usd": o.recap_usd,
+            "dilution_tokens": o.dilution_tokens,
+            "shutdown": o.shutdown,
+            "shutdown_at_s": o.shutdown_at_s,
+            "redemption_value": o.redemption_value,
             "liquidated_usd": o.liquidated_usd,
             "liquidations": o.liquidations,
             "zero_bids": o.zero_bids,
@@ -146,6 +156,4 @@ def measure(block: list[AiDollar], sc: Scenario, outcome: AiDollarOutcome) -> Fa
             "liquidated_usd": np.diff(cum, prepend=0.0),
             "cr": o.cr[grid],
         }
-    gov = outcome.gov_price
-    family = {"dilution_tokens": recap_total / gov if gov > 0 else math.nan}
-    return FamilyMetrics(per_instance=per, family=family, series=series)
+    return FamilyMetrics(per_instance=per, series=series)

@@ -16,12 +16,12 @@ Every amount is read from the engine's integer state and converted to float only
 from __future__ import annotations
 
 import heapq
+import math
 
 import numpy as np
 
-from ....units import RAY, WAD
-from ...agents import borrowers, dealer, keepers, pools
-from ...processes import exit_bid_one as _bid
+from ....units import RAD, RAY, WAD
+from ...agents import borrowers, dealer, keepers, pools, recap
 from ...world import HOLDERS, MARKET, OPERATOR, World
 from .build import build_dollars, peg_pools
 from .metrics import AiDollarOutcome, DollarOutcome
@@ -36,7 +36,7 @@ class AiDollarRun:
 
     def __init__(self, block: list[AiDollar], world: World, rng: np.random.Generator) -> None:
         dollars, books = build_dollars(block, world, rng)
-        self.s = DollarPath(world, dollars, books, rng)
+        self.s = DollarPath(block, world, dollars, books, rng)
 
     def start(self) -> None:
         """Find the peg pools; fund borrower budgets (risk.md §4) and keeper capital in USDC."""
@@ -60,28 +60,28 @@ class AiDollarRun:
                 ledger.transfer(w.stable, MARKET, b.keeper, w.stable_units(b.capital_usd))
                 dealer.otc_buy(s, b.dollar.symbol, b.keeper, b.capital_usd)
         s.capital_free = {b.ilk: b.capital_usd for b in s.books}
+        recap.fund(s)
 
     def step(self, phase: str, k: int) -> None:
         s = self.s
         s.k = k
         if phase == "operate":
             for d in s.dollars.values():
+                if not s.live(d.symbol):
+                    continue
                 d.poke_prices(sender=OPERATOR)
                 for ilk in d.collaterals:  # the PSM's own ilk is not a collateral type here
                     d.drip(ilk, sender=OPERATOR)
         elif phase == "agents":
             for b in s.books:
-                borrowers.act(s, b, k)
+                if s.live(b.dollar.symbol):
+                    borrowers.act(s, b, k)
             self._keepers(k)
         elif phase == "market":
             for d_i, sym in enumerate(s.sym):
                 pools.act(s, d_i, sym, k)
         elif phase == "settle":
-            for d in s.dollars.values():
-                vow = d.vow
-                amount = min(vow.dai_rad, vow.free_debt_rad)
-                if amount > 0:
-                    s.attempt(d.symbol, vow.heal, amount, sender=OPERATOR)
+            recap.settle(s, k)
         elif phase == "record":
             self._record(k)
 
@@ -91,7 +91,8 @@ class AiDollarRun:
         s.sold = {}
         s.short = set()
         for b in s.books:
-            keepers.act(s, b, k)
+            if s.live(b.dollar.symbol):
+                keepers.act(s, b, k)
         heapq.heapify(s.pending)
         while s.pending:  # takes in time order; a keeper whose bid moved retries later
             when, ilk, aid = heapq.heappop(s.pending)
@@ -123,36 +124,35 @@ class AiDollarRun:
             s.cr[d_i, k] = coll[sym] / debt[sym] if debt[sym] > 0 else np.nan
 
     def outcome(self) -> AiDollarOutcome:
-        """Deficits (open auctions valued at the exit bid less margin), stats, series."""
+        """The engine's waterfall per AI dollar; open auctions valued at the exit bid less margin."""
         s = self.s
         for d in s.dollars.values():
             errs = d.invariant_errors()
             if errs:
                 raise AssertionError(f"{d.symbol}: engine invariants broken in a run: {errs}")
-        margin = float(s.sc.agents.keepers.margin)
         out = []
         for d_i, sym in enumerate(s.sym):
-            d = s.dollars[sym]
-            open_cover = 0.0  # tab of open auctions their lots would not cover at the exit bid
-            for b in s.books:
-                if b.dollar is not d:
-                    continue
-                p, depth = s.coll_price(b, s.n), s.depth(b, s.n)
-                if b.ilk in d.flippers:
-                    for fb in (d.flippers[b.ilk].bids[a] for a in d.flippers[b.ilk].active()):
-                        open_cover += max(fb.tab_rad - fb.bid_rad, 0) / (WAD * RAY)
-                    continue
-                for sale in (d.clippers[b.ilk].sales[a] for a in d.clippers[b.ilk].active()):
-                    lot, tab = sale.lot_wad / WAD, sale.tab_rad / (WAD * RAY)
-                    value = lot * _bid(lot, p, depth, s.eta, s.delta) * (1 - margin)
-                    open_cover += tab - min(tab, value)
-            st = s.stats[sym]
+            d, r, st = s.dollars[sym], s.recap[sym], s.stats[sym]
+            if r.shut_k >= 0:
+                final = r.deficit_at_shut  # after cage the buffer holds every vault's debt
+            else:
+                final = recap.deficit_usd(s, d, s.n)
+            committed = sum(
+                b.lot_wad for b in d.vow.flops.values() if b.guy == recap.BIDDER
+            )  # won lots not yet dealt
+            backstop = r.backstop_wad / WAD
+            raised = r.raised_rad / RAD
             out.append(
                 DollarOutcome(
                     symbol=sym,
-                    deficit_usd=max(
-                        0.0, (d.vow.sin_rad - d.vow.dai_rad) / (WAD * RAY) + open_cover
-                    ),
+                    bad_debt_usd=final + backstop + raised,
+                    backstop_used_usd=backstop,
+                    recap_usd=raised,
+                    bad_debt_final_usd=final,
+                    dilution_tokens=(r.minted_wad + committed) / WAD,
+                    shutdown=1.0 if r.shut_k >= 0 else 0.0,
+                    shutdown_at_s=float(r.shut_k * s.dt) if r.shut_k >= 0 else math.nan,
+                    redemption_value=r.redemption,
                     liquidated_usd=st["liquidated"],
                     liquidations=st["barks"],
                     zero_bids=st["zero"],
@@ -169,6 +169,4 @@ class AiDollarRun:
                     refused_actions=st["refused"],
                 )
             )
-        gov = next((a.symbol for a in s.sc.assets if a.kind == "governance"), None)
-        gov_price = float(s.prices[-1, s.sc.asset_index[gov]]) if gov is not None else float("nan")
-        return AiDollarOutcome(dollars=tuple(out), gov_price=gov_price)
+        return AiDollarOutcome(dollars=tuple(out))

@@ -1,19 +1,20 @@
 """The AI-dollar family's block: ``[[system.ai_dollars]]`` (cdp.md §3, §9, §10, §12).
 
-USD amounts end in ``_usd``; ``apr`` is per year. ``exact_collateral_params`` converts a
-collateral's decimals to the engine's ints once; ``draw_vaults`` samples its vault population.
+USD amounts end in ``_usd``; ``apr`` is per year. ``collateral_params`` converts a collateral's
+decimals to the engine's ``CollateralParams`` once; ``draw_vaults`` samples its vault population.
 """
 
 from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
 from ....errors import InvalidInput
+from ....protocols.cdp.params import DEFAULT_APR, CollateralParams
 from ...scenario.fields import (
     Duration,
     Model,
@@ -30,8 +31,8 @@ __all__ = [
     "Collateral",
     "Psm",
     "VaultPopulation",
+    "collateral_params",
     "draw_vaults",
-    "exact_collateral_params",
 ]
 
 
@@ -46,29 +47,46 @@ class VaultPopulation(Model):
     target_extra_df: int = Field(default=16, ge=1, le=1000)
 
 
+# The engine's one parameter set (protocols/cdp/params.py) declares the defaults, once.
+_UNITS = CollateralParams().units()
+
+
+def _d(name: str) -> Decimal:
+    v = _UNITS[name]
+    assert isinstance(v, Decimal), name
+    return v
+
+
+def _s(name: str) -> int:
+    v = _UNITS[name]
+    assert isinstance(v, int), name
+    return v
+
+
 class Collateral(Model):
-    """One collateral type (ilk); defaults are cdp.md §12 for a native AI token."""
+    """One collateral type (ilk); defaults are the engine's native AI-token preset
+    (``CollateralParams``, docs/cdp.md). For English auctions ``tau`` is the bid duration."""
 
     ilk: Symbol
     asset: Symbol
-    mat: Ratio = Decimal("1.75")
-    chop: Ratio = Decimal("1.13")
-    apr: NonNegDec = Decimal("0.10")
+    mat: Ratio = _d("mat")
+    chop: Ratio = _d("chop")
+    apr: NonNegDec = Decimal(DEFAULT_APR)
     line_usd: PosDec
-    dust: NonNegDec = Decimal(500)
+    dust: NonNegDec = _d("dust")
     hole_usd: PosDec | None = None
-    buf: Ratio = Decimal("1.20")
-    calc: Literal["linear", "stairstep", "exponential"] = "stairstep"
-    step: Duration = 60
-    cut: OpenFrac = Decimal("0.99")
-    tau: Duration = 3600
-    cusp: OpenFrac = Decimal("0.40")
-    tail: Duration = 5600
-    chip: NonNegDec = Decimal("0.001")
-    tip: NonNegDec = Decimal(20)
-    hop: Duration = 3600
-    max_age: Duration = 10_800
-    auction: Literal["dutch", "english"] = "dutch"
+    buf: Ratio = _d("buf")
+    calc: Literal["linear", "stairstep", "exponential"] = CollateralParams().calc
+    step: Duration = _s("step")
+    cut: OpenFrac = _d("cut")
+    tau: Duration = _s("tau")
+    cusp: OpenFrac = _d("cusp")
+    tail: Duration = _s("tail")
+    chip: NonNegDec = _d("chip")
+    tip: NonNegDec = _d("tip")
+    hop: Duration = _s("hop")
+    max_age: Duration = _s("max_age")
+    auction: Literal["dutch", "english"] = CollateralParams().auction
     haircut: Prob = Decimal(0)
     vaults: VaultPopulation
 
@@ -97,40 +115,28 @@ class AiDollar(Model):
     psm: Psm | None = None
 
 
-# --- exact parameters for the engine ---------------------------------------------------------
+# --- the engine's parameters ----------------------------------------------------------------
 
 
-def exact_collateral_params(c: Collateral) -> dict[str, Any]:
-    """The collateral's parameters as exact engine ints, named like the CDP's ``CollateralParams``.
+def collateral_params(c: Collateral, d10_usd: float) -> CollateralParams:
+    """The collateral's parameters as the engine's ``CollateralParams`` (exact conversion).
 
-    Ratios and multipliers become ray/wad via ``peglab.units`` (exact decimal conversion); USD
-    amounts become rad. ``apr`` is passed through as decimal text (the engine's ``apr_to_duty``
-    takes text); ``hole_rad`` is ``None`` when the file leaves it to the runner (``0.5 * D10``).
+    Decimals go through ``CollateralParams.from_units`` as text, so ``"1.75"`` is exactly
+    ``1.75 ray``; USD amounts are AI dollars (rad). Without ``hole_usd`` the liquidation limit is
+    half the collateral's external depth ``0.5 * D10`` [O]. English auctions (legacy Flipper):
+    the scenario's ``tau`` is the bid duration (flip ``ttl``; 10 min on Black Thursday) and an
+    auction lives at most ``max(6 h, tau)`` (flip ``tau`` then) [risk.md V1].
     """
-    from ....units import ray, wad
-
-    def rad(x: Decimal) -> int:
-        return wad(str(x)) * 10**27
-
-    return {
-        "mat_ray": ray(str(c.mat)),
-        "chop_wad": wad(str(c.chop)),
-        "apr": str(c.apr),
-        "line_rad": rad(c.line_usd),
-        "dust_rad": rad(c.dust),
-        "hole_rad": None if c.hole_usd is None else rad(c.hole_usd),
-        "buf_ray": ray(str(c.buf)),
-        "calc": c.calc,
-        "step_s": c.step,
-        "cut_ray": ray(str(c.cut)),
-        "tau_s": c.tau,
-        "cusp_ray": ray(str(c.cusp)),
-        "tail_s": c.tail,
-        "chip_wad": wad(str(c.chip)),
-        "tip_rad": rad(c.tip),
-        "hop_s": c.hop,
-        "max_age_s": c.max_age,
-    }
+    if c.hole_usd is not None:
+        hole = str(c.hole_usd)
+    else:  # as the engine's ints: 0.5 * D10 truncated to wad
+        hole = format(Decimal(int(0.5 * d10_usd * 1e18)).scaleb(-18), "f")
+    return CollateralParams.from_units(
+        mat=str(c.mat), chop=str(c.chop), apr=str(c.apr), line=str(c.line_usd), dust=str(c.dust),
+        hole=hole, buf=str(c.buf), calc=c.calc, step=c.step, cut=str(c.cut), tau=c.tau,
+        cusp=str(c.cusp), tail=c.tail, chip=str(c.chip), tip=str(c.tip), hop=c.hop,
+        max_age=c.max_age, auction=c.auction, ttl=c.tau, flip_tau=max(6 * 3600, c.tau),
+    )  # fmt: skip
 
 
 def draw_vaults(

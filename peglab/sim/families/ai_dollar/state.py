@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,11 +18,12 @@ import numpy as np
 from ....errors import PeglabError
 from ....protocols.cdp import AIDollar
 from ....units import WAD
-from ...processes import exit_bid_one
+from ...liquidity import exit_bid_one
 from ...world import World
 from .build import VaultBook
+from .schema import AiDollar
 
-__all__ = ["STAT_KEYS", "DollarPath"]
+__all__ = ["STAT_KEYS", "DollarPath", "Recap"]
 
 STAT_KEYS: tuple[str, ...] = (
     "liquidated",
@@ -38,18 +40,35 @@ STAT_KEYS: tuple[str, ...] = (
 )
 
 
+@dataclass
+class Recap:
+    """What the recapitalisation waterfall did to one AI dollar on a path (engine amounts)."""
+
+    backstop_wad: int = 0  # backstop AI dollars used by ``cover``
+    raised_rad: int = 0  # AI dollars raised by debt auctions (healed at their first bid)
+    minted_wad: int = 0  # governance tokens minted to debt-auction winners
+    shut_k: int = -1  # step of emergency shutdown (-1: none)
+    deficit_at_shut: float = math.nan  # uncovered debt [USD] just before shutdown
+    redemption: float = math.nan  # market value of collateral paid per AI dollar redeemed
+
+
 class DollarPath:
     """Everything the AI-dollar agents read and change on one path."""
 
     def __init__(
         self,
+        block: list[AiDollar],
         world: World,
         dollars: dict[str, AIDollar],
         books: list[VaultBook],
         rng: np.random.Generator,
     ) -> None:
         self.w = world
+        self.block = block
         sc = self.sc = world.sc
+        gov = next((a.symbol for a in sc.assets if a.kind == "governance"), None)
+        self.gov_asset = None if gov is None else sc.asset_index[gov]
+        self.recap: dict[str, Recap] = {}
         self.cond = world.cond
         self.prices = world.cond.prices
         self.dollars = dollars
@@ -91,6 +110,10 @@ class DollarPath:
         except PeglabError:
             self.stats[sym]["refused"] += 1
             return None
+
+    def live(self, sym: str) -> bool:
+        """The AI dollar is not shut down."""
+        return self.recap[sym].shut_k < 0
 
     def t_step(self, k: int) -> int:
         return self.t0 + k * self.dt
