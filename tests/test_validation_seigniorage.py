@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, StalePrice
 from peglab.kernel import Chain
@@ -101,3 +104,92 @@ def test_savings__yield_from_reserve_and_stops_when_reserve_empty() -> None:
     assert s.state.rate_ray == rate
     chain.check_conservation()
     assert_refused(chain, InvalidInput, "seigniorage/bad-amount", s.deposit, 0, sender="a")
+
+
+# -- a rule-based state machine: the mint/burn market never pays more than $1 per $1 --------
+
+
+def check_market(chain: Chain, m: SeigniorageMarket, ledger_value: dict[str, int]) -> None:
+    chain.check_conservation()
+    # every swap paid at most its offer's USD value at the oracle price of that moment
+    assert ledger_value["paid_usd"] <= ledger_value["offered_usd"]
+    for entry in chain.log:
+        ev = entry.event
+        if ev.kind == "seigniorage/swap":
+            assert m.params.min_spread_wad <= ev.spread_wad <= WAD
+
+
+def check_savings(chain: Chain, s: SavingsPool) -> None:
+    owed = chain.ledger.total_supply("aUST") * s.state.rate_ray // 10**27
+    assert chain.ledger.balance_of("UST", s.account) >= owed
+
+
+class MarketMachine(RuleBasedStateMachine):
+    @initialize()
+    def setup(self) -> None:
+        self.chain, self.m = make()
+        self.s = SavingsPool(self.chain, stable="UST", share="aUST", apr="0.20")
+        self.chain.ledger.mint("UST", self.s.reserve, 1_000_000 * WAD)
+        self.value = {"paid_usd": 0, "offered_usd": 0}
+
+    @rule(amount=st.integers(1, 10**26))
+    def burn_stable(self, amount: int) -> None:
+        self.chain.ledger.mint("UST", "t", amount)
+        try:
+            native = self.m.swap_stable_for_native(amount, sender="t")
+        except InvalidInput:
+            return
+        self.value["offered_usd"] += amount
+        self.value["paid_usd"] += native * self.m.state.price_wad // WAD
+
+    @rule(amount=st.integers(1, 10**24))
+    def burn_native(self, amount: int) -> None:
+        self.chain.ledger.mint("LUNA", "t", amount)
+        price = self.m.state.price_wad
+        try:
+            out = self.m.swap_native_for_stable(amount, sender="t")
+        except InvalidInput:
+            return
+        self.value["offered_usd"] += amount * price // WAD
+        self.value["paid_usd"] += out
+
+    @rule(pct=st.integers(5, 200))
+    def move_price(self, pct: int) -> None:
+        self.m.set_price(max(1, self.m.state.price_wad * pct // 100), sender="oracle")
+
+    @rule(seconds=st.integers(0, 3 * DAY))
+    def wait(self, seconds: int) -> None:
+        self.chain.advance(seconds)
+
+    @rule(amount=st.integers(1, 10**24))
+    def save(self, amount: int) -> None:
+        self.chain.ledger.mint("UST", "saver", amount)
+        try:
+            self.s.deposit(amount, sender="saver")
+        except InvalidInput:
+            pass
+
+    @rule(frac=st.integers(1, 100))
+    def unsave(self, frac: int) -> None:
+        shares = self.chain.ledger.balance_of("aUST", "saver") * frac // 100
+        if shares:
+            self.s.withdraw(shares, sender="saver")
+
+    @invariant()
+    def holds(self) -> None:
+        check_market(self.chain, self.m, self.value)
+        check_savings(self.chain, self.s)
+
+
+TestMarketMachine = MarketMachine.TestCase
+TestMarketMachine.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+
+
+def test_market_invariant__canary__overpayment_detected() -> None:
+    chain, m = make()
+    with pytest.raises(AssertionError):
+        check_market(chain, m, {"paid_usd": 2, "offered_usd": 1})
+    s = SavingsPool(chain, stable="UST", share="aUST")
+    chain.ledger.mint("aUST", "eve", WAD)  # shares without stables behind them
+    with pytest.raises(AssertionError):
+        check_savings(chain, s)

@@ -234,10 +234,11 @@ def check_requests(v: AsyncVault) -> None:
     v.chain.check_conservation()
 
 
-def make_async(cancellable: str) -> tuple[Chain, AsyncVault]:
+def make_async(cancellable: str, rounding: str = "vault") -> tuple[Chain, AsyncVault]:
     chain = Chain()
     chain.ledger.create_token("T", 6)
-    v = AsyncVault(chain, "T", "aT", async_config=AsyncConfig(cancellable=cancellable))  # type: ignore[arg-type]
+    ac = AsyncConfig(cancellable=cancellable, claim_rounding=rounding)  # type: ignore[arg-type]
+    v = AsyncVault(chain, "T", "aT", async_config=ac)
     for u in USERS:
         chain.ledger.mint("T", u, 10**15)
     return chain, v
@@ -247,9 +248,12 @@ class Vault7540Machine(RuleBasedStateMachine):
     chain: Chain
     v: AsyncVault
 
-    @initialize(cancellable=st.sampled_from(["none", "deposit", "both"]))
-    def setup(self, cancellable: str) -> None:
-        self.chain, self.v = make_async(cancellable)
+    @initialize(
+        cancellable=st.sampled_from(["none", "deposit", "both"]),
+        rounding=st.sampled_from(["vault", "remainder"]),
+    )
+    def setup(self, cancellable: str, rounding: str) -> None:
+        self.chain, self.v = make_async(cancellable, rounding)
 
     def _try(self, fn: object, *a: object, **kw: object) -> None:
         try:

@@ -8,7 +8,7 @@ narrow ``typing.Protocol``s of ``interfaces``.
 from __future__ import annotations
 
 from .erc4626 import ERC4626Vault, VaultConfig
-from .erc7540 import AsyncConfig, AsyncVault, Direction, Request
+from .erc7540 import AsyncVault
 from .events import (
     DepositRequested,
     OperatorSet,
@@ -22,19 +22,23 @@ from .events import (
     VaultWithdraw,
 )
 from .interfaces import AsyncVaultLike, VaultLike
+from .requests import AsyncConfig, ClaimRounding, Direction, Request, RequestBook, RequestTotals
 
 __all__ = [
     "AsyncConfig",
     "AsyncVault",
     "AsyncVaultLike",
+    "ClaimRounding",
     "DepositRequested",
     "Direction",
     "ERC4626Vault",
     "OperatorSet",
     "RedeemRequested",
     "Request",
+    "RequestBook",
     "RequestCancelled",
     "RequestFulfilled",
+    "RequestTotals",
     "SharesApproved",
     "SharesTransferred",
     "VaultConfig",

@@ -12,10 +12,9 @@ Where value sits (docs/vaults.md §2):
 - a redeem request moves the owner's shares into escrow (they keep bearing profit and loss);
   fulfilment burns them and *reserves* their assets, which leave ``total_assets``; a claim pays.
 
-Claim rounding (ERC-7540 reference): a claimable bucket holds ``(assets_c, shares_c)``; a partial
+Claim rounding and the buckets themselves live in ``requests.RequestBook``: by default a partial
 claim gives the floor of the pro-rata amount while the bucket is charged the ceiling, so rounding
-dust stays with the vault. A bucket whose one side reaches zero is closed (its other side's dust
-is forfeited to the vault), so ``max_*`` is always claimable in one call.
+dust stays with the vault (ERC-7540 reference).
 
 Request ids: ``request_id_for(direction)`` is 0 (requests aggregated per controller) unless a
 concrete vault returns its own ids (an epoch vault returns the epoch). Claims walk a controller's
@@ -29,12 +28,8 @@ A concrete vault supplies its fulfilment policy: either it grants the ``fulfille
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized
-from ...kernel import Chain, Record, Table, action
-from ...math.fixedpoint import mul_div_down, mul_div_up
+from ...kernel import Chain, Table, action
 from .erc4626 import ERC4626Vault, VaultConfig
 from .events import (
     DepositRequested,
@@ -45,60 +40,9 @@ from .events import (
     VaultDeposit,
     VaultWithdraw,
 )
+from .requests import AsyncConfig, Direction, Request, RequestBook
 
 __all__ = ["AsyncConfig", "AsyncVault", "Direction", "Request"]
-
-Direction = Literal["deposit", "redeem"]
-Cancellable = Literal["none", "deposit", "both"]
-
-
-@dataclass(frozen=True, slots=True)
-class AsyncConfig:
-    """Which directions are asynchronous, what may be cancelled, who fulfils by default."""
-
-    async_deposit: bool = True
-    async_redeem: bool = True
-    cancellable: Cancellable = "deposit"
-    fulfiller_role: str = "vault/fulfiller"
-
-
-class Request(Record):
-    """One (request id, controller) bucket.
-
-    Units: for deposits ``requested/pending/claimed/cancelled`` are assets; for redemptions they
-    are shares. Invariant: ``requested == pending + claimable_<unit> + claimed + cancelled``.
-    """
-
-    __slots__ = (
-        "cancelled",
-        "claimable_assets",
-        "claimable_shares",
-        "claimed",
-        "pending",
-        "requested",
-    )
-    requested: int
-    pending: int
-    claimable_assets: int
-    claimable_shares: int
-    claimed: int
-    cancelled: int
-
-    def open(self) -> bool:
-        return bool(self.pending or self.claimable_assets or self.claimable_shares)
-
-
-class _AsyncTotals(Record):
-    __slots__ = (
-        "dust_shares",
-        "pending_deposit_assets",
-        "pending_redeem_shares",
-        "reserved_assets",
-    )
-    dust_shares: int
-    pending_deposit_assets: int
-    pending_redeem_shares: int
-    reserved_assets: int
 
 
 class AsyncVault(ERC4626Vault):
@@ -116,21 +60,21 @@ class AsyncVault(ERC4626Vault):
     ) -> None:
         super().__init__(chain, asset, share, config=config, name=name)
         ac = async_config or AsyncConfig()
+        if ac.claim_rounding not in ("vault", "remainder"):
+            raise InvalidInput(
+                "vault/bad-config",
+                f"claim_rounding must be vault|remainder, got {ac.claim_rounding!r}",
+            )
         if ac.cancellable not in ("none", "deposit", "both"):
             raise InvalidInput(
                 "vault/bad-config", f"cancellable must be none|deposit|both, got {ac.cancellable!r}"
             )
         self.async_config = ac
         self.escrow = f"vault-escrow:{share}"
-        self.totals = _AsyncTotals(
-            chain.journal,
-            dust_shares=0,
-            pending_deposit_assets=0,
-            pending_redeem_shares=0,
-            reserved_assets=0,
-        )
-        self.requests: Table[tuple[str, int, str], Request] = Table(chain.journal)
-        self.open_ids: Table[tuple[str, str], tuple[int, ...]] = Table(chain.journal)
+        self.book = RequestBook(chain.journal, ac.claim_rounding)
+        self.totals = self.book.totals
+        self.requests = self.book.requests
+        self.open_ids = self.book.open_ids
         self.operators: Table[tuple[str, str], bool] = Table(chain.journal)
         chain.register(f"vault/{share}/async", self.totals)
         chain.register(f"vault/{share}/requests", self.requests)
@@ -159,7 +103,7 @@ class AsyncVault(ERC4626Vault):
         return self.operators.get((controller, operator), False)
 
     def request(self, direction: Direction, request_id: int, controller: str) -> Request | None:
-        return self.requests.get((direction, request_id, controller))
+        return self.book.get(direction, request_id, controller)
 
     def pending_deposit_request(self, request_id: int, controller: str) -> int:
         r = self.request("deposit", request_id, controller)
@@ -177,41 +121,33 @@ class AsyncVault(ERC4626Vault):
         r = self.request("redeem", request_id, controller)
         return r.claimable_shares if r else 0
 
-    def _claimable(self, direction: Direction, controller: str) -> list[tuple[int, Request]]:
-        out = []
-        for rid in self.open_ids.get((direction, controller), ()):
-            r = self.requests[(direction, rid, controller)]
-            if r.claimable_assets or r.claimable_shares:
-                out.append((rid, r))
-        return out
-
     def max_deposit(self, receiver: str) -> int:
         if not self.async_config.async_deposit:
             return super().max_deposit(receiver)
         if self.state.paused:
             return 0
-        return sum(r.claimable_assets for _, r in self._claimable("deposit", receiver))
+        return sum(r.claimable_assets for _, r in self.book.claimable("deposit", receiver))
 
     def max_mint(self, receiver: str) -> int:
         if not self.async_config.async_deposit:
             return super().max_mint(receiver)
         if self.state.paused:
             return 0
-        return sum(r.claimable_shares for _, r in self._claimable("deposit", receiver))
+        return sum(r.claimable_shares for _, r in self.book.claimable("deposit", receiver))
 
     def max_withdraw(self, owner: str) -> int:
         if not self.async_config.async_redeem:
             return super().max_withdraw(owner)
         if self.state.paused:
             return 0
-        return sum(r.claimable_assets for _, r in self._claimable("redeem", owner))
+        return sum(r.claimable_assets for _, r in self.book.claimable("redeem", owner))
 
     def max_redeem(self, owner: str) -> int:
         if not self.async_config.async_redeem:
             return super().max_redeem(owner)
         if self.state.paused:
             return 0
-        return sum(r.claimable_shares for _, r in self._claimable("redeem", owner))
+        return sum(r.claimable_shares for _, r in self.book.claimable("redeem", owner))
 
     def _async_preview(self, direction: str) -> None:
         raise InvalidInput(
@@ -250,41 +186,6 @@ class AsyncVault(ERC4626Vault):
             raise NotAuthorized(
                 "vault/not-controller-or-operator", f"{sender} may not claim for {controller}"
             )
-
-    def _bucket(self, direction: Direction, rid: int, controller: str) -> Request:
-        key = (direction, rid, controller)
-        r = self.requests.get(key)
-        if r is None:
-            r = Request(self.chain.journal, requested=0, pending=0, claimable_assets=0,
-                        claimable_shares=0, claimed=0, cancelled=0)  # fmt: skip
-            self.requests[key] = r
-        ids = self.open_ids.get((direction, controller), ())
-        if rid not in ids:  # new, or reopened after it closed
-            self.open_ids[(direction, controller)] = tuple(sorted((*ids, rid)))
-        return r
-
-    def _close_if_done(self, direction: Direction, rid: int, controller: str, r: Request) -> None:
-        # a bucket whose one side is exhausted closes: the other side's rounding dust is the vault's
-        if direction == "deposit":
-            if r.claimable_shares == 0 and r.claimable_assets:
-                r.claimed += r.claimable_assets  # those assets already back shares
-                r.claimable_assets = 0
-            elif r.claimable_assets == 0 and r.claimable_shares:
-                self.totals.dust_shares += r.claimable_shares  # stays in escrow
-                r.claimable_shares = 0
-        else:
-            if r.claimable_assets == 0 and r.claimable_shares:
-                r.claimed += r.claimable_shares  # already burned at fulfilment
-                r.claimable_shares = 0
-            elif r.claimable_shares == 0 and r.claimable_assets:
-                self.totals.reserved_assets -= r.claimable_assets  # back to the shareholders
-                r.claimable_assets = 0
-        if not r.open():
-            ids = tuple(i for i in self.open_ids.get((direction, controller), ()) if i != rid)
-            if ids:
-                self.open_ids[(direction, controller)] = ids
-            else:
-                self.open_ids.discard((direction, controller))
 
     def _request_id(self, value: object) -> int:
         if type(value) is not int or value < 0:
@@ -325,7 +226,7 @@ class AsyncVault(ERC4626Vault):
             raise InvalidInput("vault/zero-assets", "request_deposit needs assets > 0")
         rid = self.request_id_for("deposit")
         self.chain.ledger.transfer(self.asset, owner, self.account, assets)
-        r = self._bucket("deposit", rid, controller)
+        r = self.book.bucket("deposit", rid, controller)
         r.requested += assets
         r.pending += assets
         self.totals.pending_deposit_assets += assets
@@ -352,7 +253,7 @@ class AsyncVault(ERC4626Vault):
             )
         rid = self.request_id_for("redeem")
         self.escrow_redeem_shares(owner, shares)
-        r = self._bucket("redeem", rid, controller)
+        r = self.book.bucket("redeem", rid, controller)
         r.requested += shares
         r.pending += shares
         self.totals.pending_redeem_shares += shares
@@ -409,8 +310,8 @@ class AsyncVault(ERC4626Vault):
             raise LimitExceeded(
                 "vault/exceeds-pending", f"fulfil {shares} of {have} pending shares"
             )
-        if assets <= 0:
-            raise InvalidInput("vault/zero-assets", f"{shares} shares fulfil to no assets")
+        if assets < 0:
+            raise InvalidInput("vault/bad-amount", f"negative assets {assets}")
         free = self.free_assets()
         if assets > free:
             raise LimitExceeded(
@@ -448,6 +349,8 @@ class AsyncVault(ERC4626Vault):
         shares = self._amount(shares, "shares")
         rid = self._request_id(request_id)
         assets = self.price_redeem(shares)
+        if assets == 0:
+            raise InvalidInput("vault/zero-assets", f"{shares} shares fulfil to no assets")
         self.settle_redeem(rid, self._party(controller, "controller"), shares, assets)
         return assets
 
@@ -495,7 +398,7 @@ class AsyncVault(ERC4626Vault):
         else:
             self.totals.pending_redeem_shares -= amount
             self.refund_redeem_shares(receiver, amount)
-        self._close_if_done(direction, rid, controller, r)
+        self.book.close_if_done(direction, rid, controller, r)
         self.chain.emit(RequestCancelled(self.share, direction, controller, receiver, rid, amount))
         return amount
 
@@ -524,23 +427,7 @@ class AsyncVault(ERC4626Vault):
         assets = self._amount(assets, "assets")
         receiver, controller = self._claim_args(receiver, controller, sender)
         self._limit("exceeds-max-deposit", assets, self.max_deposit(controller))
-        out = 0
-        left = assets
-        for rid, r in self._claimable("deposit", controller):
-            take = min(left, r.claimable_assets)
-            if take == 0:
-                break
-            got = mul_div_down(take, r.claimable_shares, r.claimable_assets)
-            charge = min(
-                r.claimable_shares, mul_div_up(take, r.claimable_shares, r.claimable_assets)
-            )
-            out += got
-            self.totals.dust_shares += charge - got  # stays in escrow
-            r.claimable_shares -= charge
-            r.claimable_assets -= take
-            r.claimed += take
-            left -= take
-            self._close_if_done("deposit", rid, controller, r)
+        out = self.book.claim_deposit_assets(controller, assets)
         if out == 0:
             raise InvalidInput("vault/zero-shares", f"claiming {assets} assets gives no shares")
         self.chain.ledger.transfer(self.share, self.escrow, receiver, out)
@@ -564,19 +451,7 @@ class AsyncVault(ERC4626Vault):
         if shares == 0:
             raise InvalidInput("vault/zero-shares", "mint needs shares > 0")
         self._limit("exceeds-max-mint", shares, self.max_mint(controller))
-        charged = 0
-        left = shares
-        for rid, r in self._claimable("deposit", controller):
-            take = min(left, r.claimable_shares)
-            if take == 0:
-                break
-            cost = min(r.claimable_assets, mul_div_up(take, r.claimable_assets, r.claimable_shares))
-            r.claimable_assets -= cost
-            r.claimable_shares -= take
-            r.claimed += cost
-            charged += cost
-            left -= take
-            self._close_if_done("deposit", rid, controller, r)
+        charged = self.book.claim_deposit_shares(controller, shares)
         self.chain.ledger.transfer(self.share, self.escrow, receiver, shares)
         self.chain.emit(VaultDeposit(self.share, sender, receiver, charged, shares))
         return charged
@@ -593,24 +468,7 @@ class AsyncVault(ERC4626Vault):
         if shares == 0:
             raise InvalidInput("vault/zero-shares", "redeem needs shares > 0")
         self._limit("exceeds-max-redeem", shares, self.max_redeem(controller))
-        paid = 0
-        left = shares
-        for rid, r in self._claimable("redeem", controller):
-            take = min(left, r.claimable_shares)
-            if take == 0:
-                break
-            paid += mul_div_down(take, r.claimable_assets, r.claimable_shares)
-            charge = min(
-                r.claimable_assets, mul_div_up(take, r.claimable_assets, r.claimable_shares)
-            )
-            r.claimable_assets -= charge
-            self.totals.reserved_assets -= (
-                charge  # ceil charged, floor paid: dust back to the vault
-            )
-            r.claimable_shares -= take
-            r.claimed += take
-            left -= take
-            self._close_if_done("redeem", rid, controller, r)
+        paid = self.book.claim_redeem_shares(controller, shares)
         if paid == 0:
             raise InvalidInput("vault/zero-assets", f"claiming {shares} shares pays no assets")
         self.chain.ledger.transfer(self.asset, self.account, receiver, paid)
@@ -629,20 +487,7 @@ class AsyncVault(ERC4626Vault):
         if assets == 0:
             raise InvalidInput("vault/zero-assets", "withdraw needs assets > 0")
         self._limit("exceeds-max-withdraw", assets, self.max_withdraw(controller))
-        charged = 0
-        left = assets
-        for rid, r in self._claimable("redeem", controller):
-            take = min(left, r.claimable_assets)
-            if take == 0:
-                break
-            cost = min(r.claimable_shares, mul_div_up(take, r.claimable_shares, r.claimable_assets))
-            r.claimable_shares -= cost
-            r.claimable_assets -= take
-            self.totals.reserved_assets -= take
-            r.claimed += cost
-            charged += cost
-            left -= take
-            self._close_if_done("redeem", rid, controller, r)
+        charged = self.book.claim_redeem_assets(controller, assets)
         self.chain.ledger.transfer(self.asset, self.account, receiver, assets)
         self.chain.emit(VaultWithdraw(self.share, sender, receiver, controller, assets, charged))
         return charged

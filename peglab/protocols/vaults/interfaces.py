@@ -1,10 +1,37 @@
-"""Narrow interfaces of vaults, for families that hold or drive one without importing its class."""
+"""What other protocol families may use of the vaults family (the layering test's rule 2).
+
+Two kinds of names: narrow ``typing.Protocol``s for families that only hold or drive a vault
+(``VaultLike``, ``AsyncVaultLike``), and the **base classes** other families build their own
+vaults on (sUSDai, sAID, epoch vaults, the CDP's staked derivative): ``ERC4626Vault`` and
+``AsyncVault`` with their configurations, the request records and the events. Subclasses use only
+the extension surface documented in docs/vaults.md §2 and §3, never private names.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["AsyncVaultLike", "VaultLike"]
+from .erc4626 import ERC4626Vault, VaultConfig
+from .erc7540 import AsyncVault
+from .events import RequestFulfilled, VaultDeposit, VaultWithdraw
+from .requests import AsyncConfig, ClaimRounding, Direction, Request, RequestBook, RequestTotals
+
+__all__ = [
+    "AsyncConfig",
+    "AsyncVault",
+    "AsyncVaultLike",
+    "ClaimRounding",
+    "Direction",
+    "ERC4626Vault",
+    "Request",
+    "RequestBook",
+    "RequestFulfilled",
+    "RequestTotals",
+    "VaultConfig",
+    "VaultDeposit",
+    "VaultLike",
+    "VaultWithdraw",
+]
 
 
 class VaultLike(Protocol):

@@ -1,0 +1,243 @@
+"""sUSDai's loan position manager: funds loans through escrowed timelocks, books repayments and
+accrues interest for the optimistic NAV (docs/usdai.md §4.3).
+
+Restated from USD.AI's ``LoanRouterPositionManager`` (single currency: the loans are in USDai).
+Book (all USDai base units; the accrual is kept times 1e18)::
+
+    timelock     USDai escrowed for signed loans not yet originated
+    pending      principal lent and not yet repaid
+    repayment    repaid principal + interest - admin fee, held by sUSDai, not yet idle
+    admin_fee    loan admin fee kept for the fee recipient
+    accrued      Σ rate_k * amount_k * dt since each loan's last repayment (wad-scaled)
+    rate         Σ rate_k * outstanding_k of performing loans
+    loans(mode)  = timelock + repayment + pending + accrued - accrued * fee_bps // 1e4
+                   (accrued = 0 in the CONSERVATIVE valuation)
+
+Hooks (called by the loan router inside its actions): origination releases the loan's timelock
+and starts accrual; a repayment books ``principal + interest - fee``, replaces the loan's accrued
+interest since its last repayment by what was paid, and re-rates the loan on its new balance; a
+liquidation stops accrual (accrued interest stays until the sale); the sale books what was
+recovered, writes off the loan's pending principal and its accrued interest.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ...errors import InvalidInput, LimitExceeded
+from ...kernel import Chain, Record, Table, action
+from ...units import BPS, WAD, check_positive
+from .events import LoanAdminFeeSwept, LoanRepaymentDeposited, LoanTimelockChanged
+from .timelock import DepositTimelock
+
+__all__ = ["IdleBalance", "LoanBook", "LoanPosition", "PositionManager"]
+
+
+class IdleBalance(Protocol):
+    """The vault side the position manager moves USDai from and to."""
+
+    @property
+    def account(self) -> str: ...
+    def idle_balance(self) -> int: ...
+    def move_idle(self, delta: int) -> None: ...
+
+
+class LoanBook(Record):
+    __slots__ = (
+        "accrual_rate",
+        "accrual_time",
+        "accrued",
+        "admin_fee",
+        "pending",
+        "repayment",
+        "timelock",
+    )
+    timelock: int
+    pending: int
+    repayment: int
+    admin_fee: int
+    accrued: int
+    accrual_rate: int
+    accrual_time: int
+
+
+class LoanPosition(Record):
+    __slots__ = ("accrual_rate", "last_repayment", "liquidated_at", "pending", "rate")
+    rate: int
+    accrual_rate: int
+    pending: int
+    last_repayment: int
+    liquidated_at: int
+
+
+class PositionManager:
+    """The lender side of sUSDai at the loan router (it implements ``LoanHooks``)."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        vault: IdleBalance,
+        timelock: DepositTimelock,
+        currency: str,
+        *,
+        name: str,
+        loan_fee_bps: int,
+        fee_recipient: str,
+        strategy_role: str,
+    ) -> None:
+        if type(loan_fee_bps) is not int or not 0 <= loan_fee_bps <= BPS:
+            raise InvalidInput("usdai/bad-config", f"loan admin fee {loan_fee_bps!r} bps")
+        self.chain = chain
+        self.vault = vault
+        self.timelock = timelock
+        self.currency = currency
+        self.loan_fee_bps = loan_fee_bps
+        self.fee_recipient = fee_recipient
+        self.strategy_role = strategy_role
+        self.book = LoanBook(chain.journal, timelock=0, pending=0, repayment=0, admin_fee=0,
+                             accrued=0, accrual_rate=0, accrual_time=chain.now)  # fmt: skip
+        self.escrows: Table[str, int] = Table(chain.journal)
+        self.loans: Table[tuple[str, int], LoanPosition] = Table(chain.journal)
+        chain.register(f"usdai/{name}/loan-book", self.book)
+        chain.register(f"usdai/{name}/escrows", self.escrows)
+        chain.register(f"usdai/{name}/loans", self.loans)
+
+    # -- valuation ----------------------------------------------------------------------------
+    def accrued_interest(self) -> int:
+        """Interest accrued and not yet paid, in USDai (floor)."""
+        b = self.book
+        return (b.accrued + b.accrual_rate * (self.chain.now - b.accrual_time)) // WAD
+
+    def assets(self, optimistic: bool) -> int:
+        """The loans component of the NAV (see the module docstring)."""
+        b = self.book
+        accrued = self.accrued_interest() if optimistic else 0
+        return b.timelock + b.repayment + b.pending + accrued - accrued * self.loan_fee_bps // BPS
+
+    def _accrue(self, old_rate: int = 0, until: int = 0, since: int = 0) -> None:
+        # add rate * dt since the last accrual; remove one loan's accrual over [since, until]
+        b = self.book
+        now = self.chain.now
+        b.accrued = b.accrued + b.accrual_rate * (now - b.accrual_time) - old_rate * (until - since)
+        b.accrual_time = now
+
+    # -- strategy actions ---------------------------------------------------------------------
+    @action
+    def deposit_loan_timelock(
+        self, loan: str, amount: int, expiration: int, *, sender: str
+    ) -> None:
+        """Strategy admin: escrow idle USDai for a signed loan until ``expiration``."""
+        self.chain.require_role(self.strategy_role, sender, "usdai/not-strategy-admin")
+        amount = check_positive(amount, "amount", "usdai/bad-amount")
+        idle = self.vault.idle_balance()
+        if amount > idle:
+            raise LimitExceeded("credit/insufficient-balance", f"escrow {amount} > idle {idle}")
+        self.vault.move_idle(-amount)
+        self.book.timelock += amount
+        self.escrows[loan] = self.escrows.get(loan, 0) + amount
+        self.timelock.deposit(loan, self.currency, amount, expiration, sender=self.vault.account)
+        self.chain.emit(LoanTimelockChanged(loan, amount))
+
+    @action
+    def cancel_loan_timelock(self, loan: str, *, sender: str) -> int:
+        """Strategy admin: after expiration, take an unused escrow back into the idle balance."""
+        self.chain.require_role(self.strategy_role, sender, "usdai/not-strategy-admin")
+        amount = self.escrows.get(loan, 0)
+        if amount == 0:
+            raise InvalidInput("usdai/no-timelock", f"no escrow for {loan!r}")
+        back = self.timelock.cancel(loan, sender=self.vault.account)
+        if back != amount:
+            raise InvalidInput(
+                "usdai/timelock-mismatch", f"escrow returned {back}, booked {amount}"
+            )
+        self.book.timelock -= amount
+        del self.escrows[loan]
+        self.vault.move_idle(amount)
+        self.chain.emit(LoanTimelockChanged(loan, -amount))
+        return amount
+
+    @action
+    def deposit_loan_repayment(self, amount: int, *, sender: str) -> None:
+        """Strategy admin: move repaid USDai into the idle balance (redeemable, redeployable)."""
+        self.chain.require_role(self.strategy_role, sender, "usdai/not-strategy-admin")
+        amount = check_positive(amount, "amount", "usdai/bad-amount")
+        if amount > self.book.repayment:
+            raise LimitExceeded(
+                "credit/insufficient-balance", f"{amount} > repayments {self.book.repayment}"
+            )
+        self.book.repayment -= amount
+        self.vault.move_idle(amount)
+        self.chain.emit(LoanRepaymentDeposited(amount))
+
+    @action
+    def sweep_loan_admin_fee(self, *, sender: str) -> int:
+        """Strategy admin: pay the accumulated loan admin fee to the fee recipient."""
+        self.chain.require_role(self.strategy_role, sender, "usdai/not-strategy-admin")
+        fee = self.book.admin_fee
+        self.book.admin_fee = 0
+        self.chain.ledger.transfer(self.currency, self.vault.account, self.fee_recipient, fee)
+        self.chain.emit(LoanAdminFeeSwept(fee))
+        return fee
+
+    # -- LoanHooks (the router calls these inside its actions) --------------------------------
+    def _in_action(self) -> None:
+        if not self.chain.journal.depth:
+            raise InvalidInput("usdai/not-in-action", "loan hooks run inside the router's actions")
+
+    def on_loan_originated(self, loan: str, tranche: int, amount: int, rate: int) -> None:
+        self._in_action()
+        escrowed = self.escrows.get(loan, 0)
+        if escrowed:  # the escrow became this loan's funding
+            del self.escrows[loan]
+            self.book.timelock -= escrowed
+        accrual_rate = rate * amount
+        self.loans[(loan, tranche)] = LoanPosition(self.chain.journal, rate=rate, accrual_rate=accrual_rate,
+                                                   pending=amount, last_repayment=self.chain.now,
+                                                   liquidated_at=0)  # fmt: skip
+        self.book.pending += amount
+        self._accrue()
+        self.book.accrual_rate += accrual_rate
+
+    def on_loan_repayment(
+        self, loan: str, tranche: int, balance_after: int, principal: int, interest: int
+    ) -> None:
+        self._in_action()
+        pos = self.loans[(loan, tranche)]
+        fee = interest * self.loan_fee_bps // BPS
+        # [O] book the cash actually received; the contract books the loan's pending balance at
+        # payoff, which can differ from what was paid by rounding dust (and overstate the NAV)
+        reduce = pos.pending if balance_after == 0 else min(pos.pending, principal)
+        b = self.book
+        b.repayment += principal + interest - fee
+        b.admin_fee += fee
+        b.pending -= reduce
+        new_pending = pos.pending - reduce
+        new_rate = pos.rate * new_pending
+        self._accrue(pos.accrual_rate, self.chain.now, pos.last_repayment)
+        b.accrual_rate = b.accrual_rate + new_rate - pos.accrual_rate
+        if balance_after == 0:
+            del self.loans[(loan, tranche)]
+        else:
+            pos.accrual_rate = new_rate
+            pos.pending = new_pending
+            pos.last_repayment = self.chain.now
+
+    def on_loan_liquidated(self, loan: str, tranche: int) -> None:
+        self._in_action()
+        pos = self.loans[(loan, tranche)]
+        self._accrue()
+        self.book.accrual_rate -= pos.accrual_rate
+        pos.liquidated_at = self.chain.now
+
+    def on_collateral_liquidated(
+        self, loan: str, tranche: int, principal: int, interest: int
+    ) -> None:
+        self._in_action()
+        pos = self.loans[(loan, tranche)]
+        fee = interest * self.loan_fee_bps // BPS
+        b = self.book
+        b.repayment += principal + interest - fee
+        b.admin_fee += fee
+        b.pending -= pos.pending  # the shortfall is realised here
+        self._accrue(pos.accrual_rate, pos.liquidated_at, pos.last_repayment)
+        del self.loans[(loan, tranche)]
