@@ -8,9 +8,9 @@ from support.lending import USDC
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized
 from peglab.kernel import Chain
 from peglab.protocols.lending import AAVE_USDC, COMPOUND_USDC, AaveMarket, CompoundMarket
-from peglab.protocols.vaults.lagoon import EpochVault
 from peglab.protocols.yieldvault import ArmaOptimizer, check_proposal
 from peglab.protocols.yieldvault.curator import Curator
+from peglab.protocols.yieldvault.epoch_vault import EpochVault
 from peglab.testing import assert_refused
 from peglab.units import DAY, WAD
 

@@ -23,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from peglab.errors import PeglabError
 from peglab.kernel import Chain
 from peglab.math import erc4626 as share_math
-from peglab.protocols.vaults.lagoon import EpochVault
+from peglab.protocols.yieldvault.epoch_vault import EpochVault
 from peglab.units import DAY
 
 USDC = 10**6

@@ -7,7 +7,7 @@ import pytest
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, StalePrice
 from peglab.kernel import Chain
-from peglab.protocols.vaults.lagoon import EpochVault
+from peglab.protocols.yieldvault.epoch_vault import EpochVault
 from peglab.testing import assert_refused
 from peglab.units import DAY
 

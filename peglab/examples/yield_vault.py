@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..kernel import Chain
 from ..protocols.lending import AAVE_USDC, COMPOUND_USDC, AaveMarket, CompoundMarket, aave_params
-from ..protocols.vaults.lagoon import EpochVault
 from ..protocols.yieldvault import ArmaOptimizer, Curator
+from ..protocols.yieldvault.epoch_vault import EpochVault
 from ..units import DAY, WAD, to_wad_decimal
 
 __all__ = ["main", "run"]

@@ -1,12 +1,12 @@
-"""AI yield vaults: the curator of an epoch vault's safe and allocators behind one policy interface
-(interstable rules, the ARMA-style optimiser, baselines) with own-impact rate curves. The
-Lagoon-style epoch vault itself is ``peglab.protocols.vaults.lagoon`` and its fee math
-``peglab.math.lagoon``. See docs/yield-vaults.md."""
+"""AI yield vaults: the Lagoon-style epoch vault (its fee math is ``peglab.math.lagoon``), the
+curator of its safe, and allocators behind one policy interface (interstable rules, the
+ARMA-style optimiser, baselines) with own-impact rate curves. See docs/yield-vaults.md."""
 
 from __future__ import annotations
 
 from .curator import Allocated, Curator, MarketLike
 from .curves import AaveCurve, FlatCurve, JumpCurve, curve_of
+from .epoch_vault import EpochVault
 from .optimizer import ArmaOptimizer, Constraints
 from .policy import AllocationState, MarketView, Move, Policy, Proposal, check_proposal
 from .rules import EqualWeight, InterstableRules, SingleMarket
@@ -18,6 +18,7 @@ __all__ = [
     "ArmaOptimizer",
     "Constraints",
     "Curator",
+    "EpochVault",
     "EqualWeight",
     "FlatCurve",
     "InterstableRules",

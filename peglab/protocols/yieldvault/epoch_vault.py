@@ -40,9 +40,7 @@ from ...kernel import Chain, Event, Record, Table, action
 from ...math import erc4626 as share_math
 from ...math.lagoon import MAX_MANAGEMENT_BPS, MAX_PERFORMANCE_BPS, lagoon_fees
 from ...units import DAY, check_amount
-from .erc4626 import VaultConfig
-from .erc7540 import AsyncConfig, AsyncVault, Direction
-from .events import VaultWithdraw
+from ..vaults.interfaces import AsyncConfig, AsyncVault, Direction, VaultConfig, VaultWithdraw
 
 __all__ = [
     "EpochVault",
