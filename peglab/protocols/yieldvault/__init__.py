@@ -7,6 +7,7 @@ from __future__ import annotations
 from .curator import Allocated, Curator, MarketLike
 from .curves import AaveCurve, FlatCurve, JumpCurve, curve_of
 from .epoch_vault import EpochVault
+from .nav_oracle import SettledVaultLike, VaultSharePrice
 from .optimizer import ArmaOptimizer, Constraints
 from .policy import AllocationState, MarketView, Move, Policy, Proposal, check_proposal
 from .rules import EqualWeight, InterstableRules, SingleMarket
@@ -28,7 +29,9 @@ __all__ = [
     "Move",
     "Policy",
     "Proposal",
+    "SettledVaultLike",
     "SingleMarket",
+    "VaultSharePrice",
     "check_proposal",
     "curve_of",
 ]

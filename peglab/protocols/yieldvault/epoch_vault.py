@@ -234,6 +234,14 @@ class EpochVault(AsyncVault):
             return e.mgmt_bps, e.perf_bps
         return e.old_mgmt_bps, e.old_perf_bps
 
+    @property
+    def asset_decimals(self) -> int:
+        return self.chain.ledger.token(self.asset).decimals
+
+    def last_settlement(self) -> int:
+        """Time of the last accepted valuation (the fee clock restarts there)."""
+        return self.epoch.last_fee_time
+
     def price_per_share(self) -> int:
         """``convert_to_assets(10^d)``: assets per whole share, floored."""
         return self.convert_to_assets(10**self.share_decimals)
