@@ -1,9 +1,9 @@
 """Benchmark: credit stress paths per second, and one simulated month of a 500-deal book, with a
 same-run plain reference.
 
-1. Scenarios. Each named credit scenario (docs/gaib.md §6) runs a few exact paths (24 months,
+1. Scenarios. Each named credit scenario (docs/gaib.md §5) runs a few exact paths (24 months,
    20 deals, daily steps: every mint, redemption, T-bill trade, pool swap, settlement, workout and
-   cycle an engine action); paths/s per scenario.
+   cycle an engine action); paths/s per scenario, for Gaib and for USD.AI.
 2. 500-deal book. 500 debt deals are settled for 12 months through the engine (``DealBook
    .settle_month``: atomic transaction, journal, validation, fee routing through the ledger, an
    event) and through ``PlainBook``: the same integer settlement arithmetic on plain dicts, no
@@ -19,9 +19,12 @@ import argparse
 import time
 from fractions import Fraction
 
+import numpy as np
+
 from peglab.kernel import Chain
 from peglab.protocols.gaib import MONTH_S, DealBook, DealTerms, annuity_payment
 from peglab.sim.gpu_credit import SCENARIOS, run_scenario
+from peglab.sim.gpu_credit_usdai import run_usdai_path
 from peglab.units import WAD
 
 N_DEALS = 500
@@ -113,6 +116,15 @@ def main() -> None:
     for name, sc in SCENARIOS.items():
         t = time.perf_counter()
         run_scenario(sc, args.paths, 11)
+        dt = time.perf_counter() - t
+        print(
+            f"  {name:22s} {args.paths / dt:6.1f} paths/s  ({dt / args.paths * 1e3:6.0f} ms/path)"
+        )
+    print(f"USD.AI paths on the same scenarios ({args.paths} paths)")
+    for name in ("credit-base", "gpu-rental-collapse", "redemption-run"):
+        t = time.perf_counter()
+        for ss in np.random.SeedSequence(11).spawn(args.paths):
+            run_usdai_path(SCENARIOS[name], ss)
         dt = time.perf_counter() - t
         print(
             f"  {name:22s} {args.paths / dt:6.1f} paths/s  ({dt / args.paths * 1e3:6.0f} ms/path)"

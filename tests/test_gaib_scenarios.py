@@ -60,3 +60,22 @@ def test_summary_and_critic_table__shapes() -> None:
     rows = critic_table(lows=(2.35, 1.3), n_paths=1, seed=1)
     assert [r["low_usd_per_gpu_hour"] for r in rows] == [2.35, 1.3]
     assert rows[1]["fund_loss_p50"] >= rows[0]["fund_loss_p50"]
+
+
+def test_usdai_path__same_seed__same_gpu_draws_and_bit_identical() -> None:
+    from peglab.sim.gpu_credit_usdai import run_usdai_path
+
+    a = run_usdai_path(short("gpu-rental-collapse"), 3)
+    assert a == run_usdai_path(short("gpu-rental-collapse"), 3)
+    m = a.metrics
+    assert m["default_rate"] > 0.5 and m["aid_fully_backed"] == 1 and m["peg_min"] > 0.99
+    base = run_usdai_path(short("credit-base"), 3)
+    assert base.metrics["realised_yield"] > m["realised_yield"]  # the collapse costs yield
+
+
+def test_side_by_side__one_low__both_designs_reported() -> None:
+    from peglab.sim.gpu_credit_usdai import side_by_side
+
+    (row,) = side_by_side(lows=(1.5,), n_paths=1, seed=2)
+    assert {"gaib_yield_p50", "usdai_yield_p50", "gaib_backed", "usdai_backed"} <= set(row)
+    assert row["gaib_backed"] == row["usdai_backed"] == 1

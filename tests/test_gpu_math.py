@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from peglab.math.gpu import (
-    MONTH_S,
+    MONTH,
     THIRD_PARTY_H100,
-    USDAI_STRAIGHT_LINE,
-    collateral_value_wad,
-    launch_factor_wad,
+    USDAI_OPTIMISTIC,
+    ResidualCurve,
+    collateral_value,
+    float_knots,
+    recovery,
     residual_wad,
-    straight_line,
 )
-from peglab.units import WAD
+from peglab.units import WAD, YEAR
 
 
 def test_residual__third_party_knots__midpoints_of_published_ranges() -> None:
-    got = [residual_wad(THIRD_PARTY_H100, m * MONTH_S) for m in (0, 12, 24, 36, 48, 60)]
+    got = [residual_wad(THIRD_PARTY_H100, m * MONTH) for m in (0, 12, 24, 36, 48, 60)]
     assert got == [
         WAD,
         625 * WAD // 1000,
@@ -30,19 +32,27 @@ def test_residual__third_party_knots__midpoints_of_published_ranges() -> None:
 
 
 def test_residual__between_knots__linear_floor() -> None:
-    assert residual_wad(THIRD_PARTY_H100, 6 * MONTH_S) == (10_000 + 6_250) * WAD // 20_000
-    assert residual_wad(straight_line(4), 24 * MONTH_S) == WAD // 2
-    assert residual_wad(USDAI_STRAIGHT_LINE, 12 * MONTH_S) == 825 * WAD // 1000
+    assert residual_wad(THIRD_PARTY_H100, 6 * MONTH) == (WAD + 625 * WAD // 1000) // 2
+    assert residual_wad(USDAI_OPTIMISTIC, YEAR) == 825 * WAD // 1000
 
 
-def test_collateral_value__two_launches__steps_compound() -> None:
-    assert launch_factor_wad((2_500, 2_000)) == 6 * WAD // 10
-    v = collateral_value_wad(30_000 * WAD, THIRD_PARTY_H100, 12 * MONTH_S, (2_500,))
-    assert v == 30_000 * WAD * 625 // 1000 * 75 // 100
+def test_collateral_value__two_launches__steps_compound_and_recovery_net_of_cost() -> None:
+    v = collateral_value(30_000 * WAD, 12 * MONTH, THIRD_PARTY_H100, (2_500, 2_000))
+    assert v == 30_000 * WAD * 625 // 1000 * 75 // 100 * 80 // 100
+    assert recovery(20_000 * WAD, v, 1_000) == v * 9 // 10
+    assert recovery(1 * WAD, v, 1_000, 5) == WAD + 5
 
 
-@given(a=st.integers(0, 80 * MONTH_S), b=st.integers(0, 80 * MONTH_S))
+def test_curve__bad_knots__refused() -> None:
+    with pytest.raises(ValueError, match="knots"):
+        ResidualCurve("x", ((1, WAD),))
+    with pytest.raises(ValueError, match="residuals"):
+        ResidualCurve("x", ((0, WAD), (MONTH, WAD + 1)))
+    assert float_knots(THIRD_PARTY_H100)[1][1] == 0.625
+
+
+@given(a=st.integers(0, 80 * MONTH), b=st.integers(0, 80 * MONTH))
 def test_residual__any_ages__monotone_non_increasing(a: int, b: int) -> None:
     lo, hi = sorted((a, b))
-    for curve in (THIRD_PARTY_H100, USDAI_STRAIGHT_LINE, straight_line(3)):
+    for curve in (THIRD_PARTY_H100, USDAI_OPTIMISTIC):
         assert residual_wad(curve, hi) <= residual_wad(curve, lo) <= WAD

@@ -109,17 +109,9 @@ def test_layering_check__upward_import__detected() -> None:
 
 
 # -- 2. families meet only through interfaces ---------------------------------------------------
-# Shared bases, not families: packages whose public classes exist to be subclassed by every
-# family (the ERC-4626 / ERC-7540 vault bases: sUSDai and sAID are vaults). Importing their
-# public names is allowed; their private names stay private (section 3).
-SHARED_BASES = {"vaults"}
-
-
 def family_of(parts: list[str]) -> str | None:
     """The protocol family of a module (``["protocols", "cdp", ...]`` -> ``cdp``), if any."""
-    if len(parts) >= 2 and parts[0] == "protocols" and parts[1] not in SHARED_BASES:
-        return parts[1]
-    return None
+    return parts[1] if len(parts) >= 2 and parts[0] == "protocols" else None
 
 
 def from_import_base(path: Path, node: ast.ImportFrom) -> list[str] | None:
@@ -165,7 +157,7 @@ def test_protocol_families__import_each_other__only_through_interfaces() -> None
         ("from ..amm.interfaces import PoolLike\n", False),
         ("from ..amm import interfaces\n", False),
         ("from .vat import VaultEngine\n", False),
-        ("from ..vaults import AsyncVault\n", False),  # a shared base (SHARED_BASES)
+        ("from ..vaults.interfaces import AsyncVault\n", False),
         ("from ..gaib.said import SaidVault\n", True),
     ],
 )

@@ -1,73 +1,104 @@
-"""GPU collateral value: residual-value curves and next-generation steps (integer wad, pure).
+"""GPU collateral value: residual-value curves and next-generation steps, exact (docs/gpu-economy.md
+§3). Shared by both GPU-credit families and the risk lab::
 
-    V(t) = V0 * residual(age(t)) * Π_j (1 - step_j)      over next-generation launches j before t
+    V(t) = V0 * residual(age(t)) * Π_j (1 - step_j)        next-generation launches j before t
+    recovery = min(balance, V(t_sale) * (1 - sale_cost)) + insurance_top_up
 
-``residual_wad(curve, age_s)`` interpolates a curve given as knots ``(age in months, fraction in
-bps)`` linearly in time and floors (a collateral value is never rounded up); past the last knot
-it stays at the last value. ``launch_factor_wad(steps_bps)`` is the product of ``1 - step`` (floor
-at each step). Curves (docs/gpu-economy.md §3):
+A curve is a tuple of knots ``(age_s, residual_wad)`` starting at ``(0, 1e18)``; between knots the
+residual is linear in time (floor), after the last knot it stays at the last value. Built in:
 
-* ``THIRD_PARTY_H100``: the published third-party H100 residuals, midpoints of 60-65% at 12
-  months, 40-45% at 24, 25-35% at 36, 15-20% at 48 (these already include the launches of their
-  period: use it alone when no launch model runs);
-* ``USDAI_STRAIGHT_LINE``: USD.AI's "about 15-20% a year" depreciation, 17.5%/yr to zero (the
-  optimistic variant);
-* ``straight_line(years)``: the 3/4/5/6-year accounting lives of the sensitivity grid.
+* ``THIRD_PARTY_H100`` (default): the midpoints of the third-party H100 residuals, 62.5% at 12
+  months, 42.5% at 24, 30% at 36, 17.5% at 48 (observed values: the launches of their period are
+  already in them);
+* ``USDAI_OPTIMISTIC``: USD.AI's "about 15-20% a year", as 17.5% declining balance, yearly knots.
+
+Next-generation launches knock the value down by 20-30% each (``steps_bps``). Everything rounds
+down: a collateral value is never overstated. ``float_knots`` gives a curve in years and floats
+for vectorised models. (The interface is the one the USD.AI family uses, so both families and
+the lab share one module.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 
-from ..units import BPS, WAD
+from ..units import BPS, WAD, YEAR
 
 __all__ = [
-    "MONTH_S",
+    "MONTH",
     "THIRD_PARTY_H100",
-    "USDAI_STRAIGHT_LINE",
-    "collateral_value_wad",
-    "launch_factor_wad",
+    "USDAI_OPTIMISTIC",
+    "ResidualCurve",
+    "collateral_value",
+    "float_knots",
+    "recovery",
     "residual_wad",
-    "straight_line",
 ]
 
-MONTH_S = 30 * 86_400
-Curve = tuple[tuple[int, int], ...]  # (age in months, residual in bps), ages increasing from 0
-
-THIRD_PARTY_H100: Curve = ((0, 10_000), (12, 6_250), (24, 4_250), (36, 3_000), (48, 1_750))
-USDAI_STRAIGHT_LINE: Curve = ((0, 10_000), (12, 8_250), (24, 6_500), (36, 4_750), (48, 3_000),
-                              (60, 1_250), (69, 0))  # fmt: skip
+MONTH: int = YEAR // 12  # 2,628,000 s
 
 
-def straight_line(years: int) -> Curve:
-    """Residual falling linearly to zero over ``years`` (accounting useful life)."""
-    return ((0, BPS), (12 * years, 0))
+@dataclass(frozen=True, slots=True)
+class ResidualCurve:
+    """Residual value (fraction of the new price, wad) against age in seconds."""
+
+    name: str
+    knots: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:
+        ages = [a for a, _ in self.knots]
+        if not self.knots or self.knots[0] != (0, WAD) or ages != sorted(set(ages)):
+            raise ValueError(f"{self.name}: knots must start at (0, 1e18) with rising ages")
+        if any(not 0 <= r <= WAD for _, r in self.knots):
+            raise ValueError(f"{self.name}: residuals must be in [0, 1e18]")
 
 
-def residual_wad(curve: Sequence[tuple[int, int]], age_s: int) -> int:
-    """Residual fraction (wad) at ``age_s`` seconds: linear between knots, floored."""
+THIRD_PARTY_H100 = ResidualCurve(
+    "third-party-h100",
+    ((0, WAD), (12 * MONTH, 625 * WAD // 1000), (24 * MONTH, 425 * WAD // 1000),
+     (36 * MONTH, 300 * WAD // 1000), (48 * MONTH, 175 * WAD // 1000)),
+)  # fmt: skip
+
+
+def _declining(rate_bps: int, years: int) -> tuple[tuple[int, int], ...]:
+    knots = [(0, WAD)]
+    r = WAD
+    for y in range(1, years + 1):
+        r = r * (BPS - rate_bps) // BPS
+        knots.append((y * YEAR, r))
+    return tuple(knots)
+
+
+USDAI_OPTIMISTIC = ResidualCurve("usdai-optimistic", _declining(1_750, 6))
+
+
+def residual_wad(curve: ResidualCurve, age_s: int) -> int:
+    """Residual fraction at ``age_s`` seconds (linear between knots, floor; flat after the last)."""
     if age_s <= 0:
-        return curve[0][1] * WAD // BPS
-    for (m0, b0), (m1, b1) in pairwise(curve):
-        t0, t1 = m0 * MONTH_S, m1 * MONTH_S
-        if age_s <= t1:
-            # b0 + (b1 - b0) * (age - t0) / (t1 - t0), in wad, floored
-            num = (b0 * (t1 - t0) + (b1 - b0) * (age_s - t0)) * WAD
-            return num // ((t1 - t0) * BPS)
-    return curve[-1][1] * WAD // BPS
+        return WAD
+    for (a0, r0), (a1, r1) in pairwise(curve.knots):
+        if age_s <= a1:
+            return r0 + ((r1 - r0) * (age_s - a0)) // (a1 - a0)  # floor (r1 <= r0)
+    return curve.knots[-1][1]
 
 
-def launch_factor_wad(steps_bps: Sequence[int]) -> int:
-    """Π (1 - step) over next-generation launches, each step in bps (floored at each step)."""
-    f = WAD
-    for s in steps_bps:
-        f = f * (BPS - s) // BPS
-    return f
-
-
-def collateral_value_wad(
-    v0_wad: int, curve: Sequence[tuple[int, int]], age_s: int, steps_bps: Sequence[int] = ()
+def collateral_value(
+    v0: int, age_s: int, curve: ResidualCurve, steps_bps: Sequence[int] = ()
 ) -> int:
-    """``V0 * residual(age) * Π (1 - step)`` (floor)."""
-    return v0_wad * residual_wad(curve, age_s) // WAD * launch_factor_wad(steps_bps) // WAD
+    """``V0 * residual(age) * Π (1 - step)``, each product floored."""
+    v = v0 * residual_wad(curve, age_s) // WAD
+    for s in steps_bps:
+        v = v * (BPS - s) // BPS
+    return v
+
+
+def recovery(balance: int, value: int, sale_cost_bps: int, insurance_top_up: int = 0) -> int:
+    """What a sale recovers against ``balance``: ``min(balance, value * (1 - cost)) + top-up``."""
+    return min(balance, value * (BPS - sale_cost_bps) // BPS) + insurance_top_up
+
+
+def float_knots(curve: ResidualCurve) -> tuple[list[float], list[float]]:
+    """The curve as (ages in years, residual fractions) floats."""
+    return [a / YEAR for a, _ in curve.knots], [r / WAD for _, r in curve.knots]

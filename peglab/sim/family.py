@@ -60,7 +60,7 @@ __all__ = [
 PHASES: tuple[str, ...] = ("operate", "agents", "market", "settle", "record")
 
 # modules whose import registers a built-in family (imported on first use, never at import time)
-BUILTIN: tuple[str, ...] = ("peglab.sim.families.ai_dollar",)
+BUILTIN: tuple[str, ...] = ("peglab.sim.families.ai_dollar", "peglab.sim.families.gaib")
 
 Total = Literal["sum", "min", "max"]
 

@@ -15,7 +15,7 @@ Rental price index (H100-equivalent $/GPU-hour), docs/gpu-economy.md §1::
 A generation's price is its performance ratio times the index. Utilisation follows its regime's
 target (85% boom, 70% bust) with AR(1) noise. A borrower's month: revenue = gpus * p * u * 730,
 opex = gpus * opex_per_gpu_hour * 730, DSCR = (revenue - opex) / debt service. Default, one
-common factor per month (risk.md S3 as restated in docs/gpu-economy.md §3)::
+common factor per month (docs/gpu-economy.md §3)::
 
     h    = h0 * exp(beta * max(0, 1 - DSCR))   once the deal's reserve is spent, else h0
     default_k  <=>  sqrt(rho) Z_t + sqrt(1 - rho) eps_{k,t} < Phi^{-1}(h_k)
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ..math.gpu import MONTH_S, THIRD_PARTY_H100, residual_wad
+from ..math.gpu import MONTH, THIRD_PARTY_H100, ResidualCurve, residual_wad
 
 __all__ = [
     "BorrowerParams",
@@ -60,7 +60,7 @@ HOURS_PER_MONTH = 730.0
 
 @dataclass(frozen=True, slots=True)
 class IndexParams:
-    """The rental-price index. Defaults: risk.md §3.6 as restated in docs/gpu-economy.md §1."""
+    """The rental-price index. Defaults: docs/gpu-economy.md §1."""
 
     p0: float = 2.35  # $/GPU-hour, Mar 2026 anchor
     y0: float = 0.0  # initial log deviation from the trend (a scarcity premium when > 0)
@@ -172,7 +172,7 @@ def collapse_index_paths(
     launch_step: float = 0.25,
     sigma: float = 0.10,
 ) -> IndexPaths:
-    """risk.md S2: the index falls log-linearly to a low drawn in ``low`` over ``fall_months``, holds
+    """Stress case S2 (docs/gaib.md §5): the index falls log-linearly to a low drawn in ``low`` over ``fall_months``, holds
     it ``hold_months`` (small OU noise), then recovers half the gap per year; one next-generation
     launch of ``launch_step`` at ``launch_month`` (already inside the fall: it steps the collateral
     value, while the price path is pinned to the low)."""
@@ -266,26 +266,26 @@ def norm_ppf(q: FloatArray | float) -> FloatArray:
 
 
 def ex_launch_curve(
-    curve: tuple[tuple[int, int], ...] = THIRD_PARTY_H100,
+    curve: ResidualCurve = THIRD_PARTY_H100,
     launch_rate: float = 1.0,
     mean_step: float = 0.25,
-) -> tuple[tuple[int, int], ...]:
+) -> ResidualCurve:
     """The residual curve before launches: each knot divided by the expected launch factor
     ``exp(-launch_rate * mean_step * years)`` (docs/gpu-economy.md §4, V-GPU-2), capped at 100%."""
-    return tuple(
-        (m, min(10_000, round(b / math.exp(-launch_rate * mean_step * m / 12.0)))) for m, b in curve
+    knots = tuple(
+        (a, min(10**18, round(r / math.exp(-launch_rate * mean_step * a / (12 * MONTH)))))
+        for a, r in curve.knots
     )
+    return ResidualCurve(f"{curve.name}-ex-launch", knots)
 
 
 def value_fraction_paths(
-    paths: IndexPaths, curve: tuple[tuple[int, int], ...], start_month: int = 0
+    paths: IndexPaths, curve: ResidualCurve, start_month: int = 0
 ) -> FloatArray:
     """``V(t) / V0`` per path and month for GPUs new at ``start_month``: the residual curve times
     the launch factor accumulated since then; shape ``(n_paths, n_months + 1)``, zero before."""
     n = paths.price.shape[1]
-    res = np.array(
-        [residual_wad(curve, max(t - start_month, 0) * MONTH_S) / 1e18 for t in range(n)]
-    )
+    res = np.array([residual_wad(curve, max(t - start_month, 0) * MONTH) / 1e18 for t in range(n)])
     lf = paths.launch_factor / paths.launch_factor[:, [start_month]]
     out: FloatArray = res[None, :] * lf
     out[:, :start_month] = 0.0

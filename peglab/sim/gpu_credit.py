@@ -1,7 +1,7 @@
 """GPU-credit stress scenarios on the exact engine: Gaib's AID, sAID and deal book under the GPU economy.
 
 One path (``run_gaib_path``) builds a Gaib system on a fresh chain and steps it one day at a time
-for ``months * 30`` days; every protocol move is an engine action (docs/gaib.md §6 lists the
+for ``months * 30`` days; every protocol move is an engine action (docs/gaib.md §5 lists the
 agents and their rules):
 
 * the **GPU economy** (``sim.gpu``) gives the month's rental index, utilisation, the borrowers'
@@ -23,24 +23,27 @@ agents and their rules):
 The per-path measures (``GaibOutcome``) are the ones the issue asks for: NAV path and drawdown,
 realised yield, losses by layer (reserve, over-collateralisation, fund) and the largest loss of
 one portfolio, queue waits and unfilled shares, the haircut at exit, the AID pool price and
-whether AID stayed fully backed. Not integrated: the USD.AI side of the side-by-side comparison
-and the lab's family adapter (docs/gaib.md §6).
+whether AID stayed fully backed. The lab runs it through the Gaib family
+(``sim.families.gaib``: ``peglab stress gpu-rental-collapse``). Not integrated: the USD.AI side
+of the side-by-side comparison (docs/gaib.md §5.2).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 
 from ..kernel import Chain
-from ..protocols.amm import AmmFactory, StableSwapPool
+from ..protocols.amm import AmmFactory
 from ..protocols.gaib import Aid, DealBook, DealTerms, SaidVault
 from ..units import DAY, WAD
 from .gpu import (
     BorrowerParams,
     IndexParams,
+    IndexPaths,
     collapse_index_paths,
     default_draws,
     ex_launch_curve,
@@ -49,25 +52,54 @@ from .gpu import (
     utilisation_paths,
     value_fraction_paths,
 )
+from .world import HOLDERS as LAB_HOLDERS
 
 __all__ = [
+    "SAID_HOLDERS",
     "SCENARIOS",
     "CreditStress",
     "GaibOutcome",
+    "GaibPath",
+    "GpuDrivers",
+    "PoolLike",
     "critic_table",
+    "gpu_drivers",
     "run_gaib_path",
     "run_scenario",
     "summarise",
     "with_low",
 ]
 
-USDC = 10**6
 HOURS = 730
+
+
+class PoolLike(Protocol):
+    """The AID pool as the agents use it (an engine StableSwap pool)."""
+
+    def quote_exact_in(
+        self, token_in: str, amount_in: int, token_out: str | None = None
+    ) -> int: ...
+
+    def swap_exact_in(
+        self,
+        token_in: str,
+        amount_in: int,
+        min_out: int,
+        *,
+        sender: str,
+        token_out: str | None = None,
+        receiver: str | None = None,
+    ) -> int: ...
+
+
+def _wad(usd: float) -> int:
+    """A float dollar amount as wad, truncated to whole micro-dollars."""
+    return int(max(usd, 0.0) * 1e6) * 10**12
 
 
 @dataclass(frozen=True, slots=True)
 class CreditStress:
-    """One credit stress scenario (defaults [O]; risk.md S2, S3, S6 as restated in docs/gaib.md §6)."""
+    """One credit stress scenario (defaults [O]; the stress cases of docs/gaib.md §5)."""
 
     name: str
     description: str = ""
@@ -75,7 +107,7 @@ class CreditStress:
     n_deals: int = 20
     fund_usd: int = 10_000_000
     deployed_bps: int = 7_000  # ~30% of the fund stays as the Treasury buffer [P 22]
-    index: str = "free"  # "free" (risk.md §3.6 process) or "collapse" (S2 path)
+    index: str = "free"  # "free" (docs/gpu-economy.md §1) or "collapse" (S2)
     collapse_low: tuple[float, float] = (1.50, 1.70)
     util_to: float | None = None  # S2: utilisation pinned from 85% to this over the fall
     rho: float = 0.3
@@ -124,6 +156,33 @@ SCENARIOS: dict[str, CreditStress] = {
 
 
 @dataclass(frozen=True, slots=True)
+class GpuDrivers:
+    """One path of the GPU economy, monthly: what both credit designs face on that path."""
+
+    bp: BorrowerParams
+    idx: IndexPaths
+    util: np.ndarray
+    latent: np.ndarray  # (months, deals): the one-factor default variable
+    value: np.ndarray  # V(t) / V0 of GPUs new at month 0
+
+
+def gpu_drivers(sc: CreditStress, rng: np.random.Generator) -> GpuDrivers:
+    """Draw the path's index, utilisation, default variables and collateral values (in that order,
+    so the Gaib and USD.AI paths of one seed see the same GPU economy)."""
+    m = sc.months
+    if sc.index == "collapse":
+        idx = collapse_index_paths(rng, 1, m, low=sc.collapse_low)
+    else:
+        idx = rental_index_paths(rng, 1, m, IndexParams())
+    util = utilisation_paths(rng, idx.regime)[0]
+    if sc.util_to is not None:
+        util = np.maximum(0.85 + (sc.util_to - 0.85) * np.clip(np.arange(m + 1) / 6, 0, 1), 0.05)
+    latent = default_draws(rng, 1, m, sc.n_deals, sc.rho)[0]
+    value = value_fraction_paths(idx, ex_launch_curve())[0]
+    return GpuDrivers(BorrowerParams(rho=sc.rho, h0=sc.h0), idx, util, latent, value)
+
+
+@dataclass(frozen=True, slots=True)
 class GaibOutcome:
     """One path's measures (floats: reporting only)."""
 
@@ -132,52 +191,59 @@ class GaibOutcome:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-HOLDERS = (("inst-a", 0.30, True), ("inst-b", 0.20, True), ("retail-a", 0.20, False),
+SAID_HOLDERS = (("inst-a", 0.30, True), ("inst-b", 0.20, True), ("retail-a", 0.20, False),
            ("retail-b", 0.15, False), ("retail-c", 0.15, False))  # fmt: skip
 
 
-class _GaibPath:
+class GaibPath:
     """The world and agents of one path (see module docstring)."""
 
-    def __init__(self, sc: CreditStress, seed: np.random.SeedSequence) -> None:
+    def __init__(
+        self,
+        sc: CreditStress,
+        rng: np.random.Generator,
+        chain: Chain | None = None,
+        stable: str | None = None,
+    ) -> None:
+        """Build on ``chain`` (a lab world's, whose ``stable`` token exists and whose pool is
+        attached later by ``attach_pool``), or on a fresh chain with its own USDC and pool."""
         self.sc = sc
-        rng = np.random.default_rng(seed)
-        self.bp = BorrowerParams(rho=sc.rho, h0=sc.h0)
-        m = sc.months
-        if sc.index == "collapse":
-            self.idx = collapse_index_paths(rng, 1, m, low=sc.collapse_low)
-        else:
-            self.idx = rental_index_paths(rng, 1, m, IndexParams())
-        self.util = utilisation_paths(rng, self.idx.regime)[0]
-        if sc.util_to is not None:
-            self.util = np.maximum(
-                0.85 + (sc.util_to - 0.85) * np.clip(np.arange(m + 1) / 6, 0, 1), 0.05
-            )
-        self.latent = default_draws(rng, 1, m, sc.n_deals, sc.rho)[0]
-        self.value = value_fraction_paths(self.idx, ex_launch_curve())[0]
-        c = self.chain = Chain(keep_log=False)
-        c.ledger.create_token("USDC", 6)
-        self.aid = Aid(c, ("USDC",), tbill_rate_bps=sc.tbill_bps)
+        drv = gpu_drivers(sc, rng)
+        self.bp, self.idx, self.util = drv.bp, drv.idx, drv.util
+        self.latent, self.value = drv.latent, drv.value
+        own = chain is None
+        c = self.chain = Chain(keep_log=False) if chain is None else chain
+        if own:
+            c.ledger.create_token("USDC", 6)
+        st = self.stable = "USDC" if stable is None else stable
+        self.to18: int = 10 ** (18 - c.ledger.token(st).decimals)
+        g = self.gov = c.root
+        self.aid = Aid(c, (st,), tbill_rate_bps=sc.tbill_bps)
         self.vault = SaidVault(c)
         self.book = DealBook(c, "AID", self.vault.account)
         self.vault.attach(self.book)
         pool_usd = sc.fund_usd // 5
         self.whitelist("lp", "arb", "payer", "buyer", "gpu-vendor", "gpu-operators")
-        self.whitelist(*(h for h, _, w in HOLDERS if w))
-        for h, share, _ in HOLDERS:
+        self.whitelist(*(h for h, _, w in SAID_HOLDERS if w))
+        for h, share, _ in SAID_HOLDERS:
             self.mint_aid("payer", int(sc.fund_usd * share) * WAD, h)
             self.vault.deposit(c.ledger.balance_of("AID", h), sender=h)
         self.mint_aid("lp", 2 * pool_usd * WAD)
         c.transfer("AID", "float", pool_usd * WAD, sender="lp")
-        c.ledger.mint("USDC", "lp", pool_usd * USDC)
-        c.ledger.mint("USDC", "arb", pool_usd * USDC)
-        self.pool: StableSwapPool = AmmFactory(c).deploy_stableswap(
-            ("AID", "USDC"), 200, sender="gov"
-        )
-        self.pool.add_liquidity([pool_usd * WAD, pool_usd * USDC], 0, sender="lp")
-        cash = c.ledger.balance_of("USDC", self.aid.reserve)
+        c.ledger.mint(st, "arb", pool_usd * WAD // self.to18)
+        self.pool: PoolLike | None = None
+        if own:
+            c.ledger.mint(st, "lp", pool_usd * WAD // self.to18)
+            pool = AmmFactory(c, name="gaib-amm").deploy_stableswap(("AID", st), 200, sender=g)
+            pool.add_liquidity([pool_usd * WAD, pool_usd * WAD // self.to18], 0, sender="lp")
+            self.pool = pool
+        else:
+            c.transfer(
+                "AID", LAB_HOLDERS, pool_usd * WAD, sender="lp"
+            )  # the lab world seeds its pool
+        cash = c.ledger.balance_of(st, self.aid.reserve)
         for tenor in (30, 60, 90):  # 80% of the reserve in a ladder of bills
-            self.aid.buy_tbills("USDC", cash * 8 // 30, tenor * DAY, sender="gov")
+            self.aid.buy_tbills(st, cash * 8 // 30, tenor * DAY, sender=g)
         self.gpus: dict[int, int] = {}
         self.walked: dict[int, bool] = {}
         self.restart: dict[int, int] = {}
@@ -186,7 +252,7 @@ class _GaibPath:
         each = deployed // sc.n_deals
         for k in range(sc.n_deals):
             kind = "debt" if k % 20 < 12 else ("hybrid" if k % 20 < 17 else "equity")
-            per_gpu = 13_600 if kind == "equity" else 22_500  # docs/gaib.md §6
+            per_gpu = 13_600 if kind == "equity" else 22_500  # docs/gaib.md §5
             b = f"b{k}"
             self.whitelist(b)
             terms = DealTerms(
@@ -195,7 +261,7 @@ class _GaibPath:
                 share_bps={"debt": 0, "hybrid": 2000, "equity": 7000}[kind],
                 gpus=max(1, each // per_gpu),
             )  # fmt: skip
-            did = self.book.originate(terms, sender="gov")
+            did = self.book.originate(terms, sender=g)
             c.transfer("AID", "gpu-vendor", c.ledger.balance_of("AID", b), sender=b)
             self.gpus[did] = terms.gpus
             self.walked[did] = False
@@ -204,26 +270,34 @@ class _GaibPath:
         self.unfilled: dict[int, list[float]] = {30: [], 60: [], 90: []}
         self.exits: list[tuple[int, float, float]] = []  # (month index, exit NAV, shares)
         self.prices: list[float] = []
+        self.nav_daily: list[float] = []
         self.backed_min = math.inf
         self.nav_w = [self.vault.withdrawal_nav_wad() / WAD]
         self.nav_d = [self.vault.deposit_nav_wad() / WAD]
         self.first_loss = 0
         self.day = 0
 
+    def attach_pool(self, pool: PoolLike) -> None:
+        """Use ``pool`` (AID against the stablecoin) for the peg, sellers and the arbitrageur."""
+        self.pool = pool
+
     # -- helpers --------------------------------------------------------------------------------
     def whitelist(self, *who: str) -> None:
         for w in who:
-            self.aid.set_whitelist(w, True, sender="gov")
+            self.aid.set_whitelist(w, True, sender=self.gov)
 
     def mint_aid(self, who: str, amount_wad: int, to: str = "") -> None:
-        """Outside dollars enter as USDC and become AID through the desk (``who`` whitelisted)."""
-        usdc = amount_wad // 10**12
-        if usdc:
-            self.chain.ledger.mint("USDC", who, usdc)
-            self.aid.mint("USDC", usdc, to, sender=who)
+        """Outside dollars enter as the stablecoin and become AID at the desk (``who`` whitelisted)."""
+        units = amount_wad // self.to18
+        if units:
+            self.chain.ledger.mint(self.stable, who, units)
+            self.aid.mint(self.stable, units, to, sender=who)
 
     def pool_price(self) -> float:
-        return self.pool.get_dy(0, 1, WAD) / USDC
+        if self.pool is None:
+            return 1.0
+        out: int = self.pool.quote_exact_in("AID", WAD, self.stable)
+        return out * self.to18 / WAD
 
     # -- agents ---------------------------------------------------------------------------------
     def reserve_ops(self) -> None:
@@ -232,37 +306,45 @@ class _GaibPath:
             if (lot.sale_price and now >= lot.settles_at) or (
                 not lot.sale_price and now >= lot.maturity
             ):
-                aid.settle(lot_id, sender="gov")
+                aid.settle(lot_id, sender=self.gov)
         supply, cash = aid.supply_wad, aid.cash_wad()
         if cash < supply // 10:
             unsold = sorted((lot.maturity, i) for i, lot in aid.lots.items() if not lot.sale_price)
             if unsold:
-                aid.sell_tbills(unsold[0][1], sender="gov")
+                aid.sell_tbills(unsold[0][1], sender=self.gov)
         elif cash > supply * 3 // 10:
-            aid.buy_tbills("USDC", (cash - supply // 5) // 10**12, 91 * DAY, sender="gov")
+            aid.buy_tbills(
+                self.stable, (cash - supply // 5) // self.to18, 91 * DAY, sender=self.gov
+            )
 
     def try_redeem(self, who: str) -> None:
         bal = self.chain.ledger.balance_of("AID", who)
         room = min(bal, self.aid.cash_wad())
         if room >= WAD and not self.aid.state.frozen:
-            self.aid.redeem("USDC", room, sender=who)
+            self.aid.redeem(self.stable, room, sender=who)
 
     def sell_on_pool(self, who: str, amount_wad: int) -> None:
-        if amount_wad >= WAD:
-            self.pool.exchange(0, 1, amount_wad, 0, sender=who)
+        if amount_wad >= WAD and self.pool is not None:
+            self.pool.swap_exact_in("AID", amount_wad, 0, sender=who, token_out=self.stable)
 
     def arbitrage(self) -> None:
-        budget = self.chain.ledger.balance_of("USDC", "arb")
-        chunk = self.sc.fund_usd // 200 * USDC
-        while self.pool_price() < 0.999 and budget >= chunk and not self.aid.state.frozen:
-            self.pool.exchange(1, 0, chunk, 0, sender="arb")
+        budget = self.chain.ledger.balance_of(self.stable, "arb")
+        chunk = self.sc.fund_usd // 200 * WAD // self.to18
+        pool = self.pool
+        while (
+            pool is not None
+            and self.pool_price() < 0.999
+            and budget >= chunk
+            and not self.aid.state.frozen
+        ):
+            pool.swap_exact_in(self.stable, chunk, 0, sender="arb", token_out="AID")
             budget -= chunk
         self.try_redeem("arb")
 
     def month(self, m: int) -> None:
         sc, bp, book, ledger = self.sc, self.bp, self.book, self.chain.ledger
         if m == 1 and sc.tbill_drop_bps is not None:
-            self.aid.file("tbill_rate_bps", sc.tbill_drop_bps, sender="gov")
+            self.aid.file("tbill_rate_bps", sc.tbill_drop_bps, sender=self.gov)
         p, u = float(self.idx.price[0, m]), float(self.util[m])
         for k, did in enumerate(sorted(self.gpus)):
             d = book.deal(did)
@@ -283,9 +365,9 @@ class _GaibPath:
             rev = gpus * p * util * HOURS if earning else 0.0
             opex = gpus * bp.opex_per_gpu_hour * HOURS if earning else 0.0
             if rev > opex:
-                self.mint_aid("payer", int((rev - opex) * 1e6) * 10**12, d.borrower)
+                self.mint_aid("payer", _wad(rev - opex), d.borrower)
             before = d.reserve_wad
-            book.settle_month(did, int(rev * 1e6) * 10**12, int(opex * 1e6) * 10**12, sender="gov")
+            book.settle_month(did, _wad(rev), _wad(opex), sender=self.gov)
             self.first_loss += before - d.reserve_wad
             if d.status == "default":
                 self.workout(did, m, p, u)
@@ -293,32 +375,32 @@ class _GaibPath:
             if leftover:  # the operator keeps its margin (it leaves the system)
                 self.chain.transfer("AID", "gpu-operators", leftover, sender=d.borrower)
         if self.aid.reserve_value_wad() > self.aid.supply_wad + WAD:
-            self.aid.harvest(self.vault.account, sender="gov")
+            self.aid.harvest(self.vault.account, sender=self.gov)
 
     def workout(self, did: int, m: int, p: float, u: float) -> None:
         d, book = self.book.deal(did), self.book
-        v = int(d.collateral_wad * float(self.value[m])) // 10**12 * 10**12  # whole cents of USDC
+        v = int(d.collateral_wad * float(self.value[m])) // self.to18 * self.to18  # whole units
         net = v - v * d.sale_cost_bps // 10_000
         if did not in self.marked:
-            book.mark_recovery(did, min(d.principal_wad, net + d.reserve_wad), sender="gov")
+            book.mark_recovery(did, min(d.principal_wad, net + d.reserve_wad), sender=self.gov)
             self.marked.add(did)
         service = (d.payment_wad or d.original_wad // d.term_months) / WAD
         margin = self.gpus[did] * (p * 0.8 * u - self.bp.opex_per_gpu_hour) * HOURS
         if self.walked[did] and margin >= service and did not in self.restart:
-            book.rehost(did, f"re{did}", sender="gov")
+            book.rehost(did, f"re{did}", sender=self.gov)
             self.whitelist(f"re{did}")
             self.walked[did] = False
             self.restart[did] = m + 2
         else:
             self.mint_aid("buyer", v)
-            book.sell_collateral(did, v, "buyer", sender="gov")
+            book.sell_collateral(did, v, "buyer", sender=self.gov)
 
     def requests_window(self, cycle: int, day_in: int) -> None:
         v, sc = self.vault, self.sc
         peak = max(self.nav_w)
         dd = max(0.0, 1.0 - self.nav_w[-1] / peak) if peak else 0.0
         frac = min(0.001 + 5.0 * dd / 7.0, 0.5)
-        order = sorted(HOLDERS, key=lambda h: -v.balance_of(h[0]))
+        order = sorted(SAID_HOLDERS, key=lambda h: -v.balance_of(h[0]))
         run_left = 0
         if sc.run_month is not None and cycle == sc.run_month and day_in < 2:
             run_left = v.total_supply() // 10  # 10% of shares a day for two days
@@ -348,7 +430,7 @@ class _GaibPath:
             for hz, acc in self.unfilled.items():
                 if hz <= age < hz + 30:
                     acc.append(pend / shares)
-        for h, _, wl in HOLDERS:
+        for h, _, wl in SAID_HOLDERS:
             if v.max_redeem(h):
                 v.redeem(v.max_redeem(h), sender=h)
                 if not wl:
@@ -356,11 +438,10 @@ class _GaibPath:
 
     def step_day(self) -> None:
         sc, c = self.sc, self.chain
-        c.advance(DAY)
         self.day += 1
         day = self.day
         if sc.freeze_day is not None and day in (sc.freeze_day, sc.freeze_day + 14):
-            self.aid.file("frozen", int(day == sc.freeze_day), sender="gov")
+            self.aid.file("frozen", int(day == sc.freeze_day), sender=self.gov)
         self.reserve_ops()
         if day % 30 == 0:
             m = day // 30
@@ -371,7 +452,7 @@ class _GaibPath:
         cycle, day_in = divmod(day, 30)
         if day_in < 7:
             self.requests_window(cycle, day_in)
-        for h in ("gpu-vendor", "gpu-operators", *(h for h, _, wl in HOLDERS if wl)):
+        for h in ("gpu-vendor", "gpu-operators", *(h for h, _, wl in SAID_HOLDERS if wl)):
             self.try_redeem(h)  # vendors and operators want dollars, not AID
         price = self.pool_price()
         flt = c.ledger.balance_of("AID", "float")
@@ -381,12 +462,14 @@ class _GaibPath:
         self.sell_on_pool("float", int(sell))
         self.arbitrage()
         self.prices.append(self.pool_price())
+        self.nav_daily.append(self.vault.withdrawal_nav_wad() / WAD)
         self.backed_min = min(
             self.backed_min, (self.aid.reserve_value_wad() - self.aid.supply_wad) / WAD
         )
 
     def run(self) -> GaibOutcome:
         for _ in range(self.sc.months * 30):
+            self.chain.advance(DAY)
             self.step_day()
         self.chain.check_conservation()
         return self.outcome()
@@ -437,7 +520,7 @@ class _GaibPath:
 def run_gaib_path(sc: CreditStress, seed: np.random.SeedSequence | int) -> GaibOutcome:
     """One exact path of ``sc`` (same seed, same outcome bit for bit)."""
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return _GaibPath(sc, ss).run()
+    return GaibPath(sc, np.random.default_rng(ss)).run()
 
 
 def summarise(outcomes: list[GaibOutcome]) -> dict[str, tuple[float, float, float]]:
@@ -468,7 +551,7 @@ def critic_table(
 ) -> list[dict[str, float]]:
     """One row per trough price of the S2 collapse: median realised yield, whether it meets the
     advertised target, median principal loss at the withdrawal NAV, and the worst AID peg and
-    backing over the paths (docs/gaib.md §6.2)."""
+    backing over the paths (docs/gaib.md §5.2)."""
     rows = []
     for low in lows:
         outs = run_scenario(with_low(SCENARIOS["gpu-rental-collapse"], low), n_paths, seed)

@@ -15,8 +15,7 @@ Reserve value = cash (each accepted token scaled to wad) + Σ T-bill marks, wher
 accretes straight-line from cost to face, ``cost + floor((face - cost) * elapsed / tenor)``
 (floor: the reserve is never valued above what it will pay) and a lot being sold counts at its
 sale price. Invariant, checked by the named guard ``_require_backed`` after every action that
-moves supply or reserve: ``AID supply <= reserve value`` (credit.md §10.1 as restated in
-docs/gaib.md §2). Redemptions are paid from cash only; ``redemption_capacity_wad(days)`` is the
+moves supply or reserve: ``AID supply <= reserve value`` (docs/gaib.md §2). Redemptions are paid from cash only; ``redemption_capacity_wad(days)`` is the
 cash today and cash plus every T-bill from the next day on (maturing or sold T+1).
 
 Rounding: the mint is exact (``amount * scale``); the redeem fee rounds up and the payout floors,

@@ -100,7 +100,7 @@ class DealTerms:
     coupon_bps: int = 0  # debt and hybrid
     share_bps: int = 0  # equity: share of net GPU revenue; hybrid: share of the excess
     amortising: bool = True  # annuity; False = bullet (interest only, principal at the end)
-    reserve_bps: int = 660  # cash reserve, credit.md: $5M on $75M
+    reserve_bps: int = 660  # cash reserve: $5M on $75M (docs/gaib.md §4)
     advance_bps: int = 7500  # principal / collateral value: $75M tokens on $100M loans
     sale_cost_bps: int = 1000
     gpus: int = 0

@@ -33,7 +33,7 @@ from typing import Literal
 from ...errors import InvalidInput, LimitExceeded
 from ...kernel import Chain, Record, Table, action
 from ...units import BPS, DAY, WAD
-from ..vaults import AsyncConfig, AsyncVault, VaultConfig
+from ..vaults.interfaces import AsyncConfig, AsyncVault, VaultConfig
 from .cycles import MODES, PRO_RATA, Pending, allocate
 from .deals import DealBook
 from .events import CycleProcessed
@@ -79,7 +79,7 @@ class SaidVault(AsyncVault):
             async_config=AsyncConfig(async_deposit=False, async_redeem=True, cancellable="none"),
             name="staked AI dollar",
         )
-        self.book: DealBook | None = None
+        self.deal_book: DealBook | None = None
         self.said = SaidState(
             chain.journal,
             genesis=chain.now,
@@ -97,21 +97,21 @@ class SaidVault(AsyncVault):
 
     def attach(self, book: DealBook) -> None:
         """Wire the deal book (setup, once): its fund account must be this vault's account."""
-        if book.fund != self.account or book.asset != self.asset or self.book is not None:
+        if book.fund != self.account or book.asset != self.asset or self.deal_book is not None:
             raise InvalidInput("gaib/bad-book", "the deal book must fund from this vault, once")
-        self.book = book
+        self.deal_book = book
         book.bind_fund(self)  # the book lends free AID only, never AID reserved for claims
 
     # -- NAV ----------------------------------------------------------------------------------
     def withdrawal_assets(self) -> int:
         """Free AID plus deal principal after write-downs (no unreceived income)."""
-        b = self.book
+        b = self.deal_book
         deals = 0 if b is None else b.principal_wad() - b.writedown_wad()
         return self.free_assets() + deals
 
     def total_assets(self) -> int:
         """Deposit-side assets: withdrawal assets plus accrued deal income net of fees."""
-        b = self.book
+        b = self.deal_book
         return self.withdrawal_assets() + (0 if b is None else b.accrued_income_net_wad())
 
     def withdrawal_nav_wad(self) -> int:
