@@ -71,10 +71,10 @@ class AsyncVault(ERC4626Vault):
             )
         self.async_config = ac
         self.escrow = f"vault-escrow:{share}"
-        self.book = RequestBook(chain.journal, ac.claim_rounding)
-        self.totals = self.book.totals
-        self.requests = self.book.requests
-        self.open_ids = self.book.open_ids
+        self.request_book = RequestBook(chain.journal, ac.claim_rounding)
+        self.totals = self.request_book.totals
+        self.requests = self.request_book.requests
+        self.open_ids = self.request_book.open_ids
         self.operators: Table[tuple[str, str], bool] = Table(chain.journal)
         chain.register(f"vault/{share}/async", self.totals)
         chain.register(f"vault/{share}/requests", self.requests)
@@ -103,7 +103,7 @@ class AsyncVault(ERC4626Vault):
         return self.operators.get((controller, operator), False)
 
     def request(self, direction: Direction, request_id: int, controller: str) -> Request | None:
-        return self.book.get(direction, request_id, controller)
+        return self.request_book.get(direction, request_id, controller)
 
     def pending_deposit_request(self, request_id: int, controller: str) -> int:
         r = self.request("deposit", request_id, controller)
@@ -126,28 +126,28 @@ class AsyncVault(ERC4626Vault):
             return super().max_deposit(receiver)
         if self.state.paused:
             return 0
-        return sum(r.claimable_assets for _, r in self.book.claimable("deposit", receiver))
+        return sum(r.claimable_assets for _, r in self.request_book.claimable("deposit", receiver))
 
     def max_mint(self, receiver: str) -> int:
         if not self.async_config.async_deposit:
             return super().max_mint(receiver)
         if self.state.paused:
             return 0
-        return sum(r.claimable_shares for _, r in self.book.claimable("deposit", receiver))
+        return sum(r.claimable_shares for _, r in self.request_book.claimable("deposit", receiver))
 
     def max_withdraw(self, owner: str) -> int:
         if not self.async_config.async_redeem:
             return super().max_withdraw(owner)
         if self.state.paused:
             return 0
-        return sum(r.claimable_assets for _, r in self.book.claimable("redeem", owner))
+        return sum(r.claimable_assets for _, r in self.request_book.claimable("redeem", owner))
 
     def max_redeem(self, owner: str) -> int:
         if not self.async_config.async_redeem:
             return super().max_redeem(owner)
         if self.state.paused:
             return 0
-        return sum(r.claimable_shares for _, r in self.book.claimable("redeem", owner))
+        return sum(r.claimable_shares for _, r in self.request_book.claimable("redeem", owner))
 
     def _async_preview(self, direction: str) -> None:
         raise InvalidInput(
@@ -226,7 +226,7 @@ class AsyncVault(ERC4626Vault):
             raise InvalidInput("vault/zero-assets", "request_deposit needs assets > 0")
         rid = self.request_id_for("deposit")
         self.chain.ledger.transfer(self.asset, owner, self.account, assets)
-        r = self.book.bucket("deposit", rid, controller)
+        r = self.request_book.bucket("deposit", rid, controller)
         r.requested += assets
         r.pending += assets
         self.totals.pending_deposit_assets += assets
@@ -253,7 +253,7 @@ class AsyncVault(ERC4626Vault):
             )
         rid = self.request_id_for("redeem")
         self.escrow_redeem_shares(owner, shares)
-        r = self.book.bucket("redeem", rid, controller)
+        r = self.request_book.bucket("redeem", rid, controller)
         r.requested += shares
         r.pending += shares
         self.totals.pending_redeem_shares += shares
@@ -398,7 +398,7 @@ class AsyncVault(ERC4626Vault):
         else:
             self.totals.pending_redeem_shares -= amount
             self.refund_redeem_shares(receiver, amount)
-        self.book.close_if_done(direction, rid, controller, r)
+        self.request_book.close_if_done(direction, rid, controller, r)
         self.chain.emit(RequestCancelled(self.share, direction, controller, receiver, rid, amount))
         return amount
 
@@ -427,7 +427,7 @@ class AsyncVault(ERC4626Vault):
         assets = self._amount(assets, "assets")
         receiver, controller = self._claim_args(receiver, controller, sender)
         self._limit("exceeds-max-deposit", assets, self.max_deposit(controller))
-        out = self.book.claim_deposit_assets(controller, assets)
+        out = self.request_book.claim_deposit_assets(controller, assets)
         if out == 0:
             raise InvalidInput("vault/zero-shares", f"claiming {assets} assets gives no shares")
         self.chain.ledger.transfer(self.share, self.escrow, receiver, out)
@@ -451,7 +451,7 @@ class AsyncVault(ERC4626Vault):
         if shares == 0:
             raise InvalidInput("vault/zero-shares", "mint needs shares > 0")
         self._limit("exceeds-max-mint", shares, self.max_mint(controller))
-        charged = self.book.claim_deposit_shares(controller, shares)
+        charged = self.request_book.claim_deposit_shares(controller, shares)
         self.chain.ledger.transfer(self.share, self.escrow, receiver, shares)
         self.chain.emit(VaultDeposit(self.share, sender, receiver, charged, shares))
         return charged
@@ -468,7 +468,7 @@ class AsyncVault(ERC4626Vault):
         if shares == 0:
             raise InvalidInput("vault/zero-shares", "redeem needs shares > 0")
         self._limit("exceeds-max-redeem", shares, self.max_redeem(controller))
-        paid = self.book.claim_redeem_shares(controller, shares)
+        paid = self.request_book.claim_redeem_shares(controller, shares)
         if paid == 0:
             raise InvalidInput("vault/zero-assets", f"claiming {shares} shares pays no assets")
         self.chain.ledger.transfer(self.asset, self.account, receiver, paid)
@@ -487,7 +487,7 @@ class AsyncVault(ERC4626Vault):
         if assets == 0:
             raise InvalidInput("vault/zero-assets", "withdraw needs assets > 0")
         self._limit("exceeds-max-withdraw", assets, self.max_withdraw(controller))
-        charged = self.book.claim_redeem_assets(controller, assets)
+        charged = self.request_book.claim_redeem_assets(controller, assets)
         self.chain.ledger.transfer(self.asset, self.account, receiver, assets)
         self.chain.emit(VaultWithdraw(self.share, sender, receiver, controller, assets, charged))
         return charged
