@@ -185,3 +185,17 @@ def test_construction__fees_above_caps__refused() -> None:
     chain.ledger.create_token("USDC", 6)
     with pytest.raises(InvalidInput, match="vault/fee-above-max"):
         EpochVault(chain, "USDC", "x", safe="s", performance_bps=5001)
+
+
+def test_redeem_epoch__only_dust__does_not_block_closing() -> None:
+    chain, v = make_vault(management_bps=0, performance_bps=0, offset=6)
+    v.request_deposit(1, "alice", "alice", sender="alice")
+    settle(v, 0)
+    v.deposit(1, sender="alice")
+    v.request_redeem(10_000, "alice", "alice", sender="alice")  # worth 0 units of USDC
+    settle(v, 1)
+    assert v.epoch.settle_redeem_epoch == 0 and v.pending_redeem_request(2, "alice") == 10_000
+    v.initiate_closing(sender="gov")
+    v.propose_valuation(1, sender="agent")
+    v.close(1, sender="safe")
+    assert v.closed

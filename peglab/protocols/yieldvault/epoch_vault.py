@@ -400,10 +400,20 @@ class EpochVault(AsyncVault):
             return 0, 0, 0
         a, s = e.tracked_assets, self.total_supply()
         controllers = self.epoch_controllers.get(("redeem", rid), ())
-        amounts = [(c, self.pending_redeem_request(rid, c)) for c in controllers]
+        # a request worth less than one asset unit stays pending (worthless dust), so it can
+        # neither block the epoch nor the closing
+        amounts = [
+            (c, x)
+            for c in controllers
+            if (x := self.pending_redeem_request(rid, c))
+            and share_math.to_assets(x, s, a, self.offset, False)
+        ]
+        if not amounts:
+            e.settle_redeem_epoch = 0
+            return 0, 0, 0
         shares = sum(x for _, x in amounts)
         assets = share_math.to_assets(shares, s, a, self.offset, False)
-        if assets == 0 or assets > self.chain.ledger.balance_of(self.asset, self.safe):
+        if assets > self.chain.ledger.balance_of(self.asset, self.safe):
             return 0, 0, 0  # Lagoon: wait for the safe to hold enough
         self.epoch_price[rid] = (a, s)
         self.chain.ledger.transfer(self.asset, self.safe, self.account, assets)
