@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown
 from peglab.kernel import Chain
@@ -164,42 +162,6 @@ def test_actions__bad_input__typed_errors_unchanged() -> None:
     ]
     for err, code, fn, args, sender in cases:
         assert_refused(chain, err, code, fn, *args, sender=sender)
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    ops=st.lists(
-        st.tuples(
-            st.sampled_from(["mint", "redeem", "bill", "wait", "sell", "settle"]),
-            st.integers(1, 5_000),
-        ),
-        max_size=25,
-    ),
-    fee=st.integers(0, 50),
-)
-def test_reserve__random_operations__supply_never_above_reserve(
-    ops: list[tuple[str, int]], fee: int
-) -> None:
-    chain, aid = build(redeem_fee_bps=fee)
-    chain.ledger.mint("USDC", "alice", 100_000 * USDC)
-    for op, x in ops:
-        try:
-            if op == "mint":
-                aid.mint("USDC", x * USDC + x, sender="alice")
-            elif op == "redeem":
-                aid.redeem("USDC", x * WAD + x, sender="alice")
-            elif op == "bill":
-                aid.buy_tbills("USDC", x * USDC, DAY * (1 + x % 300), sender="gov")
-            elif op == "wait":
-                chain.advance(x * 600)
-            elif op == "sell" and aid.lots:
-                aid.sell_tbills(min(aid.lots), sender="gov")
-            elif op == "settle" and aid.lots:
-                aid.settle(min(aid.lots), sender="gov")
-        except (LimitExceeded, InvalidInput):
-            pass
-        assert aid.supply_wad <= aid.reserve_value_wad()
-        chain.check_conservation()
 
 
 def test_backing_guard__canary__a_mint_without_deposit_is_refused() -> None:
