@@ -115,9 +115,16 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"report: {out / 'report.html'}")
 
 
-def cmd_demo(args: argparse.Namespace) -> None:
-    from .examples.two_ai_dollars import main as demo_main
+def demo_arguments(d: argparse.ArgumentParser) -> None:
+    d.add_argument("system", nargs="?", default="ai-dollars", choices=("ai-dollars", "usdai"),
+                   help="ai-dollars (default) or usdai (USDai, sUSDai, GPU loans, a default)")  # fmt: skip
 
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    if args.system == "usdai":
+        from .examples.usdai import main as demo_main
+    else:
+        from .examples.two_ai_dollars import main as demo_main
     demo_main()
 
 
@@ -128,13 +135,16 @@ COMMANDS: tuple[Command, ...] = (
             cmd_stress, stress_arguments),
     Command("report", "render report.html again from a run directory", cmd_report,
             report_arguments),
-    Command("demo", "two AI dollars, a year of fees, a summary", cmd_demo),
+    Command("demo", "a walk-through: two AI dollars, or `demo usdai`", cmd_demo, demo_arguments),
     Command("validate", "run the historical validation cases against their targets",
             "peglab.risk.validation.commands:cmd_validate",
             "peglab.risk.validation.commands:validate_arguments"),
     Command("calibrate", "fit the AI-token price process from the published moves",
             "peglab.risk.validation.commands:cmd_calibrate",
             "peglab.risk.validation.commands:calibrate_arguments"),
+    Command("backtest", "compare yield allocators on the same lending-market paths",
+            "peglab.examples.yield_backtest:cmd_backtest",
+            "peglab.examples.yield_backtest:backtest_arguments"),
 )  # fmt: skip
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from peglab.cli import main
 from peglab.examples.usdai import run
 from peglab.units import WAD
 
@@ -22,3 +25,15 @@ def test_walkthrough__same_run_twice__same_state_hash_and_story() -> None:
     assert s1.router.loan(first).status == "active"
     assert s1.router.loan(second).status == "collateral-liquidated"
     s1.chain.check_conservation()
+
+
+def test_cli__demo_usdai__prints_the_walkthrough(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "usdai"]) == 0
+    out = capsys.readouterr().out
+    assert "auction settled" in out and "state hash" in out
+
+
+def test_cli__demo_unknown_system__one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "moon"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("peglab: error:")

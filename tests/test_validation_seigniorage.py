@@ -193,3 +193,14 @@ def test_market_invariant__canary__overpayment_detected() -> None:
     chain.ledger.mint("aUST", "eve", WAD)  # shares without stables behind them
     with pytest.raises(AssertionError):
         check_savings(chain, s)
+
+
+def test_swap_native_for_stable__dust_worth_zero_usd__refused_not_crashing() -> None:
+    # found by the state machine: 1 wei of LUNA at a tiny price is worth 0 wei of USD
+    chain, m = make()
+    m.set_price(10**15, sender="oracle")
+    chain.ledger.mint("LUNA", "a", 1)
+    assert m.quote_native_for_stable(1) == 0
+    assert_refused(
+        chain, InvalidInput, "seigniorage/too-small", m.swap_native_for_stable, 1, sender="a"
+    )

@@ -124,9 +124,10 @@ class SeigniorageMarket:
 
     def quote_native_for_stable(self, native_wad: int) -> int:
         """Stables (wad) minted for burning ``native_wad`` now (floor)."""
-        if native_wad <= 0:
+        offer_usd = native_wad * self.state.price_wad // WAD if native_wad > 0 else 0
+        if offer_usd == 0:
             return 0
-        out_usd, _, _ = self._virtual_out(native_wad * self.state.price_wad // WAD, False)
+        out_usd, _, _ = self._virtual_out(offer_usd, False)
         return out_usd
 
     # -- actions ------------------------------------------------------------------------------
@@ -172,7 +173,10 @@ class SeigniorageMarket:
         """Burn ``native_wad`` native tokens; mint their USD value less the spread in stables."""
         check_positive(native_wad, "native_wad", "seigniorage/bad-amount")
         st = self.state
-        out_usd, spread, new_delta = self._virtual_out(native_wad * st.price_wad // WAD, False)
+        offer_usd = native_wad * st.price_wad // WAD
+        if offer_usd == 0:
+            raise InvalidInput("seigniorage/too-small", "the offer is worth less than 1 wei of USD")
+        out_usd, spread, new_delta = self._virtual_out(offer_usd, False)
         if out_usd == 0:
             raise InvalidInput("seigniorage/too-small", "the swap would mint nothing")
         led = self.chain.ledger

@@ -6,7 +6,8 @@ reserve cannot cover the accrued interest the rate stops growing (what Anchor's 
 for). A withdrawal burns shares and pays ``shares * rate`` stables from the pool. The run on this
 protocol (holders withdrawing and selling) is the stress of validation V2.
 
-Rounding: shares minted floor, stables paid floor (the pool never pays more than it holds).
+Rounding: shares minted floor, stables paid floor, interest topped up to the pool's full
+obligation rounded up (the pool always holds at least ``shares x rate``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ class SavingsPool:
         if dt <= 0:
             return st.rate_ray
         new_rate = rpow(st.duty_ray, dt, RAY) * st.rate_ray // RAY
-        owed = led.total_supply(self.share) * (new_rate - st.rate_ray) // RAY
+        # top the pool up to every share's value at the new rate, rounded up: solvency first
+        target = -(-led.total_supply(self.share) * new_rate // RAY)
+        owed = max(0, target - led.balance_of(self.stable, self.account))
         if owed <= led.balance_of(self.stable, self.reserve):
             if owed:
                 led.transfer(self.stable, self.reserve, self.account, owed)

@@ -91,7 +91,7 @@ def to_markdown(report: ValidationReport) -> str:
     for c in report.cases:
         lines += [f"## {c.name}: {c.title}", ""]
         if not c.built:
-            lines += [f"Not built. {c.note}", ""]
+            lines += [c.note[:1].upper() + c.note[1:], ""]
             continue
         lines += [
             f"{c.draws} draw(s); fitted: {c.fitted}; case verdict: {_verdict(c.passed)}",

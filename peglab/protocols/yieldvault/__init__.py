@@ -1,0 +1,37 @@
+"""AI yield vaults: the Lagoon-style epoch vault (its fee math is ``peglab.math.lagoon``), the
+curator of its safe, and allocators behind one policy interface (interstable rules, the
+ARMA-style optimiser, baselines) with own-impact rate curves. See docs/yield-vaults.md."""
+
+from __future__ import annotations
+
+from .curator import Allocated, Curator, MarketLike
+from .curves import AaveCurve, FlatCurve, JumpCurve, curve_of
+from .epoch_vault import EpochVault
+from .nav_oracle import SettledVaultLike, VaultSharePrice
+from .optimizer import ArmaOptimizer, Constraints
+from .policy import AllocationState, MarketView, Move, Policy, Proposal, check_proposal
+from .rules import EqualWeight, InterstableRules, SingleMarket
+
+__all__ = [
+    "AaveCurve",
+    "Allocated",
+    "AllocationState",
+    "ArmaOptimizer",
+    "Constraints",
+    "Curator",
+    "EpochVault",
+    "EqualWeight",
+    "FlatCurve",
+    "InterstableRules",
+    "JumpCurve",
+    "MarketLike",
+    "MarketView",
+    "Move",
+    "Policy",
+    "Proposal",
+    "SettledVaultLike",
+    "SingleMarket",
+    "VaultSharePrice",
+    "check_proposal",
+    "curve_of",
+]
