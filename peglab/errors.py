@@ -11,7 +11,9 @@ __all__ = [
     "InvalidInput",
     "LimitExceeded",
     "NotAuthorized",
+    "Overflow",
     "PeglabError",
+    "Reentered",
     "ShutDown",
     "Slippage",
     "StalePrice",
@@ -70,3 +72,17 @@ class ShutDown(PeglabError):
     """The system, module or market is paused, killed or shut down."""
 
     kind = "shut-down"
+
+
+class Overflow(LimitExceeded):
+    """A value would leave the width the reference contract stores it in (uint256 or narrower):
+    the contract reverts there, and so does peglab."""
+
+    kind = "overflow"
+
+
+class Reentered(PeglabError):
+    """An action was called on a contract object while one of its non-reentrant actions is
+    still running (dss's ``lock``, Uniswap v2's ``LOCKED``): a callback tried to re-enter it."""
+
+    kind = "reentered"

@@ -2,18 +2,22 @@
 
 The allowed products, written once:  wad * ray -> rad,  wad * wad // WAD -> wad,
 ray * ray // RAY -> ray,  rad // ray -> wad.  Amounts are Python ints in base units; the
-reference contracts' 2^256 bound is enforced on every user-supplied amount.
+reference contracts' 2^256 bound is enforced on every user-supplied amount, and narrower widths
+(``check_width``) where the reference stores a field narrower. ``show`` formats any value for an
+error message without ever failing (Python refuses to print ints above 4,300 digits).
 """
 
 from __future__ import annotations
 
-from .errors import InvalidInput
+from .errors import InvalidInput, Overflow
 
 __all__ = [
     "BPS",
     "DAY",
     "HOUR",
+    "MAX_INT256",
     "MAX_UINT256",
+    "MIN_INT256",
     "RAD",
     "RAY",
     "WAD",
@@ -22,7 +26,9 @@ __all__ = [
     "check_amount",
     "check_int",
     "check_positive",
+    "check_width",
     "ray",
+    "show",
     "to_wad_decimal",
     "wad",
 ]
@@ -32,6 +38,8 @@ RAY: int = 10**27
 RAD: int = 10**45
 BPS: int = 10_000
 MAX_UINT256: int = 2**256 - 1
+MAX_INT256: int = 2**255 - 1
+MIN_INT256: int = -(2**255)
 
 HOUR: int = 3600
 DAY: int = 86_400
@@ -39,10 +47,34 @@ WEEK: int = 604_800
 YEAR: int = 31_536_000  # 365 days, the convention of dss rate tables
 
 
+def show(value: object, limit: int = 120) -> str:
+    """``repr(value)`` for an error message, shortened; never fails (huge ints, broken reprs)."""
+    if type(value) is int and value.bit_length() > 256:
+        return f"<an integer of {value.bit_length()} bits>"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile or huge object must not turn a refusal into a crash
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check_int(value: object, name: str, code: str = "input/not-integer") -> int:
     """Return ``value`` if it is a plain int (bools refused), else raise InvalidInput."""
     if type(value) is not int:
-        raise InvalidInput(code, f"{name} must be an integer in base units, got {value!r}")
+        raise InvalidInput(code, f"{name} must be an integer in base units, got {show(value)}")
+    return value
+
+
+def check_width(value: int, bits: int, name: str, code: str) -> int:
+    """Return ``value`` if it fits an unsigned ``bits``-bit field, else raise ``Overflow``.
+
+    For fields the reference stores narrower than 256 bits (dss Clip's ``uint64 chip``,
+    ``uint192 tip``; Uniswap v2's ``uint112`` reserves).
+    """
+    if not 0 <= value < 1 << bits:
+        raise Overflow(
+            code, f"{name} must fit {bits} bits (the reference's field), got {show(value)}"
+        )
     return value
 
 
@@ -50,9 +82,9 @@ def check_amount(value: object, name: str = "amount", code: str = "input/bad-amo
     """Return ``value`` if it is an int in [0, 2^256), else raise InvalidInput."""
     v = check_int(value, name, code)
     if v < 0:
-        raise InvalidInput(code, f"{name} must not be negative, got {v}")
+        raise InvalidInput(code, f"{name} must not be negative, got {show(v)}")
     if v > MAX_UINT256:
-        raise InvalidInput(code, f"{name} must be below 2^256, got {v}")
+        raise InvalidInput(code, f"{name} must be below 2^256, got {show(v)}")
     return v
 
 

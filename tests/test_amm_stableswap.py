@@ -242,8 +242,8 @@ BAD_INPUTS: list[tuple[str, type, str, str, tuple[Any, ...], dict[str, Any]]] = 
     ("same coin", InvalidInput, "amm/same-coin", "exchange", (1, 1, 10**6, 0), {}),
     ("zero dx", InvalidInput, "amm/zero-amount", "exchange", (0, 1, 0, 0), {}),
     ("negative dx", InvalidInput, "amm/bad-amount", "exchange", (0, 1, -5, 0), {}),
-    ("float dx", InvalidInput, "amm/bad-amount", "exchange", (0, 1, 1.5, 0), {}),
-    ("huge dx", InvalidInput, "amm/bad-amount", "exchange", (0, 1, 2**256, 0), {}),
+    ("float dx", InvalidInput, "input/bad-type", "exchange", (0, 1, 1.5, 0), {}),
+    ("huge dx", InvalidInput, "input/out-of-range", "exchange", (0, 1, 2**256, 0), {}),
     ("slippage", Slippage, "amm/slippage", "exchange", (0, 1, 10**18, 10**7), {}),
     ("unfunded", InvalidInput, "ledger/insufficient-balance", "exchange", (0, 1, 10**30, 0), {}),
     (

@@ -31,7 +31,7 @@ from peglab.protocols.cdp import (
 from peglab.protocols.cdp.clip import keeper_coin, take_amounts
 from peglab.protocols.cdp.dog import bark_amounts
 from peglab.testing import assert_refused
-from peglab.units import RAD, RAY, WAD, wad
+from peglab.units import MAX_UINT256, RAD, RAY, WAD, wad
 
 VEC = Path(__file__).parent / "vectors"
 BARK = json.loads((VEC / "dss_liquidation_bark.json").read_text())["cases"]
@@ -316,7 +316,7 @@ def test_bark__safe_vault__refused_unchanged(liq: LiqSystem) -> None:
 
 def test_bark__unknown_or_closed_vault__refused(liq: LiqSystem) -> None:
     assert_refused(liq.chain, InvalidInput, "cdp/unknown-vault", liq.d.bark, 999, sender="keeper")
-    assert_refused(liq.chain, InvalidInput, "cdp/unknown-vault", liq.d.bark, "1", sender="keeper")
+    assert_refused(liq.chain, InvalidInput, "input/bad-type", liq.d.bark, "1", sender="keeper")
 
 
 def test_bark__stale_price__refused(liq: LiqSystem) -> None:
@@ -325,20 +325,15 @@ def test_bark__stale_price__refused(liq: LiqSystem) -> None:
     assert_refused(liq.chain, StalePrice, "cdp/invalid-price", liq.d.bark, vid, sender="keeper")
 
 
-def test_take__more_than_lot__refused_unchanged(crashed: tuple[LiqSystem, int, int]) -> None:
+def test_take__more_than_lot__clamped_to_lot_like_dss(crashed: tuple[LiqSystem, int, int]) -> None:
+    """dss takes ``min(lot, amt)``: keepers pass uint256.max to buy whatever is left."""
     s, _, aid = crashed
     st = s.d.auction("ATH-A", aid)
-    assert_refused(
-        s.chain,
-        InvalidInput,
-        "cdp/more-than-lot",
-        s.d.take,
-        "ATH-A",
-        aid,
-        st.lot_wad + 1,
-        st.price_ray,
-        sender="keeper",
-    )
+    sale = s.d.clippers["ATH-A"].sales[aid]
+    expect = take_amounts(sale.lot_wad, sale.tab_rad, sale.lot_wad, st.price_ray, 0)
+    got = s.d.take("ATH-A", aid, MAX_UINT256, st.price_ray, sender="keeper")
+    assert got == expect
+    assert s.errors() == []
 
 
 def test_take__above_max_price__refused_unchanged(crashed: tuple[LiqSystem, int, int]) -> None:
@@ -363,7 +358,7 @@ def test_take__above_max_price__refused_unchanged(crashed: tuple[LiqSystem, int,
         (("ATH-A", 99, WAD, 10**30), "cdp/not-running-auction"),
         (("ATH-A", 1, 0, 10**30), "input/bad-amount"),
         (("ATH-A", 1, -5, 10**30), "input/bad-amount"),
-        (("ATH-A", 1, 1.5, 10**30), "input/bad-amount"),
+        (("ATH-A", 1, 1.5, 10**30), "input/bad-type"),
         (("NOPE", 1, WAD, 10**30), "cdp/unknown-ilk"),
         (("ATH-A", 1, WAD, 10**30, "AUSD:vow"), "cdp/bad-recipient"),
     ],
@@ -458,5 +453,5 @@ def test_redo__bad_keeper__refused_unchanged(crashed: tuple[LiqSystem, int, int]
     s.chain.advance(s.d.clippers["ATH-A"].params.tail_s + 1)
     s.d.poke_prices(sender="poker")
     assert_refused(
-        s.chain, InvalidInput, "cdp/bad-keeper", s.d.redo, "ATH-A", aid, 5, sender="keeper"
+        s.chain, InvalidInput, "input/bad-type", s.d.redo, "ATH-A", aid, 5, sender="keeper"
     )

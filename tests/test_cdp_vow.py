@@ -29,8 +29,9 @@ def test_bark__queues_due_in_buffer__flog_after_wait(barked: tuple[LiqSystem, in
     assert vow.queue[era] == ev.due_rad and vow.state.sin_queued_rad == ev.due_rad
     assert vow.free_debt_rad == ev.coin_rad  # the keeper's incentive is unqueued system debt
     assert_refused(s.chain, InvalidInput, "cdp/wait-not-finished", vow.flog, era, sender="x")
-    assert_refused(s.chain, InvalidInput, "cdp/nothing-queued", vow.flog, era - 1, sender="x")
+    assert_refused(s.chain, InvalidInput, "cdp/wait-not-finished", vow.flog, era - 1, sender="x")
     s.chain.advance(vow.state.wait_s)
+    assert vow.flog(era - 1, sender="x") == 0  # an empty era releases nothing, as dss
     assert vow.flog(era, sender="x") == ev.due_rad
     assert vow.state.sin_queued_rad == 0 and vow.free_debt_rad == ev.due_rad + ev.coin_rad
     assert s.errors() == []

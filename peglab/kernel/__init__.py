@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .chain import Chain, Event, HasChain, LogEntry, TokenTransferred, action
+from .chain import (
+    Chain,
+    Event,
+    HasChain,
+    LogEntry,
+    TokenTransferred,
+    action,
+    nonreentrant,
+    query,
+)
 from .ledger import Ledger, Token
 from .state import Journal, Record, Table, encode
 
@@ -19,4 +28,6 @@ __all__ = [
     "TokenTransferred",
     "action",
     "encode",
+    "nonreentrant",
+    "query",
 ]

@@ -7,6 +7,12 @@ undone, its events are dropped, and the exception propagates (the state hash is 
 Actions may call other actions (a keeper's callback inside an auction take): an inner failure
 rolls back to the inner savepoint; whatever reaches the outermost action rolls back all.
 
+The boundary, in order, for every call of an action (docs/architecture.md, "Authorization"):
+1. re-entrancy: while a ``@nonreentrant`` action of an object runs (it calls out to user code),
+   every action of that object is refused with ``Reentered`` (dss ``lock``, Uniswap v2 ``lock``);
+2. arguments: names, arity and types are checked against the annotations (``validate.py``);
+3. the sender: a non-empty string that is not an engine account (``protect_namespace``).
+
 Nothing reads the wall clock: ``chain.now`` moves only through ``warp``/``advance``.
 """
 
@@ -16,15 +22,37 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Concatenate, ParamSpec, Protocol, TypeVar
 
-from ..errors import InvalidInput, NotAuthorized
+from ..errors import InvalidInput, NotAuthorized, Reentered
+from ..units import show
 from .ledger import Ledger
-from .state import Journal, Record, Table, encode
+from .state import Journal, Record, Table, digest, digest_full, encode, track_root
+from .validate import CallChecker, build_call_checker
 
-__all__ = ["Chain", "Event", "HasChain", "LogEntry", "TokenTransferred", "action"]
+__all__ = [
+    "Chain",
+    "Event",
+    "HasChain",
+    "LogEntry",
+    "TokenTransferred",
+    "action",
+    "nonreentrant",
+    "query",
+]
 
 R = TypeVar("R")
+P = ParamSpec("P")
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: State names the kernel itself uses in the registry (protocol names must differ).
+KERNEL_STATE = (
+    "kernel/engine-namespaces",
+    "kernel/roles",
+    "ledger/balances",
+    "ledger/supply",
+    "ledger/tokens",
+)
 
 GENESIS_TIME = 1_700_000_000  # Tue 2023-11-14 22:13:20 UTC; any explicit start time may be given
 
@@ -72,12 +100,27 @@ class Chain:
             raise InvalidInput(
                 "chain/bad-time", f"start time must be a non-negative int, got {start_time!r}"
             )
+        _check_account(root)
         self.journal = Journal()
+        # the registry of hashed state: a tracked root (state.py), so the hash is incremental
+        self._state: Table[str, Record | Table[Any, Any]] = Table(self.journal)
+        track_root(self._state)
         self.ledger = Ledger(self.journal)
         self.now: int = start_time
         self.roles: Table[tuple[str, str], bool] = Table(self.journal)
         self.roles[("root", root)] = True
         self.root = root
+        self.engine_namespaces: Table[str, str] = Table(self.journal)
+        kernel_state: tuple[Table[Any, Any], ...] = (
+            self.engine_namespaces,
+            self.roles,
+            self.ledger.balances,
+            self.ledger.supply,
+            self.ledger.tokens,
+        )
+        for name, obj in zip(KERNEL_STATE, kernel_state):
+            self._state[name] = obj
+        self._locked: set[int] = set()  # ids of objects inside a @nonreentrant action
         self.keep_log = keep_log
         self.log: list[LogEntry] = []
         self.subscribers: list[Callable[[LogEntry], None]] = []
@@ -85,9 +128,6 @@ class Chain:
         self._tx_sender: list[str] = []
         self._tx_count = 0
         self._seq = 0
-        self._state: Table[str, Record | Table[Any, Any]] = Table(
-            self.journal
-        )  # registry; rolls back too
 
     # -- clock --------------------------------------------------------------------------------
     def warp(self, t: int) -> None:
@@ -112,6 +152,8 @@ class Chain:
     # -- roles --------------------------------------------------------------------------------
     def has_role(self, role: str, account: str) -> bool:
         """True if ``account`` holds ``role`` (root holds every role)."""
+        _check_name(role, "role")
+        _check_name(account, "account")
         roles = self.roles
         return roles.get((role, account), False) or roles.get(("root", account), False)
 
@@ -131,27 +173,55 @@ class Chain:
         """Take ``role`` from ``account`` (dss ``deny``)."""
         with self.transaction(sender):
             self.require_role(role, sender)
+            _check_account(account)
             self.roles.discard((role, account))
+
+    # -- engine accounts ----------------------------------------------------------------------
+    def protect_namespace(self, namespace: str, owner: str) -> None:
+        """Reserve every account ``<namespace>:...`` for the engine of ``owner`` (a protocol).
+
+        Engine accounts hold protocol funds and move only through the protocol's own code (the
+        ledger primitives); no transaction may have one as its sender. Idempotent per owner.
+        """
+        _check_name(namespace, "namespace")
+        if ":" in namespace:
+            raise InvalidInput("chain/bad-namespace", f"a namespace has no ':', got {namespace!r}")
+        known = self.engine_namespaces.get(namespace)
+        if known is not None and known != owner:
+            raise InvalidInput(
+                "chain/namespace-taken", f"namespace {namespace!r} belongs to {known}"
+            )
+        if known is None:
+            self.engine_namespaces[namespace] = owner
+
+    def is_engine_account(self, account: str) -> bool:
+        """True if ``account`` lies in a protected namespace (``<ns>:...``)."""
+        i = account.find(":")
+        return i > 0 and account[:i] in self.engine_namespaces
 
     # -- state registry and hash --------------------------------------------------------------
     def register(self, name: str, state: Record | Table[Any, Any]) -> None:
-        """Include a protocol's Record or Table in the state hash under a unique name."""
+        """Include a protocol's Record or Table in the state hash under a unique name.
+
+        From now on only canonical values may be written into it (state.py).
+        """
+        _check_name(name, "state name")
         if name in self._state:
             raise InvalidInput("chain/name-taken", f"state name {name!r} is already registered")
+        if not isinstance(state, Record | Table):
+            raise InvalidInput("chain/bad-state", f"register a Record or Table, not {show(state)}")
         self._state[name] = state
 
     def state_hash(self) -> str:
-        """SHA-256 of the canonical encoding of the clock, ledger, roles and registered state."""
-        h = hashlib.sha256()
-        h.update(encode(self.now))
-        h.update(encode(self.ledger.tokens))
-        h.update(encode(self.ledger.balances))
-        h.update(encode(self.ledger.supply))
-        h.update(encode(self.roles))
-        for name in sorted(self._state):
-            h.update(encode(name))
-            h.update(encode(self._state[name]))
-        return h.hexdigest()
+        """SHA-256 over the clock and the digest of all registered state (ledger, roles included).
+
+        Incremental: only containers written since the last call are re-hashed (state.py).
+        """
+        return hashlib.sha256(encode(self.now) + digest(self._state)).hexdigest()
+
+    def state_hash_full(self) -> str:
+        """The same value as ``state_hash``, recomputed from scratch (the reference for tests)."""
+        return hashlib.sha256(encode(self.now) + digest_full(self._state)).hexdigest()
 
     def check_conservation(self) -> None:
         """Raise AssertionError naming every token whose balances do not sum to its supply."""
@@ -198,6 +268,11 @@ class Chain:
         with self.transaction(sender):
             check_positive(amount, "amount")
             _check_account(to)
+            if self.ledger.token(token).internal:
+                raise NotAuthorized(
+                    "chain/internal-token",
+                    f"{token} is an internal accounting unit; only its protocol moves it",
+                )
             self.ledger.transfer(token, sender, to, amount)
             self.emit(TokenTransferred(token, sender, to, amount))
 
@@ -207,6 +282,12 @@ class _Tx:
 
     def __init__(self, chain: Chain, sender: str) -> None:
         _check_account(sender)
+        if chain.is_engine_account(sender):
+            raise NotAuthorized(
+                "auth/engine-account",
+                f"{sender} is an engine account of {chain.engine_namespaces[sender.split(':')[0]]}; "
+                "it moves only through its protocol",
+            )
         self.chain = chain
         self.sender = sender
 
@@ -234,10 +315,15 @@ class _Tx:
 
 
 def _check_account(account: object) -> None:
-    if not isinstance(account, str) or not account:
+    if type(account) is not str or not account:
         raise InvalidInput(
-            "chain/bad-account", f"an account is a non-empty string, got {account!r}"
+            "chain/bad-account", f"an account is a non-empty string, got {show(account)}"
         )
+
+
+def _check_name(value: object, what: str) -> None:
+    if type(value) is not str or not value:
+        raise InvalidInput("chain/bad-name", f"a {what} is a non-empty string, got {show(value)}")
 
 
 class HasChain(Protocol):
@@ -247,12 +333,74 @@ class HasChain(Protocol):
     def chain(self) -> Chain: ...
 
 
-def action(fn: Callable[..., R]) -> Callable[..., R]:
-    """Make a protocol method an atomic transaction with a keyword-only ``sender``."""
+S = TypeVar("S", bound=HasChain)
+
+
+def nonreentrant(fn: F) -> F:
+    """Mark an action that calls out to user code (a callback, a caller-supplied object).
+
+    Apply below ``@action``. While it runs, every action of the same object is refused with
+    ``Reentered`` (``kernel/reentered``); the outer action then proceeds or fails cleanly.
+    """
+    if getattr(fn, "__peglab_action__", False):
+        raise TypeError("apply @nonreentrant below @action")
+    fn.__peglab_nonreentrant__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _lazy_checker(fn: Callable[..., Any]) -> Callable[[], CallChecker]:
+    # Annotations are strings that may name classes defined later in the module: build on use.
+    cell: list[CallChecker] = []
+
+    def get() -> CallChecker:
+        if not cell:
+            cell.append(build_call_checker(fn))
+        return cell[0]
+
+    return get
+
+
+def action(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """Make a protocol method an atomic transaction with a keyword-only ``sender``.
+
+    The signature is kept (``ParamSpec``), so type checkers see the real parameters.
+    """
+    lock = getattr(fn, "__peglab_nonreentrant__", False)
+    checker = _lazy_checker(fn)
 
     @functools.wraps(fn)
-    def wrapper(self: HasChain, *args: Any, sender: str, **kw: Any) -> R:
-        with self.chain.transaction(sender):
-            return fn(self, *args, sender=sender, **kw)
+    def wrapper(self: S, /, *args: P.args, **kw: P.kwargs) -> R:
+        chain = self.chain
+        locked = chain._locked
+        if locked and id(self) in locked:
+            raise Reentered(
+                "kernel/reentered",
+                f"{type(self).__name__}.{fn.__name__}: the object is inside a non-reentrant "
+                "action (a callback may not call back into it)",
+            )
+        checker()(args, kw)
+        with chain.transaction(kw["sender"]):  # type: ignore[arg-type]
+            if not lock:
+                return fn(self, *args, **kw)
+            key = id(self)
+            locked.add(key)
+            try:
+                return fn(self, *args, **kw)
+            finally:
+                locked.discard(key)
 
+    wrapper.__peglab_action__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def query(fn: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """A read of protocol state: arguments are checked like an action's; nothing is written."""
+    checker = _lazy_checker(fn)
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, /, *args: P.args, **kw: P.kwargs) -> R:
+        checker()(args, kw)
+        return fn(self, *args, **kw)
+
+    wrapper.__peglab_query__ = True  # type: ignore[attr-defined]
     return wrapper

@@ -7,14 +7,18 @@ by ``check_conservation``: per token, the sum of balances equals the supply. A z
 stored as absent, so the state encoding is canonical.
 
 Primitives trust their caller (a protocol) on authorisation; they refuse non-integer or negative
-amounts and overdrafts with ``InvalidInput`` so a bug or bad input can never create value.
+amounts and overdrafts with ``InvalidInput`` so a bug or bad input can never create value, and a
+supply beyond 2^256 - 1 with ``Overflow`` (``ledger/overflow``), as an ERC-20 or the dss Vat
+reverts. Every balance is at most its supply, so no balance passes 2^256 either. Who may call
+the primitives with which accounts is the authorization model of docs/architecture.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, Overflow
+from ..units import MAX_UINT256, show
 from .state import Journal, Table
 
 __all__ = ["Ledger", "Token"]
@@ -48,13 +52,13 @@ class Ledger:
         """Register a new token; symbols are unique."""
         if not isinstance(symbol, str) or not symbol:
             raise InvalidInput(
-                "ledger/bad-symbol", f"token symbol must be a non-empty string, got {symbol!r}"
+                "ledger/bad-symbol", f"token symbol must be a non-empty string, got {show(symbol)}"
             )
         if symbol in self.tokens:
             raise InvalidInput("ledger/token-exists", f"token {symbol} already exists")
         if type(decimals) is not int or not 0 <= decimals <= 45:
             raise InvalidInput(
-                "ledger/bad-decimals", f"decimals must be an int in [0, 45], got {decimals!r}"
+                "ledger/bad-decimals", f"decimals must be an int in [0, 45], got {show(decimals)}"
             )
         token = Token(symbol, decimals, name or symbol, internal)
         self.tokens[symbol] = token
@@ -69,7 +73,7 @@ class Ledger:
         except (KeyError, TypeError):
             raise InvalidInput(
                 "ledger/unknown-token",
-                f"unknown token {symbol!r}; known: {', '.join(sorted(self.tokens))}",
+                f"unknown token {show(symbol)}; known: {', '.join(sorted(self.tokens))}",
             ) from None
 
     def _book(self, symbol: str) -> Table[str, int]:
@@ -95,8 +99,11 @@ class Ledger:
         _check(amount)
         book = self._book(symbol)
         if amount:
+            supply = self.supply[symbol] + amount
+            if supply > MAX_UINT256:
+                raise Overflow("ledger/overflow", f"{symbol} supply would pass 2^256 - 1")
             book[to] = book.get(to, 0) + amount
-            self.supply[symbol] += amount
+            self.supply[symbol] = supply
 
     def burn(self, symbol: str, frm: str, amount: int) -> None:
         """Destroy ``amount`` of ``symbol`` from ``frm``'s balance."""
@@ -130,7 +137,7 @@ class Ledger:
 def _check(amount: int) -> None:
     if type(amount) is not int or amount < 0:
         raise InvalidInput(
-            "ledger/bad-amount", f"amount must be a non-negative integer, got {amount!r}"
+            "ledger/bad-amount", f"amount must be a non-negative integer, got {show(amount)}"
         )
 
 

@@ -33,7 +33,7 @@ def abaci_rpow(x: int, n: int, base: int = RAY, *, parity: bool = False) -> int:
         return base
     if parity and x >= _X_LIMIT and n > 1:
         raise InvalidInput("math/rpow-overflow", "abaci rpow base must be below 2^128")
-    return rpow(x, n, base, parity=parity)
+    return rpow(x, n, base)
 
 
 def _check(name: str, value: int, *, positive: bool = False) -> None:

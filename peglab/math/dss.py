@@ -6,27 +6,30 @@ rounded half up, exactly as dss ``jug.sol``/``pot.sol`` (assembly ``rpow``):
     rpow(x, 0, b) = b ;  rpow(0, n, b) = 0 for n > 0
     z = x if n odd else b ; while n //= 2: x = (x*x + b//2) // b ; if n odd: z = (z*x + b//2) // b
 
-The EVM version reverts on any intermediate above 2^256; with ``parity=True`` we raise the same
-way (InvalidInput ``math/rpow-overflow``), otherwise the Python result is exact.
+The EVM version reverts on any intermediate at or above 2^256, and so does this one (``Overflow``
+``math/rpow-overflow``): there is no unbounded mode. That bounds the work too: at most
+``2 * log2(n)`` products of numbers below 2^256, so no argument makes ``rpow`` slow (an exact
+``rpow(2 * RAY, 3 * 10**8)`` would need hundreds of megabytes).
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from ..errors import InvalidInput
-from ..units import RAY, YEAR
+from ..errors import InvalidInput, Overflow
+from ..units import MAX_UINT256, RAY, YEAR, show
 
 __all__ = ["apr_to_duty", "rpow"]
 
 _U256 = 2**256
 
 
-def rpow(x: int, n: int, base: int, *, parity: bool = False) -> int:
+def rpow(x: int, n: int, base: int) -> int:
     """x^n at fixed-point scale ``base``, half-up rounding at each step (dss semantics)."""
-    if n < 0 or x < 0 or base <= 0:
+    if not (0 <= x <= MAX_UINT256 and 0 <= n <= MAX_UINT256 and 0 < base <= MAX_UINT256):
         raise InvalidInput(
-            "math/rpow-domain", f"rpow needs x >= 0, n >= 0, base > 0; got {x}, {n}, {base}"
+            "math/rpow-domain",
+            f"rpow needs uint256 x, n and base > 0; got {show(x)}, {show(n)}, {show(base)}",
         )
     if n == 0:
         return base
@@ -37,13 +40,13 @@ def rpow(x: int, n: int, base: int, *, parity: bool = False) -> int:
     n >>= 1
     while n:
         xx = x * x
-        if parity and xx + half >= _U256:
-            raise InvalidInput("math/rpow-overflow", "rpow intermediate exceeds 2^256")
+        if xx + half >= _U256:
+            raise Overflow("math/rpow-overflow", "rpow intermediate exceeds 2^256")
         x = (xx + half) // base
         if n & 1:
             zx = z * x
-            if parity and zx + half >= _U256:
-                raise InvalidInput("math/rpow-overflow", "rpow intermediate exceeds 2^256")
+            if zx + half >= _U256:
+                raise Overflow("math/rpow-overflow", "rpow intermediate exceeds 2^256")
             z = (zx + half) // base
         n >>= 1
     return z

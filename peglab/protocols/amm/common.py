@@ -65,7 +65,9 @@ def register_state(
     chain: Chain, pool_id: str, state: Record, registry: Table[str, Any] | None
 ) -> None:
     """Put a pool's state under the state hash: in the factory's journaled table if given
-    (so a rolled-back deployment leaves no trace), else directly as ``amm/<pool-id>``."""
+    (so a rolled-back deployment leaves no trace), else directly as ``amm/<pool-id>``; the
+    pools' accounts (``amm:<pool-id>...``) are engine accounts (docs/architecture.md)."""
+    chain.protect_namespace("amm", "AMM pools")
     if registry is None:
         chain.register(f"amm/{pool_id}", state)
     else:

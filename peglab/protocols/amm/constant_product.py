@@ -431,10 +431,16 @@ class ConstantProductPool:
         st = self.state
         r0, r1 = st.reserve0, st.reserve1
         b0, b1 = self._balances()
+        ledger = self.chain.ledger
+        if liquidity > self.lp_supply():
+            raise InvalidInput(
+                "amm/exceeds-supply", f"{liquidity} LP exceeds the supply {self.lp_supply()}"
+            )
+        # v2 order: the LP reaches the pair before _mintFee, so the fee receiver cannot burn the
+        # protocol fee that this very call mints to it (v2 reverts: ds-math-sub-underflow)
+        ledger.transfer(self.lp_token, sender, self.account, liquidity)
         fee_on, _ = self._mint_fee(r0, r1)
         supply = self.lp_supply()
-        if liquidity > supply:
-            raise InvalidInput("amm/exceeds-supply", f"{liquidity} LP exceeds the supply {supply}")
         a0 = liquidity * b0 // supply
         a1 = liquidity * b1 // supply
         if a0 == 0 or a1 == 0:
@@ -443,8 +449,7 @@ class ConstantProductPool:
             )
         if a0 < min0 or a1 < min1:
             raise Slippage("amm/slippage", f"burn returns ({a0}, {a1}), below ({min0}, {min1})")
-        ledger = self.chain.ledger
-        ledger.burn(self.lp_token, sender, liquidity)
+        ledger.burn(self.lp_token, self.account, liquidity)
         ledger.transfer(self.token0, self.account, to, a0)
         ledger.transfer(self.token1, self.account, to, a1)
         b0, b1 = self._balances()

@@ -271,18 +271,21 @@ class SystemBuffer:
     # -- waterfall actions (anyone) ------------------------------------------------------------
     @action
     def flog(self, era: int, *, sender: str) -> int:
-        """Release the bad debt queued at time ``era`` once ``wait`` has passed; returns it."""
+        """Release the bad debt queued at time ``era`` once ``wait`` has passed; returns it.
+
+        As dss, an era with nothing queued releases 0 (only the wait is checked).
+        """
         self._live()
-        rad = self.queue.get(era, 0) if type(era) is int else 0
-        if rad == 0:
-            raise InvalidInput("cdp/nothing-queued", f"no bad debt is queued at {era!r}")
+        check_amount(era, "era", "cdp/bad-era")
         if era + self.state.wait_s > self.chain.now:
             raise InvalidInput(
                 "cdp/wait-not-finished",
                 f"debt queued at {era} is free at {era + self.state.wait_s}",
             )
-        del self.queue[era]
-        self.state.sin_queued_rad -= rad
+        rad = self.queue.get(era, 0)
+        if rad:
+            del self.queue[era]
+            self.state.sin_queued_rad -= rad
         self.chain.emit(BufferChanged(self.symbol, "flog", rad, era))
         return rad
 

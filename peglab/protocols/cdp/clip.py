@@ -3,6 +3,7 @@
     kick(tab, lot, vault, keeper):  top = rmul(feed, buf) ; tic = now ; coin = tip + wmul(tab, chip) -> keeper
     price = calc(top, now - tic) ;  needs_redo = now - tic > tail  or  rdiv(price, top) < cusp
     take(amt, max):  slice = min(lot, amt) ; owe = slice * price                       [wad * ray = rad]
+                     (any amt up to 2^256 - 1 is clamped to the lot, as dss: keepers pass uint256.max)
         owe > tab                               ->  owe = tab ; slice = owe // price
         owe < tab, slice < lot, tab - owe < chost ->  require tab > chost ; owe = tab - chost ; slice = owe // price
         tab -= owe ; lot -= slice ; slice -> who ; callback(sender, owe, slice, data) ; sender pays owe -> buffer
@@ -15,17 +16,21 @@ floors (the buyer gets the sub-wei less), so a take never raises more than ``tab
 pays more collateral than ``owe / price``. ``stopped``: 1 blocks kick, 2 also redo, 3 also take.
 A buyer callback is a Python callable run inside the take's transaction after the collateral
 reached ``who`` and before payment is collected, so a keeper can sell the slice (into an AMM)
-and pay from the proceeds; if anything fails, the whole take is undone.
+and pay from the proceeds; if anything fails, the whole take is undone. ``take`` is
+``@nonreentrant`` (dss ``lock``): while it runs, the callback cannot call any action of this
+clipper (a second take of the same auction would be paid twice); such a call raises
+``Reentered``. ``chip`` and ``tip`` keep dss's widths (``uint64``, ``uint192``): larger values
+are refused with ``Overflow`` where dss would silently truncate them (docs/liquidations.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import InvalidInput, ShutDown, Slippage, StalePrice
-from ...kernel import Record, Table, action
+from ...kernel import Record, Table, action, nonreentrant
 from ...math import (
     exponential_decrease,
     linear_decrease,
@@ -34,7 +39,7 @@ from ...math import (
     stairstep_exponential_decrease,
     wmul,
 )
-from ...units import RAY, check_amount, check_positive
+from ...units import RAY, check_amount, check_positive, check_width
 from .accounts import InstanceAccounts
 from .events import AuctionReset, AuctionTaken, ParameterChanged
 from .interfaces import JoinsLike, LiquidatorLike, SpotterLike, VatLike
@@ -152,6 +157,7 @@ class Clipper:
     """dss Clip for one collateral type of one instance; lots sit in the ledger account ``account``."""
 
     PARAMS = ("buf", "tail", "cusp", "chip", "tip", "stopped", "calc", "step", "cut", "tau")
+    WIDTHS: ClassVar[dict[str, int]] = {"chip": 64, "tip": 192}  # dss: uint64 chip, uint192 tip
 
     def __init__(
         self,
@@ -176,6 +182,8 @@ class Clipper:
                 "cdp/bad-value",
                 f"{ilk}: auction needs calc in {CALCS}, buf >= RAY, cusp and cut <= RAY, step, tau > 0",
             )
+        check_width(p.chip_wad, self.WIDTHS["chip"], "chip", "cdp/overflow")
+        check_width(p.tip_rad, self.WIDTHS["tip"], "tip", "cdp/overflow")
         self.chain = chain
         self.accounts = accounts
         self.symbol = accounts.symbol
@@ -278,8 +286,6 @@ class Clipper:
                 "cdp/cannot-reset", f"auction {auction_id} is live: price {st.price_ray} ray"
             )
         keeper = keeper or sender
-        if not isinstance(keeper, str):
-            raise InvalidInput("cdp/bad-keeper", f"keeper must be an account, got {keeper!r}")
         s = self.sales[auction_id]
         feed = self.feed_price_ray()
         top = rmul(feed, p.buf_ray)
@@ -295,6 +301,7 @@ class Clipper:
         return top
 
     @action
+    @nonreentrant
     def take(
         self,
         auction_id: int,
@@ -318,10 +325,8 @@ class Clipper:
         check_positive(amount_wad, "amount_wad")
         check_amount(max_price_ray, "max_price_ray")
         who = who or sender
-        if not isinstance(who, str) or who in self._engine_accounts():
+        if who in self._engine_accounts():
             raise InvalidInput("cdp/bad-recipient", f"collateral cannot be sent to {who!r}")
-        if callback is not None and not callable(callback):
-            raise InvalidInput("cdp/bad-callback", "callback must be callable")
         st = self.status(auction_id)
         if st.needs_redo:
             raise InvalidInput("cdp/needs-reset", f"auction {auction_id} must be reset (redo)")
@@ -331,10 +336,6 @@ class Clipper:
                 "cdp/too-expensive", f"price {price} ray is above your maximum {max_price_ray}"
             )
         s = self.sales[auction_id]
-        if amount_wad > s.lot_wad:
-            raise InvalidInput(
-                "cdp/more-than-lot", f"auction {auction_id} sells {s.lot_wad} wad, not {amount_wad}"
-            )
         slice_wad, owe = take_amounts(s.lot_wad, s.tab_rad, amount_wad, price, self.chost_rad)
         tab, lot = s.tab_rad - owe, s.lot_wad - slice_wad
         self.joins.pay_gem(self.ilk, self.account, who, slice_wad)
@@ -393,6 +394,8 @@ class Clipper:
                 )
             if what == "stopped" and v > 3:
                 raise InvalidInput("cdp/bad-value", "stopped is 0, 1, 2 or 3")
+            if what in self.WIDTHS:
+                check_width(v, self.WIDTHS[what], what, "cdp/overflow")
             setattr(p, "stopped" if what == "stopped" else PARAMETER_UNITS[what][0], v)
             shown = v
         self.chain.emit(ParameterChanged(f"{self.symbol}/clip", self.ilk, what, shown))

@@ -7,18 +7,37 @@ The fee ``Art * (rate' - rate)`` [rad] is created as internal AI dollars of the 
 borrowers are never over-charged by rounding, and the protocol's loss is below one ray-unit of
 rate per drip. A changed ``duty`` applies from the drip at which it is set (the setter requires
 ``now == rho``, dss's ``jug/rho-not-updated``), so fees already accrued are never re-priced.
+
+Bounds. ``base + duty`` may not exceed ``MAX_RATE_RAY``, the per-second rate of 100% a year:
+MakerDAO's own deployment and executive libraries refuse any rate above
+``RATES_ONE_HUNDRED_PCT = 1000000021979553151239153027`` although the Jug itself accepts any
+value; our bound is the same 100% rounded half up (``apr_to_duty("1")``). At that rate the
+accumulator doubles yearly and stays below 2^256 for over 150 years; at ``duty = 2 * RAY`` it
+would pass 2^256 within minutes. Past the bound of the contract's words a drip reverts as dss
+does: ``rpow`` and ``rmul`` refuse with ``Overflow`` (``math/rpow-overflow``, ``cdp/overflow``),
+so a drip is always a few hundred integer operations, never a runaway computation.
 """
 
 from __future__ import annotations
 
-from ...errors import InvalidInput
+from ...errors import InvalidInput, Overflow
 from ...kernel import Chain, Record, Table
-from ...math import rmul, rpow
-from ...units import RAY
+from ...math import rpow
+from ...units import MAX_UINT256, RAY
 from .events import FeesAccrued
 from .interfaces import VatLike
 
-__all__ = ["IlkFee", "StabilityFees"]
+__all__ = ["MAX_RATE_RAY", "IlkFee", "StabilityFees"]
+
+MAX_RATE_RAY = 1000000021979553151239153028  # 100% a year per second (module docstring)
+
+
+def _compound(rate_ray: int, per_second_ray: int, dt: int) -> int:
+    """``rmul(rpow(per_second, dt), rate)`` with dss's reverts at 2^256."""
+    product = rpow(per_second_ray, dt, RAY) * rate_ray
+    if product > MAX_UINT256:
+        raise Overflow("cdp/overflow", "the rate accumulator would pass 2^256 (dss rmul reverts)")
+    return product // RAY
 
 
 class IlkFee(Record):
@@ -56,7 +75,7 @@ class StabilityFees:
         rate = self.vat.ilks[ilk].rate_ray
         if t <= fee.rho:
             return rate
-        return rmul(rpow(self.base.base_ray + fee.duty_ray, t - fee.rho, RAY), rate)
+        return _compound(rate, self.base.base_ray + fee.duty_ray, t - fee.rho)
 
     def accrue(self, ilk: str) -> int:
         """dss ``drip``: compound the fee up to now; returns the new rate. Called inside actions."""
@@ -68,7 +87,7 @@ class StabilityFees:
         if now == fee.rho:
             return self.vat.ilks[ilk].rate_ray
         old = self.vat.ilks[ilk].rate_ray
-        new = rmul(rpow(self.base.base_ray + fee.duty_ray, now - fee.rho, RAY), old)
+        new = _compound(old, self.base.base_ray + fee.duty_ray, now - fee.rho)
         fee_rad = self.vat.fold(ilk, self.vow, new - old)
         fee.rho = now
         self.chain.emit(FeesAccrued(self.vat.symbol, ilk, new, fee_rad))
@@ -79,10 +98,7 @@ class StabilityFees:
         fee = self.ilks[ilk]
         if fee.rho != self.chain.now:
             raise InvalidInput("cdp/drip-first", f"drip {ilk} before changing its stability fee")
-        if self.base.base_ray + duty_ray < RAY:
-            raise InvalidInput(
-                "cdp/negative-rate", "base + duty must be >= RAY (no negative rates)"
-            )
+        _check_rate(self.base.base_ray + duty_ray)
         fee.duty_ray = duty_ray
 
     def set_base(self, base_ray: int) -> None:
@@ -90,8 +106,15 @@ class StabilityFees:
         for name, fee in self.ilks.items():
             if fee.rho != self.chain.now:
                 raise InvalidInput("cdp/drip-first", f"drip {name} before changing the base rate")
-            if base_ray + fee.duty_ray < RAY:
-                raise InvalidInput(
-                    "cdp/negative-rate", "base + duty must be >= RAY (no negative rates)"
-                )
+            _check_rate(base_ray + fee.duty_ray)
         self.base.base_ray = base_ray
+
+
+def _check_rate(per_second_ray: int) -> None:
+    if per_second_ray < RAY:
+        raise InvalidInput("cdp/negative-rate", "base + duty must be >= RAY (no negative rates)")
+    if per_second_ray > MAX_RATE_RAY:
+        raise InvalidInput(
+            "cdp/rate-too-high",
+            f"base + duty must be <= {MAX_RATE_RAY} (100% a year; docs/cdp.md, jug.py)",
+        )

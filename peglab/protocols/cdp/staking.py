@@ -5,6 +5,9 @@ Shares follow ERC-4626 rounding in the pool's favour: ``stake`` mints
 shares)``. ``total_assets`` is tracked, not read from the token balance, so a donation cannot
 move the exchange rate; rewards enter only through ``add_rewards`` and losses through ``slash``
 (governance), which is what the CDP's exchange-rate guard watches (docs/cdp-spec.md §4).
+
+A 100% slash leaves shares backed by nothing: they stay redeemable (for 0) and new stakes are
+refused (``staking/wiped-out``), since no share price can be derived from zero assets.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class StakingPool:
         self.underlying = underlying
         self.receipt = receipt
         self.account = f"staking:{receipt}"
+        chain.protect_namespace("staking", "staking pools")
         self.slasher_role = slasher_role
         decimals = chain.ledger.token(underlying).decimals
         chain.ledger.create_token(receipt, decimals, f"staked {underlying}")
@@ -50,6 +54,10 @@ class StakingPool:
 
     def preview_stake(self, assets: int) -> int:
         shares = self.total_shares
+        if shares and self.state.total_assets == 0:
+            raise InvalidInput(
+                "staking/wiped-out", f"{self.receipt} lost all its assets: no share price"
+            )
         return assets if shares == 0 else assets * shares // self.state.total_assets
 
     @action

@@ -17,12 +17,27 @@ risk-increasing frob that leaves debt, with no valid price, raises ``StalePrice`
 ``not-safe`` (closing a vault needs no price), and a
 paused collateral type refuses new debt. The auth primitives (``grab``, ``suck``, ``heal``,
 ``fold``, ``slip``) are called by the instance's other modules inside their actions.
+
+Widths, as dss: ``dink``/``dart`` and ``rate * dart`` are int256, every product compared in
+``frob`` (``rate * art``, ``Art * rate``, ``ink * spot``) is a uint256; past them dss reverts and
+``frob`` raises ``Overflow`` (``cdp/overflow``). Balances are bounded by the ledger. A
+collateral type's name is a non-empty string without ``:`` or surrounding spaces (it becomes
+part of ledger symbols and engine accounts).
 """
 
 from __future__ import annotations
 
-from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, StalePrice, Unsafe
+from ...errors import (
+    InvalidInput,
+    LimitExceeded,
+    NotAuthorized,
+    Overflow,
+    ShutDown,
+    StalePrice,
+    Unsafe,
+)
 from ...kernel import Chain, Record, Table
+from ...units import MAX_INT256, MAX_UINT256, MIN_INT256, show
 
 __all__ = ["Ilk", "VatState", "Vault", "VaultEngine"]
 
@@ -68,6 +83,8 @@ class VaultEngine:
         self.dai = f"{symbol}.dai"
         self.sin = f"{symbol}.sin"
         self.locked = f"{symbol}:vat"
+        # every account "<SYM>:..." (vat, joins, vow, auctions, PSM, end) is an engine account
+        chain.protect_namespace(symbol, f"the {symbol} AI dollar")
         j = chain.journal
         self.state = VatState(j, live=True, line_rad=0, next_vault=1)
         self.ilks: Table[str, Ilk] = Table(j)
@@ -144,6 +161,11 @@ class VaultEngine:
     # -- configuration (called by the launchpad inside governance actions) -------------------
     def init_ilk(self, name: str) -> Ilk:
         """Create collateral type ``name`` with ``rate = RAY`` and its internal gem token."""
+        if type(name) is not str or not name or name != name.strip() or ":" in name:
+            raise InvalidInput(
+                "cdp/bad-ilk-name",
+                f"a collateral type is a non-empty name without ':' or edge spaces, got {show(name)}",
+            )
         if name in self.ilks:
             raise InvalidInput(
                 "cdp/ilk-exists", f"{self.symbol} already has collateral type {name}"
@@ -201,6 +223,15 @@ class VaultEngine:
             )
         dtab = rate * dart
         tab = rate * art
+        if not (
+            MIN_INT256 <= dink <= MAX_INT256
+            and MIN_INT256 <= dart <= MAX_INT256
+            and MIN_INT256 <= dtab <= MAX_INT256
+            and tab <= MAX_UINT256
+            and art_total * rate <= MAX_UINT256
+            and ink * ilk.spot_ray <= MAX_UINT256
+        ):
+            raise Overflow("cdp/overflow", f"vault {vault_id}: a dss word would overflow")
         riskier = dart > 0 or dink < 0
         if riskier and not self.may_operate(vault_id, sender):
             raise NotAuthorized(

@@ -47,6 +47,7 @@ class RewardsDistributor:
         self.token = token
         self.name = name
         self.account = f"rebase:{name}"
+        chain.protect_namespace("rebase", "governance")
         start = chain.now // WEEK * WEEK
         self.state = DistributorState(
             j, start_time=start, last_token_time=start, token_last_balance=0, claimed_total=0

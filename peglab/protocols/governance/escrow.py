@@ -54,6 +54,7 @@ class VotingEscrow:
         self.token = token
         self.name = name
         self.account = f"ve:{name}"
+        chain.protect_namespace("ve", "governance")
         self.state = EscrowState(j, next_id=0, supply=0)
         self.history = PointHistory(j, chain.now)
         self.locks: Table[int, LockedBalance] = Table(j)

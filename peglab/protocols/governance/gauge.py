@@ -219,13 +219,25 @@ class Gauge:
             # The pool's owner redirected its fees: nothing to book here, and the flip must not
             # fail because of it (one gauge would block every other gauge's distribution).
             return {}
-        claimed = source.claim_fees(sender=fees.account)
-        out: dict[str, int] = {}
-        for token in sorted(claimed):
-            amount = claimed[token]
-            if amount:
-                out[token] = amount
-                fees.add_fees(token, amount)
+        # The pool is outside code (permissionless gauges): its claim runs in a savepoint as the
+        # caller of this action (never as an engine account), and if it fails only this gauge's
+        # fees are skipped; the flip and every other gauge go on (docs/governance.md).
+        # Only what really arrived in the fee account is booked, whatever the pool reports.
+        ledger = self.chain.ledger
+        tokens = sorted({*source.coins, source.lp_token})
+        before = {t: ledger.balance_of(t, fees.account) for t in tokens}
+        try:
+            with self.chain.transaction(self.chain.sender):
+                claimed = source.claim_fees(sender=self.chain.sender)
+                out: dict[str, int] = {}
+                for token in tokens:
+                    arrived = ledger.balance_of(token, fees.account) - before[token]
+                    amount = min(claimed.get(token, 0), arrived)
+                    if amount > 0:
+                        out[token] = amount
+                        fees.add_fees(token, amount)
+        except Exception:  # any failure of outside code is isolated here
+            return {}
         return out
 
     def notify_reward_amount(self, amount: int) -> None:

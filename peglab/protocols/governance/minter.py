@@ -89,6 +89,7 @@ class Minter:
         self.schedule = schedule  # immutable constants
         self.name = name
         self.account = f"minter:{name}"
+        chain.protect_namespace("minter", "governance")
         self.state = MinterState(
             chain.journal,
             weekly=schedule.initial_weekly,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, nonreentrant
 from ...units import check_amount
 from .epochs import MULTIPLIER, WEEK, epoch_start, epoch_vote_end, epoch_vote_start
 from .escrow import GOVERNOR_ROLE, VotingEscrow
@@ -77,6 +77,8 @@ class Voter:
         self.token = token
         self.name = name
         self.account = f"voter:{name}"
+        for ns in ("voter", "fees", "bribes", "gauge", "gauge-emissions"):
+            chain.protect_namespace(ns, "governance")  # engine accounts (docs/architecture.md)
         self.state = VoterState(
             j,
             total_weight=0,
@@ -347,6 +349,7 @@ class Voter:
         return 0
 
     @action
+    @nonreentrant  # pools are outside code (their fee claims run inside)
     def distribute(self, pools: Sequence[str] | None = None, *, sender: str) -> dict[str, int]:
         """Run the minter's epoch flip if due, then push each gauge's claimable (default: all)."""
         targets = list(self.state.pools) if pools is None else list(pools)
@@ -359,6 +362,7 @@ class Voter:
 
     # -- gauge administration -----------------------------------------------------------------
     @action
+    @nonreentrant  # calls the caller-supplied pool object
     def create_gauge(self, pool: FeeSource, *, sender: str) -> Gauge:
         """Gauge for an AMM pool: stakes its LP token; its fees go to the gauge's voters.
 
