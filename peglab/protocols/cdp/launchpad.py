@@ -69,7 +69,7 @@ class Launchpad:
     def __getitem__(self, symbol: str) -> AIDollar:
         try:
             return self.instances[symbol]
-        except KeyError:
+        except (KeyError, TypeError):
             raise InvalidInput(
                 "cdp/unknown-instance",
                 f"no AI dollar {symbol!r}; known: {', '.join(self.instances)}",
