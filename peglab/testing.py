@@ -7,8 +7,23 @@ from typing import Any
 
 from .errors import PeglabError
 from .kernel import Chain
+from .units import MAX_UINT256, MIN_INT256
 
-__all__ = ["assert_refused"]
+__all__ = ["assert_refused", "boundary_code"]
+
+
+def boundary_code(value: object, code: str, expected: type = int) -> str:
+    """The code an action refuses ``value`` with, for a parameter annotated ``expected``.
+
+    The action boundary (kernel/validate.py) answers first: ``input/bad-type`` for a value of
+    another type (``True`` is not an int), ``input/out-of-range`` for an int beyond 256 bits;
+    otherwise the action's own check answers with ``code``.
+    """
+    if type(value) is not expected:
+        return "input/bad-type"
+    if expected is int and not MIN_INT256 <= value <= MAX_UINT256:  # type: ignore[operator]
+        return "input/out-of-range"
+    return code
 
 
 def assert_refused(

@@ -206,7 +206,7 @@ def test_actions__bad_input__typed_errors_unchanged() -> None:
         replace(DEBT, principal_wad=0),
         sender="gov",
     )
-    assert_refused(chain, InvalidInput, "gaib/bad-terms", book.originate, "terms", sender="gov")
+    assert_refused(chain, InvalidInput, "input/bad-type", book.originate, "terms", sender="gov")
     assert_refused(
         chain,
         LimitExceeded,
@@ -221,14 +221,14 @@ def test_actions__bad_input__typed_errors_unchanged() -> None:
         chain, InvalidInput, "gaib/unknown-deal", book.settle_month, 9, 0, 0, sender="gov"
     )
     assert_refused(
-        chain, InvalidInput, "gaib/unknown-deal", book.settle_month, "1", 0, 0, sender="gov"
+        chain, InvalidInput, "input/bad-type", book.settle_month, "1", 0, 0, sender="gov"
     )
     chain.advance(MONTH_S)
     assert_refused(
         chain, InvalidInput, "input/bad-amount", book.settle_month, did, -1, 0, sender="gov"
     )
     assert_refused(
-        chain, InvalidInput, "input/bad-amount", book.settle_month, did, 0, 1.0, sender="gov"
+        chain, InvalidInput, "input/bad-type", book.settle_month, did, 0, 1.0, sender="gov"
     )
     assert_refused(
         chain, NotAuthorized, "gaib/not-manager", book.settle_month, did, 0, 0, sender="x"

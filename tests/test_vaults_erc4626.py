@@ -9,7 +9,7 @@ import pytest
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown
 from peglab.kernel import Chain
 from peglab.protocols.vaults import ERC4626Vault, VaultConfig, VaultDeposit, VaultWithdraw
-from peglab.testing import assert_refused
+from peglab.testing import assert_refused, boundary_code
 from peglab.units import MAX_UINT256
 
 USDC = 10**6
@@ -183,20 +183,19 @@ BAD_AMOUNTS = [-1, 1.5, True, "1", None, 2**256]
 def test_every_action__bad_amount__refused_state_unchanged(bad: object) -> None:
     chain, v = make()
     v.deposit(10 * USDC, sender="alice")
+    code = boundary_code(bad, "vault/bad-amount")  # types and widths: the action boundary
     for fn in (v.deposit, v.mint, v.withdraw, v.redeem):
-        assert_refused(chain, InvalidInput, "vault/bad-amount", fn, bad, sender="alice")
-    assert_refused(chain, InvalidInput, "vault/bad-amount", v.approve, "bob", bad, sender="alice")
-    assert_refused(chain, InvalidInput, "vault/bad-amount", v.transfer, "bob", bad, sender="alice")
-    assert_refused(
-        chain, InvalidInput, "vault/bad-amount", v.transfer_from, "alice", "bob", bad, sender="bob"
-    )
+        assert_refused(chain, InvalidInput, code, fn, bad, sender="alice")
+    assert_refused(chain, InvalidInput, code, v.approve, "bob", bad, sender="alice")
+    assert_refused(chain, InvalidInput, code, v.transfer, "bob", bad, sender="alice")
+    assert_refused(chain, InvalidInput, code, v.transfer_from, "alice", "bob", bad, sender="bob")
 
 
 def test_every_action__bad_account_or_zero__refused_state_unchanged() -> None:
     chain, v = make()
     v.deposit(10 * USDC, sender="alice")
     assert_refused(chain, InvalidInput, "vault/bad-account", v.deposit, USDC, "", sender="alice")
-    assert_refused(chain, InvalidInput, "vault/bad-account", v.approve, 3, 1, sender="alice")
+    assert_refused(chain, InvalidInput, "input/bad-type", v.approve, 3, 1, sender="alice")
     assert_refused(chain, InvalidInput, "vault/zero-shares", v.deposit, 0, sender="alice")
     assert_refused(chain, InvalidInput, "vault/zero-shares", v.mint, 0, sender="alice")
     assert_refused(chain, InvalidInput, "vault/zero-assets", v.withdraw, 0, sender="alice")
@@ -211,7 +210,7 @@ def test_every_action__bad_account_or_zero__refused_state_unchanged() -> None:
         11 * USDC,
         sender="alice",
     )
-    assert_refused(chain, InvalidInput, "vault/bad-flag", v.set_paused, 1, sender="gov")
+    assert_refused(chain, InvalidInput, "input/bad-type", v.set_paused, 1, sender="gov")
     assert_refused(
         chain, InvalidInput, "ledger/insufficient-balance", v.deposit, 10**13, sender="alice"
     )

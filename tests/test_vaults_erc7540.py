@@ -10,7 +10,7 @@ import pytest
 from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown
 from peglab.kernel import Chain
 from peglab.protocols.vaults import AsyncConfig, AsyncVault, Direction, VaultConfig
-from peglab.testing import assert_refused
+from peglab.testing import assert_refused, boundary_code
 
 USDC = 10**6
 
@@ -300,7 +300,7 @@ BAD = [-1, 1.5, True, None, 2**256]
 def test_every_async_action__bad_amount_or_id__refused_state_unchanged(bad: object) -> None:
     chain, v = make(cancellable="both")
     v.request_deposit(10, "alice", "alice", sender="alice")
-    code = "vault/bad-amount"
+    code = boundary_code(bad, "vault/bad-amount")  # types and widths: the action boundary
     assert_refused(
         chain, InvalidInput, code, v.request_deposit, bad, "alice", "alice", sender="alice"
     )
@@ -315,7 +315,7 @@ def test_every_async_action__bad_amount_or_id__refused_state_unchanged(bad: obje
         assert_refused(
             chain,
             InvalidInput,
-            "vault/bad-request-id",
+            boundary_code(bad, "vault/bad-request-id"),
             v.cancel_deposit_request,
             "alice",
             bad,
@@ -324,7 +324,7 @@ def test_every_async_action__bad_amount_or_id__refused_state_unchanged(bad: obje
         assert_refused(
             chain,
             InvalidInput,
-            "vault/bad-request-id",
+            boundary_code(bad, "vault/bad-request-id"),
             v.fulfil_deposit,
             "alice",
             1,
@@ -345,7 +345,7 @@ def test_every_async_action__bad_parties_zero_pause__refused_state_unchanged() -
     assert_refused(
         chain, InvalidInput, "vault/self-operator", v.set_operator, "alice", True, sender="alice"
     )
-    assert_refused(chain, InvalidInput, "vault/bad-flag", v.set_operator, "bob", 1, sender="alice")
+    assert_refused(chain, InvalidInput, "input/bad-type", v.set_operator, "bob", 1, sender="alice")
     assert_refused(
         chain,
         InvalidInput,

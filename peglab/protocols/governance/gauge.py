@@ -221,7 +221,7 @@ class Gauge:
             return {}
         # The pool is outside code (permissionless gauges): its claim runs in a savepoint as the
         # caller of this action (never as an engine account), and if it fails only this gauge's
-        # fees are skipped; the flip and every other gauge go on (docs/governance.md).
+        # fees are skipped; the flip and every other gauge go on (docs/architecture.md).
         # Only what really arrived in the fee account is booked, whatever the pool reports.
         ledger = self.chain.ledger
         tokens = sorted({*source.coins, source.lp_token})
