@@ -72,8 +72,8 @@ def test_open_trove__bad_inputs__refused_state_unchanged() -> None:
     assert_refused(
         chain, InvalidInput, "liquity/bad-amount", lq.open_trove, 0, 5000 * WAD, sender="bob"
     )
-    assert_refused(
-        chain, InvalidInput, "liquity/bad-amount", lq.open_trove, 1.5, 5000 * WAD, sender="bob"
+    assert_refused(  # a float is refused at the action boundary (kernel/validate.py)
+        chain, InvalidInput, "input/bad-type", lq.open_trove, 1.5, 5000 * WAD, sender="bob"
     )
     # the first trove at 120% would leave TCR below 150%
     assert_refused(
