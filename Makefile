@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench vectors clean
+.PHONY: run test lint typecheck unit bench vectors clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
+
+# The long fuzz campaign (tests/test_fuzz_protocols.py): hostile calls to every action of every
+# family, checked after each call; prints calls and calls/s. `make test` runs a bounded one.
+fuzz: $(STAMP)
+	PEGLAB_FUZZ_CALLS=$${PEGLAB_FUZZ_CALLS:-300000} PEGLAB_FUZZ_WORLDS=$${PEGLAB_FUZZ_WORLDS:-60} \
+		$(BIN)/python -m pytest tests/test_fuzz_protocols.py -k every_family -s -q -p no:cacheprovider
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

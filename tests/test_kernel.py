@@ -197,7 +197,7 @@ def test_transfer_action__bad_input__refused_state_unchanged(chain: Chain) -> No
     chain.ledger.mint("X", "a", 10)
     assert_refused(chain, InvalidInput, "input/bad-amount", chain.transfer, "X", "b", 0, sender="a")
     assert_refused(
-        chain, InvalidInput, "input/bad-amount", chain.transfer, "X", "b", 2**256, sender="a"
+        chain, InvalidInput, "input/out-of-range", chain.transfer, "X", "b", 2**256, sender="a"
     )
     assert_refused(
         chain, InvalidInput, "ledger/insufficient-balance", chain.transfer, "X", "b", 11, sender="a"

@@ -137,7 +137,7 @@ def test_clip_file__chip_tip_beyond_dss_widths__refused() -> None:
 # -- 3. untyped errors, names, degenerate states -----------------------------------------------
 def test_roles__unhashable_role__typed_error() -> None:
     chain = Chain()
-    assert_refused(chain, InvalidInput, "chain/bad-name", chain.grant, ["r"], "bob", sender="gov")
+    assert_refused(chain, InvalidInput, "input/bad-type", chain.grant, ["r"], "bob", sender="gov")
     with pytest.raises(InvalidInput):
         chain.has_role(["r"], "bob")  # type: ignore[arg-type]
 

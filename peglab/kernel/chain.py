@@ -90,242 +90,6 @@ class TokenTransferred(Event):
     amount: int
 
 
-class Chain:
-    """One simulated chain: the ledger, the clock, roles, the event log and registered state."""
-
-    def __init__(
-        self, *, start_time: int = GENESIS_TIME, root: str = "gov", keep_log: bool = True
-    ) -> None:
-        if type(start_time) is not int or start_time < 0:
-            raise InvalidInput(
-                "chain/bad-time", f"start time must be a non-negative int, got {start_time!r}"
-            )
-        _check_account(root)
-        self.journal = Journal()
-        # the registry of hashed state: a tracked root (state.py), so the hash is incremental
-        self._state: Table[str, Record | Table[Any, Any]] = Table(self.journal)
-        track_root(self._state)
-        self.ledger = Ledger(self.journal)
-        self.now: int = start_time
-        self.roles: Table[tuple[str, str], bool] = Table(self.journal)
-        self.roles[("root", root)] = True
-        self.root = root
-        self.engine_namespaces: Table[str, str] = Table(self.journal)
-        kernel_state: tuple[Table[Any, Any], ...] = (
-            self.engine_namespaces,
-            self.roles,
-            self.ledger.balances,
-            self.ledger.supply,
-            self.ledger.tokens,
-        )
-        for name, obj in zip(KERNEL_STATE, kernel_state):
-            self._state[name] = obj
-        self._locked: set[int] = set()  # ids of objects inside a @nonreentrant action
-        self.keep_log = keep_log
-        self.log: list[LogEntry] = []
-        self.subscribers: list[Callable[[LogEntry], None]] = []
-        self._pending: list[tuple[str, Event]] = []
-        self._tx_sender: list[str] = []
-        self._tx_count = 0
-        self._seq = 0
-
-    # -- clock --------------------------------------------------------------------------------
-    def warp(self, t: int) -> None:
-        """Set the clock to ``t`` (never backwards, never inside a transaction)."""
-        if type(t) is not int or t < self.now:
-            raise InvalidInput(
-                "chain/time-backwards", f"time moves forward only: now {self.now}, asked {t!r}"
-            )
-        if self.journal.depth:
-            raise InvalidInput("chain/warp-in-tx", "the clock cannot move inside a transaction")
-        self.now = t
-
-    def advance(self, seconds: int) -> int:
-        """Move the clock forward by ``seconds``; returns the new time."""
-        if type(seconds) is not int or seconds < 0:
-            raise InvalidInput(
-                "chain/time-backwards", f"advance needs seconds >= 0, got {seconds!r}"
-            )
-        self.warp(self.now + seconds)
-        return self.now
-
-    # -- roles --------------------------------------------------------------------------------
-    def has_role(self, role: str, account: str) -> bool:
-        """True if ``account`` holds ``role`` (root holds every role)."""
-        _check_name(role, "role")
-        _check_name(account, "account")
-        roles = self.roles
-        return roles.get((role, account), False) or roles.get(("root", account), False)
-
-    def require_role(self, role: str, sender: str, code: str = "auth/not-authorized") -> None:
-        """Raise NotAuthorized unless ``sender`` holds ``role``."""
-        if not self.has_role(role, sender):
-            raise NotAuthorized(code, f"{sender} lacks role {role!r}")
-
-    def grant(self, role: str, account: str, *, sender: str) -> None:
-        """Give ``role`` to ``account``; the sender must hold the role (dss ``rely``) or root."""
-        with self.transaction(sender):
-            self.require_role(role, sender)
-            _check_account(account)
-            self.roles[(role, account)] = True
-
-    def revoke(self, role: str, account: str, *, sender: str) -> None:
-        """Take ``role`` from ``account`` (dss ``deny``)."""
-        with self.transaction(sender):
-            self.require_role(role, sender)
-            _check_account(account)
-            self.roles.discard((role, account))
-
-    # -- engine accounts ----------------------------------------------------------------------
-    def protect_namespace(self, namespace: str, owner: str) -> None:
-        """Reserve every account ``<namespace>:...`` for the engine of ``owner`` (a protocol).
-
-        Engine accounts hold protocol funds and move only through the protocol's own code (the
-        ledger primitives); no transaction may have one as its sender. Idempotent per owner.
-        """
-        _check_name(namespace, "namespace")
-        if ":" in namespace:
-            raise InvalidInput("chain/bad-namespace", f"a namespace has no ':', got {namespace!r}")
-        known = self.engine_namespaces.get(namespace)
-        if known is not None and known != owner:
-            raise InvalidInput(
-                "chain/namespace-taken", f"namespace {namespace!r} belongs to {known}"
-            )
-        if known is None:
-            self.engine_namespaces[namespace] = owner
-
-    def is_engine_account(self, account: str) -> bool:
-        """True if ``account`` lies in a protected namespace (``<ns>:...``)."""
-        i = account.find(":")
-        return i > 0 and account[:i] in self.engine_namespaces
-
-    # -- state registry and hash --------------------------------------------------------------
-    def register(self, name: str, state: Record | Table[Any, Any]) -> None:
-        """Include a protocol's Record or Table in the state hash under a unique name.
-
-        From now on only canonical values may be written into it (state.py).
-        """
-        _check_name(name, "state name")
-        if name in self._state:
-            raise InvalidInput("chain/name-taken", f"state name {name!r} is already registered")
-        if not isinstance(state, Record | Table):
-            raise InvalidInput("chain/bad-state", f"register a Record or Table, not {show(state)}")
-        self._state[name] = state
-
-    def state_hash(self) -> str:
-        """SHA-256 over the clock and the digest of all registered state (ledger, roles included).
-
-        Incremental: only containers written since the last call are re-hashed (state.py).
-        """
-        return hashlib.sha256(encode(self.now) + digest(self._state)).hexdigest()
-
-    def state_hash_full(self) -> str:
-        """The same value as ``state_hash``, recomputed from scratch (the reference for tests)."""
-        return hashlib.sha256(encode(self.now) + digest_full(self._state)).hexdigest()
-
-    def check_conservation(self) -> None:
-        """Raise AssertionError naming every token whose balances do not sum to its supply."""
-        bad = self.ledger.conservation_errors()
-        if bad:
-            raise AssertionError(f"conservation broken: {bad}")
-
-    # -- transactions and events --------------------------------------------------------------
-    @property
-    def sender(self) -> str:
-        """The sender of the outermost open transaction."""
-        if not self._tx_sender:
-            raise InvalidInput("chain/no-transaction", "no transaction is open")
-        return self._tx_sender[0]
-
-    def transaction(self, sender: str) -> _Tx:
-        """Context manager for one atomic transaction (savepoint if nested)."""
-        return _Tx(self, sender)
-
-    def emit(self, event: Event) -> None:
-        """Record an event of the current transaction; published on commit, dropped on rollback."""
-        self._pending.append((self._tx_sender[-1] if self._tx_sender else "", event))
-
-    def _publish(self) -> None:
-        self._tx_count += 1
-        self.journal.entries.clear()
-        pending, self._pending = self._pending, []
-        if not (self.keep_log or self.subscribers):
-            self._seq += len(pending)
-            return
-        for sender, ev in pending:
-            self._seq += 1
-            entry = LogEntry(self._seq, self._tx_count, self.now, sender, ev)
-            if self.keep_log:
-                self.log.append(entry)
-            for fn in self.subscribers:
-                fn(entry)
-
-    # -- a user action: plain token transfer ---------------------------------------------------
-    def transfer(self, token: str, to: str, amount: int, *, sender: str) -> None:
-        """Send ``amount`` base units of ``token`` from the sender to ``to``."""
-        from ..units import check_positive
-
-        with self.transaction(sender):
-            check_positive(amount, "amount")
-            _check_account(to)
-            if self.ledger.token(token).internal:
-                raise NotAuthorized(
-                    "chain/internal-token",
-                    f"{token} is an internal accounting unit; only its protocol moves it",
-                )
-            self.ledger.transfer(token, sender, to, amount)
-            self.emit(TokenTransferred(token, sender, to, amount))
-
-
-class _Tx:
-    __slots__ = ("chain", "ev_mark", "mark", "sender")
-
-    def __init__(self, chain: Chain, sender: str) -> None:
-        _check_account(sender)
-        if chain.is_engine_account(sender):
-            raise NotAuthorized(
-                "auth/engine-account",
-                f"{sender} is an engine account of {chain.engine_namespaces[sender.split(':')[0]]}; "
-                "it moves only through its protocol",
-            )
-        self.chain = chain
-        self.sender = sender
-
-    def __enter__(self) -> _Tx:
-        c = self.chain
-        self.mark = len(c.journal.entries)
-        self.ev_mark = len(c._pending)
-        c.journal.depth += 1
-        c._tx_sender.append(self.sender)
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        c = self.chain
-        j = c.journal
-        if exc_type is not None:
-            j.rollback(self.mark)
-            del c._pending[self.ev_mark :]
-        j.depth -= 1
-        c._tx_sender.pop()
-        if j.depth == 0:
-            if exc_type is None:
-                c._publish()
-            else:
-                j.entries.clear()
-
-
-def _check_account(account: object) -> None:
-    if type(account) is not str or not account:
-        raise InvalidInput(
-            "chain/bad-account", f"an account is a non-empty string, got {show(account)}"
-        )
-
-
-def _check_name(value: object, what: str) -> None:
-    if type(value) is not str or not value:
-        raise InvalidInput("chain/bad-name", f"a {what} is a non-empty string, got {show(value)}")
-
-
 class HasChain(Protocol):
     """Anything whose actions run on a chain."""
 
@@ -404,3 +168,252 @@ def query(fn: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P],
 
     wrapper.__peglab_query__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+class Chain:
+    """One simulated chain: the ledger, the clock, roles, the event log and registered state."""
+
+    def __init__(
+        self, *, start_time: int = GENESIS_TIME, root: str = "gov", keep_log: bool = True
+    ) -> None:
+        if type(start_time) is not int or start_time < 0:
+            raise InvalidInput(
+                "chain/bad-time", f"start time must be a non-negative int, got {start_time!r}"
+            )
+        _check_account(root)
+        self.journal = Journal()
+        # the registry of hashed state: a tracked root (state.py), so the hash is incremental
+        self._state: Table[str, Record | Table[Any, Any]] = Table(self.journal)
+        track_root(self._state)
+        self.ledger = Ledger(self.journal)
+        self.now: int = start_time
+        self.roles: Table[tuple[str, str], bool] = Table(self.journal)
+        self.roles[("root", root)] = True
+        self.root = root
+        self.engine_namespaces: Table[str, str] = Table(self.journal)
+        kernel_state: tuple[Table[Any, Any], ...] = (
+            self.engine_namespaces,
+            self.roles,
+            self.ledger.balances,
+            self.ledger.supply,
+            self.ledger.tokens,
+        )
+        for name, obj in zip(KERNEL_STATE, kernel_state):
+            self._state[name] = obj
+        self._locked: set[int] = set()  # ids of objects inside a @nonreentrant action
+        self.last_writes: list[tuple[Any, Any, Any]] = []  # (container, key, old) of the last tx
+        self.keep_log = keep_log
+        self.log: list[LogEntry] = []
+        self.subscribers: list[Callable[[LogEntry], None]] = []
+        self._pending: list[tuple[str, Event]] = []
+        self._tx_sender: list[str] = []
+        self._tx_count = 0
+        self._seq = 0
+
+    @property
+    def chain(self) -> Chain:
+        """The chain itself, so its own actions (``transfer``, ``grant``) use ``@action``."""
+        return self
+
+    # -- clock --------------------------------------------------------------------------------
+    def warp(self, t: int) -> None:
+        """Set the clock to ``t`` (never backwards, never inside a transaction)."""
+        if type(t) is not int or t < self.now:
+            raise InvalidInput(
+                "chain/time-backwards", f"time moves forward only: now {self.now}, asked {t!r}"
+            )
+        if self.journal.depth:
+            raise InvalidInput("chain/warp-in-tx", "the clock cannot move inside a transaction")
+        self.now = t
+
+    def advance(self, seconds: int) -> int:
+        """Move the clock forward by ``seconds``; returns the new time."""
+        if type(seconds) is not int or seconds < 0:
+            raise InvalidInput(
+                "chain/time-backwards", f"advance needs seconds >= 0, got {seconds!r}"
+            )
+        self.warp(self.now + seconds)
+        return self.now
+
+    # -- roles --------------------------------------------------------------------------------
+    def has_role(self, role: str, account: str) -> bool:
+        """True if ``account`` holds ``role`` (root holds every role)."""
+        _check_name(role, "role")
+        _check_name(account, "account")
+        roles = self.roles
+        return roles.get((role, account), False) or roles.get(("root", account), False)
+
+    def require_role(self, role: str, sender: str, code: str = "auth/not-authorized") -> None:
+        """Raise NotAuthorized unless ``sender`` holds ``role``."""
+        if not self.has_role(role, sender):
+            raise NotAuthorized(code, f"{sender} lacks role {role!r}")
+
+    @action
+    def grant(self, role: str, account: str, *, sender: str) -> None:
+        """Give ``role`` to ``account``; the sender must hold the role (dss ``rely``) or root."""
+        self.require_role(role, sender)
+        _check_account(account)
+        self.roles[(role, account)] = True
+
+    @action
+    def revoke(self, role: str, account: str, *, sender: str) -> None:
+        """Take ``role`` from ``account`` (dss ``deny``)."""
+        self.require_role(role, sender)
+        _check_account(account)
+        self.roles.discard((role, account))
+
+    # -- engine accounts ----------------------------------------------------------------------
+    def protect_namespace(self, namespace: str, owner: str) -> None:
+        """Reserve every account ``<namespace>:...`` for the engine of ``owner`` (a protocol).
+
+        Engine accounts hold protocol funds and move only through the protocol's own code (the
+        ledger primitives); no transaction may have one as its sender. Idempotent per owner.
+        """
+        _check_name(namespace, "namespace")
+        if ":" in namespace:
+            raise InvalidInput("chain/bad-namespace", f"a namespace has no ':', got {namespace!r}")
+        known = self.engine_namespaces.get(namespace)
+        if known is not None and known != owner:
+            raise InvalidInput(
+                "chain/namespace-taken", f"namespace {namespace!r} belongs to {known}"
+            )
+        if known is None:
+            self.engine_namespaces[namespace] = owner
+
+    def is_engine_account(self, account: str) -> bool:
+        """True if ``account`` lies in a protected namespace (``<ns>:...``)."""
+        i = account.find(":")
+        return i > 0 and account[:i] in self.engine_namespaces
+
+    # -- state registry and hash --------------------------------------------------------------
+    def register(self, name: str, state: Record | Table[Any, Any]) -> None:
+        """Include a protocol's Record or Table in the state hash under a unique name.
+
+        From now on only canonical values may be written into it (state.py).
+        """
+        _check_name(name, "state name")
+        if name in self._state:
+            raise InvalidInput("chain/name-taken", f"state name {name!r} is already registered")
+        if not isinstance(state, Record | Table):
+            raise InvalidInput("chain/bad-state", f"register a Record or Table, not {show(state)}")
+        self._state[name] = state
+
+    def state_hash(self) -> str:
+        """SHA-256 over the clock and the digest of all registered state (ledger, roles included).
+
+        Incremental: only containers written since the last call are re-hashed (state.py).
+        """
+        return hashlib.sha256(encode(self.now) + digest(self._state)).hexdigest()
+
+    def registered(self) -> list[tuple[str, Record | Table[Any, Any]]]:
+        """Every registered container with its name, the kernel's own included (sorted)."""
+        return sorted(self._state.items(), key=lambda item: item[0])
+
+    def state_hash_full(self) -> str:
+        """The same value as ``state_hash``, recomputed from scratch (the reference for tests)."""
+        return hashlib.sha256(encode(self.now) + digest_full(self._state)).hexdigest()
+
+    def check_conservation(self) -> None:
+        """Raise AssertionError naming every token whose balances do not sum to its supply."""
+        bad = self.ledger.conservation_errors()
+        if bad:
+            raise AssertionError(f"conservation broken: {bad}")
+
+    # -- transactions and events --------------------------------------------------------------
+    @property
+    def sender(self) -> str:
+        """The sender of the outermost open transaction."""
+        if not self._tx_sender:
+            raise InvalidInput("chain/no-transaction", "no transaction is open")
+        return self._tx_sender[0]
+
+    def transaction(self, sender: str) -> _Tx:
+        """Context manager for one atomic transaction (savepoint if nested)."""
+        return _Tx(self, sender)
+
+    def emit(self, event: Event) -> None:
+        """Record an event of the current transaction; published on commit, dropped on rollback."""
+        self._pending.append((self._tx_sender[-1] if self._tx_sender else "", event))
+
+    def _publish(self) -> None:
+        self._tx_count += 1
+        # keep the committed transaction's undo entries (its writes, with old values) for
+        # checkers such as the fuzz campaign's authorization check; nothing is copied
+        self.last_writes = self.journal.entries
+        self.journal.entries = []
+        pending, self._pending = self._pending, []
+        if not (self.keep_log or self.subscribers):
+            self._seq += len(pending)
+            return
+        for sender, ev in pending:
+            self._seq += 1
+            entry = LogEntry(self._seq, self._tx_count, self.now, sender, ev)
+            if self.keep_log:
+                self.log.append(entry)
+            for fn in self.subscribers:
+                fn(entry)
+
+    # -- a user action: plain token transfer ---------------------------------------------------
+    @action
+    def transfer(self, token: str, to: str, amount: int, *, sender: str) -> None:
+        """Send ``amount`` base units of ``token`` from the sender to ``to``."""
+        from ..units import check_positive
+
+        check_positive(amount, "amount")
+        _check_account(to)
+        if self.ledger.token(token).internal:
+            raise NotAuthorized(
+                "chain/internal-token",
+                f"{token} is an internal accounting unit; only its protocol moves it",
+            )
+        self.ledger.transfer(token, sender, to, amount)
+        self.emit(TokenTransferred(token, sender, to, amount))
+
+
+class _Tx:
+    __slots__ = ("chain", "ev_mark", "mark", "sender")
+
+    def __init__(self, chain: Chain, sender: str) -> None:
+        _check_account(sender)
+        if chain.is_engine_account(sender):
+            raise NotAuthorized(
+                "auth/engine-account",
+                f"{sender} is an engine account of {chain.engine_namespaces[sender.split(':')[0]]}; "
+                "it moves only through its protocol",
+            )
+        self.chain = chain
+        self.sender = sender
+
+    def __enter__(self) -> _Tx:
+        c = self.chain
+        self.mark = len(c.journal.entries)
+        self.ev_mark = len(c._pending)
+        c.journal.depth += 1
+        c._tx_sender.append(self.sender)
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        c = self.chain
+        j = c.journal
+        if exc_type is not None:
+            j.rollback(self.mark)
+            del c._pending[self.ev_mark :]
+        j.depth -= 1
+        c._tx_sender.pop()
+        if j.depth == 0:
+            if exc_type is None:
+                c._publish()
+            else:
+                j.entries.clear()
+
+
+def _check_account(account: object) -> None:
+    if type(account) is not str or not account:
+        raise InvalidInput(
+            "chain/bad-account", f"an account is a non-empty string, got {show(account)}"
+        )
+
+
+def _check_name(value: object, what: str) -> None:
+    if type(value) is not str or not value:
+        raise InvalidInput("chain/bad-name", f"a {what} is a non-empty string, got {show(value)}")
