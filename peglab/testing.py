@@ -156,14 +156,15 @@ def discover_actions(chain: Chain) -> list[Action]:
     seen: set[int] = set()
     for obj in gc.get_objects():
         cls = type(obj)
-        if cls.__module__.startswith("peglab.kernel") or isinstance(obj, type):
+        module = getattr(cls, "__module__", None)
+        if type(module) is not str or isinstance(obj, type):
             continue
-        names = _action_names(cls)
-        if not names or id(obj) in seen:
+        if module.startswith("peglab.kernel") or id(obj) in seen:
             continue
         try:
-            on_chain = obj.chain is chain
-        except Exception:
+            names = _action_names(cls)
+            on_chain = bool(names) and obj.chain is chain
+        except Exception:  # an object mid-construction or with a failing property
             continue
         if on_chain:
             seen.add(id(obj))

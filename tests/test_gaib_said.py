@@ -128,7 +128,7 @@ def test_actions__bad_input__typed_errors_unchanged() -> None:
         c, InvalidInput, "vault/bad-amount", v.request_redeem, -1, "alice", "alice", sender="alice"
     )
     assert_refused(
-        c, InvalidInput, "vault/bad-amount", v.request_redeem, 1.0, "alice", "alice", sender="alice"
+        c, InvalidInput, "input/bad-type", v.request_redeem, 1.0, "alice", "alice", sender="alice"
     )
     assert_refused(
         c,
