@@ -21,8 +21,8 @@ from typing import Any
 
 from .errors import PeglabError
 from .kernel import Chain, Table
-from .kernel.state import _UNSET
-from .kernel.validate import _resolve
+from .kernel.state import UNSET
+from .kernel.validate import resolve_annotation
 from .units import MAX_UINT256, MIN_INT256, show
 
 __all__ = [
@@ -351,7 +351,7 @@ class _Fuzzer:
             for p in list(inspect.signature(fn).parameters.values()):
                 if p.name == "sender" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                     continue
-                tp = _resolve(getattr(fn, "__wrapped__", fn), p.annotation)
+                tp = resolve_annotation(getattr(fn, "__wrapped__", fn), p.annotation)
                 params.append((p.name, tp, p.kind is p.KEYWORD_ONLY or p.default is not p.empty))
             self.hints[fn] = params
         args: list[Any] = []
@@ -424,7 +424,7 @@ class _Fuzzer:
         before = self.safe_hash(f"the call before {label}")
         if self.broken:
             return
-        log_len, tx = len(chain.log), chain._tx_count
+        log_len, tx = len(chain.log), chain.tx_count
         rep = self.report
         rep.calls += 1
         rep.by_action[label] += 1
@@ -439,7 +439,7 @@ class _Fuzzer:
             rep.failures.append(f"untyped {type(e).__name__}: {show(str(e), 80)} in {where}")
             return
         finally:
-            if chain.journal.depth or chain._locked:
+            if chain.journal.depth or chain.locks_held:
                 rep.failures.append(f"transaction or lock left open after {where}")
         rep.succeeded += 1
         rep.ok_by_action[label] += 1
@@ -447,7 +447,7 @@ class _Fuzzer:
             self.learn(name, value)
         for name, value in kw.items():
             self.learn(name, value)
-        if chain._tx_count != tx:
+        if chain.tx_count != tx:
             self.check_success(sender, where)
 
     def check_refusal(self, before: str, log_len: int, where: str) -> None:
@@ -488,7 +488,7 @@ class _Fuzzer:
                     touched.add(key)
                 continue
             touched.add(sym)
-            first.setdefault((sym, key), 0 if old is _UNSET else old)
+            first.setdefault((sym, key), 0 if old is UNSET else old)
         for sym in touched:
             book = ledger.balances.get(sym)
             if book is None:

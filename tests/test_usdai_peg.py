@@ -9,7 +9,7 @@ from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized, Slippage
 from peglab.kernel import Chain
 from peglab.protocols.amm import StableSwapPool
 from peglab.protocols.usdai import ARBITRUM_GENESIS, USDaiSystem, build_usdai
-from peglab.testing import assert_refused
+from peglab.testing import assert_refused, boundary_code
 
 USD = 10**18
 U6 = 10**6
@@ -138,11 +138,11 @@ def test_usdai_actions__bad_amount__refused_state_unchanged(bad: object) -> None
     s.usdai.deposit("wM", 10 * U6, 0, sender="alice")
     for fn, args in ((s.usdai.deposit, ("wM", bad, 0)), (s.usdai.withdraw, ("wM", bad, 0)),
                      (s.usdai.bridge_out, ("alice", bad)), (s.usdai.bridge_in, ("alice", bad))):  # fmt: skip
-        assert_refused(s.chain, InvalidInput, "usdai/bad-amount", fn, *args, sender="gov")
+        code = boundary_code(bad, "usdai/bad-amount")  # the action boundary, then the body
+        assert_refused(s.chain, InvalidInput, code, fn, *args, sender="gov")
     if bad != 0:
-        assert_refused(
-            s.chain, InvalidInput, "usdai/bad-amount", s.usdai.set_cap, bad, sender="gov"
-        )
+        code = boundary_code(bad, "usdai/bad-amount")
+        assert_refused(s.chain, InvalidInput, code, s.usdai.set_cap, bad, sender="gov")
     assert_refused(
         s.chain, InvalidInput, "usdai/bad-account", s.usdai.deposit, "wM", 1, 0, "", sender="alice"
     )
@@ -218,7 +218,7 @@ def test_queue__bad_input__refused_state_unchanged() -> None:
     q = s.queue
     q.deposit("deposit", "wM", 10 * U6, sender="alice")
     assert_refused(
-        s.chain, InvalidInput, "usdai/bad-queue", q.deposit, "stake", "wM", 1, sender="alice"
+        s.chain, InvalidInput, "input/bad-type", q.deposit, "stake", "wM", 1, sender="alice"
     )
     assert_refused(
         s.chain,
@@ -234,7 +234,7 @@ def test_queue__bad_input__refused_state_unchanged() -> None:
         assert_refused(
             s.chain,
             InvalidInput,
-            "usdai/bad-amount",
+            boundary_code(bad, "usdai/bad-amount"),
             q.deposit,
             "deposit",
             "wM",
@@ -242,7 +242,14 @@ def test_queue__bad_input__refused_state_unchanged() -> None:
             sender="alice",
         )
         assert_refused(
-            s.chain, InvalidInput, "usdai/bad-amount", q.service, "deposit", "wM", bad, sender="gov"
+            s.chain,
+            InvalidInput,
+            boundary_code(bad, "usdai/bad-amount"),
+            q.service,
+            "deposit",
+            "wM",
+            bad,
+            sender="gov",
         )
     assert_refused(
         s.chain,

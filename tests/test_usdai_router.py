@@ -12,7 +12,7 @@ from peglab.errors import InvalidInput, LimitExceeded, NotAuthorized
 from peglab.kernel import Chain
 from peglab.math.loan_rates import apr_to_rate, repayment, waterfall
 from peglab.protocols.usdai import ARBITRUM_GENESIS, LoanTerms, Tranche, USDaiSystem, build_usdai
-from peglab.testing import assert_refused
+from peglab.testing import assert_refused, boundary_code
 from peglab.units import DAY, WAD
 
 U6 = 10**6
@@ -61,16 +61,24 @@ def test_validate__each_rule__refused() -> None:
         dict(interval_s=7 * DAY), dict(grace_duration_s=M + 1), dict(model="balloon"), dict(tranches=()),
         dict(tranches=(Tranche("L0", 0, R10),)), dict(tranches=(Tranche("L0", 1, 0),)), dict(tranches=(Tranche("", 1, 1),)),
         dict(tranches=tuple(Tranche(f"L{i}", U6, R10) for i in range(33))), dict(origination_fee=10**12 * U6),
-        dict(exit_fee=-1), dict(borrower=""), dict(grace_rate=1.5),
+        dict(exit_fee=-1), dict(borrower=""),
     ]  # fmt: skip
     for kw in bad:
         assert_refused(
             s.chain, InvalidInput, "usdai/bad-terms", r.approve_terms, terms(s, **kw), sender="L0"
         )
+    assert_refused(  # a float field: the action boundary checks dataclass fields (kernel/validate.py)
+        s.chain,
+        InvalidInput,
+        "input/bad-type",
+        r.approve_terms,
+        terms(s, grace_rate=1.5),
+        sender="L0",
+    )
     ok = terms(s, tranches=tuple(Tranche("L0", U6, R10 + i) for i in range(32)), origination_fee=0)
     assert r.approve_terms(ok, sender="L0") == ok.loan_id()
     assert_refused(
-        s.chain, InvalidInput, "usdai/bad-terms", r.borrow, "not terms", sender="borrower"
+        s.chain, InvalidInput, "input/bad-type", r.borrow, "not terms", sender="borrower"
     )
 
 
@@ -391,12 +399,18 @@ def test_router_actions__bad_amount__refused_state_unchanged(bad: object) -> Non
     loan = originate(s, terms(s))
     s.chain.advance(DAY)
     assert_refused(
-        s.chain, InvalidInput, "usdai/bad-amount", s.router.repay, loan, bad, sender="borrower"
+        s.chain,
+        InvalidInput,
+        boundary_code(bad, "usdai/bad-amount"),  # the action boundary, then the body
+        s.router.repay,
+        loan,
+        bad,
+        sender="borrower",
     )
     assert_refused(
         s.chain,
         InvalidInput,
-        "usdai/bad-amount",
+        boundary_code(bad, "usdai/bad-amount"),
         s.timelock.deposit,
         "x",
         "USDC",
@@ -409,7 +423,13 @@ def test_router_actions__bad_amount__refused_state_unchanged(bad: object) -> Non
     liq = liquidated(s, terms(s, collateral="GPU2", expiration=s.chain.now + DAY))
     s.chain.warp(s.auction.lot(liq).window_end)
     assert_refused(
-        s.chain, InvalidInput, "usdai/bad-amount", s.auction.bid, liq, bad, sender="bidder"
+        s.chain,
+        InvalidInput,
+        boundary_code(bad, "usdai/bad-amount"),
+        s.auction.bid,
+        liq,
+        bad,
+        sender="bidder",
     )
     assert_refused(
         s.chain, InvalidInput, "usdai/unknown-loan", s.router.repay, "nope", 1, sender="borrower"

@@ -20,7 +20,7 @@ from peglab.protocols.usdai import (
     build_usdai,
     next_window,
 )
-from peglab.testing import assert_refused
+from peglab.testing import assert_refused, boundary_code
 from peglab.units import DAY, WAD
 
 USD = 10**18
@@ -315,15 +315,17 @@ def test_every_staked_action__bad_amount__refused_state_unchanged(bad: object) -
     for fn, args in ((v.deposit, (bad,)), (v.mint, (bad,)), (v.redeem, (bad,)), (v.withdraw, (bad,)),
                      (v.request_redeem, (bad, "alice", "alice")), (v.transfer, ("bob", bad)),
                      (v.approve, ("bob", bad))):  # fmt: skip
-        assert_refused(s.chain, InvalidInput, "vault/bad-amount", fn, *args, sender="alice")
+        code = boundary_code(bad, "vault/bad-amount")  # the action boundary, then the body
+        assert_refused(s.chain, InvalidInput, code, fn, *args, sender="alice")
     for fn, args in ((v.service_redemptions, (bad,)), (v.deposit_base_yield, (bad,)),
                      (v.bridge_out, ("alice", bad)), (v.bridge_in, ("alice", bad))):  # fmt: skip
-        assert_refused(s.chain, InvalidInput, "vault/bad-amount", fn, *args, sender="gov")
+        code = boundary_code(bad, "vault/bad-amount")
+        assert_refused(s.chain, InvalidInput, code, fn, *args, sender="gov")
     pm = v.positions
     assert_refused(
         s.chain,
         InvalidInput,
-        "usdai/bad-amount",
+        boundary_code(bad, "usdai/bad-amount"),
         pm.deposit_loan_timelock,
         "x",
         bad,
@@ -331,7 +333,12 @@ def test_every_staked_action__bad_amount__refused_state_unchanged(bad: object) -
         sender="gov",
     )
     assert_refused(
-        s.chain, InvalidInput, "usdai/bad-amount", pm.deposit_loan_repayment, bad, sender="gov"
+        s.chain,
+        InvalidInput,
+        boundary_code(bad, "usdai/bad-amount"),
+        pm.deposit_loan_repayment,
+        bad,
+        sender="gov",
     )
 
 

@@ -305,6 +305,16 @@ class Chain:
         """
         return hashlib.sha256(encode(self.now) + digest(self._state)).hexdigest()
 
+    @property
+    def tx_count(self) -> int:
+        """Committed outermost transactions so far."""
+        return self._tx_count
+
+    @property
+    def locks_held(self) -> int:
+        """Objects currently inside a ``@nonreentrant`` action (0 between transactions)."""
+        return len(self._locked)
+
     def registered(self) -> list[tuple[str, Record | Table[Any, Any]]]:
         """Every registered container with its name, the kernel's own included (sorted)."""
         return sorted(self._state.items(), key=lambda item: item[0])

@@ -38,7 +38,16 @@ from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 from ..errors import InvalidInput, Overflow
 from ..units import MAX_UINT256, MIN_INT256, show
 
-__all__ = ["Journal", "Record", "Table", "check_canonical", "digest", "digest_full", "encode"]
+__all__ = [
+    "UNSET",
+    "Journal",
+    "Record",
+    "Table",
+    "check_canonical",
+    "digest",
+    "digest_full",
+    "encode",
+]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -55,6 +64,7 @@ class _Unset:
 
 
 _UNSET: Any = _Unset()
+UNSET: Any = _UNSET  # the journal's "did not exist" marker, for readers of undo entries
 
 
 class Journal:

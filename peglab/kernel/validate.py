@@ -30,7 +30,7 @@ from typing import Any, Literal, Union
 from ..errors import InvalidInput
 from ..units import MAX_UINT256, MIN_INT256, show
 
-__all__ = ["Checker", "build_call_checker", "checker_for"]
+__all__ = ["Checker", "build_call_checker", "checker_for", "resolve_annotation"]
 
 Checker = Callable[[Any, str], None]
 CallChecker = Callable[[tuple[Any, ...], dict[str, Any]], None]
@@ -206,7 +206,7 @@ def _name(tp: Any) -> str:
     return "None" if tp is type(None) else getattr(tp, "__name__", str(tp))
 
 
-def _resolve(fn: Callable[..., Any], ann: Any) -> Any:
+def resolve_annotation(fn: Callable[..., Any], ann: Any) -> Any:
     if not isinstance(ann, str):
         return ann
     try:
@@ -230,7 +230,7 @@ def build_call_checker(fn: Callable[..., Any], skip_first: bool = True) -> CallC
             continue
         c = None
         if p.name != "sender" and p.annotation is not p.empty:
-            c = checker_for(_resolve(fn, p.annotation))
+            c = checker_for(resolve_annotation(fn, p.annotation))
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
             positional.append((p.name, c))
         if p.kind is not p.POSITIONAL_ONLY:
