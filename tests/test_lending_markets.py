@@ -17,7 +17,7 @@ from peglab.math.rates import (
     ray_mul,
 )
 from peglab.protocols.lending import AAVE_USDC, COMPOUND_USDC, AaveMarket, CompoundMarket
-from peglab.testing import assert_refused
+from peglab.testing import assert_refused, boundary_code
 from peglab.units import DAY, RAY, WAD, YEAR
 
 STYLES = ["aave", "compound"]
@@ -164,7 +164,7 @@ def test_reads__any_time__never_mutate(style: str) -> None:
 def test_actions__bad_input__typed_error_state_unchanged(style: str) -> None:
     chain, m = _borrowed(style)
     for bad in (0, -1, 1.5, True, "1", 2**256):
-        code = "lending/bad-amount"
+        code = boundary_code(bad, "lending/bad-amount")  # the action boundary, then the body
         for fn in (
             m.supply,
             m.withdraw,

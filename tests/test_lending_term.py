@@ -8,7 +8,7 @@ import pytest
 from peglab.errors import InvalidInput, LimitExceeded
 from peglab.kernel import Chain
 from peglab.protocols.lending.term import TermDeposit
-from peglab.testing import assert_refused
+from peglab.testing import assert_refused, boundary_code
 from peglab.units import DAY, RAY, YEAR
 
 USDC = 10**6
@@ -47,7 +47,8 @@ def test_redeem__before_unlock_or_sponsor_short__refused_state_unchanged() -> No
 def test_deposit__bad_input__typed_error_state_unchanged() -> None:
     chain, t = make()
     for bad in (0, -1, 1.5, True, 2**256):
-        assert_refused(chain, InvalidInput, "term/bad-amount", t.deposit, bad, sender="vault")
+        code = boundary_code(bad, "term/bad-amount")  # the action boundary, then the body
+        assert_refused(chain, InvalidInput, code, t.deposit, bad, sender="vault")
     assert_refused(
         chain, InvalidInput, "ledger/insufficient-balance", t.deposit, 10**15, sender="vault"
     )

@@ -146,12 +146,12 @@ def test_actions__bad_input__typed_error_state_unchanged() -> None:
     v.propose_valuation(0, sender="agent")
     r(chain, NotAuthorized, "vault/not-safe", v.settle_deposits, 0, sender="agent")
     r(chain, InvalidInput, "vault/wrong-valuation", v.settle_deposits, 1, sender="safe")
-    r(chain, InvalidInput, "vault/bad-amount", v.settle_redeems, 1.0, sender="safe")
+    r(chain, InvalidInput, "input/bad-type", v.settle_redeems, 1.0, sender="safe")
     chain.advance(DAY + 1)
     r(chain, StalePrice, "vault/stale-valuation", v.settle_deposits, 0, sender="safe")
     v.propose_valuation(0, sender="agent")
     v.settle_deposits(0, sender="safe")
-    r(chain, InvalidInput, "vault/bad-amount", v.request_deposit, 0.5, "bob", "bob", sender="bob")
+    r(chain, InvalidInput, "input/bad-type", v.request_deposit, 0.5, "bob", "bob", sender="bob")
     r(chain, InvalidInput, "vault/zero-assets", v.request_deposit, 0, "bob", "bob", sender="bob")
     r(chain, NotAuthorized, "vault/not-owner-or-operator", v.request_deposit, 5, "bob", "alice",
       sender="bob")  # fmt: skip
