@@ -75,6 +75,11 @@ def stress_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--engine", choices=ENGINES, default="exact", help="exact integer engine or float model"
     )
+    s.add_argument(
+        "--scheduler",
+        default=None,
+        help="run on dask: 'local' (a LocalCluster of --workers) or tcp://host:port",
+    )
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -94,6 +99,7 @@ def cmd_stress(args: argparse.Namespace) -> None:
         args.workers,
         _run_path(args.engine),
         progress=not args.no_progress,
+        scheduler=args.scheduler,
     )
     print_summary(summary, specs=load_catalog(out_dir))
     print(f"report: {out_dir / 'report.html'}")

@@ -8,7 +8,8 @@ Design
   length, so it never collides with a path).
 * Work: ``run_path(scenario, path_index, seed_seq) -> PathResult`` is a parameter (the exact
   engine, ``sim.runner.run_path``, by default; ``sim.runner.float_path`` for the float models).
-  ``workers = 1`` runs in-process (full tracebacks, R6); otherwise a ``ProcessPoolExecutor`` with
+  Chunks of path indices run on a ``risk.backends.Backend``: the local process pool by default
+  (``workers = 1`` runs in-process, full tracebacks, R6) or dask.distributed (docs/scale.md), with
   at most ``2 * workers`` chunks in flight (bounded memory). A rich progress bar shows paths done.
 * Streaming: each result is written as it completes (``rundir.Sink``): one CSV row and its small
   series into disk-backed ``.npy`` matrices. RAM holds scalars only.
@@ -23,8 +24,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from ..errors import InvalidInput
 from ..sim.family import catalog
 from ..sim.results import PathResult, RunPath, report_grid
 from ..sim.scenario import Scenario, scenario_hash
+from .backends import Backend, ChunkJob, LocalPool, make_backend, path_seed
 from .measures import risk_summary
 from .rundir import Catalog, Sink, read_paths_csv, sort_paths_csv, write_catalog, write_json
 
@@ -42,6 +43,7 @@ __all__ = [
     "PathResult",
     "RunPath",
     "aggregate",
+    "make_backend",
     "path_seed",
     "report_grid",
     "run_monte_carlo",
@@ -49,34 +51,6 @@ __all__ = [
 ]
 
 BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)
-
-
-def path_seed(root: int, index: int) -> np.random.SeedSequence:
-    """``SeedSequence(root).spawn(N)[index]`` without spawning the others."""
-    return np.random.SeedSequence(root, spawn_key=(index,))
-
-
-# --- worker side -----------------------------------------------------------------------------
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(run_path: RunPath, scenario: Scenario, root: int) -> None:
-    _WORKER.update(run_path=run_path, scenario=scenario, root=root)
-
-
-def _run_chunk(indices: Sequence[int]) -> list[tuple[int, PathResult]]:
-    rp: RunPath = _WORKER["run_path"]
-    sc: Scenario = _WORKER["scenario"]
-    root: int = _WORKER["root"]
-    out = []
-    for i in indices:
-        try:
-            out.append((i, rp(sc, i, path_seed(root, i))))
-        except Exception as e:
-            e.add_note(f"while running path {i} (seed {root}); rerun it alone with workers=1")
-            raise
-    return out
 
 
 def _chunks(n: int, size: int) -> Iterator[list[int]]:
@@ -116,8 +90,12 @@ def run_monte_carlo(
     keep_paths: int = 3,
     progress: bool = True,
     n_resamples: int = 1000,
+    backend: Backend | None = None,
 ) -> dict[str, Any]:
-    """Run ``paths`` paths, stream them to ``out_dir``, aggregate, return the summary dict."""
+    """Run ``paths`` paths, stream them to ``out_dir``, aggregate, return the summary dict.
+
+    ``backend`` runs the chunks (``risk.backends``); by default a local pool of ``workers``.
+    """
     _check_int(paths, "paths", 1, 10_000_000)
     _check_int(seed, "seed", 0, 2**63 - 1)
     _check_int(workers, "workers", 1, 1024)
@@ -133,47 +111,33 @@ def run_monte_carlo(
     cat = catalog(scenario)
     write_catalog(out, cat)
     sink = Sink(out, paths, len(grid), keep_paths)
+    be = backend if backend is not None else LocalPool(workers)
+    job = ChunkJob(run_path, scenario, seed)
     t0 = time.perf_counter()
     try:
-        with _progress(progress, paths, scenario.name) as bar:
+        with be, _progress(progress, paths, scenario.name) as bar:
+            if progress:
+                bar.console.print(f"running on {be.label}")  # with the dask dashboard link
             task = bar.add_task(f"{scenario.name} x{paths}", total=paths)
-            if workers == 1:
-                _init_worker(run_path, scenario, seed)
-                for i in range(paths):
-                    ((idx, res),) = _run_chunk([i])
+            n_workers = be.workers
+            chunk = 1 if n_workers == 1 else max(1, min(64, paths // (n_workers * 8)))
+            for results in be.map_chunks(job, _chunks(paths, chunk), in_flight=2 * n_workers):
+                for idx, res in results:
                     sink.add(idx, res)
-                    bar.advance(task)
-            else:
-                chunk = max(1, min(64, paths // (workers * 8)))
-                with ProcessPoolExecutor(
-                    max_workers=workers,
-                    initializer=_init_worker,
-                    initargs=(run_path, scenario, seed),
-                ) as pool:
-                    pending: set[Future[list[tuple[int, PathResult]]]] = set()
-                    source = _chunks(paths, chunk)
-                    for c in source:
-                        pending.add(pool.submit(_run_chunk, c))
-                        if len(pending) >= 2 * workers:
-                            break
-                    while pending:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in done:
-                            for idx, res in fut.result():
-                                sink.add(idx, res)
-                                bar.advance(task)
-                            nxt = next(source, None)
-                            if nxt is not None:
-                                pending.add(pool.submit(_run_chunk, nxt))
+                bar.advance(task, len(results))
+            label = be.label
     finally:
         sink.close()
+    if sink.count != paths:  # every index exactly once (the Sink refuses repeats)
+        raise InvalidInput("stress/incomplete", f"{sink.count} of {paths} paths came back")
     wall = time.perf_counter() - t0
     sort_paths_csv(out / "paths.csv")
     summary = aggregate(
         out, scenario, run_path, Catalog(cat), paths=paths, seed=seed, n_resamples=n_resamples
     )
     timings = {
-        "workers": workers,
+        "backend": label,
+        "workers": n_workers,
         "wall_s": round(wall, 3),
         "paths_per_s": round(paths / wall, 3) if wall > 0 else None,
         "path_steps_per_s": round(paths * scenario.n_steps / wall, 1) if wall > 0 else None,
@@ -254,11 +218,13 @@ def run_stress(
     progress: bool = True,
     keep_paths: int = 3,
     n_resamples: int = 1000,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Load a scenario (library name or file), run the Monte Carlo, write outputs and the report.
 
     ``run_path`` defaults to the exact engine (``peglab.sim.runner.run_path``); pass
-    ``peglab.sim.runner.float_path`` for the float models. Returns the summary.
+    ``peglab.sim.runner.float_path`` for the float models. ``scheduler`` (``"local"`` or a dask
+    scheduler address) runs the chunks on dask instead of the process pool. Returns the summary.
     """
     from .library import load_scenario
 
@@ -279,6 +245,7 @@ def run_stress(
         keep_paths=keep_paths,
         progress=progress,
         n_resamples=n_resamples,
+        backend=None if scheduler is None else make_backend(scheduler, workers),
     )
     if report:
         from .report import render_report

@@ -108,7 +108,12 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 class Sink:
-    """Writes results as they arrive: CSV rows, memmapped series, full series of kept paths."""
+    """Writes results as they arrive: CSV rows, memmapped series, full series of kept paths.
+
+    Each path index is accepted once: a repeated index (a backend delivering a re-run chunk
+    twice) is refused with ``stress/duplicate-path`` before anything is written, and an index
+    outside ``[0, n_paths)`` with ``stress/bad-path-index``; so no path is ever counted twice.
+    """
 
     def __init__(self, out: Path, n_paths: int, n_points: int, keep_paths: int) -> None:
         self.out, self.n_paths, self.n_points, self.keep = out, n_paths, n_points, keep_paths
@@ -120,8 +125,15 @@ class Sink:
         self._fh = (out / "paths.csv").open("w", newline="", encoding="utf-8")
         self._csv = csv.writer(self._fh)
         self.count = 0
+        self._seen = np.zeros(n_paths, dtype=np.bool_)
 
     def add(self, index: int, res: PathResult) -> None:
+        if not 0 <= index < self.n_paths:
+            raise InvalidInput(
+                "stress/bad-path-index", f"path {index} is outside [0, {self.n_paths})"
+            )
+        if self._seen[index]:
+            raise InvalidInput("stress/duplicate-path", f"path {index} was already written")
         metrics = {k: float(v) for k, v in res.metrics.items()}
         if self.columns is None:
             self.columns = sorted(metrics)
@@ -155,6 +167,7 @@ class Sink:
                 w.writerow(["point", *self.series_names])
                 for j in range(self.n_points):
                     w.writerow([j, *(repr(float(res.series[n][j])) for n in self.series_names)])
+        self._seen[index] = True
         self.count += 1
         if self.count % 64 == 0:
             self._fh.flush()
