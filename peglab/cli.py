@@ -151,6 +151,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("backtest", "compare yield allocators on the same lending-market paths",
             "peglab.examples.yield_backtest:cmd_backtest",
             "peglab.examples.yield_backtest:backtest_arguments"),
+    Command("serve", "run the sandbox service and dashboard (HTTP)",
+            "peglab.service.server:cmd_serve", "peglab.service.server:serve_arguments"),
 )  # fmt: skip
 
 
