@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi import Path as FPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -360,7 +361,7 @@ def create_app(service: Service) -> FastAPI:
         return service.jobs.list()
 
     @app.get("/api/jobs/{job_id}", responses=ERRORS, tags=["jobs"])
-    def get_job(job_id: int) -> dict[str, Any]:
+    def get_job(job_id: Annotated[int, FPath(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
         return service.jobs.get(job_id)
 
     from .dashboard import register_dashboard
@@ -431,7 +432,9 @@ def _add_action_route(
 def _only_target(sbx: Sandboxes, sandbox: str, spec: ActionSpec) -> str:
     live = sbx.get(sandbox)
     with live.lock:
-        paths = [p for p, o in live.world.targets().items() if isinstance(o, spec.cls)]
+        paths = [p for p, o in live.world.targets(refresh=False).items() if isinstance(o, spec.cls)]
+        if len(paths) != 1:  # the cache may predate a new object: look again
+            paths = [p for p, o in live.world.targets().items() if isinstance(o, spec.cls)]
     if len(paths) != 1:
         raise InvalidInput(
             "sandbox/need-target",

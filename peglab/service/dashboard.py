@@ -343,6 +343,8 @@ def register_dashboard(app: FastAPI, service: Service) -> None:
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
     def job_page(request: Request, job_id: int) -> HTMLResponse:
+        if not 1 <= job_id < 2**31:
+            return page(request, "error.html", 404, code="job/unknown", message=f"no job {job_id}")
         return guarded(request, lambda: page(request, "job.html", job=service.jobs.get(job_id)))
 
 

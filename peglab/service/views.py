@@ -169,6 +169,11 @@ def _peg(world: SandboxWorld, symbol: str, pools: dict[str, Any], dollars: set[s
     return None
 
 
+def _user_vaults(d: Any) -> list[int]:
+    """Vault ids of collateral types (the PSM keeps its own vault on an ilk of its own)."""
+    return [vid for vid, v in d.vat.vaults.items() if v.ilk in d.collaterals]
+
+
 def overview(world: SandboxWorld) -> dict[str, Any]:
     """Per AI dollar: supply, debt, collateral ratio, peg, buffer; pools; open auctions."""
     chain = world.chain
@@ -181,9 +186,8 @@ def overview(world: SandboxWorld) -> dict[str, Any]:
     for path, d in dollars.items():
         sheet = d.balance_sheet()
         coll_value = 0
-        for vid in d.vat.vaults:
-            v = d.vault(vid)
-            coll_value += v.collateral_value_wad
+        for vid in _user_vaults(d):
+            coll_value += d.vault(vid).collateral_value_wad
         debt = d.total_debt_wad
         rows.append(
             {
@@ -197,7 +201,7 @@ def overview(world: SandboxWorld) -> dict[str, Any]:
                 "bad_debt": _dec(sheet.bad_debt_rad, RAD),
                 "buffer": _dec(sheet.surplus_rad - sheet.bad_debt_rad, RAD),
                 "in_auction": _dec(sheet.in_auction_rad, RAD),
-                "vaults": len(d.vat.vaults),
+                "vaults": len(_user_vaults(d)),
                 "peg": _peg(world, d.symbol, pools, symbols),
                 "live": bool(d.vat.state.live),
             }
@@ -252,7 +256,7 @@ def vault_rows(
     """Vaults of every AI dollar (optionally one owner's), newest first, as display rows."""
     out: list[dict[str, Any]] = []
     for path, d in _dollars(world).items():
-        for vid in sorted(d.vat.vaults, reverse=True):
+        for vid in sorted(_user_vaults(d), reverse=True):
             if owner is not None and d.vat.vaults[vid].owner != owner:
                 continue
             v = d.vault(vid)

@@ -18,7 +18,8 @@ action with such a parameter and no default is listed in ``unavailable`` with th
 Targets. ``walk_targets(root)`` walks the object graph of a world breadth-first (attributes in
 declaration order, dict and ``Table`` values in insertion order; never into ``Record`` state or
 the chain's ledger) and names every object that has actions by its first path from the root,
-``dollars[AUSD].dog``. Same world, same names.
+``dollars[AUSD].dog``; public attributes are preferred, ``_`` wiring is followed only for objects
+no public path reaches (``amm._pools[LP:ATH-AUSD]``). Same world, same names.
 """
 
 from __future__ import annotations
@@ -258,34 +259,42 @@ _LEAF = (int, str, bool, float, bytes, type(None), Record, Chain)
 
 
 def walk_targets(roots: dict[str, object], registry: Registry) -> dict[str, object]:
-    """``{path: object}`` for every object with actions reachable from ``roots`` (see module doc)."""
+    """``{path: object}`` for every object with actions reachable from ``roots`` (see module doc).
+
+    Two passes: public attributes only, then also ``_`` wiring (a factory's ``_pools``), so an
+    object gets a public path whenever it has one, and private wiring still finds the rest.
+    """
     found: dict[str, object] = {}
+    ids: set[int] = set()
+    for private in (False, True):
+        for path, obj in _walk(roots, private):
+            if id(obj) not in ids and registry.has_actions(obj):
+                ids.add(id(obj))
+                found[path] = obj
+    for name, obj in roots.items():  # roots keep their given names even without a walk
+        if id(obj) not in ids and registry.has_actions(obj):
+            found[name] = obj
+    return found
+
+
+def _walk(roots: dict[str, object], private: bool) -> Iterator[tuple[str, object]]:
     seen: set[int] = set()
     queue: list[tuple[str, object]] = list(roots.items())
     while queue:
         nxt: list[tuple[str, object]] = []
         for path, obj in queue:
-            if (
-                id(obj) in seen
-                or isinstance(obj, _LEAF)
-                or (callable(obj) and inspect.isroutine(obj))
-            ):
+            if id(obj) in seen or isinstance(obj, _LEAF) or inspect.isroutine(obj):
                 continue
             if inspect.isclass(obj) or isinstance(obj, types.ModuleType):
                 continue
             seen.add(id(obj))
-            if registry.has_actions(obj):
-                found[path] = obj
-            for key, child in _children(obj):
+            yield path, obj
+            for key, child in _children(obj, private):
                 nxt.append((f"{path}[{key}]" if key[0] != "." else f"{path}{key}", child))
         queue = nxt
-    for name, obj in roots.items():  # roots keep their given names even without a walk
-        if registry.has_actions(obj):
-            found.setdefault(name, obj)
-    return found
 
 
-def _children(obj: object) -> Iterator[tuple[str, object]]:
+def _children(obj: object, private: bool) -> Iterator[tuple[str, object]]:
     if isinstance(obj, dict):  # dict and Table
         for k, v in dict.items(obj):
             if not isinstance(v, _LEAF) and isinstance(k, (str, int)):
@@ -305,5 +314,5 @@ def _children(obj: object) -> Iterator[tuple[str, object]]:
                 attrs.setdefault(s, getattr(obj, s))
     attrs.update(getattr(obj, "__dict__", {}))
     for name, v in attrs.items():
-        if not name.startswith("_") and not isinstance(v, _LEAF):  # "_" slots are wiring
+        if (private or not name.startswith("_")) and not isinstance(v, _LEAF):
             yield f".{name}", v
