@@ -22,6 +22,7 @@ ARGS = [
     "--no-first-run",
 ]
 W = 10**18
+AUSD = "ai_dollars.s.dollars[AUSD]"  # the AI dollar's path in a scenario sandbox (see /targets)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not Path(CHROMIUM).is_file():
@@ -44,7 +45,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Cli
         for _ in range(3):
             alice.post("/api/sandboxes/dash/clock/advance", {"seconds": 3600})
             alice.act("dash", "cdp.PriceFeed.set_price", "feeds[ATH]", val_wad=str(W // 50))
-            alice.act("dash", "cdp.AIDollar.poke_prices", "dollars[AUSD]")
+            alice.act("dash", "cdp.AIDollar.poke_prices", AUSD)
         unsafe = [
             v
             for v in alice.get("/api/sandboxes/dash/vaults", limit=1000).json()
@@ -54,7 +55,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Cli
         r = alice.act(
             "dash",
             "cdp.Liquidator.bark",
-            "dollars[AUSD].dog",
+            AUSD + ".dog",
             vault_id=unsafe[0]["id"],
             keeper="alice",
         )

@@ -14,6 +14,7 @@ from test_service_helpers import Client, Server, running_server, signup
 from peglab.store import registry
 
 W = 10**18
+AUSD = "ai_dollars.s.dollars[AUSD]"  # the AI dollar's path in a scenario sandbox (see /targets)
 ACCOUNT_PARAMS = {
     "to", "usr", "who", "keeper", "receiver", "recipient", "account", "operator", "spender", "owner", "sink",
 }  # fmt: skip
@@ -39,27 +40,17 @@ def setup(server: Server) -> dict[str, Any]:
     for who in ("alice", "bob"):
         for token, amount in (("ATH", 10**7 * W), ("USDC", 10**6 * 10**6), ("VIRTUAL", 10**5 * W)):
             _ok(owner.act("auth", "sandbox.Faucet.mint", token=token, to=who, amount=str(amount)))
-    vid = int(
-        _ok(alice.act("auth", "cdp.AIDollar.open_vault", "dollars[AUSD]", ilk="ATH-A"))["result"]
-    )
-    _ok(
-        alice.act(
-            "auth", "cdp.AIDollar.deposit", "dollars[AUSD]", vault_id=vid, amount=str(10**6 * W)
-        )
-    )
-    _ok(
-        alice.act(
-            "auth", "cdp.AIDollar.mint", "dollars[AUSD]", vault_id=vid, amount_wad=str(5000 * W)
-        )
-    )
+    vid = int(_ok(alice.act("auth", "cdp.AIDollar.open_vault", AUSD, ilk="ATH-A"))["result"])
+    _ok(alice.act("auth", "cdp.AIDollar.deposit", AUSD, vault_id=vid, amount=str(10**6 * W)))
+    _ok(alice.act("auth", "cdp.AIDollar.mint", AUSD, vault_id=vid, amount_wad=str(5000 * W)))
     _ok(alice.act("auth", "cdp.StakingPool.stake", "staking[stATH]", assets=str(1000 * W)))
-    pool = alice.get("/api/sandboxes/auth/state/peg_pool[AUSD]").json()
+    pool = alice.get("/api/sandboxes/auth/state/pools[AUSD-USDC]").json()
     amounts = [str(1000 * W) if c == "AUSD" else str(1000 * 10**6) for c in pool["coins"]]
     _ok(
         alice.act(
             "auth",
             "amm.StableSwapPool.add_liquidity",
-            "peg_pool[AUSD]",
+            "pools[AUSD-USDC]",
             amounts=amounts,
             min_mint=0,
         )
@@ -105,7 +96,7 @@ def _arg(name: str, kind: str, vid: int, target: str) -> Any:
 
 def _alice(c: Client, sb: str, vid: int) -> tuple[dict[str, int], dict[str, Any]]:
     bal = {k: int(v) for k, v in c.get(f"/api/sandboxes/{sb}/balances/alice").json().items()}
-    vault = c.get(f"/api/sandboxes/{sb}/state/dollars[AUSD].vat.vaults[{vid}]").json()
+    vault = c.get(f"/api/sandboxes/{sb}/state/{AUSD}.vat.vaults[{vid}]").json()
     return bal, vault
 
 
@@ -161,10 +152,6 @@ def test_check__operator_approved_by_alice__harm_is_detected(setup: dict[str, An
     """Canary: once alice approves bob as operator, bob's withdrawal succeeds and is flagged."""
     alice, bob, vid = setup["alice"], setup["bob"], setup["vid"]
     assert alice.post("/api/sandboxes/auth/fork", {"name": "auth-canary"}).status_code == 201
-    _ok(
-        alice.act(
-            "auth-canary", "cdp.AIDollar.allow", "dollars[AUSD]", vault_id=vid, operator="bob"
-        )
-    )
+    _ok(alice.act("auth-canary", "cdp.AIDollar.allow", AUSD, vault_id=vid, operator="bob"))
     with pytest.raises(AssertionError, match="took alice's collateral"):
-        check_call(bob, "auth-canary", "cdp.AIDollar.withdraw", "dollars[AUSD]", vid)
+        check_call(bob, "auth-canary", "cdp.AIDollar.withdraw", AUSD, vid)

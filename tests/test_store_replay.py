@@ -156,17 +156,18 @@ def test_create_account__bad_name__refused(store: Store, name: str) -> None:
 def test_replay__scenario_sandbox__reproduces_every_state_hash(store: Store) -> None:
     """A sandbox built from a stress scenario's t0 world (vaults, pools) replays exactly too."""
     world = store.create_sandbox("sc", "alice", {"kind": "scenario", "name": "calm", "seed": 3})
-    pools = [p for p in world.targets() if p.startswith("amm")]
+    pools = [p for p in world.targets() if p.startswith("pools[")]
+    ausd = next(p for p in world.targets() if p.endswith("dollars[AUSD]"))
     ops = [
         Op("clock.advance", "", {"seconds": 3600}, "alice"),
-        Op("cdp.AIDollar.poke_prices", "dollars[AUSD]", {}, "bob"),
+        Op("cdp.AIDollar.poke_prices", ausd, {}, "bob"),
         Op(
             "sandbox.Faucet.mint",
             "faucet",
             {"token": "ATH", "to": "alice", "amount": 10**24},
             "alice",
         ),
-        Op("cdp.AIDollar.open_vault", "dollars[AUSD]", {"ilk": "ATH-A"}, "alice"),
+        Op("cdp.AIDollar.open_vault", ausd, {"ilk": "ATH-A"}, "alice"),
     ]
     hashes = []
     for seq, op in enumerate(ops, 1):

@@ -24,24 +24,30 @@ _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]+)\]")
 MAX_ITEMS = 500
 
 
-def _roots(world: SandboxWorld) -> dict[str, Any]:
-    roots: dict[str, Any] = {"chain": world.chain, "faucet": world.faucet}
-    for k, v in vars(world.system).items():
-        if not k.startswith("_"):
-            roots.setdefault(k, v)
-    return roots
-
-
 def state_at(world: SandboxWorld, path: str, *, offset: int = 0, limit: int = 100) -> Any:
-    """The JSON rendering of the object at ``path`` (``state/unknown-path`` if none)."""
-    roots = _roots(world)
-    m = re.match(r"[A-Za-z_][A-Za-z0-9_]*", path)
-    if not m or m.group(0) not in roots:
-        raise InvalidInput(
-            "state/unknown-path", f"paths start with one of {', '.join(sorted(roots))}: {path!r}"
-        )
-    obj: Any = roots[m.group(0)]
-    pos = m.end()
+    """The JSON rendering of the object at ``path`` (``state/unknown-path`` if none).
+
+    The path starts at a target path (``ai_dollars.s.dollars[AUSD]``, the longest one that
+    prefixes it) or at a root name (``chain``, ``feeds``, ...), then walks attributes and keys.
+    """
+    targets = world.targets(refresh=False)
+    start = max(
+        (t for t in targets if path == t or path.startswith((t + ".", t + "["))),
+        key=len,
+        default=None,
+    )
+    obj: Any
+    if start is not None:
+        obj, pos = targets[start], len(start)
+    else:
+        roots = world.roots()
+        m = re.match(r"[A-Za-z_][A-Za-z0-9_]*", path)
+        if not m or m.group(0) not in roots:
+            raise InvalidInput(
+                "state/unknown-path",
+                f"paths start with a target or one of {', '.join(sorted(roots))}: {path!r}",
+            )
+        obj, pos = roots[m.group(0)], m.end()
     while pos < len(path):
         step = _STEP.match(path, pos)
         if step is None:
@@ -137,7 +143,7 @@ def _pools(world: SandboxWorld) -> dict[str, Any]:
 
 
 def _feed_price(world: SandboxWorld, token: str) -> int | None:
-    feed = (getattr(world.system, "feeds", {}) or {}).get(token)
+    feed = world.feeds.get(token)
     if feed is None:
         return None
     try:
@@ -235,11 +241,7 @@ def overview(world: SandboxWorld) -> dict[str, Any]:
                 "balances": bal,
             }
         )
-    prices = {
-        t: _dec(v)
-        for t in sorted(getattr(world.system, "feeds", {}) or {})
-        if (v := _feed_price(world, t)) is not None
-    }
+    prices = {t: _dec(v) for t in sorted(world.feeds) if (v := _feed_price(world, t)) is not None}
     return {
         "time": chain.now,
         "state_hash": chain.state_hash(),

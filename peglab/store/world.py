@@ -47,6 +47,7 @@ __all__ = [
     "Op",
     "Outcome",
     "SandboxWorld",
+    "ScenarioSystem",
     "dump_world",
     "library_systems",
     "load_world",
@@ -105,6 +106,12 @@ def registry() -> Registry:
     return _REGISTRY
 
 
+def _roots(system: Any) -> dict[str, Any]:
+    if isinstance(system, ScenarioSystem):
+        return system.roots()
+    return {k: v for k, v in vars(system).items() if not k.startswith("_")}
+
+
 def library_systems() -> dict[str, Callable[..., Any]]:
     """Public system builders of ``peglab.examples.systems`` by name (``two-ai-dollars``)."""
     from ..examples import systems
@@ -133,15 +140,37 @@ def _build_genesis(genesis: dict[str, Any]) -> tuple[Any, Chain, tuple[str, ...]
         raise InvalidInput(
             "sandbox/bad-genesis", f"genesis kind must be system or scenario: {kind!r}"
         )
-    feeds = getattr(system, "feeds", {}) or {}
-    tokens = tuple(sorted(t for t in feeds if t in chain.ledger.tokens))
+    tokens = tuple(sorted(t for t in _roots(system).get("feeds", {}) if t in chain.ledger.tokens))
     return system, chain, tokens
 
 
+@dataclass
+class ScenarioSystem:
+    """A scenario's t0 world: the shared ``World`` and each family's run, by family key."""
+
+    world: Any
+    families: dict[str, Any]
+
+    @property
+    def chain(self) -> Chain:
+        chain: Chain = self.world.chain
+        return chain
+
+    def roots(self) -> dict[str, object]:
+        """The world's public parts (feeds, pools, amm, ...) and each family run by its key."""
+        out = {k: v for k, v in vars(self.world).items() if not k.startswith("_")}
+        out.update(self.families)
+        return out
+
+
 def _scenario_world(name: str, seed: object) -> tuple[Any, Chain]:
+    """The exact runner's world of ``name`` at t0 for ``seed``: what ``run_path`` builds before
+    its first step (shared world, every family built, pools seeded, agents funded)."""
     import numpy as np
 
     from ..risk.library import load_scenario
+    from ..sim.conditions import Conditions
+    from ..sim.family import scenario_families
     from ..sim.processes import rng_from
     from ..sim.scenario import simulate_prices
     from ..sim.world import build_world
@@ -151,8 +180,13 @@ def _scenario_world(name: str, seed: object) -> tuple[Any, Chain]:
     sc = load_scenario(name)
     rng = rng_from(np.random.SeedSequence(seed))
     prices = simulate_prices(sc, rng)
-    world = build_world(sc, prices[0], rng)
-    return world, world.chain
+    world = build_world(sc, Conditions.of(sc, prices))
+    runs = {fam.key: fam.build(block, world, rng) for fam, block in scenario_families(sc)}
+    world.seed_pools()
+    for run in runs.values():
+        run.start()
+    system = ScenarioSystem(world, runs)
+    return system, system.chain
 
 
 @dataclass(frozen=True)
@@ -197,14 +231,23 @@ class SandboxWorld:
         return cls(genesis, system, Faucet(chain, tokens))
 
     # -- targets ------------------------------------------------------------------------------
+    def roots(self) -> dict[str, Any]:
+        """Named entry points of the world: ``chain``, ``faucet`` and the system's public parts."""
+        roots: dict[str, Any] = {"chain": self.chain, "faucet": self.faucet}
+        for name, value in _roots(self.system).items():
+            roots.setdefault(name, value)
+        return roots
+
+    @property
+    def feeds(self) -> dict[str, Any]:
+        """The world's price feeds by token (empty if it has none)."""
+        feeds: dict[str, Any] = self.roots().get("feeds") or {}
+        return feeds
+
     def targets(self, refresh: bool = True) -> dict[str, object]:
         """``{path: object}`` of every object with actions (re-walked unless ``refresh=False``)."""
         if refresh or not self._targets:
-            roots: dict[str, object] = {"chain": self.chain, "faucet": self.faucet}
-            for attr, value in vars(self.system).items():
-                if not attr.startswith("_") and attr != "chain":
-                    roots[attr] = value
-            self._targets = walk_targets(roots, registry())
+            self._targets = walk_targets(self.roots(), registry())
             self._paths = {id(o): p for p, o in self._targets.items()}
         return self._targets
 
