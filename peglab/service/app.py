@@ -19,7 +19,6 @@ oracle, its DAOs, ``gov``) cannot be used as senders. Reads are open. A refusal 
 """
 
 import inspect
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Query, Request
@@ -31,8 +30,9 @@ from pydantic import BaseModel, Field
 
 from .. import __version__
 from ..errors import InvalidInput, NotAuthorized, PeglabError
-from ..store import ActionSpec, Op, Store, library_systems, plain, plain_events, registry
-from .jobs import Jobs
+from ..store import ActionSpec, Op, library_systems, plain, plain_events, registry
+from .context import Service
+from .dashboard import register_dashboard
 from .sandboxes import Sandboxes
 from .schemas import ActionResponse, ErrorBody, ExactInt, request_model, response_model
 from .views import overview, state_at, vault_rows
@@ -53,16 +53,6 @@ NOT_FOUND = ("sandbox/unknown", "sandbox/unknown-target", "state/unknown-path", 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422)
 }
-
-
-class Service:
-    """Everything a running server holds: the store, live sandboxes, jobs, the runs directory."""
-
-    def __init__(self, store: Store, runs_dir: Path, *, job_workers: int = 1) -> None:
-        self.store = store
-        self.sandboxes = Sandboxes(store)
-        self.runs_dir = runs_dir
-        self.jobs = Jobs(store, runs_dir, workers=job_workers)
 
 
 def error_response(e: PeglabError) -> JSONResponse:
@@ -363,8 +353,6 @@ def create_app(service: Service) -> FastAPI:
     @app.get("/api/jobs/{job_id}", responses=ERRORS, tags=["jobs"])
     def get_job(job_id: Annotated[int, FPath(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
         return service.jobs.get(job_id)
-
-    from .dashboard import register_dashboard
 
     register_dashboard(app, service)
     return app

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -23,9 +23,7 @@ from fastapi.templating import Jinja2Templates
 
 from ..errors import InvalidInput, PeglabError
 from ..store import encode, plain
-
-if TYPE_CHECKING:
-    from .app import Service
+from .context import Service
 
 __all__ = ["register_dashboard"]
 
