@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -111,7 +111,7 @@ def _camel(spec: ActionSpec) -> str:
 
 
 def _field(p: Param) -> tuple[Any, Any]:
-    t = _PARAM_TYPES[p.kind]
+    t = Literal[p.choices] if p.choices else _PARAM_TYPES[p.kind]
     if p.optional:
         t = t | None
     if p.required:

@@ -9,7 +9,8 @@ Actions. Every method decorated with ``@action`` (peglab.kernel) on a class defi
 type. The service generates request/response models and routes from these specs; the store
 replays logged actions through them. Nothing is written per action.
 
-Parameter types understood: ``int`` (exact, any size), ``str``, ``bool``, ``Optional`` of those,
+Parameter types understood: ``int`` (exact, any size), ``str`` (and ``Literal`` strings), ``bool``,
+``Optional`` of those,
 sequences of ints or strings, ``Any``/``object``/unions of scalars (a scalar chosen by JSON type)
 and references to objects of the world (a class that is not a dataclass: given as a target path).
 A parameter of another type (a callback, a spec dataclass) is left out when it has a default; an
@@ -66,6 +67,7 @@ class Param:
     required: bool = True
     default: Any = None
     ref_class: type | None = None  # for kind == "ref": the class the object must be
+    choices: tuple[str, ...] = ()  # for a ``Literal`` of strings: the allowed values
 
 
 @dataclass(frozen=True)
@@ -132,10 +134,24 @@ def _resolve(fn: Callable[..., Any]) -> dict[str, Any]:
     return out
 
 
+def _choices(ann: Any) -> tuple[str, ...]:
+    """The values of a ``Literal`` of strings (also inside ``Optional``), else ``()``."""
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        for a in typing.get_args(ann):
+            if a is not type(None):
+                return _choices(a)
+    if typing.get_origin(ann) is typing.Literal:
+        return tuple(str(v) for v in typing.get_args(ann))
+    return ()
+
+
 def _kind(ann: Any) -> tuple[str | None, bool, type | None]:
     """(kind, optional, ref class) for an annotation; kind None when unsupported."""
     if ann is None:
         return None, False, None
+    if typing.get_origin(ann) is typing.Literal:
+        values = typing.get_args(ann)
+        return ("str" if all(isinstance(v, str) for v in values) else None), False, None
     if ann is Any or ann is object:
         return "any", True, None
     if ann in (int, str, bool):
@@ -199,6 +215,7 @@ def _spec(cls: type, method: str, fn: Callable[..., Any]) -> tuple[ActionSpec | 
                 not has_default,
                 p.default if has_default else None,
                 ref,
+                _choices(hints.get(p.name)),
             )
         )
     family = _family(cls.__module__)
