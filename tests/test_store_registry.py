@@ -113,3 +113,34 @@ def test_codec__any_value__round_trips_exactly(v: object) -> None:
 def test_codec__digit_string_and_int__stay_distinct() -> None:
     assert decode(encode("5")) == "5" and decode(encode(5)) == 5
     assert plain(encode({"a": [1, "x"]})) == {"a": ["1", "x"]}
+
+
+def test_registry__dataclass_parameter__offered_as_a_typed_object() -> None:
+    """Loan terms (a dataclass with a tuple of tranche dataclasses) cross HTTP as JSON objects."""
+    from peglab.service.schemas import request_model
+
+    spec = registry().actions["usdai.LoanRouter.borrow"]
+    (terms,) = spec.params
+    assert terms.kind == "object" and terms.ref_class is not None
+    tranches = next(f for f in terms.fields if f.name == "tranches")
+    assert tranches.kind == "list[object]" and [f.name for f in tranches.fields] == [
+        "lender",
+        "amount",
+        "rate",
+    ]
+    body = {
+        "args": {
+            "terms": {
+                "borrower": "bob", "currency": "USDai", "collateral": "GPU-1", "expiration": 10,
+                "duration_s": 100, "interval_s": 10, "model": "simple",
+                "tranches": [{"lender": "ann", "amount": str(2**70), "rate": 1}],
+            }
+        }
+    }  # fmt: skip
+    args = request_model(spec).model_validate(body).args.model_dump()
+    world = SandboxWorld.create({"kind": "system", "name": "two-ai-dollars", "owner": "alice"})
+    built = world._value(terms, args["terms"])
+    assert type(built) is terms.ref_class and built.tranches[0].amount == 2**70
+    assert decode(loads(dumps(encode(args)))) == {
+        "terms": {**args["terms"], "tranches": ({**args["terms"]["tranches"][0]},)}
+    }

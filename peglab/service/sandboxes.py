@@ -1,11 +1,18 @@
-"""Live sandboxes: each sandbox's world in memory, one lock per sandbox, durable writes.
+"""Live sandboxes: each sandbox's world in memory, one lock per sandbox, durable group commits.
 
-``act`` is the only write path: under the sandbox's lock it checks the sender, applies the
-operation to the in-memory world (a refusal raises and changes nothing), appends the log row and
-commits it, and only then returns. If the commit fails the in-memory world is dropped and
-reloaded from the database on next use, so memory never runs ahead of the log. Worlds load
-lazily from their newest snapshot plus the log (``Store.load``). One server process per database:
-the in-memory worlds are caches of the log that only this process writes.
+``act`` is the only write path. Under the sandbox's lock it checks the sender, applies the
+operation to the in-memory world (a refusal raises and changes nothing), numbers it and queues
+its log row (and, every ``snapshot_every`` operations, a snapshot of the world at that point).
+It then takes the sandbox's commit lock: if an earlier request's commit already covered this row,
+it returns; otherwise it commits every queued row in one database transaction (group commit: one
+fsync for all the requests that arrived meanwhile) and returns. Nothing is acknowledged before
+its row is committed. If a commit fails, every queued operation is refused, the in-memory world
+(now ahead of the log) is dropped, and the sandbox reloads from the database on next use.
+
+Reads take the sandbox's lock too, so they see whole operations, including ones whose commit is
+still in flight (for milliseconds); only acknowledged operations are durable. Worlds load lazily
+from their newest snapshot plus the log (``Store.load``). One server process per database: the
+in-memory worlds are caches of the log that only this process writes.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from typing import Any
 
 from ..errors import InvalidInput, NotAuthorized, PeglabError
 from ..store import Op, Outcome, SandboxWorld, Store
+from ..store.store import PendingRow
+from ..store.world import dump_world
 
 __all__ = ["Live", "Sandboxes", "StoreUnavailable"]
 
@@ -32,9 +41,13 @@ class Live:
 
     name: str
     world: SandboxWorld
-    seq: int
+    seq: int  # last applied operation
     reserved: frozenset[str]
+    committed: int = 0  # last durable operation
+    pending: list[PendingRow] = field(default_factory=list)
+    broken: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    commit_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Sandboxes:
@@ -60,7 +73,7 @@ class Sandboxes:
                 world = self.store.load(name)
                 seq = self.store.head(name)[0]
                 reserved = frozenset(info.genesis.get("reserved", ()))
-                live = Live(name, world, seq, reserved)
+                live = Live(name, world, seq, reserved, committed=seq)
                 self._live[name] = live
             return live
 
@@ -78,34 +91,54 @@ class Sandboxes:
 
     def delete(self, name: str) -> None:
         live = self.get(name)
-        with live.lock:
+        with live.commit_lock, live.lock:
             self.store.delete_sandbox(name)
             self._live.pop(name, None)
 
     def act(self, name: str, op: Op) -> tuple[int, Outcome]:
-        """Apply and durably log ``op``; returns ``(seq, outcome)`` once committed."""
+        """Apply ``op`` and return ``(seq, outcome)`` once its log row is committed."""
         live = self.get(name)
         with live.lock:
-            if self._live.get(name) is not live:
-                raise InvalidInput("sandbox/unknown", f"sandbox {name!r} was deleted")
+            if live.broken or self._live.get(name) is not live:
+                raise (
+                    _unavailable()
+                    if live.broken
+                    else InvalidInput("sandbox/unknown", f"sandbox {name!r} was deleted")
+                )
             if op.sender in live.reserved:
                 raise NotAuthorized(
                     "auth/world-account",
                     f"{op.sender} is an account of {name}'s genesis world; it cannot act there",
                 )
             outcome = live.world.apply(op)
-            seq = live.seq + 1
-            try:
-                self.store.append(name, seq, op, outcome)
-            except Exception as e:
-                self._live.pop(name, None)  # memory ran ahead of the log: reload on next use
-                raise StoreUnavailable(
-                    "store/write-failed", f"the operation was not recorded ({type(e).__name__})"
-                ) from e
-            live.seq = seq
+            live.seq = seq = live.seq + 1
+            snapshot = None
             if seq % self.store.snapshot_every == 0:
                 try:
-                    self.store.snapshot(name, seq, live.world)
-                except Exception:  # a snapshot is a cache; the log already holds the truth
-                    pass
-            return seq, outcome
+                    snapshot = dump_world(live.world)
+                except Exception:  # a snapshot is a cache; the log is the truth
+                    snapshot = None
+            live.pending.append(PendingRow(seq, op, outcome, snapshot))
+        with live.commit_lock:
+            if live.committed >= seq:
+                return seq, outcome  # an earlier request committed this row with its own
+            if live.broken:
+                raise _unavailable()
+            with live.lock:
+                batch, live.pending = live.pending, []
+            try:
+                self.store.append_rows(name, batch)
+            except Exception as e:
+                live.broken = True
+                with self._guard:
+                    if self._live.get(name) is live:
+                        del self._live[name]  # memory ran ahead of the log: reload on next use
+                raise _unavailable() from e
+            live.committed = batch[-1].seq
+        return seq, outcome
+
+
+def _unavailable() -> StoreUnavailable:
+    return StoreUnavailable(
+        "store/write-failed", "the operation was not recorded (the database refused the write)"
+    )

@@ -110,8 +110,35 @@ def _camel(spec: ActionSpec) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[._]", spec.name))
 
 
+_OBJECTS: dict[type, type[BaseModel]] = {}
+
+
+def object_model(cls: type, fields: tuple[Param, ...]) -> type[BaseModel]:
+    """A strict JSON-object model of a peglab dataclass parameter (one per class)."""
+    model = _OBJECTS.get(cls)
+    if model is None:
+        model = create_model(  # type: ignore[call-overload]
+            f"{cls.__name__}In",
+            __config__=ConfigDict(extra="forbid"),
+            __doc__=(cls.__doc__ or cls.__name__).split("\n\n")[0],
+            **{f.name: _field(f) for f in fields},
+        )
+        _OBJECTS[cls] = model
+    return model
+
+
+def _type(p: Param) -> Any:
+    if p.choices:
+        return Literal[p.choices]
+    if p.kind == "object" and p.ref_class is not None:
+        return object_model(p.ref_class, p.fields)
+    if p.kind == "list[object]" and p.ref_class is not None:
+        return Annotated[list[object_model(p.ref_class, p.fields)], Field(max_length=64)]  # type: ignore[misc]
+    return _PARAM_TYPES[p.kind]
+
+
 def _field(p: Param) -> tuple[Any, Any]:
-    t = Literal[p.choices] if p.choices else _PARAM_TYPES[p.kind]
+    t = _type(p)
     if p.optional:
         t = t | None
     if p.required:

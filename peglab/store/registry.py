@@ -11,8 +11,10 @@ replays logged actions through them. Nothing is written per action.
 
 Parameter types understood: ``int`` (exact, any size), ``str`` (and ``Literal`` strings), ``bool``,
 ``Optional`` of those,
-sequences of ints or strings, ``Any``/``object``/unions of scalars (a scalar chosen by JSON type)
-and references to objects of the world (a class that is not a dataclass: given as a target path).
+sequences of ints or strings, ``Any``/``object``/unions of scalars (a scalar chosen by JSON type),
+peglab dataclasses whose fields are of these types (and tuples of them: loan terms with their
+tranches), given as JSON objects, and references to objects of the world (a class that is not a
+dataclass: given as a target path).
 A parameter of another type (a callback, a spec dataclass) is left out when it has a default; an
 action with such a parameter and no default is listed in ``unavailable`` with the reason.
 
@@ -25,6 +27,7 @@ no public path reaches (``amm._pools[LP:ATH-AUSD]``). Same world, same names.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -68,6 +71,7 @@ class Param:
     default: Any = None
     ref_class: type | None = None  # for kind == "ref": the class the object must be
     choices: tuple[str, ...] = ()  # for a ``Literal`` of strings: the allowed values
+    fields: tuple[Param, ...] = ()  # for kind object / list[object]: the dataclass's fields
 
 
 @dataclass(frozen=True)
@@ -173,10 +177,61 @@ def _kind(ann: Any) -> tuple[str | None, bool, type | None]:
         inner = [a for a in args if a is not Ellipsis]
         if len(set(inner)) == 1 and inner[0] in (int, str):
             return f"list[{inner[0].__name__}]", False, None
+        if len(set(inner)) == 1 and _object_fields(inner[0]) is not None:
+            return "list[object]", False, inner[0]
         return None, False, None
+    if _object_fields(ann) is not None:
+        return "object", False, ann
     if inspect.isclass(ann) and not is_dataclass(ann) and ann.__module__.startswith("peglab."):
         return "ref", False, ann
     return None, False, None
+
+
+def _object_fields(cls: Any) -> tuple[Param, ...] | None:
+    """The fields of a peglab dataclass as parameters, if every one has a carried type."""
+    if not (inspect.isclass(cls) and is_dataclass(cls) and cls.__module__.startswith("peglab.")):
+        return None
+    hints = _resolve_class(cls)
+    out: list[Param] = []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        kind, optional, ref = _kind(hints.get(f.name))
+        if kind is None or kind == "ref":
+            return None
+        has_default = (
+            f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        )
+        default = f.default if f.default is not dataclasses.MISSING else None
+        sub = _object_fields(ref) if kind in ("object", "list[object]") else ()
+        out.append(
+            Param(
+                f.name,
+                kind,
+                optional,
+                not has_default,
+                default,
+                ref,
+                _choices(hints.get(f.name)),
+                sub or (),
+            )
+        )
+    return tuple(out)
+
+
+def _resolve_class(cls: type) -> dict[str, Any]:
+    ns = dict(vars(typing))
+    ns.update(vars(importlib.import_module(cls.__module__)))
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for name, ann in getattr(klass, "__annotations__", {}).items():
+            if isinstance(ann, str):
+                try:
+                    ann = eval(ann, ns)  # the module's own annotation text, in its own namespace
+                except Exception:
+                    ann = None
+            out[name] = ann
+    return out
 
 
 def _spec(cls: type, method: str, fn: Callable[..., Any]) -> tuple[ActionSpec | None, str]:
@@ -216,6 +271,7 @@ def _spec(cls: type, method: str, fn: Callable[..., Any]) -> tuple[ActionSpec | 
                 p.default if has_default else None,
                 ref,
                 _choices(hints.get(p.name)),
+                (_object_fields(ref) or ()) if kind in ("object", "list[object]") else (),
             )
         )
     family = _family(cls.__module__)

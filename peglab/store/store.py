@@ -1,11 +1,12 @@
 """The store: accounts and API keys, sandboxes, the append-only action log, snapshots, replay.
 
-Write path (``append``): one operation per database transaction: the log row (name, target,
-exact arguments, sender, wall and chain time, result, events, state hash after) is committed
-before the service answers, so an acknowledged action is durable; a crash before the commit
-leaves no row, and a crash after it leaves the whole row (one transaction). ``seq`` numbers a
-sandbox's operations from 1 without gaps; the primary key ``(sandbox, seq)`` makes a second
-writer for the same position fail instead of forking history.
+Write path (``append_rows``): consecutive operations in one database transaction, each a log row
+(name, target, exact arguments, sender, wall and chain time, result, events, state hash after),
+with any snapshot due among them. The service acknowledges an operation only after the
+transaction holding its row has committed, so an acknowledged action is durable; a crash before
+the commit leaves none of the rows, a crash after it all of them. ``seq`` numbers a sandbox's
+operations from 1 without gaps; the primary key ``(sandbox, seq)`` makes a second writer for the
+same position fail instead of forking history.
 
 Read path (``load``): the newest snapshot at or below the head whose pickle loads and whose
 state hash matches, then every later log row replayed through the same registry, each row's
@@ -37,7 +38,7 @@ from .db import open_engine
 from .models import Account, ApiKey, LogRow, SandboxRow, Snapshot
 from .world import Op, Outcome, SandboxWorld, dump_world, load_world
 
-__all__ = ["ACCOUNT_RE", "LogEntryView", "SandboxInfo", "Store", "now_utc"]
+__all__ = ["ACCOUNT_RE", "LogEntryView", "PendingRow", "SandboxInfo", "Store", "now_utc"]
 
 ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9_-]{2,31}$")
 SANDBOX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
@@ -86,6 +87,16 @@ class LogEntryView:
         return Op(self.name, self.target, self.args, self.sender)
 
 
+@dataclass(frozen=True)
+class PendingRow:
+    """An applied operation waiting for its commit, with the world's snapshot if one is due."""
+
+    seq: int
+    op: Op
+    outcome: Outcome
+    snapshot: bytes | None = None
+
+
 def _view(row: LogRow) -> LogEntryView:
     return LogEntryView(
         row.seq,
@@ -109,6 +120,7 @@ class Store:
         self.session = sessionmaker(self.engine, expire_on_commit=False)
         every = snapshot_every or int(os.environ.get("PEGLAB_SNAPSHOT_EVERY", "256"))
         self.snapshot_every = max(1, every)
+        self._ids: dict[str, int] = {}  # sandbox name -> row id (names are unique)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -275,11 +287,15 @@ class Store:
             for table in (LogRow, Snapshot):
                 s.execute(delete(table).where(table.sandbox_id == sid))
             s.execute(delete(SandboxRow).where(SandboxRow.id == sid))
+        self._ids.pop(name, None)
 
     def _id(self, s: Session, name: str) -> int:
-        sid = s.scalar(select(SandboxRow.id).where(SandboxRow.name == name))
+        sid = self._ids.get(name)
         if sid is None:
-            raise InvalidInput("sandbox/unknown", f"no sandbox {name!r}")
+            sid = s.scalar(select(SandboxRow.id).where(SandboxRow.name == name))
+            if sid is None:
+                raise InvalidInput("sandbox/unknown", f"no sandbox {name!r}")
+            self._ids[name] = sid
         return sid
 
     def head(self, name: str) -> tuple[int, str]:
@@ -302,24 +318,41 @@ class Store:
     # -- the log ------------------------------------------------------------------------------
     def append(self, name: str, seq: int, op: Op, outcome: Outcome) -> None:
         """Durably record operation ``seq`` (committed when this returns)."""
-        kinds = " " + " ".join(sorted({e["kind"] for e in outcome.events})) + " "
+        self.append_rows(name, [PendingRow(seq, op, outcome)])
+
+    def append_rows(self, name: str, rows: list[PendingRow]) -> None:
+        """Record consecutive operations (and their due snapshots) in one transaction."""
         with self.session.begin() as s:
-            s.add(
-                LogRow(
-                    sandbox_id=self._id(s, name),
-                    seq=seq,
-                    name=op.name,
-                    target=op.target,
-                    args=dumps({k: encode(v) for k, v in op.args.items()}),
-                    sender=op.sender,
-                    wall_time=now_utc(),
-                    chain_time=outcome.time,
-                    result=dumps(outcome.result),
-                    events=dumps(outcome.events),
-                    event_kinds=kinds,
-                    state_hash=outcome.state_hash,
+            sid = self._id(s, name)
+            wall = now_utc()
+            for r in rows:
+                kinds = " " + " ".join(sorted({e["kind"] for e in r.outcome.events})) + " "
+                s.add(
+                    LogRow(
+                        sandbox_id=sid,
+                        seq=r.seq,
+                        name=r.op.name,
+                        target=r.op.target,
+                        args=dumps({k: encode(v) for k, v in r.op.args.items()}),
+                        sender=r.op.sender,
+                        wall_time=wall,
+                        chain_time=r.outcome.time,
+                        result=dumps(r.outcome.result),
+                        events=dumps(r.outcome.events),
+                        event_kinds=kinds,
+                        state_hash=r.outcome.state_hash,
+                    )
                 )
-            )
+                if r.snapshot is not None:
+                    s.add(
+                        Snapshot(
+                            sandbox_id=sid,
+                            seq=r.seq,
+                            state_hash=r.outcome.state_hash,
+                            blob=r.snapshot,
+                            created_at=wall,
+                        )
+                    )
 
     def snapshot(self, name: str, seq: int, world: SandboxWorld) -> None:
         """Store a snapshot of ``world`` as it is after operation ``seq``."""

@@ -38,7 +38,7 @@ from ..errors import InvalidInput, PeglabError
 from ..kernel import Chain, Event, LogEntry, Record, Table, action
 from ..units import check_positive
 from .codec import encode, encode_event
-from .registry import ActionSpec, Registry, build_registry, walk_targets
+from .registry import ActionSpec, Param, Registry, build_registry, walk_targets
 
 __all__ = [
     "CLOCK_OPS",
@@ -301,22 +301,46 @@ class SandboxWorld:
         return Outcome(encode(result, self.path_of), events, chain.now, chain.state_hash())
 
     def _args(self, spec: ActionSpec, args: dict[str, Any]) -> dict[str, Any]:
+        """Logged (JSON-shaped) arguments as the engine takes them: references resolved to
+        objects, objects built as their dataclasses, sequences as lists (as HTTP gives them)."""
         known = {p.name: p for p in spec.params}
         out: dict[str, Any] = {}
         for k, v in args.items():
             p = known.get(k)
             if p is None:
                 raise InvalidInput("sandbox/unknown-argument", f"{spec.name} takes no {k!r}")
-            if p.kind == "ref" and v is not None:
-                obj = self.resolve(str(v))
-                if p.ref_class is not None and not isinstance(obj, p.ref_class):
-                    raise InvalidInput(
-                        "sandbox/bad-reference",
-                        f"{k}: {v} is a {type(obj).__name__}, not a {p.ref_class.__name__}",
-                    )
-                v = obj
-            out[k] = v
+            out[k] = self._value(p, v)
+            if isinstance(out[k], tuple):
+                out[k] = list(out[k])
         return out
+
+    def _value(self, p: Param, v: Any) -> Any:
+        if v is None:
+            return None
+        if p.kind == "ref":
+            obj = self.resolve(str(v))
+            if p.ref_class is not None and not isinstance(obj, p.ref_class):
+                raise InvalidInput(
+                    "sandbox/bad-reference",
+                    f"{p.name}: {v} is a {type(obj).__name__}, not a {p.ref_class.__name__}",
+                )
+            return obj
+        if p.kind == "object" and p.ref_class is not None:
+            return self._object(p, v)
+        if p.kind == "list[object]":
+            return tuple(self._object(p, x) for x in v)
+        if isinstance(v, list):
+            return tuple(v)
+        return v
+
+    def _object(self, p: Param, v: Any) -> Any:
+        if not isinstance(v, dict) or p.ref_class is None:
+            raise InvalidInput("sandbox/bad-object", f"{p.name}: expected an object, got {v!r}")
+        known = {f.name: f for f in p.fields}
+        unknown = set(v) - set(known)
+        if unknown:
+            raise InvalidInput("sandbox/bad-object", f"{p.name}: unknown fields {sorted(unknown)}")
+        return p.ref_class(**{k: self._value(known[k], x) for k, x in v.items()})
 
     def _clock(self, op: Op) -> Outcome:
         chain = self.chain
