@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import InvalidInput, NotAuthorized
 from .codec import decode, dumps, encode, loads
 from .db import open_engine
-from .models import Account, ApiKey, LogRow, SandboxRow, Snapshot
+from .models import Account, ApiKey, Base, LogRow, SandboxRow, Snapshot
 from .world import Op, Outcome, SandboxWorld, dump_world, load_world
 
 __all__ = ["ACCOUNT_RE", "LogEntryView", "PendingRow", "SandboxInfo", "Store", "now_utc"]
@@ -43,6 +43,8 @@ __all__ = ["ACCOUNT_RE", "LogEntryView", "PendingRow", "SandboxInfo", "Store", "
 ACCOUNT_RE = re.compile(r"^[a-z][a-z0-9_-]{2,31}$")
 SANDBOX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 RESERVED = frozenset({"gov", "root", "admin", "system", "service"})
+LOG_TABLE: Table = Base.metadata.tables["action_log"]
+SNAPSHOT_TABLE: Table = Base.metadata.tables["snapshots"]
 
 
 def now_utc() -> datetime:
@@ -322,37 +324,43 @@ class Store:
 
     def append_rows(self, name: str, rows: list[PendingRow]) -> None:
         """Record consecutive operations (and their due snapshots) in one transaction."""
-        with self.session.begin() as s:
+        with self.session() as s:
             sid = self._id(s, name)
-            wall = now_utc()
-            for r in rows:
-                kinds = " " + " ".join(sorted({e["kind"] for e in r.outcome.events})) + " "
-                s.add(
-                    LogRow(
-                        sandbox_id=sid,
-                        seq=r.seq,
-                        name=r.op.name,
-                        target=r.op.target,
-                        args=dumps({k: encode(v) for k, v in r.op.args.items()}),
-                        sender=r.op.sender,
-                        wall_time=wall,
-                        chain_time=r.outcome.time,
-                        result=dumps(r.outcome.result),
-                        events=dumps(r.outcome.events),
-                        event_kinds=kinds,
-                        state_hash=r.outcome.state_hash,
-                    )
-                )
-                if r.snapshot is not None:
-                    s.add(
-                        Snapshot(
-                            sandbox_id=sid,
-                            seq=r.seq,
-                            state_hash=r.outcome.state_hash,
-                            blob=r.snapshot,
-                            created_at=wall,
-                        )
-                    )
+        wall = now_utc()
+        with self.engine.begin() as conn:  # Core: one statement per table, no ORM bookkeeping
+            log = [
+                {
+                    "sandbox_id": sid,
+                    "seq": r.seq,
+                    "name": r.op.name,
+                    "target": r.op.target,
+                    "args": dumps({k: encode(v) for k, v in r.op.args.items()}),
+                    "sender": r.op.sender,
+                    "wall_time": wall,
+                    "chain_time": r.outcome.time,
+                    "result": dumps(r.outcome.result),
+                    "events": dumps(r.outcome.events),
+                    "event_kinds": " "
+                    + " ".join(sorted({e["kind"] for e in r.outcome.events}))
+                    + " ",
+                    "state_hash": r.outcome.state_hash,
+                }
+                for r in rows
+            ]
+            conn.execute(insert(LOG_TABLE), log)
+            snaps = [
+                {
+                    "sandbox_id": sid,
+                    "seq": r.seq,
+                    "state_hash": r.outcome.state_hash,
+                    "blob": r.snapshot,
+                    "created_at": wall,
+                }
+                for r in rows
+                if r.snapshot is not None
+            ]
+            if snaps:
+                conn.execute(insert(SNAPSHOT_TABLE), snaps)
 
     def snapshot(self, name: str, seq: int, world: SandboxWorld) -> None:
         """Store a snapshot of ``world`` as it is after operation ``seq``."""
