@@ -388,9 +388,15 @@ def _record(cls: type[Record], state: list[tuple[str, Any]]) -> Record:
 
 
 class _Pickler(pickle.Pickler):
+    """Every journaled container of a world shares its chain's journal (``chain.journal``)."""
+
+    def __init__(self, buf: io.BytesIO, journal: Any) -> None:
+        super().__init__(buf, protocol=5)
+        self.journal = journal
+
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, Table):
-            return _table, (type(obj), obj._journal, list(dict.items(obj)))
+            return _table, (type(obj), self.journal, list(dict.items(obj)))
         if isinstance(obj, Record):
             state = [(s, getattr(obj, s)) for s in _slots(type(obj)) if hasattr(obj, s)]
             return _record, (type(obj), state)
@@ -402,7 +408,7 @@ def dump_world(world: SandboxWorld) -> bytes:
     if world.chain.journal.depth or world.chain.subscribers:
         raise InvalidInput("store/busy-world", "cannot snapshot inside a transaction")
     buf = io.BytesIO()
-    _Pickler(buf, protocol=5).dump((world.genesis, world.system, world.faucet))
+    _Pickler(buf, world.chain.journal).dump((world.genesis, world.system, world.faucet))
     return buf.getvalue()
 
 
