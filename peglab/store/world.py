@@ -369,37 +369,41 @@ def _slots(cls: type) -> list[str]:
     return out
 
 
-def _table(
-    cls: type[Table[Any, Any]], journal: Any, items: list[tuple[Any, Any]]
-) -> Table[Any, Any]:
-    t = cls.__new__(cls)
-    dict.__init__(t)
-    object.__setattr__(t, "_journal", journal)
+def _new(cls: Any) -> Any:
+    """An empty instance: pickle memoizes it before its state, so cycles (parent links) work."""
+    return cls.__new__(cls)
+
+
+def _set_table(t: Table[Any, Any], state: tuple[list[tuple[str, Any]], list[Any]]) -> None:
+    slots, items = state
+    for k, v in slots:
+        object.__setattr__(t, k, v)
     for k, v in items:
         dict.__setitem__(t, k, v)
-    return t
 
 
-def _record(cls: type[Record], state: list[tuple[str, Any]]) -> Record:
-    r = cls.__new__(cls)
+def _set_record(r: Record, state: list[tuple[str, Any]]) -> None:
     for k, v in state:
         object.__setattr__(r, k, v)
-    return r
 
 
 class _Pickler(pickle.Pickler):
-    """Every journaled container of a world shares its chain's journal (``chain.journal``)."""
+    """Journaled containers are rebuilt without journaling (their writes need the journal).
 
-    def __init__(self, buf: io.BytesIO, journal: Any) -> None:
+    Each container is created empty first and filled by a state setter, so the containers'
+    parent links and the journal they share (a cycle) are restored by pickle's memo.
+    """
+
+    def __init__(self, buf: io.BytesIO) -> None:
         super().__init__(buf, protocol=5)
-        self.journal = journal
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, Table):
-            return _table, (type(obj), self.journal, list(dict.items(obj)))
+            slots = [(s, getattr(obj, s)) for s in _slots(type(obj)) if hasattr(obj, s)]
+            return _new, (type(obj),), (slots, list(dict.items(obj))), None, None, _set_table
         if isinstance(obj, Record):
             state = [(s, getattr(obj, s)) for s in _slots(type(obj)) if hasattr(obj, s)]
-            return _record, (type(obj), state)
+            return _new, (type(obj),), state, None, None, _set_record
         return NotImplemented
 
 
@@ -408,7 +412,7 @@ def dump_world(world: SandboxWorld) -> bytes:
     if world.chain.journal.depth or world.chain.subscribers:
         raise InvalidInput("store/busy-world", "cannot snapshot inside a transaction")
     buf = io.BytesIO()
-    _Pickler(buf, world.chain.journal).dump((world.genesis, world.system, world.faucet))
+    _Pickler(buf).dump((world.genesis, world.system, world.faucet))
     return buf.getvalue()
 
 
