@@ -169,7 +169,7 @@ def discover_actions(chain: Chain) -> list[Action]:
         if on_chain:
             seen.add(id(obj))
             out.extend((f"{cls.__name__}.{n}", getattr(obj, n), obj) for n in names)
-    return sorted(out, key=lambda a: (a[0], id(a[2])))
+    return sorted(out, key=lambda a: a[0])  # stable: same-named actions keep discovery order
 
 
 HOSTILE: tuple[Callable[[], object], ...] = (

@@ -8,9 +8,18 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 from support.cdp import LiqSystem, build
 from support.governance import System
+
+# CI (and `make test`) runs the property tests derandomized: the same examples every run, so a
+# green suite stays green. Set HYPOTHESIS_PROFILE=explore to search new random examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
