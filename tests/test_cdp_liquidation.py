@@ -80,7 +80,7 @@ def test_take_amounts__dss_vectors__bit_exact(case: dict[str, str]) -> None:
     slice_wad, owe = take_amounts(*args)
     assert (slice_wad, owe) == (_i(case, "slice"), _i(case, "owe"))
     assert _i(case, "tab") - owe == _i(case, "tab_left")
-    assert owe <= _i(case, "tab")  # docs/cdp-spec.md §13.7: a take never raises more than tab
+    assert owe <= _i(case, "tab")  # docs/cdp-spec.md §13 item 7: a take never raises more than tab
 
 
 # -- the worked vector of docs/cdp-spec.md §8.5 through the whole engine -------------------------

@@ -1,7 +1,7 @@
 """Stateful test: vault actions, price crashes, barks, takes, redos, buffer, PSM, time and shutdown.
 
 After every step: ledger conservation; the vault-engine identities; debt in auction within its
-limits and equal to the live tabs (docs/cdp-spec.md §13.5); every clipper holding exactly its lots; the
+limits and equal to the live tabs (docs/cdp-spec.md §13 item 5); every clipper holding exactly its lots; the
 balance-sheet identity (supply + held elsewhere == vault debt + bad debt - surplus); after
 shutdown, redemptions never exceed the collateral the End holds (§13.8). A refused action leaves
 the state hash and event log unchanged. Each invariant has a canary below.

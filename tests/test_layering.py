@@ -1,4 +1,4 @@
-"""DESIGN.md's layering, checked on the source (not at run time):
+"""The layering of docs/architecture.md, checked on the source (not at run time):
 
 1. imports flow downward only (units/errors < math < kernel < protocols < sim < risk < cli);
 2. a protocol family (a package under ``peglab/protocols``) imports another family only through

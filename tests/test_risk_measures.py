@@ -1,4 +1,4 @@
-"""Risk measures against hand-computed cases and properties (risk.md §6)."""
+"""Risk measures against hand-computed cases and properties (docs/risk-spec.md §6)."""
 
 from __future__ import annotations
 

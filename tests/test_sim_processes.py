@@ -1,4 +1,4 @@
-"""Price processes and the liquidity model: exact pins, moments, reproducibility (risk.md §3, §5)."""
+"""Price processes and the liquidity model: exact pins, moments, reproducibility (docs/risk-spec.md §3, §5)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def test_cholesky_equicorrelation__factor__reproduces_matrix() -> None:
 
 
 def _bridge_loop(x0: float, x_t: float, sigma: float, dt: float, z: np.ndarray) -> np.ndarray:
-    """Straightforward transcription of risk.md §3.4 (the reference for the vectorised form)."""
+    """Straightforward transcription of docs/risk-spec.md §3.4 (the reference for the vectorised form)."""
     n = len(z)
     x = [x0]
     for k in range(n):

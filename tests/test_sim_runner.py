@@ -50,7 +50,7 @@ def test_run_path__crash__liquidates_and_keeps_peg(small) -> None:  # type: igno
 
 @pytest.mark.parametrize("i", [0, 1, 2])
 def test_run_path__same_paths__agrees_with_float_model(small, i: int) -> None:  # type: ignore[no-untyped-def]
-    """Cross-check (risk.md §2): the exact engine and the float model on the same price paths."""
+    """Cross-check (docs/risk-spec.md §2): the exact engine and the float model on the same price paths."""
     e = run_path(small, i, seq(7, i)).metrics
     f = float_cdp_path(small, i, seq(7, i)).metrics
     assert e["liquidations"] == f["liquidations"]
@@ -77,7 +77,7 @@ def test_run_stress__exact_engine__same_seed_same_summary_any_workers(tmp_path: 
 
 
 def test_keeper_failure__black_thursday_mechanism__and_keepers_halve_bad_debt() -> None:
-    """risk.md V1 on the exact engine: English auctions, a 43% fall, keepers absent for 6 h.
+    """docs/risk-spec.md V1 on the exact engine: English auctions, a 43% fall, keepers absent for 6 h.
 
     Without keepers, auctions go to 1-wei bids (zero bids); the engine's backstop covers what it
     can, the uncovered debt exceeds the recapitalisation limit and governance shuts every AI

@@ -1,4 +1,4 @@
-"""Scenario schema: loading, one-line errors, canonical hash, sampling helpers (risk.md §2)."""
+"""Scenario schema: loading, one-line errors, canonical hash, sampling helpers (docs/risk-spec.md §2)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_load_scenario_file__minimal__decimals_exact_and_durations_parsed(tmp_pa
     assert sc.n_steps == 12 and sc.step == 600
     c = sc.system.ai_dollars[0].collaterals[0]
     assert c.mat == Decimal("1.75") and sc.prices[0].vol == Decimal("1.2")  # type: ignore[union-attr]
-    assert sc.agents.keepers.count == 5  # defaults from risk.md §4
+    assert sc.agents.keepers.count == 5  # defaults from docs/risk-spec.md §4
 
 
 def test_load_scenario_file__bad_mat__one_line_naming_the_field(tmp_path: Path) -> None:

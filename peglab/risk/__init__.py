@@ -1,4 +1,4 @@
-"""Risk layer: risk measures, the scenario library, the Monte Carlo driver and reports (risk.md §6-7).
+"""Risk layer: risk measures, the scenario library, the Monte Carlo driver and reports (docs/risk-spec.md §6-7).
 
 Entry points for a command line: ``list_scenarios()``, ``load_scenario(name_or_path)``,
 ``run_stress(name_or_file, paths, seed, out_dir, workers, run_path)``, ``render_report(out_dir)``

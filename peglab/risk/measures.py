@@ -1,4 +1,4 @@
-"""Risk measures of the lab: VaR, ES, entropic EVaR, LaR, peg metrics and bootstrap CIs (risk.md §6).
+"""Risk measures of the lab: VaR, ES, entropic EVaR, LaR, peg metrics and bootstrap CIs (docs/risk-spec.md §6).
 
 Design
 ------

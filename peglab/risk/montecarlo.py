@@ -1,4 +1,4 @@
-"""Monte Carlo driver: N seeded paths on a process pool, streamed to disk, aggregated (risk.md §2, §6).
+"""Monte Carlo driver: N seeded paths on a process pool, streamed to disk, aggregated (docs/risk-spec.md §2, §6).
 
 Design
 ------

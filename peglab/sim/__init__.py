@@ -1,4 +1,4 @@
-"""Simulation layer: price processes, scenarios, the family interface, the exact runner (risk.md §2-5).
+"""Simulation layer: price processes, scenarios, the family interface, the exact runner (docs/risk-spec.md §2-5).
 
 Modules: ``processes`` (price processes, liquidity model), ``scenario`` (the schema), ``family``
 (how a protocol family plugs in), ``families`` (the built-in families), ``conditions`` and

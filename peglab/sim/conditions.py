@@ -1,4 +1,4 @@
-"""Exogenous market conditions of one path, shared by every family and both models (risk.md §5).
+"""Exogenous market conditions of one path, shared by every family and both models (docs/risk-spec.md §5).
 
 From the path's market prices and the scenario's shocks: the running drawdown, the gas multiplier
 (crash-correlated, or a gas shock, whichever is larger), external and pool depth factors, keeper

@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 import numpy as np
 
 from ..kernel import Chain
 from ..protocols.amm import AmmFactory
+from ..protocols.amm.interfaces import SwapVenue as PoolLike
 from ..protocols.gaib import Aid, DealBook, DealTerms, SaidVault
 from ..units import DAY, WAD
 from .gpu import (
@@ -71,25 +71,6 @@ __all__ = [
 ]
 
 HOURS = 730
-
-
-class PoolLike(Protocol):
-    """The AID pool as the agents use it (an engine StableSwap pool)."""
-
-    def quote_exact_in(
-        self, token_in: str, amount_in: int, token_out: str | None = None
-    ) -> int: ...
-
-    def swap_exact_in(
-        self,
-        token_in: str,
-        amount_in: int,
-        min_out: int,
-        *,
-        sender: str,
-        token_out: str | None = None,
-        receiver: str | None = None,
-    ) -> int: ...
 
 
 def _wad(usd: float) -> int:

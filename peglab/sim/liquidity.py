@@ -1,4 +1,4 @@
-"""The external-liquidity model of the risk lab, in float64 numpy (risk.md §5).
+"""The external-liquidity model of the risk lab, in float64 numpy (docs/risk-spec.md §5).
 
 Pure functions: the external exit bid ``bid(q) = p (1 - eta (q p / V)^delta)`` (``q p / V`` is
 the sale's notional over the depth, both in USD), its calibration to ``D10`` (a sale of ``D10``
@@ -111,7 +111,7 @@ def depth_path(
 def gas_multiplier(drawdown: ArrayLike, spike: float = 6.0, full_at: float = 0.4) -> FloatArray:
     """Gas price over baseline, rising linearly with the drawdown to ``spike`` at ``full_at``.
 
-    ``g = 1 + (spike - 1) min(1, drawdown / full_at)`` (Black Thursday ~6x, risk.md §5).
+    ``g = 1 + (spike - 1) min(1, drawdown / full_at)`` (Black Thursday ~6x, docs/risk-spec.md §5).
     """
     dd = np.clip(np.asarray(drawdown, dtype=np.float64), 0.0, None)
     return 1.0 + (spike - 1.0) * np.minimum(1.0, dd / full_at)

@@ -1,4 +1,4 @@
-"""Price processes and the external-liquidity model of the risk lab, in float64 numpy (risk.md §3, §5).
+"""Price processes and the external-liquidity model of the risk lab, in float64 numpy (docs/risk-spec.md §3, §5).
 
 Design
 ------

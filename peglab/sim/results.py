@@ -3,7 +3,7 @@
 ``PathResult`` is the interface between a per-path function (``sim.runner.run_path``, the exact
 engine, or ``sim.runner.float_path``, the float models) and the Monte Carlo driver in ``risk``;
 ``assemble`` builds it from the families' measurements; ``report_grid`` fixes where series are
-sampled; ``peg_metrics`` turns one price series into the peg measures of risk.md §6. They live in
+sampled; ``peg_metrics`` turns one price series into the peg measures of docs/risk-spec.md §6. They live in
 ``sim`` so runners never import ``risk``.
 """
 

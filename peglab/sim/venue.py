@@ -13,7 +13,7 @@ Two models (``liquidity.model`` in the scenario; docs/risk-lab.md "The external 
   proceeds ``F exp(-I) (1 - exp(-k x)) / k`` (a purchase costs ``F exp(-I) (exp(k x) - 1) / k``).
   ``k`` is calibrated to the asset's ``D10``: a sale of ``D10`` of notional at once averages
   ``1 - impact`` (10% below the price), i.e. ``(1 - e^-u)/u = 1 - impact`` with ``u = k D10``
-  (``u = 0.2146`` for 10%), and thins with the depth multiplier of risk.md §5
+  (``u = 0.2146`` for 10%), and thins with the depth multiplier of docs/risk-spec.md §5
   (``exp(-kappa drawdown) x depth shocks``).
 
 ``realised`` holds the market price at the start of every step (after the book's recovery,
@@ -92,7 +92,7 @@ class Venue:
         return float(self.fundamental[self.k, a]) * math.exp(-float(self.impact[a]))
 
     def depth(self, a: int, k: int) -> float:
-        """USD depth ``D10 exp(-kappa drawdown) x depth shocks`` (risk.md §5)."""
+        """USD depth ``D10 exp(-kappa drawdown) x depth shocks`` (docs/risk-spec.md §5)."""
         return (
             float(self.d10[a])
             * math.exp(-self.kappa * float(self.cond.dd[k, a]))
@@ -143,5 +143,5 @@ class Venue:
                 self.impact[a] += k * f * units
 
     def static_bid(self, q: float, p: float, depth: float) -> float:
-        """The static model's average price per unit for ``q`` units (risk.md §5 exit bid)."""
+        """The static model's average price per unit for ``q`` units (docs/risk-spec.md §5 exit bid)."""
         return exit_bid_one(q, p, depth, self.eta, self.delta)

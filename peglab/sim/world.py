@@ -7,7 +7,7 @@ integers happen once, as ``to_wad(x) = int(x * 1e18)`` (deterministic; relative 
 
 Accounts [O] (docs/risk-lab.md "The exact runner"):
 - ``market`` is the external market (CEX/DEX aggregate): it holds ample reference stablecoin,
-  buys collateral at the exit bid of risk.md §5 and sells what agents buy;
+  buys collateral at the exit bid of docs/risk-spec.md §5 and sells what agents buy;
 - ``holders`` holds every family-issued token that circulates (a borrower sells what it mints);
 - ``lp`` seeds each pool with half its depth per coin: family tokens taken from ``holders``
   (never more than they hold), reference stablecoins from ``market``, other tokens minted;

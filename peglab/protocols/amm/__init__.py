@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .constant_product import ConstantProductPool, ConstantProductState
 from .factory import AmmFactory, Pool
-from .router import Hop, Router, SwapPool
+from .interfaces import SwapPool, SwapVenue
+from .router import Hop, Router
 from .stableswap import StableSwapPool, StableSwapState
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "StableSwapPool",
     "StableSwapState",
     "SwapPool",
+    "SwapVenue",
 ]

@@ -10,7 +10,7 @@ transaction, so a failed hop or a missed bound rolls back every hop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from ...errors import InvalidInput, Slippage
 from ...kernel import Chain, action
@@ -18,32 +18,11 @@ from ...units import check_amount
 from .common import check_in_amount
 from .constant_product import ConstantProductPool
 from .events import RouterSwapped
+from .interfaces import SwapPool
 
 __all__ = ["MAX_HOPS", "Hop", "Router", "SwapPool"]
 
 MAX_HOPS = 8
-
-
-class SwapPool(Protocol):
-    """What the router needs of a pool: both pool kinds implement it."""
-
-    id: str
-    coins: tuple[str, ...]
-
-    def quote_exact_in(
-        self, token_in: str, amount_in: int, token_out: str | None = None
-    ) -> int: ...
-
-    def swap_exact_in(
-        self,
-        token_in: str,
-        amount_in: int,
-        min_out: int,
-        *,
-        sender: str,
-        token_out: str | None = None,
-        receiver: str | None = None,
-    ) -> int: ...
 
 
 class Hop(NamedTuple):

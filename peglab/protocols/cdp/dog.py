@@ -11,7 +11,7 @@
 Every floor is against the liquidated vault's owner in the protocol's favour only by the
 penalty: ``dart`` floors (less debt seized, never more than room allows), ``dink`` floors (the
 vault keeps the sub-wei of collateral), ``tab`` floors (the penalty is never rounded up). The dust
-rule may overshoot ``hole``/``Hole`` by at most ``ceil(dust * chop / WAD)`` (docs/cdp-spec.md §13.5).
+rule may overshoot ``hole``/``Hole`` by at most ``ceil(dust * chop / WAD)`` (docs/cdp-spec.md §13 item 5).
 Before reading debt, ``bark`` drips the collateral type and refreshes ``spot`` [O].
 """
 

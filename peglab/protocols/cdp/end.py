@@ -13,7 +13,7 @@
     cash(ilk, wad):  pays rmul(wad, fix[ilk]) collateral ; out[ilk][usr] += wad <= bag[usr]
 
 Every division floors against the holder, so the sum of all payouts of an ilk never exceeds the
-collateral the End holds for it (docs/cdp-spec.md §13.8). [O] choices: ``flow`` caps the numerator by the
+collateral the End holds for it (docs/cdp-spec.md §13 item 8). [O] choices: ``flow`` caps the numerator by the
 collateral actually held (``held``), because skim's per-vault floors can sum to a few wei below
 dss's aggregate ``rmul(rmul(Art, rate), tag)``; ``flow`` requires every vault of the ilk skimmed
 and every auction snipped, so the basket is final; the price at ``cage_ilk`` is the collateral's
@@ -301,7 +301,7 @@ class Shutdown:
 
     # -- invariant ----------------------------------------------------------------------------
     def invariant_errors(self) -> list[str]:
-        """docs/cdp-spec.md §13.8: payouts never exceed the collateral held; bags never exceed the debt."""
+        """docs/cdp-spec.md §13 item 8: payouts never exceed the collateral held; bags never exceed the debt."""
         errs: list[str] = []
         for ilk, held in self.held.items():
             paid = self.paid.get(ilk, 0)

@@ -177,7 +177,7 @@ class LiquidationFacade:
         )
 
     def liquidation_invariant_errors(self) -> list[str]:
-        """docs/cdp-spec.md §13.5 and §13.7-8 plus the balance-sheet identity; empty when they hold."""
+        """docs/cdp-spec.md §13 items 5, 7 and 8 plus the balance-sheet identity; empty when they hold."""
         errs: list[str] = []
         sheet = self.balance_sheet()
         if not sheet.balanced:

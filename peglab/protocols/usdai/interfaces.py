@@ -5,27 +5,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from ...kernel import Chain
+from ..amm.interfaces import SwapVenue
 
 __all__ = ["LiquidationReceiver", "LoanHooks", "StakedLike", "SwapVenue", "USDaiLike"]
-
-
-class SwapVenue(Protocol):
-    """A pool that swaps an exact input (peglab.protocols.amm pools satisfy it)."""
-
-    def quote_exact_in(
-        self, token_in: str, amount_in: int, token_out: str | None = None
-    ) -> int: ...
-
-    def swap_exact_in(
-        self,
-        token_in: str,
-        amount_in: int,
-        min_out: int,
-        *,
-        sender: str,
-        token_out: str | None = None,
-        receiver: str | None = None,
-    ) -> int: ...
 
 
 class USDaiLike(Protocol):

@@ -9,7 +9,7 @@ shares minted to a dead account on the first deposit (taken from the first depos
 sUSDai's ``LOCKED_SHARES``), an optional minimum total supply after every action (sUSDe), and a
 refusal of any deposit that mints 0 shares (``vault/zero-shares``).
 
-Extension surface (what a concrete vault overrides; documented in docs/vaults.md §4):
+Extension surface (what a concrete vault overrides; documented in docs/vaults.md §2, "Extension surface"):
 ``total_assets`` (default: the vault account's asset balance, as OpenZeppelin's
 ``balanceOf(this)``, so donations count), ``liquid_assets`` (what withdrawals can pay now),
 ``total_supply``, ``to_shares``/``to_assets`` (custom prices), ``after_deposit``/``before_withdraw``

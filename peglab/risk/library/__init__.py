@@ -1,4 +1,4 @@
-"""The built-in scenario library: ``list_scenarios()`` and ``load_scenario(name_or_path)`` (risk.md §7).
+"""The built-in scenario library: ``list_scenarios()`` and ``load_scenario(name_or_path)`` (docs/risk-spec.md §7).
 
 Scenario files are the ``*.toml`` files of this directory; files whose name starts with ``_`` are
 partials (the default system) that scenarios extend with ``base = "default-system"``.

@@ -1,4 +1,4 @@
-"""Agents of the exact runner, one module per kind (risk.md §4; docs/risk-lab.md).
+"""Agents of the exact runner, one module per kind (docs/risk-spec.md §4; docs/risk-lab.md).
 
 ``borrowers`` (CDP borrowers), ``keepers`` (Dutch-auction keepers), ``english`` (English-auction
 bidders), ``dealer`` (how agents acquire AI dollars), ``pools`` (panic sellers, arbitrageurs and

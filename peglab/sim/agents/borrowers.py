@@ -1,4 +1,4 @@
-"""CDP borrowers (risk.md §4): keep their ratio near a target, panic-close after a crash.
+"""CDP borrowers (docs/risk-spec.md §4): keep their ratio near a target, panic-close after a crash.
 
 A borrower who attends (``p_attend`` per day) and sits below ``target - band`` tops up (buying
 collateral on the external market) or repays (buying AI dollars on the PSM or the pool) from a

@@ -1,4 +1,4 @@
-"""Bidders in legacy English auctions (flip.py; risk.md V1 Black Thursday).
+"""Bidders in legacy English auctions (flip.py; docs/risk-spec.md V1 Black Thursday).
 
 Expired auctions are dealt and ticked; a funded keeper bids what the lot fetches on the external
 market less margin and gas (tend up to the tab, then dent the lot down); with no keeper bid, an

@@ -1,4 +1,4 @@
-"""Keepers of Dutch auctions (risk.md §4): bark, restart, and take at the curve's crossing.
+"""Keepers of Dutch auctions (docs/risk-spec.md §4): bark, restart, and take at the curve's crossing.
 
 Keepers (after their latency, minus those who drop out when gas spikes) bark every vault unsafe
 for long enough, restart stale auctions, and take each auction at the second its integer price

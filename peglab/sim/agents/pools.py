@@ -1,4 +1,4 @@
-"""Agents around each AI dollar's peg pool: panic sellers, PSM arbitrageurs, LPs (risk.md §4).
+"""Agents around each AI dollar's peg pool: panic sellers, PSM arbitrageurs, LPs (docs/risk-spec.md §4).
 
 Panic sellers dump AI dollars into the pool while it trades below their trigger; arbitrageurs
 trade the pool toward the PSM's band in chunks; LPs leave stressed pools and return after calm,
@@ -58,7 +58,7 @@ def pool_price(s: DollarPath, pool: Any, sym: str) -> float:
 
 
 def arbitrage(s: DollarPath, sym: str, pool: Any) -> None:
-    """Trade the pool toward the PSM's band [1 - tout, 1 + tin] in chunks (risk.md §4)."""
+    """Trade the pool toward the PSM's band [1 - tout, 1 + tin] in chunks (docs/risk-spec.md §4)."""
     w, d = s.w, s.dollars[sym]
     arb = s.sc.agents.arbitrageurs
     if not arb.enabled or d.psm is None or not w.stable:

@@ -1,4 +1,4 @@
-"""The recapitalisation waterfall run on the engine, and emergency shutdown (cdp.md §9, §13).
+"""The recapitalisation waterfall run on the engine, and emergency shutdown (docs/cdp-spec.md §9, §13).
 
 Each step, for each live AI dollar, the operator works the engine's own buffer
 (docs/liquidations.md "Buffer parameters"):
@@ -132,7 +132,9 @@ def _waterfall(s: DollarPath, sym: str, d: AIDollar, r: Recap, k: int) -> bool:
     _bid(s, sym, d, r, k)
     _close_flops(s, sym, d, r)
     if _running(d):
-        return False  # bad debt is what remains after the collateral auctions (risk.md §6)
+        return (
+            False  # bad debt is what remains after the collateral auctions (docs/risk-spec.md §6)
+        )
     if vow.free_debt_rad > vow.dai_rad and ledger.balance_of(sym, vow.backstop) > 0:
         used = s.attempt(sym, vow.cover, sender=OPERATOR)
         r.backstop_wad += used or 0

@@ -1,4 +1,4 @@
-"""The scenario schema of the risk lab (risk.md §2-5; docs/risk-lab.md "Scenario files").
+"""The scenario schema of the risk lab (docs/risk-spec.md §2-5; docs/risk-lab.md "Scenario files").
 
 Modules by concept: ``fields`` (decimal, duration and symbol types), ``market`` (assets, price
 processes, pools, liquidity, shocks), ``agents`` (agent parameters), ``model`` (``System`` with

@@ -1,4 +1,4 @@
-"""Agent parameters of a scenario (risk.md §4): borrowers, keepers, arbitrageurs, panic sellers, LPs.
+"""Agent parameters of a scenario (docs/risk-spec.md §4): borrowers, keepers, arbitrageurs, panic sellers, LPs.
 
 ``p_attend`` and ``p_panic`` are per day; LP ``withdraw_rate`` and panic ``sell_rate`` per hour.
 A family whose agents need other parameters declares them in its own ``system`` block.
@@ -25,7 +25,7 @@ __all__ = [
 
 
 class Borrowers(Model):
-    """risk.md §4: act when the ratio leaves ``target +- band`` with ``p_attend`` per day."""
+    """docs/risk-spec.md §4: act when the ratio leaves ``target +- band`` with ``p_attend`` per day."""
 
     p_attend: Prob = Decimal("0.5")
     p_topup: Prob = Decimal("0.5")
@@ -81,7 +81,7 @@ class PanicSellers(Model):
 
 
 class LiquidityProviders(Model):
-    """risk.md §4 LP rule: withdraw ``withdraw_rate`` per hour when triggered, return after calm."""
+    """docs/risk-spec.md §4 LP rule: withdraw ``withdraw_rate`` per hour when triggered, return after calm."""
 
     withdraw_rate: Prob = Decimal("0.30")
     trigger_price: PosDec = Decimal("0.98")
@@ -91,7 +91,7 @@ class LiquidityProviders(Model):
 
 
 class DebtBidders(Model):
-    """Bidders in the governance-token debt auctions (cdp.md §9 step 3; docs/liquidations.md).
+    """Bidders in the governance-token debt auctions (docs/cdp-spec.md §9 step 3; docs/liquidations.md).
 
     They hold ``capital_usd`` of reference stablecoin, buy the AI dollars a bid needs (PSM, then
     pool) and accept a lot worth at least the bid at the governance token's market price less

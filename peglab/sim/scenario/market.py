@@ -1,4 +1,4 @@
-"""The market part of a scenario: assets, price processes, pools, liquidity, shocks (risk.md §3, §5).
+"""The market part of a scenario: assets, price processes, pools, liquidity, shocks (docs/risk-spec.md §3, §5).
 
 Rates (``vol``, ``drift``, ``jump_rate``, ``stress_rate``) are per year (365 days). Shocks are
 applied at the nearest step; a shock without ``duration`` lasts to the horizon.
@@ -92,7 +92,7 @@ class _Block(Model):
 
 
 class GbmPrices(_Block):
-    """Correlated GBM with Merton jumps and regime-switching correlation (risk.md §3.1-3.2)."""
+    """Correlated GBM with Merton jumps and regime-switching correlation (docs/risk-spec.md §3.1-3.2)."""
 
     model: Literal["gbm"]
 
@@ -143,7 +143,7 @@ PriceBlock = Annotated[
 
 
 class Pool(Model):
-    """An on-chain pool (amm.md §4); ``depth_usd`` is its TVL at t0, balanced at initial prices."""
+    """An on-chain pool (docs/amm-spec.md §4); ``depth_usd`` is its TVL at t0, balanced at initial prices."""
 
     id: Symbol
     kind: Literal["stableswap", "constant-product"] = "stableswap"

@@ -1,4 +1,4 @@
-"""The scenario: a declarative, hashable stress test (risk.md §2; docs/risk-lab.md "Scenario files").
+"""The scenario: a declarative, hashable stress test (docs/risk-spec.md §2; docs/risk-lab.md "Scenario files").
 
 ``Scenario`` holds the market (assets, price processes, liquidity, shocks), the agents' parameters
 and a ``System``: one block per protocol family (``sim.family``; ``ai_dollars`` is the AI-dollar
@@ -33,7 +33,7 @@ __all__ = ["Scenario", "System"]
 
 
 class System(Model):
-    """The protocols of a scenario: family blocks by key, and the pools they share (amm.md §4)."""
+    """The protocols of a scenario: family blocks by key, and the pools they share (docs/amm-spec.md §4)."""
 
     model_config = ConfigDict(extra="allow", frozen=True, validate_default=True)
 

@@ -1,4 +1,4 @@
-"""Sampling one run of a scenario: market prices and per-step shock factors (risk.md §3, §5).
+"""Sampling one run of a scenario: market prices and per-step shock factors (docs/risk-spec.md §3, §5).
 
 :func:`simulate_prices` draws the market prices of one path; :func:`shock_factor` and
 :func:`oracle_modes` turn the scheduled shocks into per-step arrays.

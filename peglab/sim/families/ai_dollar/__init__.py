@@ -1,4 +1,4 @@
-"""The AI-dollar family (cdp.md): its scenario block, exact run, float model and metrics.
+"""The AI-dollar family (docs/cdp-spec.md): its scenario block, exact run, float model and metrics.
 
 ``[[system.ai_dollars]]`` blocks describe Maitrix-style AI dollars (collateral types with their
 vault populations, buffers, a PSM); :data:`FAMILY` is the family's adapter

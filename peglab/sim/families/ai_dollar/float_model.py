@@ -1,6 +1,6 @@
-"""The AI-dollar float model: the scenario's system in float64 under one price path (risk.md §2).
+"""The AI-dollar float model: the scenario's system in float64 under one price path (docs/risk-spec.md §2).
 
-The "vectorised Monte Carlo" tier of risk.md §2, kept as a fast reference and for the
+The "vectorised Monte Carlo" tier of docs/risk-spec.md §2, kept as a fast reference and for the
 cross-check against the exact runner (docs/risk-lab.md "The float reference model"). Per step,
 per ilk: stability fees accrue; borrowers outside ``target +- band`` act with ``p_attend`` per day
 (top up / repay from a budget; panic-close after a 24 h drop); the OSM (hop delay, deviation
@@ -416,7 +416,7 @@ def float_outcome(
         deficit = max(
             0.0, st["due"][d_i] + st["incentives"][d_i] - st["recovered"][d_i] - st["fees"][d_i]
         )
-        # the float model's waterfall (cdp.md §9): a surplus buffer of ``surplus_buffer`` x debt,
+        # the float model's waterfall (docs/cdp-spec.md §9): a surplus buffer of ``surplus_buffer`` x debt,
         # the backstop (``backstop`` x Line), recapitalisation up to ``recap_limit`` x debt
         debt0 = sum(float(c.vaults.debt_usd) for c in dol.collaterals)
         bad = max(0.0, deficit - float(dol.surplus_buffer) * debt0)

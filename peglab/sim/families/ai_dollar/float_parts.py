@@ -1,6 +1,6 @@
 """Pieces of the AI-dollar float model: the normalised StableSwap peg pool, the OSM, auction curves.
 
-Float64 restatements of the engine's formulas (amm.md StableSwap invariant, cdp.md OSM and Dutch
+Float64 restatements of the engine's formulas (docs/amm-spec.md StableSwap invariant, docs/cdp-spec.md OSM and Dutch
 auction ``calc``) for the float model (``float_model``); the exact runner uses the engine itself.
 """
 
@@ -14,13 +14,15 @@ from .schema import Collateral
 
 __all__ = ["BUY_LIMIT", "PegPool", "clip_price", "crossing_age", "floor_age", "osm_path"]
 
-BUY_LIMIT = 1.10  # [O] deleveraging buyers stop above $1.10 (DAI traded 1.06-1.12, risk.md V1)
+BUY_LIMIT = (
+    1.10  # [O] deleveraging buyers stop above $1.10 (DAI traded 1.06-1.12, docs/risk-spec.md V1)
+)
 
 
 def _stableswap_curve(amp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """2-coin StableSwap with ``D = 1``: grid ``x``, balance ``y(x)``, price of x in y ``-dy/dx``.
 
-    ``Ann (x + y) + D = Ann D + D^3 / (4 x y)`` with ``Ann = 2 A`` (A the contract value, amm.md):
+    ``Ann (x + y) + D = Ann D + D^3 / (4 x y)`` with ``Ann = 2 A`` (A the contract value, docs/amm-spec.md):
     ``y = (-b + sqrt(b^2 + Ann / x)) / (2 Ann)``, ``b = Ann x + 1 - Ann``; the price follows from
     implicit differentiation, ``(Ann + 1/(4 x^2 y)) / (Ann + 1/(4 x y^2))``.
     """
@@ -75,7 +77,7 @@ class PegPool:
 def osm_path(
     source: np.ndarray, ok: np.ndarray, step_s: int, hop: int, max_age: int, max_jump: float = 0.4
 ) -> tuple[np.ndarray, np.ndarray]:
-    """OSM value (cur) and validity per step (cdp.md §7.2-7.4), from a source feed and its ok flags."""
+    """OSM value (cur) and validity per step (docs/cdp-spec.md §7.2-7.4), from a source feed and its ok flags."""
     n1 = source.shape[0]
     val = np.empty(n1)
     valid = np.empty(n1, dtype=bool)
@@ -102,7 +104,7 @@ def osm_path(
 
 
 def clip_price(c: Collateral, top: float, age: float) -> float:
-    """Dutch auction price at ``age`` seconds (cdp.md §8.3 ``calc``)."""
+    """Dutch auction price at ``age`` seconds (docs/cdp-spec.md §8.3 ``calc``)."""
     if c.calc == "linear":
         return top * max(0.0, (c.tau - age) / c.tau)
     if c.calc == "exponential":

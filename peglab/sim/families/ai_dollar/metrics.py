@@ -24,7 +24,7 @@ __all__ = ["METRICS", "SERIES", "AiDollarOutcome", "DollarOutcome", "measure"]
 class DollarOutcome:
     """One AI dollar at the horizon of one path (amounts in USD at market).
 
-    The waterfall (cdp.md §9): ``bad_debt_usd`` is the deficit left after the surplus, before the
+    The waterfall (docs/cdp-spec.md §9): ``bad_debt_usd`` is the deficit left after the surplus, before the
     backstop and governance-token recapitalisation; ``backstop_used_usd`` and ``recap_usd`` are
     what those paid; ``bad_debt_final_usd`` what remains (open auctions valued at the exit bid;
     at shutdown, the deficit just before it); ``dilution_tokens`` the governance tokens issued;

@@ -39,7 +39,7 @@ class AiDollarRun:
         self.s = DollarPath(block, world, dollars, books, rng)
 
     def start(self) -> None:
-        """Find the peg pools; fund borrower budgets (risk.md §4) and keeper capital in USDC."""
+        """Find the peg pools; fund borrower budgets (docs/risk-spec.md §4) and keeper capital in USDC."""
         s = self.s
         w, ledger = s.w, s.w.chain.ledger
         s.peg_pool = peg_pools(w, s.dollars)

@@ -1,4 +1,4 @@
-"""The AI-dollar family's block: ``[[system.ai_dollars]]`` (cdp.md §3, §9, §10, §12).
+"""The AI-dollar family's block: ``[[system.ai_dollars]]`` (docs/cdp-spec.md §3, §9, §10, §12).
 
 USD amounts end in ``_usd``; ``apr`` is per year. ``collateral_params`` converts a collateral's
 decimals to the engine's ``CollateralParams`` once; ``draw_vaults`` samples its vault population.
@@ -38,7 +38,7 @@ __all__ = [
 
 class VaultPopulation(Model):
     """Vaults of one ilk: total ``debt_usd`` split lognormally; target ratio ``mat + scale * chi2(df)``
-    (Liquity's ABM uses ``1.1 + 0.03 chi2_16``, risk.md §4)."""
+    (Liquity's ABM uses ``1.1 + 0.03 chi2_16``, docs/risk-spec.md §4)."""
 
     count: int = Field(default=200, ge=1, le=100_000)
     debt_usd: PosDec
@@ -92,7 +92,7 @@ class Collateral(Model):
 
 
 class Psm(Model):
-    """Peg stability module (cdp.md §10): fees ``tin``/``tout`` as fractions, initial gem inventory."""
+    """Peg stability module (docs/cdp-spec.md §10): fees ``tin``/``tout`` as fractions, initial gem inventory."""
 
     gem: Symbol = "USDC"
     line_usd: PosDec
@@ -102,7 +102,7 @@ class Psm(Model):
 
 
 class AiDollar(Model):
-    """One AI-dollar instance; buffer sizes as fractions (cdp.md §9: hump 2% of debt, backstop 5% of
+    """One AI-dollar instance; buffer sizes as fractions (docs/cdp-spec.md §9: hump 2% of debt, backstop 5% of
     Line, recapitalisation limit 10% of debt)."""
 
     symbol: Symbol
@@ -125,7 +125,7 @@ def collateral_params(c: Collateral, d10_usd: float) -> CollateralParams:
     ``1.75 ray``; USD amounts are AI dollars (rad). Without ``hole_usd`` the liquidation limit is
     half the collateral's external depth ``0.5 * D10`` [O]. English auctions (legacy Flipper):
     the scenario's ``tau`` is the bid duration (flip ``ttl``; 10 min on Black Thursday) and an
-    auction lives at most ``max(6 h, tau)`` (flip ``tau`` then) [risk.md V1].
+    auction lives at most ``max(6 h, tau)`` (flip ``tau`` then) [docs/risk-spec.md V1].
     """
     if c.hole_usd is not None:
         hole = str(c.hole_usd)

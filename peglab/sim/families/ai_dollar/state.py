@@ -129,7 +129,7 @@ class DollarPath:
         return float(self.prices[k, b.asset]) * er
 
     def depth(self, b: VaultBook, k: int) -> float:
-        """External depth (USD) of the book's collateral at step ``k`` (risk.md §5)."""
+        """External depth (USD) of the book's collateral at step ``k`` (docs/risk-spec.md §5)."""
         kappa = float(self.sc.liquidity.kappa)
         return (
             b.d10_usd
@@ -162,7 +162,7 @@ class DollarPath:
         return self.venue.sell(b.asset, asset_units)
 
     def threshold(self, b: VaultBook, lot: float, k: int) -> float:
-        """Highest auction price [USD per unit] a keeper pays for ``lot`` units now (risk.md §4)."""
+        """Highest auction price [USD per unit] a keeper pays for ``lot`` units now (docs/risk-spec.md §4)."""
         kp = self.sc.agents.keepers
         unit = self.unit_bid(b, lot, k, self.sold.get(b.ilk, 0.0))
         gas_usd = float(kp.gas_usd) * float(self.cond.gas[k])
