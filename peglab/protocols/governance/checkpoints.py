@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from ...errors import LimitExceeded
 from ...kernel import Journal, Record, Table
-from .epochs import MAXTIME, WEEK
+from .epochs import MAXTIME, WEEK, last_at_or_before
 
 __all__ = [
     "EMPTY_LOCK",
@@ -177,21 +177,7 @@ class PointHistory:
         if n == 0:
             return 0
         points = self.user_points
-        if points[(token_id, n)][2] <= t:
-            return n
-        if points[(token_id, 1)][2] > t:
-            return 0
-        lower, upper = 0, n
-        while upper > lower:
-            center = upper - (upper - lower) // 2
-            ts = points[(token_id, center)][2]
-            if ts == t:
-                return center
-            if ts < t:
-                lower = center
-            else:
-                upper = center - 1
-        return lower
+        return last_at_or_before(1, n, lambda i: points[(token_id, i)][2], t)
 
     def past_global_index(self, t: int) -> int:
         """Index of the last global point with ``ts <= t`` (0: none)."""
@@ -199,21 +185,7 @@ class PointHistory:
         if n == 0:
             return 0
         history = self.point_history
-        if history[n][2] <= t:
-            return n
-        if history[1][2] > t:
-            return 0
-        lower, upper = 0, n
-        while upper > lower:
-            center = upper - (upper - lower) // 2
-            ts = history[center][2]
-            if ts == t:
-                return center
-            if ts < t:
-                lower = center
-            else:
-                upper = center - 1
-        return lower
+        return last_at_or_before(1, n, lambda i: history[i][2], t)
 
     def power_at(self, token_id: int, t: int) -> int:
         """Voting power of ``token_id`` at time ``t`` from its history (never negative)."""

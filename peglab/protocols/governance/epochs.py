@@ -7,6 +7,8 @@ Pure functions of a timestamp in seconds, named after Aerodrome's ProtocolTimeLi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = [
     "MAXTIME",
     "MULTIPLIER",
@@ -16,6 +18,7 @@ __all__ = [
     "epoch_start",
     "epoch_vote_end",
     "epoch_vote_start",
+    "last_at_or_before",
     "round_to_week",
 ]
 
@@ -48,3 +51,27 @@ def epoch_vote_end(t: int) -> int:
 def round_to_week(t: int) -> int:
     """``t // WEEK * WEEK`` — lock ends are rounded down to a week boundary."""
     return t // WEEK * WEEK
+
+
+def last_at_or_before(first: int, last: int, ts_of: Callable[[int], int], t: int) -> int:
+    """Index of the last checkpoint in ``first..last`` whose time ``ts_of(i) <= t``; 0 when none.
+
+    The binary search of Aerodrome's VotingEscrow and Reward checkpoint lookups (their
+    ``getPastUserPointIndex``/``getPriorBalanceIndex``): the ends are checked first, then the
+    search runs on ``0..last`` with the upper middle, returning an exact time match at once.
+    """
+    if ts_of(last) <= t:
+        return last
+    if ts_of(first) > t:
+        return 0
+    lower, upper = 0, last
+    while upper > lower:
+        center = upper - (upper - lower) // 2
+        ts = ts_of(center)
+        if ts == t:
+            return center
+        if ts < t:
+            lower = center
+        else:
+            upper = center - 1
+    return lower

@@ -22,7 +22,7 @@ from __future__ import annotations
 from ...errors import InvalidInput, NotAuthorized
 from ...kernel import Chain, Journal, Record, Table, action
 from ...units import check_amount
-from .epochs import WEEK, epoch_start
+from .epochs import WEEK, epoch_start, last_at_or_before
 from .events import RewardClaimed, RewardNotified
 from .interfaces import VoterLike
 
@@ -139,21 +139,7 @@ class VotingReward:
         if n == 0:
             return 0
         cps = st.checkpoints
-        if cps[(token_id, n - 1)][0] <= t:
-            return n - 1
-        if cps[(token_id, 0)][0] > t:
-            return 0
-        lower, upper = 0, n - 1
-        while upper > lower:
-            center = upper - (upper - lower) // 2
-            ts = cps[(token_id, center)][0]
-            if ts == t:
-                return center
-            if ts < t:
-                lower = center
-            else:
-                upper = center - 1
-        return lower
+        return last_at_or_before(0, n - 1, lambda i: cps[(token_id, i)][0], t)
 
     def prior_supply_index(self, t: int) -> int:
         """Index of the last supply checkpoint at or before ``t`` (0 if none)."""
@@ -162,21 +148,7 @@ class VotingReward:
         if n == 0:
             return 0
         cps = st.supply_checkpoints
-        if cps[n - 1][0] <= t:
-            return n - 1
-        if cps[0][0] > t:
-            return 0
-        lower, upper = 0, n - 1
-        while upper > lower:
-            center = upper - (upper - lower) // 2
-            ts = cps[center][0]
-            if ts == t:
-                return center
-            if ts < t:
-                lower = center
-            else:
-                upper = center - 1
-        return lower
+        return last_at_or_before(0, n - 1, lambda i: cps[i][0], t)
 
     def earned_by_epoch(self, token: str, token_id: int) -> list[tuple[int, int]]:
         """``[(epoch, amount)]`` earned by ``token_id`` in ``token`` for completed unclaimed epochs.
