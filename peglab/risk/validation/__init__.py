@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InvalidInput
-from .cases import gudgeon, liquity_2021, terra_2022, usdc_svb
+from .cases import black_thursday_2020, gudgeon, liquity_2021, terra_2022, usdc_svb
 from .core import CaseResult, RunFn, Target, TargetResult, evaluate, load_targets
 
 __all__ = [
@@ -35,7 +35,7 @@ CASES: dict[str, RunFn | None] = {
     terra_2022.NAME: terra_2022.run,
     usdc_svb.NAME: usdc_svb.run,
     gudgeon.NAME: gudgeon.run,
-    "black-thursday-2020-03": None,
+    black_thursday_2020.NAME: black_thursday_2020.run,
 }
 
 
