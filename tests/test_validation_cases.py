@@ -67,9 +67,41 @@ def test_validate__terra_2022__ai_dollar_stays_backed_under_the_same_run() -> No
     assert by["ai_dollar_backed"].passed is True
 
 
-def test_validate__black_thursday__listed_not_built() -> None:
-    c = _case("black-thursday-2020-03")
-    assert not c.built and c.passed is None and "not built" in c.note
+@pytest.mark.xfail(
+    strict=True,
+    reason="keepers place no bids for the whole 30 h gas spike ([O] window), so every auction in "
+    "it is won with a zero bid (share 100%, history 36%) and the deficit is all the debt "
+    "liquidated in it (~16M DAI, history 5.67M)",
+)
+def test_validate__black_thursday__reproduces_history() -> None:
+    assert _case("black-thursday-2020-03").passed is True
+
+
+def test_validate__black_thursday__clipper_cuts_deficit_and_dai_above_peg() -> None:
+    by = {t.name: t for t in _case("black-thursday-2020-03").targets}
+    assert by["clipper_deficit_cut"].passed is True
+    assert by["dai_above_peg"].passed is True
+    # the stated reason of the failure: every English auction of the spike goes to a zero bid
+    assert by["zero_bid_share"].model is not None and by["zero_bid_share"].model > 0.9
+    assert by["deficit_musd"].model is not None and by["deficit_musd"].model > 8.0
+
+
+def test_black_thursday__same_seed__same_ethereum_path_and_book_in_both_variants() -> None:
+    import numpy as np
+
+    from peglab.risk.validation.cases.black_thursday_2020 import scenario
+    from peglab.sim.processes import rng_from
+    from peglab.sim.scenario import simulate_prices
+
+    eng, clip = scenario("english"), scenario("clipper")
+    a = simulate_prices(eng, rng_from(np.random.SeedSequence(3)))
+    b = simulate_prices(clip, rng_from(np.random.SeedSequence(3)))
+    assert np.array_equal(a, b)
+    coll = {sc.name: sc.system.block("ai_dollars")[0].collaterals[0] for sc in (eng, clip)}
+    assert [c.auction for c in coll.values()] == ["english", "dutch"]
+    assert not [sh for sh in clip.shocks if sh.kind == "keepers"]
+    # the ETH anchors of docs/validation.md §7: bottom $95.87 at 26 h
+    assert abs(a[26 * 12, 0] - 95.87) < 0.01  # ratio 0.4917 of $194.97
 
 
 def test_validate__same_seed__same_report_bytes(tmp_path: Path) -> None:

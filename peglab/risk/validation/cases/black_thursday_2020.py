@@ -4,11 +4,11 @@ The setup is a scenario file beside this module (``black_thursday_2020.toml``), 
 engine (``sim.runner.run_path``) with the AI-dollar family's own agents:
 
 * **English** (the day's setup): the legacy Flipper (10-minute bids, 6-hour auctions), the OSM's
-  one-hour delay, gas x6 from the first fall to the recovery, and keepers who all drop out while
-  gas is above 4x baseline; an opportunist places the minimum bid on auctions nobody else bids on
-  (``sim.agents.english``).
+  one-hour delay, gas x6 from the first fall to the recovery, and keepers who bite but place no
+  bids while gas is x6 (their capital shocked to zero); an opportunist places the minimum bid on
+  auctions nobody else bids on (``sim.agents.english``).
 * **Clipper** (the counterfactual): the same file with Dutch auctions (the engine's Clipper at its
-  default curve) and keepers who stay through the spike, taking at the second the curve crosses
+  default curve) and keepers who keep their capital through the spike, taking at the second the curve crosses
   what the lot fetches on the external market (``sim.agents.keepers``) and buying the DAI they
   owe in sizes the pool's marginal price allows (``sim.agents.dealer``).
 
@@ -55,7 +55,7 @@ def scenario(variant: str = "english", vaults: int | None = None) -> Scenario:
     if variant == "clipper":
         coll["auction"] = "dutch"
         coll.pop("tau")  # the Clipper's own defaults (docs/cdp.md)
-        data["agents"]["keepers"]["dropout_prob"] = "0"
+        data["shocks"] = [sh for sh in data["shocks"] if sh["kind"] != "keepers"]
         data["name"] = f"{NAME}-clipper"
     elif variant != "english":
         raise ValueError(f"unknown variant {variant!r}")
