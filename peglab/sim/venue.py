@@ -99,7 +99,8 @@ class Venue:
             * float(self.cond.ext_factor[k])
         )
 
-    def _k(self, a: int) -> float:
+    def k_of(self, a: int) -> float:
+        """Impact per USD of notional of asset ``a`` now (``k0`` over the depth multiplier)."""
         m = math.exp(-self.kappa * float(self.cond.dd[self.k, a])) * float(
             self.cond.ext_factor[self.k]
         )
@@ -110,7 +111,7 @@ class Venue:
         if units <= 0:
             return 0.0
         f = float(self.fundamental[self.k, a])
-        x, k = f * units, self._k(a)
+        x, k = f * units, self.k_of(a)
         if k == 0.0:
             return x * math.exp(-float(self.impact[a]))
         if math.isinf(k):
@@ -123,12 +124,26 @@ class Venue:
         self._move(a, units)
         return proceeds
 
+    def quote_buy(self, a: int, usd: float) -> float:
+        """Units of asset ``a`` that ``usd`` buys now (no state change): the inverse of the cost
+        ``F e^{-I} (e^{k x} - 1) / k``, i.e. ``x = ln(1 + usd k e^{I}) / k`` of notional."""
+        if usd <= 0:
+            return 0.0
+        f = float(self.fundamental[self.k, a])
+        k = self.k_of(a)
+        p = f * math.exp(-float(self.impact[a]))
+        if p <= 0 or math.isinf(k):
+            return 0.0
+        if k == 0.0:
+            return usd / p
+        return math.log1p(usd * k * f / p) / (k * f)
+
     def buy(self, a: int, units: float) -> float:
         """Buy ``units`` of asset ``a``: the cost [USD]; the price rises (transient model)."""
         if units <= 0:
             return 0.0
         f = float(self.fundamental[self.k, a])
-        x, k = f * units, self._k(a)
+        x, k = f * units, self.k_of(a)
         p = f * math.exp(-float(self.impact[a]))
         cost = x * p / f if k == 0.0 or math.isinf(k) else p * math.expm1(k * x) / (k * f)
         self._move(a, -units)
@@ -138,7 +153,7 @@ class Venue:
         f = float(self.fundamental[self.k, a])
         self.sold_usd[a] += f * units
         if self.transient:
-            k = self._k(a)
+            k = self.k_of(a)
             if not math.isinf(k):
                 self.impact[a] += k * f * units
 

@@ -1,9 +1,9 @@
-"""Agents around each AI dollar's peg pool: panic sellers, PSM arbitrageurs, LPs (docs/risk-spec.md §4).
+"""Agents around each AI dollar's peg pool: panic sellers and LPs (docs/risk-spec.md §4).
 
-Panic sellers dump AI dollars into the pool while it trades below their trigger; arbitrageurs
-trade the pool toward the PSM's band in chunks; LPs leave stressed pools and return after calm,
-keeping at least ``LP_FLOOR`` of their t0 position [O]; scheduled LP withdrawals and pool-depth
-shocks are applied first.
+Before the arbitrageur trades (``sim.agents.arbitrage``), scheduled LP withdrawals and pool-depth
+shocks apply and panic sellers dump AI dollars into the pool while it trades below their trigger;
+after it, LPs leave stressed pools and return after calm, keeping at least ``LP_FLOOR`` of their
+t0 position [O].
 """
 
 from __future__ import annotations
@@ -13,35 +13,37 @@ from typing import Any
 from ...errors import PeglabError
 from ...units import WAD
 from ..families.ai_dollar.state import DollarPath
-from ..world import HOLDERS, LP, MARKET, to_wad
-from . import dealer
+from ..world import HOLDERS, LP
 
-__all__ = ["LP_FLOOR", "act", "arbitrage", "lp_shocks", "lps", "pool_price"]
+__all__ = ["LP_FLOOR", "lp_shocks", "lps", "panic", "pool_price", "settle"]
 
-_ARB_CHUNKS = 24  # trades per arbitrage per step, each a fraction of the pool
 LP_FLOOR = 0.05  # [O] LPs keep at least this share of their t0 position (as the float model)
 
 
-def act(s: DollarPath, d_i: int, sym: str, k: int) -> None:
+def panic(s: DollarPath, sym: str, k: int) -> None:
+    """Before arbitrage: scheduled LP withdrawals, depth shocks and panic sellers on the peg pool."""
+    pool = s.peg_pool.get(sym)
+    if pool is None:
+        return
+    lp_shocks(s, pool, k)
+    ps = s.sc.agents.panic_sellers
+    if ps.enabled and pool_price(s, pool, sym) < float(ps.trigger_price):
+        amount = int(
+            s.w.chain.ledger.balance_of(sym, HOLDERS) * min(1.0, float(ps.sell_rate) * s.dt_h)
+        )
+        if amount > 0:
+            s.attempt(sym, pool.swap_exact_in, sym, amount, 0, sender=HOLDERS)
+
+
+def settle(s: DollarPath, d_i: int, sym: str, k: int) -> None:
+    """After arbitrage: LPs act on the peg pool and the peg is recorded (pool price x USDC)."""
     w = s.w
     pool = s.peg_pool.get(sym)
     usd = float(s.prices[k, s.sc.asset_index[w.stable]]) if w.stable else 1.0
     if pool is None:
         s.peg[d_i, k] = usd
         return
-    sc = s.sc
-    lp_shocks(s, pool, k)
-    price = pool_price(s, pool, sym)
-    ps = sc.agents.panic_sellers
-    ledger = w.chain.ledger
-    if ps.enabled and price < float(ps.trigger_price):
-        amount = int(ledger.balance_of(sym, HOLDERS) * min(1.0, float(ps.sell_rate) * s.dt_h))
-        if amount > 0:
-            s.attempt(sym, pool.swap_exact_in, sym, amount, 0, sender=HOLDERS)
-    if s.live(sym):  # the PSM stops at shutdown
-        arbitrage(s, sym, pool)
-    price = pool_price(s, pool, sym)
-    lps(s, sym, pool, price, k)
+    lps(s, sym, pool, pool_price(s, pool, sym), k)
     s.peg[d_i, k] = pool_price(s, pool, sym) * usd
 
 
@@ -55,55 +57,6 @@ def pool_price(s: DollarPath, pool: Any, sym: str) -> float:
     except PeglabError:
         return 0.0
     return float(out / 10**w.stable_decimals / (probe / WAD) / (1.0 - pool.fee / 1e10))
-
-
-def arbitrage(s: DollarPath, sym: str, pool: Any) -> None:
-    """Trade the pool toward the PSM's band [1 - tout, 1 + tin] in chunks (docs/risk-spec.md §4)."""
-    w, d = s.w, s.dollars[sym]
-    arb = s.sc.agents.arbitrageurs
-    if not arb.enabled or d.psm is None or not w.stable:
-        return
-    ledger = w.chain.ledger
-    tin = d.psm.state.tin_wad / WAD
-    tout = d.psm.state.tout_wad / WAD
-    fee = pool.fee / 1e10
-    chunk_usd = max(pool.balances[pool.coin_index(sym)] / WAD / 200.0, 1.0)
-    budget = float(arb.capital_usd)
-    for _ in range(_ARB_CHUNKS):
-        price = pool_price(s, pool, sym)
-        if (
-            price > (1 + tin) / (1 - fee)
-            and budget > chunk_usd
-            and dealer.psm_room(s, sym) > to_wad(chunk_usd)
-        ):
-            ledger.transfer(w.stable, MARKET, "arb", s.w.stable_units(chunk_usd))
-            minted = s.attempt(sym, d.sell_gem, s.w.stable_units(chunk_usd), sender="arb")
-            if not minted:
-                break
-            s.attempt(sym, pool.swap_exact_in, sym, ledger.balance_of(sym, "arb"), 0, sender="arb")
-        elif price < (1 - tout) * (1 - fee) and budget > chunk_usd and d.psm.gem_held > 0:
-            ledger.transfer(w.stable, MARKET, "arb", s.w.stable_units(chunk_usd))
-            s.attempt(
-                sym,
-                pool.swap_exact_in,
-                w.stable,
-                s.w.stable_units(chunk_usd),
-                0,
-                sender="arb",
-            )
-            got = ledger.balance_of(sym, "arb")
-            gem = min(
-                got * 10**w.stable_decimals * WAD // ((WAD + d.psm.state.tout_wad) * WAD),
-                d.psm.gem_held,
-            )
-            if gem <= 0 or s.attempt(sym, d.buy_gem, gem, sender="arb") is None:
-                break
-        else:
-            break
-        budget -= chunk_usd
-        bal = ledger.balance_of(w.stable, "arb")
-        if bal:
-            ledger.transfer(w.stable, "arb", MARKET, bal)
 
 
 def lps(s: DollarPath, sym: str, pool: Any, price: float, k: int) -> None:

@@ -67,9 +67,23 @@ class Keepers(Model):
 
 
 class Arbitrageurs(Model):
+    """The greedy arbitrageur across pools, the external market and the PSMs (docs/risk-lab.md
+    "Arbitrage"). It trades while the best cycle gains at least ``min_profit_usd`` after gas.
+
+    Defaults [O]: ``capital_usd`` 5M of reference stablecoin (docs/risk-spec.md §4: arbitrage capital);
+    ``min_profit_usd`` 50 (below that a professional desk does not bother); ``gas_usd`` 20 per
+    on-chain leg (one swap, the keepers' per-take figure), times the scenario's gas multiplier;
+    cycles of up to ``max_legs`` 4 legs (stablecoin -> AI token -> AI dollar -> other AI dollar ->
+    stablecoin is the longest route the default system has); at most ``max_trades`` 20 trades per
+    step (one per mispriced cycle is typical; the cap bounds the run time).
+    """
+
     enabled: bool = True
     capital_usd: NonNegDec = Decimal(5_000_000)
     min_profit_usd: NonNegDec = Decimal(50)
+    gas_usd: NonNegDec = Decimal(20)
+    max_legs: int = Field(default=4, ge=2, le=6)
+    max_trades: int = Field(default=20, ge=0, le=1000)
 
 
 class PanicSellers(Model):

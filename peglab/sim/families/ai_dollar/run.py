@@ -6,7 +6,8 @@ Per step (after the runner moved the clock and the oracles published):
 * ``agents``: borrowers act per vault book; keepers bark, restart and take (takes in time order
   across books; a keeper whose bid an earlier sale moved retries at the new crossing); auctions
   that closed are booked;
-* ``market``: per AI dollar, panic sellers, PSM arbitrage and LPs act on its peg pool;
+* ``market``: panic sellers on each peg pool; the greedy arbitrageur across every pool, the
+  external market and the PSMs (``sim.agents.arbitrage``); LPs on each peg pool;
 * ``settle``: each buffer heals what it can;
 * ``record``: collateral ratio per AI dollar.
 
@@ -21,7 +22,7 @@ import math
 import numpy as np
 
 from ....units import RAD, RAY, WAD
-from ...agents import borrowers, dealer, keepers, pools, recap
+from ...agents import arbitrage, borrowers, dealer, keepers, pools, recap
 from ...world import HOLDERS, MARKET, OPERATOR, World
 from .build import build_dollars, peg_pools
 from .metrics import AiDollarOutcome, DollarOutcome
@@ -37,6 +38,7 @@ class AiDollarRun:
     def __init__(self, block: list[AiDollar], world: World, rng: np.random.Generator) -> None:
         dollars, books = build_dollars(block, world, rng)
         self.s = DollarPath(block, world, dollars, books, rng)
+        self.arb: arbitrage.Arbitrageur | None = None
 
     def start(self) -> None:
         """Find the peg pools; fund borrower budgets (docs/risk-spec.md §4) and keeper capital in USDC."""
@@ -61,6 +63,10 @@ class AiDollarRun:
                 dealer.otc_buy(s, b.dollar.symbol, b.keeper, b.capital_usd)
         s.capital_free = {b.ilk: b.capital_usd for b in s.books}
         recap.fund(s)
+        self.arb = arbitrage.Arbitrageur(s)
+        arb = s.sc.agents.arbitrageurs
+        if arb.enabled and w.stable:
+            ledger.transfer(w.stable, MARKET, arbitrage.ARB, w.stable_units(float(arb.capital_usd)))
 
     def step(self, phase: str, k: int) -> None:
         s = self.s
@@ -78,8 +84,12 @@ class AiDollarRun:
                     borrowers.act(s, b, k)
             self._keepers(k)
         elif phase == "market":
+            for sym in s.sym:
+                pools.panic(s, sym, k)
+            if self.arb is not None:
+                self.arb.run(k)
             for d_i, sym in enumerate(s.sym):
-                pools.act(s, d_i, sym, k)
+                pools.settle(s, d_i, sym, k)
         elif phase == "settle":
             recap.settle(s, k)
         elif phase == "record":

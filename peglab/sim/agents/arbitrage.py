@@ -1,0 +1,361 @@
+"""A greedy arbitrageur across every venue of a path: pools, the external market and the PSMs.
+
+As crvUSDrisk's arbitrageur does (docs/risk-lab.md "Arbitrage"): the venues are edges of a graph
+of tokens; every simple cycle that starts and ends in the reference stablecoin (length 2 to
+``arbitrageurs.max_legs``) is a candidate trade. Each round the arbitrageur
+
+1. prices every edge at the margin (a small exact quote on a StableSwap pool, the reserves of a
+   constant-product pool, the venue's current price, the PSM's fee), and keeps the cycles whose
+   marginal rate exceeds one;
+2. sizes each of the best ``_CANDIDATES`` of them by the engine's exact quotes along the cycle
+   (the gain ``out(x) - x`` is concave in the input ``x``: doubling, then golden section);
+3. executes the most profitable one leg by leg on the engine (pools: ``swap_exact_in``; PSM:
+   ``sell_gem``/``buy_gem``; external market: :class:`~peglab.sim.venue.Venue` ``sell``/``buy``,
+   which move its price),
+
+until the best gain after gas (``arbitrageurs.gas_usd`` per on-chain leg, times the gas
+multiplier) is below ``arbitrageurs.min_profit_usd``, its capital (``capital_usd`` of reference
+stablecoin, profits kept) runs out, or it made ``max_trades`` trades this step.
+
+Amounts are exact ints in each token's base units; a venue leg converts to float and back
+(truncating). The external market delivers tokens it does not hold by minting them to itself
+first (its stock is outside the chain).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ...errors import PeglabError
+from ...protocols.cdp.psm import PEG_FLOOR_WAD
+from ...units import WAD
+from ..families.ai_dollar.state import DollarPath
+from ..world import MARKET
+from . import dealer
+
+__all__ = ["ARB", "Arbitrageur", "Leg"]
+
+ARB = "arb"
+_CANDIDATES = 2  # cycles sized per round (best estimated gains first)
+_GOLDEN = 0.3819660112501051  # 2 - phi
+_SCREEN = (
+    2.0  # a cycle is sized when twice its estimated gain (``estimate``) covers gas + threshold
+)
+_SEARCH = 10  # golden-section steps after the doubling bracket (bracket x 0.618^10 < 1%)
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One directed edge: ``src`` in, ``dst`` out, on a pool (``key`` its id), the external
+    market (``key`` the asset symbol) or a PSM (``key`` the AI dollar)."""
+
+    kind: Literal["pool", "venue", "psm"]
+    key: str
+    src: str
+    dst: str
+
+    @property
+    def onchain(self) -> bool:
+        return self.kind != "venue"
+
+
+class Arbitrageur:
+    """The arbitrageur of one path (module docstring)."""
+
+    def __init__(self, s: DollarPath) -> None:
+        self.s = s
+        w = s.w
+        self.stable = w.stable
+        ledger = w.chain.ledger
+        self.unit: dict[str, int] = {t: 10 ** int(ledger.token(t).decimals) for t in ledger.tokens}
+        self.params = s.sc.agents.arbitrageurs
+        self.trades = 0
+        self.volume_usd = 0.0
+        legs: list[Leg] = []
+        for pid, pool in w.pools.items():
+            for a in pool.coins:
+                for b in pool.coins:
+                    if a != b:
+                        legs.append(Leg("pool", pid, a, b))
+        if self.stable is not None:
+            pooled = {c for pool in w.pools.values() for c in pool.coins}
+            for a in s.sc.assets:
+                if (
+                    a.symbol in pooled
+                    and a.d10_usd is not None
+                    and a.kind in ("ai-token", "major", "governance")
+                ):
+                    legs.append(Leg("venue", a.symbol, self.stable, a.symbol))
+                    legs.append(Leg("venue", a.symbol, a.symbol, self.stable))
+            for sym, d in s.dollars.items():
+                if d.psm is not None and d.psm.token == self.stable:
+                    legs.append(Leg("psm", sym, self.stable, sym))
+                    legs.append(Leg("psm", sym, sym, self.stable))
+        self.legs = legs
+        self._margins: dict[tuple[Leg, tuple[int, ...]], tuple[float, float]] = {}
+        self.cycles = _cycles(legs, self.stable, int(self.params.max_legs)) if self.stable else []
+
+    # -- one leg ---------------------------------------------------------------------------------
+    def quote(self, leg: Leg, x: int) -> int:
+        """What ``x`` base units of ``leg.src`` fetch of ``leg.dst`` now (0: not possible)."""
+        if x <= 0:
+            return 0
+        s = self.s
+        if leg.kind == "pool":
+            try:
+                out: int = s.w.pools[leg.key].quote_exact_in(leg.src, x, leg.dst)
+            except PeglabError:
+                return 0
+            return out
+        if leg.kind == "venue":
+            a = s.sc.asset_index[leg.key]
+            if leg.src == self.stable:
+                units = s.venue.quote_buy(a, x / self.unit[leg.src])
+                return int(units * self.unit[leg.dst])
+            usd = s.venue.quote_sell(a, x / self.unit[leg.src])
+            return int(usd * self.unit[leg.dst])
+        return self._psm(leg, x)[1]
+
+    def _psm(self, leg: Leg, x: int) -> tuple[int, int]:
+        """``(gem amount of the PSM call, output)`` of a PSM leg, within its room and inventory."""
+        s = self.s
+        if not s.live(leg.key):
+            return 0, 0
+        d = s.dollars[leg.key]
+        psm = d.psm
+        if psm is None:
+            return 0, 0
+        st = psm.state
+        to18 = self.unit[leg.key] // self.unit[leg.src if leg.src == self.stable else leg.dst]
+        if leg.src == self.stable:  # mint: gem in, AI dollars out less tin (floor, as the PSM)
+            if st.tin_wad > WAD or x * to18 > dealer.psm_room(s, leg.key) or not _gem_ok(d):
+                return 0, 0
+            g18 = x * to18
+            return x, g18 - g18 * st.tin_wad // WAD
+        if st.tout_wad > WAD:  # redeem: AI dollars in, gem out; the PSM takes g18 (1 + tout)
+            return 0, 0
+        gem = min(x * WAD // ((WAD + st.tout_wad) * to18), psm.gem_held)
+        while gem > 0 and gem * to18 + gem * to18 * st.tout_wad // WAD > x:
+            gem -= 1  # the fee floors, so the floor of the division can be one unit short
+        return gem, gem
+
+    def margin(self, leg: Leg) -> tuple[float, float]:
+        """``(rate, scale)`` of ``leg``: the marginal rate in whole tokens out per whole token in
+        (0: closed) and the input [whole tokens] over which it decays like ``1 / (1 + x / scale)``
+        (``inf``: linear). Constant product: half the input reserve; StableSwap: fitted from a
+        quote of 1% of its balance (cached while the balances are unchanged); venue: ``1 / k``
+        of notional."""
+        s = self.s
+        uin, uout = self.unit[leg.src], self.unit[leg.dst]
+        if leg.kind == "pool":
+            pool = s.w.pools[leg.key]
+            if hasattr(pool, "get_reserves"):
+                r0, r1, _ = pool.get_reserves()
+                r_in, r_out = (r0, r1) if leg.src == pool.coins[0] else (r1, r0)
+                if r_in <= 0:
+                    return 0.0, math.inf
+                fee = float(pool.fee_bps) / 1e4
+                return float(r_out / uout) / float(r_in / uin) * (1.0 - fee), r_in / uin / 2
+            key = (leg, tuple(pool.balances))
+            known = self._margins.get(key)
+            if known is not None:
+                return known
+            bal: int = pool.balances[pool.coin_index(leg.src)]
+            probe = max(bal // 100_000, uin)
+            r = self.quote(leg, probe) / uout / (probe / uin)
+            big = max(bal // 100, 2 * probe)
+            avg = self.quote(leg, big) / uout / (big / uin)
+            scale = big / uin / (2 * (r / avg - 1.0)) if 0 < avg < r else math.inf
+            self._margins[key] = (r, scale)
+            return r, scale
+        if leg.kind == "venue":
+            a = s.sc.asset_index[leg.key]
+            p: float = s.venue.price(a)
+            kv = s.venue.k_of(a)
+            if p <= 0 or math.isinf(kv):
+                return 0.0, math.inf
+            f = float(s.venue.fundamental[s.venue.k, a])
+            if leg.src == self.stable:  # USD in: d units / d usd = (1/p) / (1 + usd k f / p)
+                return 1.0 / p, (p / (kv * f) if kv > 0 else math.inf)
+            return p, (1.0 / (kv * f) if kv > 0 else math.inf)  # units in: p exp(-k f units)
+        return self.quote(leg, 1000 * uin) / uout / 1000.0, math.inf
+
+    def execute(self, leg: Leg, x: int) -> int:
+        """Trade ``x`` of ``leg.src`` on the engine and the venue; returns what was received."""
+        s = self.s
+        ledger = s.w.chain.ledger
+        if leg.kind == "pool":
+            pool = s.w.pools[leg.key]
+            got = s.attempt(
+                leg.dst, pool.swap_exact_in, leg.src, x, 0, sender=ARB, token_out=leg.dst
+            )
+            return int(got or 0)
+        if leg.kind == "psm":
+            gem, out = self._psm(leg, x)
+            if gem <= 0:
+                return 0
+            d = s.dollars[leg.key]
+            if leg.src == self.stable:
+                return int(s.attempt(leg.key, d.sell_gem, gem, sender=ARB) or 0)
+            return gem if s.attempt(leg.key, d.buy_gem, gem, sender=ARB) is not None else 0
+        a = s.sc.asset_index[leg.key]
+        out = self.quote(leg, x)
+        if out <= 0:
+            return 0
+        if leg.src == self.stable:  # buy on the external market: pay, then receive the tokens
+            s.venue.buy(a, out / self.unit[leg.dst])
+            ledger.transfer(leg.src, ARB, MARKET, x)
+            short = out - ledger.balance_of(leg.dst, MARKET)
+            if short > 0:
+                ledger.mint(leg.dst, MARKET, short)
+            ledger.transfer(leg.dst, MARKET, ARB, out)
+        else:
+            s.venue.sell(a, x / self.unit[leg.src])
+            ledger.transfer(leg.src, ARB, MARKET, x)
+            ledger.transfer(leg.dst, MARKET, ARB, out)
+        return out
+
+    # -- cycles ----------------------------------------------------------------------------------
+    def gain(self, cycle: tuple[Leg, ...], x: int) -> int | None:
+        """Stablecoin out minus ``x`` in along ``cycle`` by exact quotes (None: not possible)."""
+        amount = x
+        for leg in cycle:
+            amount = self.quote(leg, amount)
+            if amount <= 0:
+                return None
+        return amount - x
+
+    def estimate(
+        self, cycle: tuple[Leg, ...], margins: dict[Leg, tuple[float, float]]
+    ) -> tuple[float, float, float]:
+        """``(marginal rate, gain, input)`` of the cycle to first order: its marginal rate ``m``
+        decays like ``m / (1 + x / R)`` with ``1 / R = sum(c_i / scale_i)`` (``c_i`` the leg's
+        input per stablecoin at the margin), so the best input is near ``R (m - 1)`` and gains
+        about ``R (m - 1)^2 / 2`` [whole stablecoins]. A screen and a starting size only: the
+        trade itself is sized by exact quotes."""
+        m, inv = 1.0, 0.0
+        for leg in cycle:
+            r, scale = margins[leg]
+            inv += m / scale
+            m *= r
+        if m <= 1.0:
+            return m, 0.0, 0.0
+        if inv <= 0.0:
+            return m, math.inf, math.inf
+        big_r = 1.0 / inv
+        return m, big_r * (m - 1.0) ** 2 / 2.0, big_r * (m - 1.0)
+
+    def size(self, cycle: tuple[Leg, ...], cash: int, guess: int) -> tuple[int, int]:
+        """``(input, gain)``: the input up to ``cash`` that maximises the cycle's exact gain,
+        searched from ``guess`` (doubling to bracket it, then golden section)."""
+
+        def g(x: int) -> float:
+            v = self.gain(cycle, x)
+            return -math.inf if v is None else float(v)
+
+        assert self.stable is not None
+        x = max(min(cash, guess), 1)
+        gx = g(x)
+        while gx <= 0 and x > self.unit[self.stable]:  # the guess overshot: halve
+            x //= 2
+            gx = g(x)
+        if gx <= 0:
+            return 0, 0
+        lo = 0
+        while 2 * x <= cash:
+            g2 = g(2 * x)
+            if g2 <= gx:
+                break
+            lo, x, gx = x, 2 * x, g2
+        hi = min(2 * x, cash)
+        # golden section on [lo, hi] around x (the gain is concave in the input)
+        a, b = lo, hi
+        c = b - int((b - a) * (1 - _GOLDEN))
+        dd = a + int((b - a) * (1 - _GOLDEN))
+        gc, gd = g(c), g(dd)
+        for _ in range(_SEARCH):
+            if gc >= gd:
+                b, dd, gd = dd, c, gc
+                c = b - int((b - a) * (1 - _GOLDEN))
+                gc = g(c)
+            else:
+                a, c, gc = c, dd, gd
+                dd = a + int((b - a) * (1 - _GOLDEN))
+                gd = g(dd)
+        best = max(((gx, x), (gc, c), (gd, dd)))
+        return (best[1], int(best[0])) if best[0] > 0 else (0, 0)
+
+    def run(self, k: int) -> None:
+        """Trade this step until the best cycle's gain after gas is below the threshold."""
+        s, p = self.s, self.params
+        if not p.enabled or self.stable is None or not self.cycles:
+            return
+        ledger = s.w.chain.ledger
+        unit = self.unit[self.stable]
+        gas = float(p.gas_usd) * float(s.cond.gas[k])
+        floor = float(p.min_profit_usd)
+        self._margins.clear()
+        for _ in range(int(p.max_trades)):
+            cash = ledger.balance_of(self.stable, ARB)
+            if cash <= 0:
+                return
+            margins = {leg: self.margin(leg) for leg in self.legs}
+            screened = []
+            for cyc in self.cycles:
+                m, est, at = self.estimate(cyc, margins)
+                n_gas = gas * sum(leg.onchain for leg in cyc)
+                if m > 1.0 and _SCREEN * est >= floor + n_gas:
+                    screened.append((est - n_gas, at, n_gas, cyc))
+            screened.sort(key=lambda t: -t[0])
+            best: tuple[float, int, tuple[Leg, ...]] | None = None
+            for _est, at, n_gas, cyc in screened[:_CANDIDATES]:
+                guess = cash if math.isinf(at) else int(at * unit)
+                x, gain = self.size(cyc, cash, guess)
+                net = gain / unit - n_gas
+                if x > 0 and net >= floor and (best is None or net > best[0]):
+                    best = (net, x, cyc)
+            if best is None:
+                return
+            _net, x, cyc = best
+            amount = x
+            for leg in cyc:
+                amount = self.execute(leg, amount)
+                if amount <= 0:
+                    break  # a refused leg: the arbitrageur keeps what it holds
+            self.trades += 1
+            self.volume_usd += x / unit
+
+
+def _gem_ok(d: Any) -> bool:
+    """The PSM mints only while its gem's price source reads at least its floor (0.98)."""
+    price = d.psm.price
+    if price is None:
+        return True
+    val, ok, _ = price.read()
+    return bool(ok) and val >= PEG_FLOOR_WAD
+
+
+def _cycles(legs: list[Leg], stable: str, max_legs: int) -> list[tuple[Leg, ...]]:
+    """Simple cycles ``stable -> ... -> stable`` of 2..``max_legs`` legs (tokens not repeated),
+    skipping a leg that undoes the previous one on the same venue."""
+    out_of: dict[str, list[Leg]] = {}
+    for leg in legs:
+        out_of.setdefault(leg.src, []).append(leg)
+    found: list[tuple[Leg, ...]] = []
+
+    def walk(path: list[Leg], seen: set[str]) -> None:
+        at = path[-1].dst
+        for leg in out_of.get(at, []):
+            if leg.key == path[-1].key and leg.kind == path[-1].kind:
+                continue
+            if leg.dst == stable:
+                if len(path) + 1 >= 2:
+                    found.append((*path, leg))
+            elif leg.dst not in seen and len(path) + 1 < max_legs:
+                walk([*path, leg], seen | {leg.dst})
+
+    for first in out_of.get(stable, []):
+        walk([first], {stable, first.dst})
+    return found
