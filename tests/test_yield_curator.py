@@ -72,3 +72,37 @@ def test_allocate__guards__refused_with_state_unchanged() -> None:
     cur.allocate({"cUSDC": 5_000_000 * USDC}, sender="agent")
     markets[1].borrow(markets[1].cash(), sender="borrower")  # no cash left: exits blocked
     r(chain, LimitExceeded, "lending/insufficient-cash", cur.allocate, {"cUSDC": 0}, sender="agent")
+
+
+def test_term_sleeve__locked_until_maturity__then_redeems_every_tranche() -> None:
+    from peglab.protocols.lending.term import TermDeposit
+    from peglab.protocols.yieldvault import TermSleeve
+    from peglab.units import RAY
+
+    chain, v, _, markets = world()
+    chain.ledger.mint("USDC", "sponsor", 1_000_000 * USDC)
+    term = TermDeposit(chain, "term", "USDC", 9 * RAY // 100, 30 * DAY, "sponsor")
+    cur = Curator(chain, "USDC", "safe", [*markets, TermSleeve(term, 10**9 * USDC)], agent="agent")
+    chain.ledger.mint("USDC", "safe", 10_000_000 * USDC)
+    cur.allocate({"term": 3_000_000 * USDC}, sender="agent")
+    view = cur.state().market("term")
+    assert view.lock_s == 30 * DAY and view.withdrawable == 0 and view.apr_ray() == 9 * RAY // 100
+    chain.advance(10 * DAY)
+    assert_refused(chain, InvalidInput, "term/nothing-matured", cur.allocate, {"term": 0},
+                   sender="agent")  # fmt: skip
+    chain.advance(20 * DAY)
+    before = cur.nav()
+    cur.allocate({"term": 2_000_000 * USDC}, sender="agent")  # a tranche is redeemed whole
+    assert term.position("safe") == 0 and cur.nav() == before
+    assert cur.idle() == 10_000_000 * USDC + 3_000_000 * USDC * 9 * 30 // (100 * 365)
+
+
+def test_pending_total__open_requests__summed_per_controller() -> None:
+    chain, v, cur, _ = world()
+    v.request_deposit(1_000 * USDC, "alice", "alice", sender="alice")
+    v.propose_valuation(0, sender="agent")
+    v.request_deposit(500 * USDC, "alice", "alice", sender="alice")  # the next epoch
+    assert v.pending_total("deposit", "alice") == 1_500 * USDC
+    v.settle_deposits(0, sender="safe")
+    assert v.pending_total("deposit", "alice") == 500 * USDC
+    assert v.pending_total("redeem", "alice") == 0

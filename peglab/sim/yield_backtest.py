@@ -58,8 +58,10 @@ __all__ = [
     "AllocatorResult",
     "BacktestConfig",
     "MarketPaths",
+    "RateBorrower",
     "compare",
     "draw_paths",
+    "make_market",
     "run_backtest",
 ]
 
@@ -137,7 +139,7 @@ class AllocatorResult:
     share_price: list[float] = field(default_factory=list)
 
 
-class _Borrower:
+class RateBorrower:
     """A borrower whose target debt falls with the borrow rate (elasticity), a quarter of the
     way per day (damped: a faster move oscillates around the kink)."""
 
@@ -167,37 +169,50 @@ class _Borrower:
             pass  # a refused borrow (caps, health) leaves demand unmet today
 
 
+def make_market(
+    chain: Chain, k: int, asset: str, supply: int, util: float, elasticity: float
+) -> tuple[LendingMarket, RateBorrower]:
+    """Market ``k`` of a synthetic book (even: Aave v3-style ``aave<k>``, odd: Compound-style
+    ``comp<k>``, rate parameters varied by ``k``), seeded with ``supply`` asset units by
+    ``lp<k>`` (who holds 10x that) and a debt of ``util × supply`` by ``borrower<k>``, whose
+    collateral token ``WETH`` (created if missing) is worth 2,000 times the debt."""
+    if "WETH" not in chain.ledger.tokens:
+        chain.ledger.create_token("WETH", 18)
+    scale = 10 ** chain.ledger.token(asset).decimals
+    if k % 2 == 0:
+        model = aave_params(80 + 2 * (k % 6), 0, 300 + 50 * k % 400, 6000)
+        m: LendingMarket = AaveMarket(
+            chain, f"aave{k}", asset, "WETH", model, collateral_price_wad=2_000 * WAD
+        )
+    else:
+        jm = jump_params(0, 350 + 40 * k % 300, 10_900, 80)
+        m = CompoundMarket(chain, f"comp{k}", asset, "WETH", jm, collateral_price_wad=2_000 * WAD)
+    lp, br = f"lp{k}", f"borrower{k}"
+    chain.ledger.mint(asset, lp, 10 * supply)
+    chain.ledger.mint("WETH", br, supply * WAD // scale)
+    m.supply(supply, sender=lp)
+    m.deposit_collateral(supply * WAD // scale, sender=br)
+    debt = int(supply * util)
+    m.borrow(debt, sender=br)
+    return m, RateBorrower(m, br, debt, elasticity)
+
+
 class _World:
     def __init__(self, cfg: BacktestConfig, paths: MarketPaths) -> None:
         self.cfg = cfg
         chain = Chain(keep_log=False)
         self.chain = chain
         chain.ledger.create_token("USDC", 6)
-        chain.ledger.create_token("WETH", 18)
         self.markets: list[LendingMarket] = []
-        self.borrowers: list[_Borrower] = []
+        self.borrowers: list[RateBorrower] = []
         self.outside: list[int] = []
         for k in range(cfg.n_markets):
             supply = int(paths.supply0[k]) * USDC
-            if k % 2 == 0:
-                model = aave_params(80 + 2 * (k % 6), 0, 300 + 50 * k % 400, 6000)
-                m: LendingMarket = AaveMarket(
-                    chain, f"aave{k}", "USDC", "WETH", model, collateral_price_wad=2_000 * WAD
-                )
-            else:
-                jm = jump_params(0, 350 + 40 * k % 300, 10_900, 80)
-                m = CompoundMarket(
-                    chain, f"comp{k}", "USDC", "WETH", jm, collateral_price_wad=2_000 * WAD
-                )
-            lp, br = f"lp{k}", f"borrower{k}"
-            chain.ledger.mint("USDC", lp, 10 * supply)
-            chain.ledger.mint("WETH", br, supply * WAD // USDC)  # worth 2,000x the debt at 1 WETH
-            m.supply(supply, sender=lp)
-            m.deposit_collateral(supply * WAD // USDC, sender=br)
-            debt = int(supply * paths.util0[k])
-            m.borrow(debt, sender=br)
+            m, borrower = make_market(
+                chain, k, "USDC", supply, float(paths.util0[k]), cfg.elasticity
+            )
             self.markets.append(m)
-            self.borrowers.append(_Borrower(m, br, debt, cfg.elasticity))
+            self.borrowers.append(borrower)
             self.outside.append(supply)
         self.terms: list[TermDeposit] = []
         for j in range(cfg.n_term):

@@ -11,6 +11,7 @@ from .nav_oracle import SettledVaultLike, VaultSharePrice
 from .optimizer import ArmaOptimizer, Constraints
 from .policy import AllocationState, MarketView, Move, Policy, Proposal, check_proposal
 from .rules import EqualWeight, InterstableRules, SingleMarket
+from .sleeves import TermLike, TermSleeve
 
 __all__ = [
     "AaveCurve",
@@ -31,6 +32,8 @@ __all__ = [
     "Proposal",
     "SettledVaultLike",
     "SingleMarket",
+    "TermLike",
+    "TermSleeve",
     "VaultSharePrice",
     "check_proposal",
     "curve_of",

@@ -93,14 +93,25 @@ class Curator:
         """Idle cash plus every position at its supply balance (floored)."""
         return self.idle() + sum(m.supply_balance(self.safe) for m in self.markets.values())
 
-    def state(self, last_rebalance: int = 0, outflow_p95_7d: int = 0) -> AllocationState:
-        """What an allocator sees (live curves: read it at decision time)."""
+    def state(
+        self,
+        last_rebalance: int = 0,
+        outflow_p95_7d: int = 0,
+        apr_history: Mapping[str, tuple[int, ...]] | None = None,
+        tvl_24h_ago: Mapping[str, int] | None = None,
+    ) -> AllocationState:
+        """What an allocator sees (live curves: read it at decision time). A market with a
+        ``lock_s`` attribute (a ``TermSleeve``) is shown as locked; ``apr_history`` (daily supply
+        rates, ray) and ``tvl_24h_ago`` are the caller's records, by market id."""
+        hist = apr_history or {}
+        tvl = tvl_24h_ago or {}
         views = tuple(
             MarketView(
                 id=m.id, protocol=m.style + ":" + m.id, position=m.supply_balance(self.safe),
                 withdrawable=m.max_withdraw(self.safe), market_supply=m.total_supplied(),
                 utilisation_wad=m.utilisation_wad(), apr_after=curve_of(m),
-                gas_per_tx=self.gas_per_tx,
+                gas_per_tx=self.gas_per_tx, lock_s=int(getattr(m, "lock_s", 0)),
+                apr_history_ray=hist.get(m.id, ()), tvl_24h_ago=tvl.get(m.id, 0),
             )
             for m in self.markets.values()
         )  # fmt: skip

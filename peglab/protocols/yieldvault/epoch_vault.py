@@ -256,6 +256,15 @@ class EpochVault(AsyncVault):
         a, s = self.epoch_price[epoch]
         return share_math.to_assets(shares, s, a, self.offset, False)
 
+    def pending_total(self, direction: Direction, controller: str) -> int:
+        """Pending assets (deposit) or shares (redeem) of ``controller`` over its open requests."""
+        book = self.request_book
+        return sum(
+            r.pending
+            for rid in book.open_ids.get((direction, controller), ())
+            if (r := book.get(direction, rid, controller)) is not None
+        )
+
     def claimable_redeem_shares(self, controller: str) -> int:
         """Shares of settled redemptions ``controller`` can claim (all epochs)."""
         return super().max_redeem(controller)

@@ -1,0 +1,1 @@
+"""The yield-vault family of the lab (docs/yield-vaults.md §8)."""
