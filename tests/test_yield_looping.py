@@ -4,6 +4,7 @@ at high leverage ends in liquidations the share keeper takes."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from peglab.math import apr_to_duty
@@ -56,6 +57,19 @@ def test_looper__strategy_loss_at_high_leverage__liquidated_by_the_share_keeper(
     assert path.bad_debt_usd() >= 0.0
     path.chain.check_conservation()
     assert path.dollar.balance_sheet().balanced
+
+
+def test_strategy_loss_beyond_the_keepers_bid__leaves_the_ai_dollar_bad_debt() -> None:
+    loop = LoopParams(target_leverage=8.0)
+    small = run(YieldParams(loopers=4, loop=loop, loss_day=14, loss_frac=0.06), 24)
+    big = run(YieldParams(loopers=4, loop=loop, loss_day=14, loss_frac=0.15), 24)
+    assert small.bad_debt_usd() == 0.0  # ratio 8/7 x 0.94 x (1 - 2%) still covers the debt
+    assert big.bad_debt_usd() > 100_000.0  # 8/7 x 0.85 x 0.98 < 1: the lots fall short
+    m = big.measures()
+    assert m["loopers_liquidated"] == 1.0 and m["looper_return"] == pytest.approx(-1.0, abs=0.02)
+    assert all(np.isfinite(big.leverage))
+    big.chain.check_conservation()
+    assert big.dollar.balance_sheet().balanced
 
 
 def test_looper__same_seed__same_state_hash() -> None:

@@ -60,7 +60,11 @@ __all__ = [
 PHASES: tuple[str, ...] = ("operate", "agents", "market", "settle", "record")
 
 # modules whose import registers a built-in family (imported on first use, never at import time)
-BUILTIN: tuple[str, ...] = ("peglab.sim.families.ai_dollar", "peglab.sim.families.gaib")
+BUILTIN: tuple[str, ...] = (
+    "peglab.sim.families.ai_dollar",
+    "peglab.sim.families.gaib",
+    "peglab.sim.families.yield_vault",
+)
 
 Total = Literal["sum", "min", "max"]
 

@@ -200,7 +200,8 @@ class YieldPath:
         self.last_rebalance = chain.now
         self.apr_hist: dict[str, tuple[int, ...]] = {}
         self.tvl_prev: dict[str, int] = {}
-        self.requests: list[tuple[int, int, int]] = []  # (day, epoch id, shares) of holders
+        self.requests: list[tuple[int, int, int]] = []  # (day, epoch id, shares), everyone's
+        self.noted: dict[tuple[int, str], int] = {}  # (epoch id, controller) -> shares recorded
         self.settled_at: dict[int, int] = {}
         self.spiked: int | None = None
         self.pps = [self.vault.price_per_share() / self.unit]
@@ -208,21 +209,25 @@ class YieldPath:
         self.leverage: list[float] = [1.0]
         self.refused = 0
         self.exploited = 0
+        self.t0 = chain.now
 
     # -- t0 ----------------------------------------------------------------------------------------
     def _base_borrowers(self) -> None:
-        """Passive borrowers: shares at a 200% ratio, their AI dollars to the holders' account."""
+        """Passive borrowers: shares at a 200% ratio, their AI dollars to the holders' account.
+        They take at most half of the holders' shares, so the debt is capped at a quarter of the
+        vault's capital."""
         p, ledger, a = self.p, self.chain.ledger, "passive-borrower"
         if p.base_debt_usd <= 0:
             return
-        units = 2 * p.base_debt_usd * self.unit
-        ledger.transfer(
-            self.vault.share, self.holders, a, min(units, self.vault.balance_of(self.holders) // 2)
+        shares = min(2 * p.base_debt_usd * self.unit, self.vault.balance_of(self.holders) // 2)
+        ledger.transfer(self.vault.share, self.holders, a, shares)
+        debt = min(
+            p.base_debt_usd * WAD, self.vault.convert_to_assets(shares) * WAD // (2 * self.unit)
         )
         vid = self.dollar.open_vault(self.ilk, sender=a)
-        self.dollar.deposit(vid, self.vault.balance_of(a), sender=a)
-        self.dollar.mint(vid, p.base_debt_usd * WAD, sender=a)
-        self.chain.transfer(p.dollar, "holders", p.base_debt_usd * WAD, sender=a)
+        self.dollar.deposit(vid, shares, sender=a)
+        self.dollar.mint(vid, debt, sender=a)
+        self.chain.transfer(p.dollar, "holders", debt, sender=a)
 
     def attach_pool(self, pool: StableSwapPool) -> None:
         """The AI dollar's pool against the asset (seeded); then fund the agents."""
@@ -398,23 +403,36 @@ class YieldPath:
         if p.run_day is not None and k == p.run_day:
             req += int((held - req) * p.run_frac)
         if req > 0:
-            rid = self._try(v.request_redeem, req, h, h, sender=h)
-            if isinstance(rid, int):
-                self.requests.append((k, rid, req))
+            self._try(v.request_redeem, req, h, h, sender=h)
         for lp in self.loopers:
             lp.act()
         kp = self.keeper
         if kp is not None:
             kp.bark_all([vid for lp in self.loopers if (vid := lp.cdp)])
-            kp.take_all(self.wait_days(k), self.chain.now + DAY)
+            kp.take_all(self.wait_days(k), self.t0 + (k + 1) * DAY)
             kp.redeem_and_refill(self.dollar.psm is not None)
+        self._note_requests(k)
+
+    def _note_requests(self, k: int) -> None:
+        """Record today's redemption requests of every controller (holders, loopers, keeper)."""
+        v = self.vault
+        rid = v.epoch.redeem_epoch
+        who = [self.holders, *(lp.account for lp in self.loopers)]
+        if self.keeper is not None:
+            who.append(self.keeper.account)
+        for c in who:
+            x = v.pending_redeem_request(rid, c)
+            new = x - self.noted.get((rid, c), 0)
+            if new > 0:
+                self.requests.append((k, rid, new))
+                self.noted[(rid, c)] = x
 
     def running(self, k: int) -> bool:
         """Whether holders are in a run (new deposits stop from the run day)."""
         return self.p.run_day is not None and k >= self.p.run_day
 
     def wait_days(self, k: int) -> float:
-        """How long the oldest unsettled holder redemption has waited."""
+        """How long the oldest unsettled redemption request has waited."""
         for day, rid, _ in self.requests:
             if rid not in self.settled_at:
                 return float(k - day)
@@ -428,8 +446,8 @@ class YieldPath:
         self.pps.append(self.vault.price_per_share() / self.unit)
         pool = self.pool
         self.peg.append(pool_price(pool, self.p.dollar, self.asset, self.dec) if pool else 1.0)
-        levs = [lp.leverage() for lp in self.loopers if lp.cdp]
-        self.leverage.append(float(np.mean(levs)) if levs else 1.0)
+        levs = [x for lp in self.loopers if lp.cdp and np.isfinite(x := lp.leverage())]
+        self.leverage.append(float(np.mean(levs)) if levs else 1.0)  # wiped-out loopers left out
 
     def _try(self, fn: Callable[..., object], *args: object, **kwargs: object) -> object | None:
         try:
@@ -448,11 +466,57 @@ class YieldPath:
 
     # -- measures ---------------------------------------------------------------------------------
     def bad_debt_usd(self) -> float:
+        """Debt liquidations have not recovered (running auctions' lots valued at NAV)."""
         kp = self.keeper
         if kp is None:
             return 0.0
         nav_ray = self.vault.price_per_share() * RAY // self.unit
         return kp.shortfall_rad(nav_ray) / RAD
+
+    def exit_waits(self, k: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """Redemption waits in days at day ``k`` (open ones counted to ``k``), their
+        share weights, and the share of requested shares still unsettled."""
+        waits, weights, open_ = [], [], 0
+        for day, rid, shares in self.requests:
+            done = self.settled_at.get(rid)
+            waits.append((done if done is not None else k) - day)
+            weights.append(shares)
+            if done is None:
+                open_ += shares
+        total = sum(weights)
+        return np.array(waits, float), np.array(weights, float), open_ / total if total else 0.0
+
+    def measures(self) -> dict[str, float]:
+        """The family's metrics at the horizon (docs/yield-vaults.md §8.3)."""
+        pps = np.array(self.pps)
+        peak = np.maximum.accumulate(pps)
+        waits, weights, unserved = self.exit_waits(self.days)
+        if len(waits):
+            order = np.argsort(waits, kind="stable")
+            cum = np.cumsum(weights[order]) / weights.sum()
+            p95 = float(waits[order][min(int(np.searchsorted(cum, 0.95)), len(waits) - 1)])
+        else:
+            p95 = 0.0
+        peg = np.array(self.peg)
+        kp = self.keeper
+        n = len(self.loopers)
+        liquidated = sum(1 for lp in self.loopers if kp and lp.cdp in kp.liquidated_vaults)
+        capital = self.p.looper_capital_usd
+        ret = [lp.equity_usd() / capital - 1.0 for lp in self.loopers]
+        return {
+            "vault_nav_drawdown": float(np.max(1.0 - pps / peak)),
+            "vault_realised_apy": float((pps[-1] / pps[0]) ** (365.0 / self.days) - 1.0),
+            "vault_exit_wait_max": float(waits.max()) if len(waits) else 0.0,
+            "vault_exit_wait_p95": p95,
+            "vault_unserved": unserved,
+            "dollar_bad_debt": self.bad_debt_usd(),
+            "dollar_price_min": float(peg.min()),
+            "dollar_peg_dev_max": float(np.max(np.abs(peg - 1.0))),
+            "loopers_liquidated": liquidated / n if n else 0.0,
+            "loopers_unwound": sum(1 for lp in self.loopers if lp.unwinds) / n if n else 0.0,
+            "loop_leverage_max": float(np.max(self.leverage)),
+            "looper_return": float(np.mean(ret)) if ret else 0.0,
+        }
 
 
 def standalone(
