@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -233,3 +234,27 @@ def test_peg_metrics__never_recovers__censored_at_horizon() -> None:
     assert m["recovered"] == 0.0 and m["time_to_recover_s"] == 2 * 300
     calm = peg_metrics([1.0, 1.001, 0.999], 300)
     assert calm["time_to_recover_s"] == 0.0 and calm["recovered"] == 1.0
+
+
+def test_aggregate__stress_run__every_column_conditional_on_the_scenario(tmp_path: Path) -> None:
+    # docs/validation.md §1: the run's numbers hold given its scenario; aggregate says which
+    from peglab.risk.library import load_scenario
+    from peglab.risk.montecarlo import conditional_on, run_monte_carlo
+    from peglab.risk.report import render_report
+    from peglab.sim.runner import float_path
+
+    sc = load_scenario("flash-crash")
+    s = run_monte_carlo(
+        sc, float_path, paths=4, seed=3, out_dir=tmp_path, progress=False, n_resamples=50
+    )
+    cond = conditional_on(sc)
+    assert sc.name in cond and sc.description and sc.description in cond
+    assert s["conditional_on"] == cond
+    columns = [m for m in s["metrics"].values() if m.get("n")]
+    assert columns and all(m["conditional_on"] == cond for m in columns)
+    # four paths: the tail is withheld, and the report says so instead of printing a number
+    bad = s["metrics"]["bad_debt_usd"]
+    assert bad["VaR99"]["value"] is None and bad["VaR99"]["paths_needed"] == 1000
+    page = render_report(tmp_path).read_text(encoding="utf-8")
+    assert f"Conditional on: {cond}" in page.replace("&#x27;", "'")
+    assert "n too small: 4 paths leave 0 beyond this level" in page

@@ -43,6 +43,7 @@ __all__ = [
     "PathResult",
     "RunPath",
     "aggregate",
+    "conditional_on",
     "make_backend",
     "path_seed",
     "report_grid",
@@ -155,6 +156,12 @@ def _check_int(value: object, name: str, lo: int, hi: int) -> None:
         )
 
 
+def conditional_on(scenario: Scenario) -> str:
+    """What every number of a run is conditional on: the scenario, by name and description."""
+    text = f"scenario {scenario.name}"
+    return f"{text}: {scenario.description}" if scenario.description else text
+
+
 def aggregate(
     out: Path,
     scenario: Scenario,
@@ -165,7 +172,13 @@ def aggregate(
     seed: int,
     n_resamples: int = 1000,
 ) -> dict[str, Any]:
-    """Read ``paths.csv`` and write ``summary.json`` (metrics with bootstrap CIs)."""
+    """Read ``paths.csv`` and write ``summary.json`` (metrics with bootstrap CIs).
+
+    Every column's statistics are conditional on the scenario that generated the paths
+    (docs/validation.md §1): its name and description go with each column (``conditional_on``)
+    and with the summary, so no number reads as an unconditional probability.
+    """
+    condition = conditional_on(scenario)
     columns, data = read_paths_csv(out / "paths.csv")
     boot = np.random.SeedSequence(seed, spawn_key=BOOTSTRAP_KEY)
     metrics: dict[str, Any] = {}
@@ -177,7 +190,11 @@ def aggregate(
             continue
         child = np.random.SeedSequence(boot.entropy, spawn_key=(*BOOTSTRAP_KEY, j + 1))
         metrics[name] = risk_summary(
-            finite, seed=child, tail=specs.is_loss(name), n_resamples=n_resamples
+            finite,
+            seed=child,
+            tail=specs.is_loss(name),
+            n_resamples=n_resamples,
+            conditional_on=condition,
         )
     grid = report_grid(scenario.n_steps)
     summary: dict[str, Any] = {
@@ -190,6 +207,7 @@ def aggregate(
         },
         "seed": seed,
         "paths": paths,
+        "conditional_on": condition,
         "parameters": {
             "horizon_s": scenario.horizon,
             "step_s": scenario.step,

@@ -192,6 +192,7 @@ td:first-child, th:first-child {{ text-align: left; }} small {{ color: #666; }}
 <p>paths {summary["paths"]} &middot; seed {summary["seed"]} &middot; scenario hash <code>{html.escape(sc["hash"][:16])}</code>
 &middot; peglab {html.escape(summary["peglab_version"])} &middot; model <code>{html.escape(summary["parameters"].get("run_path", ""))}</code></p>
 <h2>Headline measures (95% intervals; each conditional on this scenario's stress)</h2>
+<p>Conditional on: {html.escape(summary.get("conditional_on", sc["name"]))}</p>
 <table><tr>{head}</tr>{"".join(rows)}</table>
 <p><small>VaR by nearest rank with order-statistic intervals (a bound shown as "beyond sample" lies beyond
 the sample); ES = mean of the worst (1-q)N paths; EVaR is the entropic measure (Ahmadi-Javid);
