@@ -293,6 +293,24 @@ def test_harvest__base_yield_claimed_and_deposited_minus_fee() -> None:
     )
 
 
+def test_set_apr__rate_falls__earners_settled_at_the_old_rate_first() -> None:
+    s = make(apr_wad=415 * WAD // 10_000)
+    s.staked.deposit(1_000_000 * USD, sender="alice")
+    reserve = s.usdai.reserve
+    s.chain.advance(182 * DAY)
+    old = s.base.accrued_yield_of(reserve)
+    assert old > 0
+    s.base.set_apr(5 * WAD // 1_000, sender="gov")
+    assert s.base.accrued_yield_of(reserve) == 0  # paid at 4.15% up to the change
+    assert s.chain.ledger.balance_of("wM", s.staked.account) >= old
+    bal = s.chain.ledger.balance_of("wM", reserve)
+    s.chain.advance(365 * DAY)
+    assert s.base.accrued_yield_of(reserve) == bal * 5 // 1_000  # 0.5% from now on
+    assert_refused(s.chain, NotAuthorized, "usdai/not-admin", s.base.set_apr, 0, sender="bob")
+    code = boundary_code(-1, "usdai/bad-amount")
+    assert_refused(s.chain, InvalidInput, code, s.base.set_apr, -1, sender="gov")
+
+
 def test_bridge__shares_count_in_total_shares() -> None:
     s = make()
     v = s.staked

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInput
-from ..sim.family import registered_catalog
+from ..sim.family import registered_catalog, registered_families
 from .rundir import Catalog, load_catalog, load_summary, read_paths_csv
 
 __all__ = ["load_summary", "print_summary", "render_report"]
@@ -138,13 +138,40 @@ def render_report(out_dir: str | Path) -> Path:
         )
         figs.append(fig)
 
+    tables = _family_tables(specs, columns, data)
     parts = [_fig_html(f, i == 0) for i, f in enumerate(figs)]
     if not figs:
         parts.append("<p>No series or loss columns to chart.</p>")
-    page = _page(summary, specs, parts)
+    page = _page(summary, specs, parts, tables)
     target = out / "report.html"
     target.write_text(page, encoding="utf-8")
     return target
+
+
+def _family_tables(specs: Catalog, columns: list[str], data: np.ndarray) -> str:
+    """Tables the run's families build from the per-path columns (``Family.report_table``); a
+    function shared by several families is called once with all of them."""
+    live = registered_families()
+    groups: dict[Any, list[tuple[Any, list[str]]]] = {}
+    for fam in specs.families:
+        f = live.get(fam["key"])
+        fn = getattr(f, "report_table", None)
+        if fn is not None:
+            groups.setdefault(fn, []).append((f, list(fam.get("instances", []))))
+    out = []
+    for fn, fams in groups.items():
+        t = fn(fams, columns, data)
+        if t is None:
+            continue
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in t.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in t.rows
+        )
+        out.append(
+            f"<h2>{html.escape(t.title)}</h2><table><tr>{head}</tr>{body}</table>"
+            f"<p><small>{html.escape(t.note)}</small></p>"
+        )
+    return "".join(out)
 
 
 def _fmt(x: Any) -> str:
@@ -162,7 +189,7 @@ def _rows(summary: dict[str, Any], specs: Catalog) -> list[tuple[str, dict[str, 
     return [(k, metrics[k]) for k in specs.headline() if k in metrics and metrics[k].get("n")]
 
 
-def _page(summary: dict[str, Any], specs: Catalog, parts: list[str]) -> str:
+def _page(summary: dict[str, Any], specs: Catalog, parts: list[str], tables: str = "") -> str:
     sc = summary["scenario"]
     header = ["metric", "n", "mean", "VaR95", "VaR99", "ES97.5", "EVaR95"]
     rows = []
@@ -191,6 +218,7 @@ td:first-child, th:first-child {{ text-align: left; }} small {{ color: #666; }}
 <p>{html.escape(sc.get("description", ""))}</p>
 <p>paths {summary["paths"]} &middot; seed {summary["seed"]} &middot; scenario hash <code>{html.escape(sc["hash"][:16])}</code>
 &middot; peglab {html.escape(summary["peglab_version"])} &middot; model <code>{html.escape(summary["parameters"].get("run_path", ""))}</code></p>
+{tables}
 <h2>Headline measures (95% intervals; each conditional on this scenario's stress)</h2>
 <p>Conditional on: {html.escape(summary.get("conditional_on", sc["name"]))}</p>
 <table><tr>{head}</tr>{"".join(rows)}</table>

@@ -16,7 +16,10 @@ satisfies :class:`Family`:
   ``None`` when the family has none;
 * ``measure(block, scenario, outcome)``: the :class:`FamilyMetrics` of one path;
 * ``metrics`` and ``series``: every metric and series it reports, registered once
-  (:class:`MetricSpec`: name, unit, whether it is a loss, headline or not, how instances total).
+  (:class:`MetricSpec`: name, unit, whether it is a loss, headline or not, how instances total);
+* optionally ``report_table(families, columns, data)``: a :class:`ReportTable` built from the
+  run's per-path columns, shown first in the report (families that share one function, such as
+  the two GPU-credit families, get one table over all of them).
 
 The runner (``sim.runner``), the Monte Carlo driver and report (``risk``) and the command line
 only ever talk to this interface, so a new family needs no change there: register it with
@@ -44,6 +47,7 @@ __all__ = [
     "FamilyMetrics",
     "FamilyRun",
     "MetricSpec",
+    "ReportTable",
     "SeriesSpec",
     "catalog",
     "describe",
@@ -64,6 +68,7 @@ BUILTIN: tuple[str, ...] = (
     "peglab.sim.families.ai_dollar",
     "peglab.sim.families.gaib",
     "peglab.sim.families.yield_vault",
+    "peglab.sim.families.usdai",
 )
 
 Total = Literal["sum", "min", "max"]
@@ -117,6 +122,16 @@ class FamilyMetrics:
     per_instance: Mapping[str, Mapping[str, float]]
     family: Mapping[str, float] = field(default_factory=dict)
     series: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTable:
+    """A family's own table in the report (text cells, first row = the header)."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
 
 
 class FamilyRun(Protocol):

@@ -182,14 +182,14 @@ class GaibPath:
     def __init__(
         self,
         sc: CreditStress,
-        rng: np.random.Generator,
+        drv: GpuDrivers,
         chain: Chain | None = None,
         stable: str | None = None,
     ) -> None:
         """Build on ``chain`` (a lab world's, whose ``stable`` token exists and whose pool is
-        attached later by ``attach_pool``), or on a fresh chain with its own USDC and pool."""
+        attached later by ``attach_pool``), or on a fresh chain with its own USDC and pool; the
+        path faces the GPU economy ``drv`` (``gpu_drivers``)."""
         self.sc = sc
-        drv = gpu_drivers(sc, rng)
         self.bp, self.idx, self.util = drv.bp, drv.idx, drv.util
         self.latent, self.value = drv.latent, drv.value
         own = chain is None
@@ -261,6 +261,10 @@ class GaibPath:
     def attach_pool(self, pool: PoolLike) -> None:
         """Use ``pool`` (AID against the stablecoin) for the peg, sellers and the arbitrageur."""
         self.pool = pool
+
+    def fully_backed(self) -> bool:
+        """AID supply at or below the reserve's value now."""
+        return self.aid.supply_wad <= self.aid.reserve_value_wad()
 
     # -- helpers --------------------------------------------------------------------------------
     def whitelist(self, *who: str) -> None:
@@ -492,6 +496,7 @@ class GaibPath:
             "peg_min": float(prices.min()),
             "peg_time_below_099": float((prices < 0.99).mean()),
             "aid_fully_backed": float(self.backed_min >= 0.0),
+            "gpu_low": float(self.idx.price[0].min()),
         }
         for hz, acc in self.unfilled.items():
             metrics[f"unfilled_after_{hz}d"] = float(np.mean(acc)) if acc else 0.0
@@ -501,7 +506,7 @@ class GaibPath:
 def run_gaib_path(sc: CreditStress, seed: np.random.SeedSequence | int) -> GaibOutcome:
     """One exact path of ``sc`` (same seed, same outcome bit for bit)."""
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return GaibPath(sc, np.random.default_rng(ss)).run()
+    return GaibPath(sc, gpu_drivers(sc, np.random.default_rng(ss))).run()
 
 
 def summarise(outcomes: list[GaibOutcome]) -> dict[str, tuple[float, float, float]]:

@@ -70,6 +70,9 @@ class World:
     pools: dict[str, Any] = field(default_factory=dict)  # pool id -> deployed pool
     lp_tokens0: dict[str, int] = field(default_factory=dict)  # pool id -> LP tokens of ``lp``
     issued: set[str] = field(default_factory=set)  # tokens issued by families (held by holders)
+    # what families of one path share, by a key the producer chooses (e.g. the GPU economy's
+    # draws, so two credit families face the same GPU path: sim.families.credit)
+    shared: dict[Any, Any] = field(default_factory=dict)
 
     def stable_units(self, usd: float) -> int:
         """``usd`` in base units of the reference stablecoin (truncated, never negative)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ...errors import InvalidInput
 from ...kernel import Chain, Record, Table, action
 from ...units import WAD, YEAR, check_amount
-from .events import BaseYieldClaimed
+from .events import BaseYieldClaimed, ParameterSet
 
 __all__ = ["TBillDollar"]
 
@@ -35,11 +35,13 @@ class TBillDollar:
         *,
         decimals: int = 6,
         apr_wad: int = 415 * WAD // 10_000,
+        rate_role: str = "usdai/base-rate-admin",
     ) -> None:
         check_amount(apr_wad, "apr_wad", "usdai/bad-config")
         chain.ledger.create_token(symbol, decimals, "T-bill dollar")
         self.chain = chain
         self.symbol = symbol
+        self.rate_role = rate_role
         self.state = _State(chain.journal, apr_wad=apr_wad)
         self.last_claim: Table[str, int] = Table(chain.journal)
         self.recipients: Table[str, str] = Table(chain.journal)
@@ -82,3 +84,14 @@ class TBillDollar:
         if account not in self.last_claim:
             raise InvalidInput("usdai/not-earning", f"{account!r} does not earn yield")
         return self.settle(account)
+
+    @action
+    def set_apr(self, apr_wad: int, *, sender: str) -> None:
+        """Rate admin (the T-bill rate moved): settle every earner at the old rate, then switch,
+        so no interval accrues at a rate it did not earn."""
+        self.chain.require_role(self.rate_role, sender, "usdai/not-admin")
+        apr_wad = check_amount(apr_wad, "apr_wad", "usdai/bad-amount")
+        for account in list(self.last_claim):
+            self.settle(account)
+        self.state.apr_wad = apr_wad
+        self.chain.emit(ParameterSet("base", "apr_wad", str(apr_wad)))
