@@ -15,10 +15,10 @@ def test_walkthrough__same_run_twice__same_state_hash_and_story() -> None:
     assert s1.chain.state_hash() == s2.chain.state_hash() and log1 == log2
     prices = {label: (dp, rp) for label, dp, rp, _ in log1}
     assert prices["start"] == (WAD, WAD)
-    assert prices["month 6"][0] > prices["month 3"][0] > WAD  # T-bill yield and interest accrue
-    assert (
-        prices["month 6"][0] > prices["month 6"][1]
-    )  # borrower 2's unpaid interest is optimistic only
+    assert prices["month 5"][0] > prices["month 3"][0] > WAD  # T-bill yield and interest accrue
+    assert prices["month 5"][0] > prices["month 5"][1]  # borrower 2's unpaid interest: optimistic
+    # 60 days late at month 6: 30% of loan 2 written down in both prices, its interest dropped
+    assert prices["month 6"][0] == prices["month 6"][1] < prices["month 5"][1]
     assert prices["auction settled"][1] < prices["loan 2 liquidated"][1]  # the loss is realised
     assert s1.usdai.backing_gap() == 0
     first, second = list(s1.router.loans)

@@ -99,6 +99,55 @@ def test_prices__loan_accrues__deposit_above_redemption_until_repaid() -> None:
     assert v.deposit_price() == v.redemption_price() > WAD
 
 
+def test_prices__delinquent_loan__staged_writedown_in_both_prices_interest_out() -> None:
+    s = make(loan_fee_bps=1_000)
+    v, pm = s.staked, s.staked.positions
+    v.deposit(1_000_000 * USD, sender="alice")
+    loan = fund_loan(s, 500_000 * USD, apr_to_rate(WAD // 5))
+    deadline = s.router.deadline_of(loan)
+    s.chain.warp(deadline + 59 * DAY)  # never paid: 59 days late
+    assert pm.writedown() == (0, 0) and v.deposit_price() > v.redemption_price()
+    assert_refused(s.chain, LimitExceeded, "usdai/not-late", pm.mark_recovery, loan, 0, 0,
+                   sender="gov")  # fmt: skip
+    rp59 = v.redemption_price()
+    s.chain.warp(deadline + 60 * DAY)
+    pending = pm.loans[(loan, 0)].pending
+    wd, interest = pm.writedown()
+    assert wd == -(-pending * 3_000 // 10_000) and interest == pm.accrued_interest() > 0
+    # the uncollected interest leaves the deposit price; 30% of principal leaves both
+    assert v.deposit_price() == v.redemption_price() < rp59
+    assert v.assets(False) == v.assets(True) == 1_000_000 * USD - wd
+    s.chain.warp(deadline + 90 * DAY)
+    assert pm.writedown()[0] == -(-pending * 6_000 // 10_000)
+    pm.mark_recovery(loan, 0, 350_000 * USD, sender="gov")
+    assert pm.writedown()[0] == pending - 350_000 * USD
+    assert v.deposit_price() == v.redemption_price()
+
+
+def test_prices__writedowns_off__contract_valuation_keeps_accruing() -> None:
+    s = make(writedowns=False)
+    v = s.staked
+    v.deposit(1_000_000 * USD, sender="alice")
+    loan = fund_loan(s, 500_000 * USD, apr_to_rate(WAD // 5))
+    s.chain.warp(s.router.deadline_of(loan) + 120 * DAY)
+    assert v.positions.writedown() == (0, 0)
+    assert v.deposit_price() > v.redemption_price() == WAD
+
+
+def test_mark_recovery__bad_input__refused_state_unchanged() -> None:
+    s = make()
+    pm = s.staked.positions
+    s.staked.deposit(1_000_000 * USD, sender="alice")
+    loan = fund_loan(s, 100_000 * USD, apr_to_rate(WAD // 5))
+    s.chain.warp(s.router.deadline_of(loan) + 60 * DAY)
+    assert_refused(s.chain, NotAuthorized, "usdai/not-strategy-admin", pm.mark_recovery, loan, 0,
+                   1, sender="bob")  # fmt: skip
+    assert_refused(s.chain, InvalidInput, "usdai/unknown-position", pm.mark_recovery, loan, 1, 1,
+                   sender="gov")  # fmt: skip
+    code = boundary_code(-1, "usdai/bad-amount")
+    assert_refused(s.chain, InvalidInput, code, pm.mark_recovery, loan, 0, -1, sender="gov")
+
+
 def test_request_redeem__burns_now_counts_pending_and_matures_at_window() -> None:
     s = make()
     v = s.staked

@@ -7,7 +7,9 @@ state hash is printed so two runs can be compared bit for bit. What happens:
 2. The strategy escrows USDai for two signed GPU loans (36 monthly payments, amortised); each
    has a senior outside tranche at 10% and an sUSDai tranche at 15%. Both borrowers draw.
 3. Every month the T-bill yield is harvested into sUSDai; borrower 1 pays on schedule,
-   borrower 2 stops after three payments.
+   borrower 2 stops after three payments; its unpaid interest lifts only the deposit price until,
+   60 days past its deadline, the loan is written down by 30% in both prices and its interest
+   leaves the deposit price (docs/usdai.md §4.6).
 4. Carol requested a redemption; it matures at the next 30-day window and is serviced at the
    redemption price, then claimed.
 5. Loan 2 is liquidated after its deadline plus grace; nobody redeems it in the 14-day window;

@@ -30,12 +30,14 @@ from typing import Literal
 from ..units import BPS, WAD, YEAR
 
 __all__ = [
+    "WRITEDOWN_STAGES",
     "Repayment",
     "Waterfall",
     "apr_to_rate",
     "blended",
     "pow_int",
     "repayment",
+    "staged_writedown",
     "waterfall",
 ]
 
@@ -156,3 +158,19 @@ def waterfall(
         paid_i.append(x)
         left -= x
     return Waterfall(fee, tuple(paid_p), tuple(paid_i), left)
+
+
+# (days late, bps of principal written down), checked in order (docs/usdai.md §4.6, docs/gaib.md §4)
+WRITEDOWN_STAGES: tuple[tuple[int, int], ...] = ((90, 6_000), (60, 3_000))
+
+
+def staged_writedown(principal: int, late_days: int, expected_recovery: int | None = None) -> int:
+    """The write-down of a late loan: ``principal - expected_recovery`` once a recovery is
+    marked (never below 0), else 60% of principal at 90 days late, 30% at 60, nothing before;
+    rounded up, so a late loan is never over-valued."""
+    if expected_recovery is not None:
+        return max(principal - expected_recovery, 0)
+    for days, bps in WRITEDOWN_STAGES:
+        if late_days >= days:
+            return -((-principal * bps) // BPS)
+    return 0

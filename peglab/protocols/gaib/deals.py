@@ -43,6 +43,7 @@ from typing import Protocol
 
 from ...errors import InvalidInput, LimitExceeded
 from ...kernel import Chain, Record, Table, action
+from ...math.loan_rates import staged_writedown
 from ...units import BPS, DAY, WAD, check_amount, check_positive
 from .aid import MANAGER_ROLE
 from .events import CollateralSold, DealOriginated, DealRehosted, DealSettled, RecoveryMarked
@@ -62,7 +63,6 @@ __all__ = [
 MONTH_S = 30 * DAY
 KINDS = ("debt", "equity", "hybrid")
 DAYS_TO_DEFAULT = 90
-WRITEDOWN_STAGES = ((90, 6000), (60, 3000))  # (days late, bps of principal), checked in order
 DSCR_CAP_WAD = 100 * WAD
 OPEN = ("performing", "delinquent", "default", "recovery")
 
@@ -444,14 +444,10 @@ class DealBook:
         self._set_writedown(d, late_days)
 
     def _set_writedown(self, d: Deal, late_days: int) -> None:
-        wd = 0
-        if d.status in ("default", "recovery") and d.expected_recovery_wad >= 0:
-            wd = max(d.principal_wad - d.expected_recovery_wad, 0)
-        else:
-            for days, bps in WRITEDOWN_STAGES:
-                if late_days >= days:
-                    wd = -((-d.principal_wad * bps) // BPS)  # up: never over-valued
-                    break
+        marked = d.status in ("default", "recovery") and d.expected_recovery_wad >= 0
+        wd = staged_writedown(
+            d.principal_wad, late_days, d.expected_recovery_wad if marked else None
+        )
         self.totals.writedown_wad += wd - d.writedown_wad
         d.writedown_wad = wd
 

@@ -19,6 +19,7 @@ __all__ = [
     "LoanAdminFeeSwept",
     "LoanBorrowed",
     "LoanLiquidated",
+    "LoanRecoveryMarked",
     "LoanRepaid",
     "LoanRepaymentDeposited",
     "LoanTermsApproved",
@@ -134,6 +135,14 @@ class LoanTimelockChanged(Event):
     kind: ClassVar[str] = "usdai/loan-timelock"
     loan: str
     amount: int  # > 0 escrowed, < 0 released back to the idle balance
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRecoveryMarked(Event):
+    kind: ClassVar[str] = "usdai/mark-recovery"
+    loan: str
+    tranche: int
+    expected: int  # USDai the strategy expects to recover on the position
 
 
 @dataclass(frozen=True, slots=True)

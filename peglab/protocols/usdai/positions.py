@@ -10,8 +10,15 @@ Book (all USDai base units; the accrual is kept times 1e18)::
     admin_fee    loan admin fee kept for the fee recipient
     accrued      Σ rate_k * amount_k * dt since each loan's last repayment (wad-scaled)
     rate         Σ rate_k * outstanding_k of performing loans
-    loans(mode)  = timelock + repayment + pending + accrued - accrued * fee_bps // 1e4
+    loans(mode)  = timelock + repayment + pending - writedown + accrued - accrued * fee_bps // 1e4
                    (accrued = 0 in the CONSERVATIVE valuation)
+
+Write-downs [O] (docs/usdai.md §4.6, on by default; ``writedowns=False`` is the contracts'
+valuation): a position whose loan is 60 days past its repayment deadline is written down by the
+staged schedule (30% of its pending principal at 60 days, 60% at 90, ``pending - expected`` once
+the strategy marks an expected recovery; ``peglab.math.loan_rates.staged_writedown``, rounded up)
+in both valuations, and its accrued interest leaves the OPTIMISTIC one, so new stakers do not pay
+for interest that will not be collected; writing down both keeps deposit >= redemption price.
 
 Hooks (called by the loan router inside its actions): origination releases the loan's timelock
 and starts accrual; a repayment books ``principal + interest - fee``, replaces the loan's accrued
@@ -26,11 +33,17 @@ from typing import Protocol
 
 from ...errors import InvalidInput, LimitExceeded
 from ...kernel import Chain, Record, Table, action
-from ...units import BPS, WAD, check_positive
-from .events import LoanAdminFeeSwept, LoanRepaymentDeposited, LoanTimelockChanged
+from ...math.loan_rates import staged_writedown
+from ...units import BPS, DAY, WAD, check_amount, check_positive
+from .events import (
+    LoanAdminFeeSwept,
+    LoanRecoveryMarked,
+    LoanRepaymentDeposited,
+    LoanTimelockChanged,
+)
 from .timelock import DepositTimelock
 
-__all__ = ["IdleBalance", "LoanBook", "LoanPosition", "PositionManager"]
+__all__ = ["IdleBalance", "LoanBook", "LoanClock", "LoanPosition", "PositionManager"]
 
 
 class IdleBalance(Protocol):
@@ -70,6 +83,12 @@ class LoanPosition(Record):
     liquidated_at: int
 
 
+class LoanClock(Protocol):
+    """What the position manager reads from the loan router: a loan's repayment deadline."""
+
+    def deadline_of(self, loan: str) -> int: ...
+
+
 class PositionManager:
     """The lender side of sUSDai at the loan router (it implements ``LoanHooks``)."""
 
@@ -84,6 +103,7 @@ class PositionManager:
         loan_fee_bps: int,
         fee_recipient: str,
         strategy_role: str,
+        writedowns: bool = True,
     ) -> None:
         if type(loan_fee_bps) is not int or not 0 <= loan_fee_bps <= BPS:
             raise InvalidInput("usdai/bad-config", f"loan admin fee {loan_fee_bps!r} bps")
@@ -94,6 +114,8 @@ class PositionManager:
         self.loan_fee_bps = loan_fee_bps
         self.fee_recipient = fee_recipient
         self.strategy_role = strategy_role
+        self.writedowns = writedowns
+        self._clock: LoanClock | None = None
         self.book = LoanBook(chain.journal, timelock=0, pending=0, repayment=0, admin_fee=0,
                              accrued=0, accrual_rate=0, accrual_time=chain.now)  # fmt: skip
         self.escrows: Table[str, int] = Table(chain.journal)
@@ -101,6 +123,12 @@ class PositionManager:
         chain.register(f"usdai/{name}/loan-book", self.book)
         chain.register(f"usdai/{name}/escrows", self.escrows)
         chain.register(f"usdai/{name}/loans", self.loans)
+        self.marks: Table[tuple[str, int], int] = Table(chain.journal)  # expected recovery
+        chain.register(f"usdai/{name}/recovery-marks", self.marks)
+
+    def bind_clock(self, clock: LoanClock) -> None:
+        """Setup: the router whose deadlines date a position's lateness."""
+        self._clock = clock
 
     # -- valuation ----------------------------------------------------------------------------
     def accrued_interest(self) -> int:
@@ -108,11 +136,49 @@ class PositionManager:
         b = self.book
         return (b.accrued + b.accrual_rate * (self.chain.now - b.accrual_time)) // WAD
 
+    def late_days(self, loan: str) -> int:
+        """Whole days since the loan's repayment deadline (0 while not late)."""
+        if self._clock is None:
+            return 0
+        return max(self.chain.now - self._clock.deadline_of(loan), 0) // DAY
+
+    def writedown(self) -> tuple[int, int]:
+        """``(principal written down, accrued interest of written-down positions)`` in USDai."""
+        if not self.writedowns:
+            return (0, 0)
+        principal = interest = 0
+        now = self.chain.now
+        for key, pos in self.loans.items():
+            wd = staged_writedown(pos.pending, self.late_days(key[0]), self.marks.get(key))
+            if wd or key in self.marks:
+                principal += wd
+                end = pos.liquidated_at or now
+                interest += pos.accrual_rate * (end - pos.last_repayment) // WAD
+        return (principal, interest)
+
     def assets(self, optimistic: bool) -> int:
         """The loans component of the NAV (see the module docstring)."""
         b = self.book
-        accrued = self.accrued_interest() if optimistic else 0
-        return b.timelock + b.repayment + b.pending + accrued - accrued * self.loan_fee_bps // BPS
+        wd, late_interest = self.writedown()
+        accrued = self.accrued_interest() - late_interest if optimistic else 0
+        fee = accrued * self.loan_fee_bps // BPS
+        return b.timelock + b.repayment + b.pending - wd + accrued - fee
+
+    @action
+    def mark_recovery(self, loan: str, tranche: int, expected: int, *, sender: str) -> None:
+        """Strategy admin: mark what a late (60+ days) or liquidated position is expected to
+        recover; its write-down becomes ``pending - expected`` until the sale books the loss."""
+        self.chain.require_role(self.strategy_role, sender, "usdai/not-strategy-admin")
+        expected = check_amount(expected, "expected", "usdai/bad-amount")
+        pos = self.loans.get((loan, tranche))
+        if pos is None:
+            raise InvalidInput("usdai/unknown-position", f"sUSDai holds no {loan!r}/{tranche}")
+        if not pos.liquidated_at and self.late_days(loan) < 60:
+            raise LimitExceeded(
+                "usdai/not-late", f"{loan!r} is neither liquidated nor 60 days late"
+            )
+        self.marks[(loan, tranche)] = expected
+        self.chain.emit(LoanRecoveryMarked(loan, tranche, expected))
 
     def _accrue(self, old_rate: int = 0, until: int = 0, since: int = 0) -> None:
         # add rate * dt since the last accrual; remove one loan's accrual over [since, until]
@@ -217,6 +283,8 @@ class PositionManager:
         b.accrual_rate = b.accrual_rate + new_rate - pos.accrual_rate
         if balance_after == 0:
             del self.loans[(loan, tranche)]
+            if (loan, tranche) in self.marks:
+                del self.marks[(loan, tranche)]
         else:
             pos.accrual_rate = new_rate
             pos.pending = new_pending
@@ -241,3 +309,5 @@ class PositionManager:
         b.pending -= pos.pending  # the shortfall is realised here
         self._accrue(pos.accrual_rate, pos.liquidated_at, pos.last_repayment)
         del self.loans[(loan, tranche)]
+        if (loan, tranche) in self.marks:
+            del self.marks[(loan, tranche)]

@@ -120,6 +120,10 @@ class LoanRouter:
             raise InvalidInput("usdai/unknown-loan", f"no loan {loan!r}")
         return st
 
+    def deadline_of(self, loan: str) -> int:
+        """The loan's repayment deadline (the end of the interval now due)."""
+        return self.loan(loan).deadline
+
     def owner_of(self, loan: str, tranche: int) -> str:
         return self.positions[(loan, tranche)]
 

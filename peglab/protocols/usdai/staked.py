@@ -84,6 +84,7 @@ class StakedConfig:
     blacklist_role: str = "usdai/blacklist-admin"
     bridge_role: str = "usdai/bridge"
     pause_role: str = "usdai/pause-admin"
+    writedowns: bool = True  # [O] staged write-downs of late loans (docs/usdai.md §4.6)
 
 
 class _StakedState(Record):
@@ -137,6 +138,7 @@ class StakedUSDai(AsyncVault):
         self.positions = PositionManager(
             chain, self, timelock, usdai.symbol, name=share, loan_fee_bps=cfg.loan_fee_bps,
             fee_recipient=cfg.fee_recipient, strategy_role=cfg.strategy_role,
+            writedowns=cfg.writedowns,
         )  # fmt: skip
 
     # -- NAV ----------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ def build_usdai(
         chain, timelock, house, liquidation_fee_bps=liquidation_fee_bps, insurer=insurer
     )
     router.set_hooks(s.account, s.positions)
+    s.positions.bind_clock(router)
     queue = QueuedDepositor(chain, usdai, s)
     base.start_earning(usdai.reserve, s.account)
     base.start_earning(s.account, s.account)
