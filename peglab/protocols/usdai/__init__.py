@@ -8,6 +8,7 @@ from .auction import AuctionParams, CollateralAuction, Lot
 from .base_token import TBillDollar
 from .interfaces import LiquidationReceiver, LoanHooks, StakedLike, SwapVenue, USDaiLike
 from .positions import PositionManager
+from .qev import MAX_BID_BPS, QevAuction
 from .queued import QueuedDepositor, QueueType
 from .router import LoanRouter, LoanState
 from .staked import (
@@ -26,6 +27,7 @@ from .usdai import USDai
 __all__ = [
     "ARBITRUM_GENESIS",
     "LOCKED_SHARES",
+    "MAX_BID_BPS",
     "MAX_TRANCHES",
     "REDEMPTION_WINDOW",
     "AllocationPolicy",
@@ -39,6 +41,7 @@ __all__ = [
     "LoanTerms",
     "Lot",
     "PositionManager",
+    "QevAuction",
     "QueueType",
     "QueuedDepositor",
     "Stage",

@@ -26,6 +26,8 @@ __all__ = [
     "LoanTimelockChanged",
     "ParameterSet",
     "PositionTransferred",
+    "QevBid",
+    "QevSettled",
     "QueueDeposited",
     "QueueServiced",
     "QueueTokenSet",
@@ -258,3 +260,23 @@ class ParameterSet(Event):
     module: str
     what: str
     value: str
+
+
+@dataclass(frozen=True, slots=True)
+class QevBid(Event):
+    kind: ClassVar[str] = "usdai/qev-bid"
+    request_id: int
+    controller: str
+    bid_bps: int
+
+
+@dataclass(frozen=True, slots=True)
+class QevSettled(Event):
+    kind: ClassVar[str] = "usdai/qev-settle"
+    epoch: int
+    shares: int  # filled
+    paid: int  # USDai claimable by the filled holders (after fees)
+    fees: int  # USDai kept by sUSDai for the holders who stay
+    clearing_bps: int
+    price: int  # the redemption price used
+    rolled: int  # matured requests still pending after the settlement

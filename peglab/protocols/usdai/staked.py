@@ -271,7 +271,8 @@ class StakedUSDai(AsyncVault):
             req = self.requests[("redeem", rid, controller)]
             fill = min(req.pending, left)
             amount = fill * price // WAD
-            plan.append((rid, controller, fill, amount))
+            if fill:  # a request QEV filled already (qev.py) is skipped
+                plan.append((rid, controller, fill, amount))
             total += amount
             left -= fill
             if fill == req.pending:

@@ -9,6 +9,7 @@ from ...kernel import Chain
 from ...units import MAX_UINT256, WAD
 from .auction import AuctionParams, CollateralAuction
 from .base_token import TBillDollar
+from .qev import QevAuction
 from .queued import QueuedDepositor
 from .router import LoanRouter
 from .staked import StakedConfig, StakedUSDai
@@ -28,6 +29,7 @@ class USDaiSystem:
     auction: CollateralAuction
     router: LoanRouter
     queue: QueuedDepositor
+    qev: QevAuction | None = None
 
 
 def build_usdai(
@@ -39,10 +41,12 @@ def build_usdai(
     auction: AuctionParams | None = None,
     liquidation_fee_bps: int = 500,
     insurer: str = "",
+    qev: bool = False,
 ) -> USDaiSystem:
     """A complete system; the chain root holds every admin role. sUSDai earns the base yield of
     its own holdings and of USDai's reserve, and may deposit over the USDai cap (as the contracts'
-    strategy does); the queued depositor may not (it waits for cap room)."""
+    strategy does); the queued depositor may not (it waits for cap room). ``qev``: add the optional
+    QEV priority auction over sUSDai's redemption queue (qev.py)."""
     base = TBillDollar(chain, "wM", apr_wad=tbill_apr_wad)
     usdai = USDai(chain, base.symbol, cap=cap)
     timelock = DepositTimelock(chain)
@@ -58,4 +62,5 @@ def build_usdai(
     base.start_earning(s.account, s.account)
     usdai.set_reserve_hook(base.settle)
     chain.roles[(usdai.deposit_admin_role, s.account)] = True
-    return USDaiSystem(chain, base, usdai, s, timelock, house, router, queue)
+    auction_qev = QevAuction(chain, s) if qev else None
+    return USDaiSystem(chain, base, usdai, s, timelock, house, router, queue, auction_qev)
