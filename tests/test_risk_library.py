@@ -8,7 +8,7 @@ import pytest
 
 from peglab.errors import InvalidInput
 from peglab.risk.library import LIBRARY_DIR, list_scenarios, load_scenario
-from peglab.sim.scenario import BridgePrices, scenario_hash
+from peglab.sim.scenario import CrashPrices, scenario_hash
 
 REQUIRED = {
     "ai-token-crash",
@@ -38,7 +38,7 @@ def test_load_scenario__each_builtin__validates_with_three_ai_dollars(name: str)
 
 def test_load_scenario__ai_token_crash__minus_80_percent_in_7_days() -> None:
     sc = load_scenario("ai-token-crash")
-    bridge = next(b for b in sc.prices if isinstance(b, BridgePrices))
+    bridge = next(b for b in sc.prices if isinstance(b, CrashPrices))  # the median crash
     assert float(bridge.drawdown) == 0.8 and bridge.duration == 7 * 86400
     assert set(bridge.assets) == {"ATH", "VIRTUAL", "AI16Z"} and bridge.regime == "stressed"
 

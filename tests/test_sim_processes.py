@@ -233,3 +233,31 @@ def test_depth_path__drawdown__thins_depth_and_gas_spikes() -> None:
     assert v[3, 0] == pytest.approx(0.5e6 * math.exp(-0.5))
     g = gas_multiplier(dd, spike=6.0, full_at=0.4)
     assert g[0, 0] == 1.0 and g[2, 0] == 6.0
+
+
+def test_gbm_paths__jump_common__shares_jumps_by_the_stated_fraction() -> None:
+    # no diffusion: every log increment is a jump sum; with jump_common = c, two assets' jump
+    # counts share a Poisson(c lambda dt) part, so their increments correlate by about c
+    # (same size law for sector and idiosyncratic jumps, small lambda dt)
+    for share in (0.0, 0.6, 1.0):
+        d = Diffusion(sigma=0.0, jump_rate=200.0, jump_mean=-0.1, jump_std=0.0, jump_common=share)
+        p = gbm_paths([1.0, 1.0], d, 3600, 500, rng_from(12), n_paths=40)
+        inc = np.diff(np.log(p), axis=1).reshape(-1, 2)
+        assert abs(np.corrcoef(inc.T)[0, 1] - share) < 0.05
+        rate = (inc != 0).mean(axis=0) * YEAR_S / 3600  # each asset's jump law is unchanged
+        assert np.all(np.abs(rate / 200.0 - 1.0) < 0.1)
+
+
+def test_gbm_paths__compensated_jumps__price_is_a_martingale() -> None:
+    # stated before running: |mean(S_T/S_0) - 1| < 4 standard errors with compensation, and the
+    # uncompensated process loses lambda (E[e^J] - 1) T = -2.5% over a week (the canary)
+    base = Diffusion(sigma=1.2, jump_rate=12.0, jump_mean=-0.12, jump_std=0.08)
+    comp = Diffusion(sigma=1.2, jump_rate=12.0, jump_mean=-0.12, jump_std=0.08, compensate=True)
+    assert comp.jump_compensator() == pytest.approx(12.0 * math.expm1(-0.12 + 0.0032))
+    n, steps = 20_000, 168
+    ratio = gbm_paths([1.0], comp, 3600, steps, rng_from(31), n_paths=n)[:, -1, 0]
+    se = ratio.std() / math.sqrt(n)
+    assert abs(ratio.mean() - 1.0) < 4 * se
+    raw = gbm_paths([1.0], base, 3600, steps, rng_from(31), n_paths=n)[:, -1, 0]
+    expected = math.exp(base.jump_rate * math.expm1(-0.12 + 0.0032) * steps * 3600 / YEAR_S)
+    assert abs(raw.mean() - expected) < 4 * se and raw.mean() < 1.0 - 8 * se

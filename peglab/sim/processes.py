@@ -25,7 +25,8 @@ All volatile processes share one log-space engine, :func:`log_paths`:
   same numbers as the loop, vectorised).
 
 Built on it: :func:`gbm_paths` (no pins), :func:`bridge_paths` (one pin to a drawdown relative to
-the level reached at the segment start), :func:`anchor_paths` (consecutive pins through published
+the level reached at the segment start), ``sim.crash.crash_paths`` (a crash whose size and timing
+are drawn per path, with a sector component shared by the block), :func:`anchor_paths` (consecutive pins through published
 anchor points, §3.5, with severity scaling and time compression, free GBM after the last anchor).
 :func:`ou_paths` is the mean-reverting stable price with depeg jumps (§3.3) and
 :func:`apply_price_shocks` overlays scheduled jumps (a permanent multiplicative move from a step on).
@@ -82,7 +83,12 @@ class Diffusion:
     ``sigma`` volatility, ``mu`` drift, ``corr_normal``/``corr_stressed`` pairwise
     (equi)correlations of the two regimes, ``stress_rate``/``calm_rate`` Markov switching
     intensities (normal -> stressed, stressed -> normal), ``initial_regime`` 0 or 1,
-    ``jump_rate`` Poisson intensity, ``jump_mean``/``jump_std`` of the log jump size.
+    ``jump_rate`` Poisson intensity of each asset's jumps, ``jump_mean``/``jump_std`` of the log
+    jump size; ``jump_common`` the share of that intensity that is a **sector** jump, one draw
+    shared by every asset of the block (the rest are idiosyncratic, independent per asset), so the
+    per-asset jump law is unchanged and jump counts correlate by ``jump_common``; ``compensate``
+    subtracts ``jump_rate (E[e^J] - 1)`` from the drift so that ``E[S_t] = S_0 e^{mu t}`` (jumps
+    add risk, not an expected loss).
     """
 
     sigma: ArrayLike = 1.2
@@ -95,6 +101,14 @@ class Diffusion:
     jump_rate: float = 0.0
     jump_mean: float = 0.0
     jump_std: float = 0.0
+    jump_common: float = 0.0
+    compensate: bool = False
+
+    def jump_compensator(self) -> float:
+        """``lambda (E[e^J] - 1)`` per year: the drift jumps add to ``E[S]`` (0 when off)."""
+        if not self.compensate or self.jump_rate <= 0:
+            return 0.0
+        return self.jump_rate * float(np.expm1(self.jump_mean + 0.5 * self.jump_std**2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +235,8 @@ def log_paths(
 
     ``vol_scale`` (shape ``(n_steps,)`` or ``(n_steps, n_assets)``) multiplies the volatility of
     free steps (volatility shocks, §3.2); pinned segments use their own segment volatility. Pins must not overlap; they are applied in time order.
-    Draw order (fixed, part of reproducibility): regimes, eps ``(P, N, K)``, jump counts, jump sizes.
+    Draw order (fixed, part of reproducibility): regimes, eps ``(P, N, K)``, idiosyncratic jump
+    counts and sizes, then (only when ``jump_common > 0``) sector jump counts and sizes ``(P, N, 1)``.
     """
     s0_arr = np.atleast_1d(np.asarray(s0, dtype=np.float64))
     if np.any(s0_arr <= 0):
@@ -229,7 +244,9 @@ def log_paths(
     n_assets = s0_arr.shape[0]
     dt = float(dt_s) / YEAR_S
     sigma = _broadcast(diffusion.sigma, n_assets)
-    mu = _broadcast(diffusion.mu, n_assets)
+    mu = _broadcast(diffusion.mu, n_assets) - diffusion.jump_compensator()
+    if not 0.0 <= diffusion.jump_common <= 1.0:
+        raise ValueError("jump_common must be a share in [0, 1]")
     sig_steps = np.broadcast_to(sigma, (n_steps, n_assets)).copy()
     if vol_scale is not None:
         scale = np.asarray(vol_scale, dtype=np.float64)
@@ -255,11 +272,22 @@ def log_paths(
         n_steps,
         n_assets,
         dt,
-        diffusion.jump_rate,
+        diffusion.jump_rate * (1.0 - diffusion.jump_common),
         diffusion.jump_mean,
         diffusion.jump_std,
         rng,
     )
+    if diffusion.jump_common > 0:  # the sector jump: one draw per path and step, every asset
+        jumps = jumps + merton_jumps(
+            n_paths,
+            n_steps,
+            1,
+            dt,
+            diffusion.jump_rate * diffusion.jump_common,
+            diffusion.jump_mean,
+            diffusion.jump_std,
+            rng,
+        )
     sqdt = np.sqrt(dt)
     free_inc = (mu - 0.5 * sig_steps**2) * dt + sig_steps * sqdt * z + jumps  # (P, N, K)
     x = np.empty((n_paths, n_steps + 1, n_assets))

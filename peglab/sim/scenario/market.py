@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .. import processes as pr
+from ..crash import Crash
 from .fields import Corr, Dec, Duration, Model, NonNegDec, OpenFrac, PosDec, Prob, Ratio, Symbol
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "AnchorPrices",
     "Asset",
     "BridgePrices",
+    "CrashPrices",
     "DepthShock",
     "GasShock",
     "GbmPrices",
@@ -59,7 +61,13 @@ class Asset(Model):
 
 
 class _Block(Model):
-    """Shared noise parameters of a block of correlated assets (per year)."""
+    """Shared noise parameters of a block of correlated assets (per year).
+
+    ``jump_rate`` is each asset's jump intensity; ``jump_common`` the share of it that is a sector
+    jump shared by the whole block (docs/risk-lab.md "Price processes"); ``compensate_jumps``
+    (default on) takes the jumps' expected loss ``jump_rate (E[e^J] - 1)`` out of the drift, so a
+    block with ``drift = 0`` has no expected drift (``E[S_t] = S_0``).
+    """
 
     assets: list[Symbol] = Field(min_length=1)
     vol: NonNegDec = Decimal("1.2")
@@ -73,6 +81,8 @@ class _Block(Model):
     jump_rate: NonNegDec = Decimal(0)
     jump_mean: Dec = Decimal(0)
     jump_std: NonNegDec = Decimal(0)
+    jump_common: Prob = Decimal(0)
+    compensate_jumps: bool = True
 
     def diffusion(self) -> pr.Diffusion:
         sigma = [float(self.vols.get(a, self.vol)) for a in self.assets]
@@ -88,6 +98,8 @@ class _Block(Model):
             jump_rate=float(self.jump_rate),
             jump_mean=float(self.jump_mean),
             jump_std=float(self.jump_std),
+            jump_common=float(self.jump_common),
+            compensate=self.compensate_jumps,
         )
 
 
@@ -106,6 +118,44 @@ class BridgePrices(_Block):
     start: Duration = 0
     duration: Duration
     segment_vol: PosDec | None = None
+
+
+# Spreads of the crash distribution, calibrated in docs/calibration.md §6 from the published
+# AI-token drawdowns of docs/risk-spec.md §8.1 (log sizes and window lengths).
+CRASH_SIZE_STD = Decimal("0.35")
+CRASH_IDIO_STD = Decimal("0.2")
+CRASH_DURATION_LOG_STD = Decimal("0.5")
+
+
+class CrashPrices(_Block):
+    """A sector crash drawn per path (``sim.crash``): median size ``drawdown`` (per asset in
+    ``drawdowns``), log-size spread ``size_std`` shared by the block plus ``idio_std`` per asset,
+    start uniform in ``[start, start + start_spread]``, duration ``duration`` times a lognormal of
+    ``duration_log_std``; the crash may run past the horizon. Defaults: docs/calibration.md §6."""
+
+    model: Literal["crash"]
+    drawdown: OpenFrac
+    drawdowns: dict[Symbol, OpenFrac] = Field(default_factory=dict)
+    start: Duration = 0
+    start_spread: Duration = 0
+    duration: Duration
+    size_std: NonNegDec = CRASH_SIZE_STD
+    idio_std: NonNegDec = CRASH_IDIO_STD
+    duration_log_std: NonNegDec = CRASH_DURATION_LOG_STD
+    max_drawdown: OpenFrac = Decimal("0.99")
+    segment_vol: PosDec | None = None
+
+    def crash(self) -> Crash:
+        return Crash(
+            drawdown=np.array([float(self.drawdowns.get(a, self.drawdown)) for a in self.assets]),
+            duration_s=float(self.duration),
+            start_s=float(self.start),
+            spread_s=float(self.start_spread),
+            size_std=float(self.size_std),
+            idio_std=float(self.idio_std),
+            duration_log_std=float(self.duration_log_std),
+            max_drawdown=float(self.max_drawdown),
+        )
 
 
 class Anchor(Model):
@@ -138,7 +188,7 @@ class OuPrices(Model):
 
 
 PriceBlock = Annotated[
-    GbmPrices | BridgePrices | AnchorPrices | OuPrices, Field(discriminator="model")
+    GbmPrices | BridgePrices | CrashPrices | AnchorPrices | OuPrices, Field(discriminator="model")
 ]
 
 

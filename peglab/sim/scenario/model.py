@@ -21,6 +21,7 @@ from .market import (
     AnchorPrices,
     Asset,
     BridgePrices,
+    CrashPrices,
     Liquidity,
     LpShock,
     Pool,
@@ -156,6 +157,10 @@ class Scenario(Model):
                 raise ValueError(f"prices[{i}]: the bridge ends after the horizon")
             if isinstance(blk, BridgePrices) and blk.duration < self.step:
                 raise ValueError(f"prices[{i}]: the bridge is shorter than one step")
+            if isinstance(blk, CrashPrices) and blk.start > self.horizon:
+                raise ValueError(f"prices[{i}]: the crash starts after the horizon")
+            if isinstance(blk, CrashPrices) and blk.duration < self.step:
+                raise ValueError(f"prices[{i}]: the crash is shorter than one step")
             if isinstance(blk, AnchorPrices):
                 times = [float(a.at) / float(blk.compression) for a in blk.anchors]
                 if any(t2 <= t1 for t1, t2 in pairwise(times)):

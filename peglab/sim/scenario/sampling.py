@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import processes as pr
+from ..crash import crash_paths
 from .market import (
     AnchorPrices,
     BridgePrices,
+    CrashPrices,
     OracleShock,
     OuPrices,
     PriceShock,
@@ -120,6 +122,19 @@ def simulate_prices(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
                 None if blk.segment_vol is None else float(blk.segment_vol),
                 _vol_scale(sc, list(blk.assets)),
             )
+        elif isinstance(blk, CrashPrices):
+            seg = None if blk.segment_vol is None else float(blk.segment_vol)
+            path = crash_paths(
+                s0,
+                blk.crash(),
+                blk.diffusion(),
+                sc.step,
+                n,
+                rng,
+                1,
+                seg,
+                _vol_scale(sc, blk.assets),
+            )[0]
         elif isinstance(blk, AnchorPrices):
             path = pr.anchor_path(
                 s0,
