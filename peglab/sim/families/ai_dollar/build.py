@@ -23,6 +23,7 @@ from ....protocols.cdp import (
 from ....protocols.cdp.psm import PsmSpec
 from ...world import HOLDERS, MARKET, World, to_wad
 from .schema import AiDollar, collateral_params, draw_vaults
+from .vault_book import collateral_vol
 
 __all__ = ["VaultBook", "build_dollars"]
 
@@ -140,7 +141,7 @@ def _open_vaults(
             )
             er = float(asset.exchange_rate) if asset.kind == "derivative" else 1.0
             p0 = float(prices0[priced]) * er
-            debt, ink, target = draw_vaults(c, p0, rng)
+            debt, ink, target = draw_vaults(c, p0, rng, collateral_vol(sc, c.asset))
             lo, hi = kp.latency_steps
             lat = rng.integers(lo, hi + 1, size=kp.count) if kp.count else np.zeros(0, int)
             caps = rng.uniform(float(kp.capital[0]), float(kp.capital[1]), size=kp.count)

@@ -29,6 +29,7 @@ from ...scenario import Scenario
 from .float_parts import PegPool, clip_price, crossing_age, floor_age, osm_path
 from .metrics import AiDollarOutcome, DollarOutcome
 from .schema import AiDollar, draw_vaults
+from .vault_book import collateral_vol
 
 __all__ = ["float_outcome"]
 
@@ -65,7 +66,9 @@ def float_outcome(
         for c in dol.collaterals:
             a = idx[c.asset]
             asset = sc.assets[a]
-            debt, ink, target = draw_vaults(c, float(prices[0, a]), rng)
+            debt, ink, target = draw_vaults(
+                c, float(prices[0, a]), rng, collateral_vol(sc, c.asset)
+            )
             lo, hi = kp.latency_steps
             lat = rng.integers(lo, hi + 1, size=kp.count) if kp.count else np.zeros(0, int)
             caps = rng.uniform(float(kp.capital[0]), float(kp.capital[1]), size=kp.count)

@@ -25,6 +25,7 @@ from ...scenario.fields import (
     Ratio,
     Symbol,
 )
+from .vault_book import buffer_fit
 
 __all__ = [
     "AiDollar",
@@ -37,12 +38,15 @@ __all__ = [
 
 
 class VaultPopulation(Model):
-    """Vaults of one ilk: total ``debt_usd`` split lognormally; target ratio ``mat + scale * chi2(df)``
-    (Liquity's ABM uses ``1.1 + 0.03 chi2_16``, docs/risk-spec.md §4)."""
+    """Vaults of one ilk: total ``debt_usd`` split lognormally. Target ratio: ``ratios = "cdp-data"``
+    draws ``mat * exp(B * vol / reference_vol)`` with ``B`` the log buffers of a real CDP book scaled
+    to the collateral's volatility (``vault_book``, docs/calibration.md §7); ``"chi2"`` is
+    ``mat + scale * chi2(df)`` (Liquity's ABM uses ``1.1 + 0.03 chi2_16``, docs/risk-spec.md §4)."""
 
     count: int = Field(default=200, ge=1, le=100_000)
     debt_usd: PosDec
     size_sigma: NonNegDec = Decimal(1)
+    ratios: Literal["chi2", "cdp-data"] = "chi2"
     target_extra_scale: NonNegDec = Decimal("0.03")
     target_extra_df: int = Field(default=16, ge=1, le=1000)
 
@@ -140,19 +144,26 @@ def collateral_params(c: Collateral, d10_usd: float) -> CollateralParams:
 
 
 def draw_vaults(
-    c: Collateral, price0: float, rng: np.random.Generator
+    c: Collateral, price0: float, rng: np.random.Generator, vol: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vault population of one ilk: ``(debt_usd, ink, target_ratio)`` arrays of length ``count``.
 
     Debt shares are lognormal(0, size_sigma) normalised to ``debt_usd``; the target ratio is
-    ``mat + target_extra_scale * chi2(target_extra_df)``; ``ink = debt * target / price0``.
+    ``mat * exp(B * vol / reference_vol)`` with ``B ~ Gamma`` of the fitted CDP book
+    (``ratios = "cdp-data"``; ``vol`` the collateral's total volatility, ``None``: the reference's)
+    or ``mat + target_extra_scale * chi2(target_extra_df)``; ``ink = debt * target / price0``.
     """
     v = c.vaults
     w = rng.lognormal(0.0, float(v.size_sigma), size=v.count)
     debt = float(v.debt_usd) * w / w.sum()
-    target = float(c.mat) + float(v.target_extra_scale) * rng.chisquare(
-        v.target_extra_df, size=v.count
-    )
+    if v.ratios == "cdp-data":
+        fit = buffer_fit()
+        widen = 1.0 if vol is None else vol / fit.reference_vol
+        target = float(c.mat) * np.exp(widen * rng.gamma(fit.shape, fit.scale, size=v.count))
+    else:
+        target = float(c.mat) + float(v.target_extra_scale) * rng.chisquare(
+            v.target_extra_df, size=v.count
+        )
     ink = debt * target / price0
     if not math.isfinite(float(ink.sum())):
         raise InvalidInput("scenario/invalid", f"{c.ilk}: vault sizes overflow")
