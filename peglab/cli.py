@@ -139,6 +139,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("scenarios", "list the built-in stress scenarios", cmd_scenarios),
     Command("stress", "run a scenario over many paths; write summary, paths and report",
             cmd_stress, stress_arguments),
+    Command("sweep", "run a scenario over a parameter grid with common random numbers",
+            "peglab.risk.sweep:cmd_sweep", "peglab.risk.sweep:sweep_arguments"),
     Command("report", "render report.html again from a run directory", cmd_report,
             report_arguments),
     Command("demo", "a walk-through: two AI dollars, or `demo usdai`", cmd_demo, demo_arguments),
