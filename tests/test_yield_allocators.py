@@ -111,14 +111,10 @@ def check_constraints(
         assert sum(1 for v in x.values() if v > 0) >= c.min_protocols
 
 
-@settings(max_examples=120, deadline=None)
-@given(st.data())
-def test_optimizer__random_inputs__every_constraint_holds_and_deterministic(
-    data: st.DataObject,
-) -> None:
-    s = data.draw(states())
-    c = data.draw(constraints(s))
-    opt = ArmaOptimizer(constraints=c, steps=200)
+def check_optimizer(s: AllocationState, c: Constraints, steps: int) -> None:
+    """Property 24 on one state: every constraint, determinism, order independence, and no move
+    below the gate (whose cost includes each pool's exact slippage) but exits and forced moves."""
+    opt = ArmaOptimizer(constraints=c, steps=steps)
     try:
         x = opt.target(s)
     except InvalidInput as e:
@@ -130,13 +126,26 @@ def test_optimizer__random_inputs__every_constraint_holds_and_deterministic(
     assert opt.propose(s) == p  # identical inputs, identical outputs
     shuffled = dataclasses.replace(s, markets=tuple(reversed(s.markets)))
     assert opt.target(shuffled) == x  # market order does not matter
+    slip = sum(m.slippage(x[m.id] - m.position) for m in s.markets if m.slippage is not None)
+    assert p.cost >= slip
+    gate = max(opt.min_gain_abs, opt.min_gain_rel * s.capital)
     if p.rebalance and p.reason == "gain after costs above the gate":
-        assert p.gain > max(opt.min_gain_abs, opt.min_gain_rel * s.capital)
+        assert p.gain > gate
+        v_new, v_old = opt.value(s, x), opt.value(s, {m.id: m.position for m in s.markets})
+        assert (v_new - v_old) * opt.horizon_days / 365 - p.cost > gate
     if not p.rebalance:
         assert dict(p.targets) == {m.id: m.position for m in s.markets}
-    gate = max(opt.min_gain_abs, opt.min_gain_rel * s.capital)
     if p.gain <= gate and p.rebalance:
         assert p.reason.startswith(("exit", "forced"))
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_optimizer__random_inputs__every_constraint_holds_and_deterministic(
+    data: st.DataObject,
+) -> None:
+    s = data.draw(states())
+    check_optimizer(s, data.draw(constraints(s)), 200)
 
 
 def _two_markets(pos_a: int, pos_b: int, idle: int = 0) -> AllocationState:

@@ -10,6 +10,7 @@ from .epoch_vault import EpochVault
 from .nav_oracle import SettledVaultLike, VaultSharePrice
 from .optimizer import ArmaOptimizer, Constraints
 from .policy import AllocationState, MarketView, Move, Policy, Proposal, check_proposal
+from .pool_sleeve import PoolSleeve, StableSwapLike
 from .rules import EqualWeight, InterstableRules, SingleMarket
 from .sleeves import TermLike, TermSleeve
 
@@ -29,9 +30,11 @@ __all__ = [
     "MarketView",
     "Move",
     "Policy",
+    "PoolSleeve",
     "Proposal",
     "SettledVaultLike",
     "SingleMarket",
+    "StableSwapLike",
     "TermLike",
     "TermSleeve",
     "VaultSharePrice",

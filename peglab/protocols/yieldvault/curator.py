@@ -101,7 +101,8 @@ class Curator:
         tvl_24h_ago: Mapping[str, int] | None = None,
     ) -> AllocationState:
         """What an allocator sees (live curves: read it at decision time). A market with a
-        ``lock_s`` attribute (a ``TermSleeve``) is shown as locked; ``apr_history`` (daily supply
+        ``lock_s`` attribute (a ``TermSleeve``) is shown as locked, one with ``slippage`` (a
+        ``PoolSleeve``) passes its exact move cost on; ``apr_history`` (daily supply
         rates, ray) and ``tvl_24h_ago`` are the caller's records, by market id."""
         hist = apr_history or {}
         tvl = tvl_24h_ago or {}
@@ -111,6 +112,7 @@ class Curator:
                 withdrawable=m.max_withdraw(self.safe), market_supply=m.total_supplied(),
                 utilisation_wad=m.utilisation_wad(), apr_after=curve_of(m),
                 gas_per_tx=self.gas_per_tx, lock_s=int(getattr(m, "lock_s", 0)),
+                slippage=getattr(m, "slippage", None),
                 apr_history_ray=hist.get(m.id, ()), tvl_24h_ago=tvl.get(m.id, 0),
             )
             for m in self.markets.values()

@@ -17,7 +17,8 @@ Then the gate (step 5 of the spec): rebalance iff
     (value(x_new) − value(x_old)) · H/365 − cost > max(min_gain_abs, min_gain_rel · C)
     and (value(x_new) − value(x_old)) / C ≥ hysteresis
 
-with ``value(x) = Σ x_p · apr_p(x_p)`` and ``cost = Σ_moved gas + entry/exit fees``; a cooldown
+with ``value(x) = Σ x_p · apr_p(x_p)`` and ``cost = Σ_moved gas + entry/exit fees + slippage``
+(a StableSwap sleeve's exact slippage for the move, from the pool's quote); a cooldown
 since the last rebalance holds everything; after ``max_interval`` a drift above ``drift_frac · C``
 forces the move when its gain after costs is positive at all (a gate so strict that nothing ever
 happens is a known failure; a forced move that loses money would be another). Markets that are
@@ -187,13 +188,16 @@ class ArmaOptimizer:
 
     @staticmethod
     def cost(state: AllocationState, x: Mapping[str, int]) -> float:
-        """Gas per transaction plus entry/exit fees on the moved amounts, in asset units."""
+        """Gas per transaction, entry/exit fees on the moved amounts and, for a pool, the exact
+        slippage of the move from the pool's own quote, in asset units."""
         total = 0.0
         for m in state.markets:
             d = x[m.id] - m.position
             if d:
                 fee = m.entry_fee_bps if d > 0 else m.exit_fee_bps
                 total += m.gas_per_tx + abs(d) * fee / BPS
+                if m.slippage is not None:
+                    total += m.slippage(d)
         return total
 
     def propose(self, state: AllocationState) -> Proposal:

@@ -9,7 +9,8 @@ propose are integers in asset base units, rounded down, and never exceed the cap
 A market is seen through a ``MarketView``: its exact supply-rate curve with own impact
 (``apr_after(delta)``: the annual supply rate in ray if the vault's position changed by
 ``delta``), the vault's position, what it can withdraw now, the market's size and utilisation,
-lock terms (locked sleeve), costs of moving (gas per transaction, entry/exit fee), and the
+lock terms (locked sleeve), costs of moving (gas per transaction, entry/exit fee and, for a pool,
+``slippage(delta)``: the asset units a move loses to the pool, from its own quote), and the
 recent history the rules need (daily APRs, TVL a day ago).
 """
 
@@ -51,6 +52,7 @@ class MarketView:
     lock_s: int = 0
     apr_history_ray: tuple[int, ...] = ()
     tvl_24h_ago: int = 0
+    slippage: Callable[[int], int] | None = None
 
     def apr_ray(self) -> int:
         """The supply rate now (no move)."""

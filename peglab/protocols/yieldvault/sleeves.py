@@ -1,4 +1,4 @@
-"""A term deposit seen by the curator as a market: the locked sleeve of docs/yield-vaults.md §3.
+"""A term deposit seen by the curator as a market: the locked sleeve of docs/yield-vaults.md §3.1.
 
 ``TermSleeve(term, capacity)`` satisfies the curator's ``MarketLike``: its balance is the safe's
 position (principal plus interest earned, floored), what it can withdraw is the value of its
