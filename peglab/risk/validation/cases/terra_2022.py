@@ -4,10 +4,11 @@ Hourly, for 7 days:
 1. the run: Anchor depositors withdraw 10% of the initial $14B a day for two days [P] and sell
    it on the UST pool; at all times UST holders (wallets and savings) sell ``5% x discount(%)``
    of their UST a day (docs/validation.md §3-4, cap 50%/day);
-2. arbitrage through the protocol: buy UST on its pool, burn it for LUNA at the oracle price
-   (the market module's spread applies), sell the LUNA on its pool, while the route pays; and the
-   reverse route when UST is above $1;
-3. the oracle reports the LUNA pool's price for the next hour.
+2. then twelve 5-minute rounds: the Luna Foundation Guard buys UST on the pool with its reserve
+   while UST is below $0.99 [P: $3B, from 8 May]; arbitrage through the protocol buys UST on its
+   pool, burns it for LUNA at the oracle price (the market module's spread applies; its virtual
+   pool recovers over 36 blocks [P]) and sells the LUNA on its pool while the route pays (and the
+   reverse route when UST is above $1); the oracle reports the LUNA pool's price.
 Nothing is fitted; one path (the case has no random input: ``draws = 1``).
 """
 
@@ -35,7 +36,11 @@ ANCHOR = 14_000_000_000  # [P]
 LUNA_PRICE = 86  # [P] 7 May
 LUNA_SUPPLY = 350_000_000  # [O]
 UST_POOL_SIDE = 500_000_000  # [O]
-BASE_POOL_USD = 50_000_000  # [O] the virtual pool's base
+BASE_POOL_USD = 50_000_000  # [P] 50M SDT (kept in USD: [O])
+RECOVERY_S = 36 * 6  # [P] pool_recovery_period: 36 blocks of ~6 s (May 2022)
+ROUNDS_PER_HOUR = 12  # [O] arbitrage and oracle every 5 minutes
+LFG_RESERVE_USD = 3_000_000_000  # [P] 80,394 BTC, > $3B, converted to UST from 8 May
+LFG_DEFEND_BELOW = 0.99  # [O] the price below which the reserve buys
 LUNA_POOL_USDC = 1_500_000_000  # [O]
 ANCHOR_RUN_PER_DAY = 0.10  # [P] $14B -> $11.2B in two days
 USDC = 10**6
@@ -48,7 +53,7 @@ def _exit_fraction_per_hour(price: float) -> float:
 
 
 def _build(
-    ust_pool_side: int, base_pool_usd: int
+    ust_pool_side: int, base_pool_usd: int, recovery_s: int
 ) -> tuple[Chain, SeigniorageMarket, SavingsPool, StableSwapPool, ConstantProductPool]:
     chain = Chain(keep_log=False)
     led = chain.ledger
@@ -56,7 +61,7 @@ def _build(
     market = SeigniorageMarket(
         chain,
         price_wad=LUNA_PRICE * WAD,
-        params=MarketParams(base_pool_usd_wad=base_pool_usd * WAD),
+        params=MarketParams(base_pool_usd_wad=base_pool_usd * WAD, recovery_s=recovery_s),
     )
     chain.grant(SeigniorageMarket.ORACLE_ROLE, "oracle", sender=chain.root)
     anchor = SavingsPool(chain, stable="UST", share="aUST")
@@ -125,6 +130,27 @@ def _arbitrage(
         ust_pool.swap_exact_in("UST", ust, 0, sender="arb", token_out="USDC")
 
 
+def _defend(chain: Chain, ust_pool: StableSwapPool, reserve: list[int]) -> None:
+    """The LFG buys UST with its reserve (USDC units) until the pool pays at most
+    ``1 / LFG_DEFEND_BELOW`` UST per USDC again, or the reserve is spent."""
+    if reserve[0] <= 0:
+        return
+
+    def ust_bought(x: int) -> int:  # in USDC units, so the probe compares like with like
+        if x <= 0:
+            return 0
+        try:
+            return ust_pool.quote_exact_in("USDC", x, "UST") // 10**12
+        except PeglabError:
+            return 0
+
+    x = best_size(ust_bought, reserve[0], 1_000 * USDC, 1.0 / LFG_DEFEND_BELOW - 1.0)
+    if x:
+        chain.ledger.mint("USDC", "lfg", x)  # the reserve's BTC sold outside for USDC
+        ust_pool.swap_exact_in("USDC", x, 0, sender="lfg", token_out="UST")
+        reserve[0] -= x
+
+
 def _sell(chain: Chain, pool: StableSwapPool, who: str, amount: int) -> None:
     if amount > 0:
         try:
@@ -134,20 +160,26 @@ def _sell(chain: Chain, pool: StableSwapPool, who: str, amount: int) -> None:
 
 
 def terra_path(
-    ust_pool_side: int = UST_POOL_SIDE, base_pool_usd: int = BASE_POOL_USD
+    ust_pool_side: int = UST_POOL_SIDE,
+    base_pool_usd: int = BASE_POOL_USD,
+    *,
+    recovery_s: int = RECOVERY_S,
+    rounds_per_hour: int = ROUNDS_PER_HOUR,
+    reserve_usd: int = LFG_RESERVE_USD,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Hourly UST price, LUNA price, and LUNA supply multiple at the end.
 
-    The two arguments exist for the sensitivity of docs/validation.md §8 (never for the verdict,
-    which uses the [O] defaults fixed before the run).
+    The arguments exist for the sensitivities of docs/validation.md §8 (never for the verdict,
+    which uses the defaults fixed before the run); ``recovery_s=86_400, rounds_per_hour=1,
+    reserve_usd=0`` is the first version of the case.
     """
-    chain, market, anchor, ust_pool, luna_pool = _build(ust_pool_side, base_pool_usd)
+    chain, market, anchor, ust_pool, luna_pool = _build(ust_pool_side, base_pool_usd, recovery_s)
     led = chain.ledger
+    reserve = [reserve_usd * USDC]
     ust_px = [marginal_rate(chain, ust_pool, "UST", "USDC", 0, 1000)]
     luna_px = [float(LUNA_PRICE)]
     per_hour = ANCHOR * WAD * int(ANCHOR_RUN_PER_DAY * 1000) // 1000 // 24
     for hour in range(HOURS):
-        chain.advance(3600)
         frac = _exit_fraction_per_hour(ust_px[-1])
         shares = led.balance_of("aUST", "depositors")
         run_shares = shares * int(frac * 1e9) // 10**9
@@ -157,10 +189,14 @@ def terra_path(
             _sell(chain, ust_pool, "depositors", anchor.withdraw(run_shares, sender="depositors"))
         held = led.balance_of("UST", "holders")
         _sell(chain, ust_pool, "holders", held * int(frac * 1e9) // 10**9)
-        _arbitrage(chain, market, ust_pool, luna_pool)
-        luna = marginal_rate(chain, luna_pool, "LUNA", "USDC", 0, 1)
-        if luna > 0:
-            market.set_price(max(1, round(luna * 1e9)) * 10**9, sender="oracle")
+        luna = luna_px[-1]
+        for _ in range(rounds_per_hour):
+            chain.advance(3600 // rounds_per_hour)
+            _defend(chain, ust_pool, reserve)
+            _arbitrage(chain, market, ust_pool, luna_pool)
+            luna = marginal_rate(chain, luna_pool, "LUNA", "USDC", 0, 1)
+            if luna > 0:
+                market.set_price(max(1, round(luna * 1e9)) * 10**9, sender="oracle")
         ust_px.append(marginal_rate(chain, ust_pool, "UST", "USDC", 0, 1000))
         luna_px.append(luna)
     multiple = led.total_supply("LUNA") / (LUNA_SUPPLY * WAD)
