@@ -13,9 +13,10 @@ from .chain import (
     query,
 )
 from .ledger import Ledger, Token
-from .state import Journal, Record, Table, encode
+from .state import UNSET, Journal, Record, Table, encode
 
 __all__ = [
+    "UNSET",
     "Chain",
     "Event",
     "HasChain",

@@ -16,9 +16,11 @@ anyone but the join and the buffer, ``vault_debt = sum(Art * rate)`` (PSM vault 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidInput, ShutDown
+from ...kernel import UNSET
 from ...units import RAY, WAD
 
 if TYPE_CHECKING:
@@ -185,19 +187,13 @@ class LiquidationFacade:
         if self.chain.ledger.supply[self.vat.sin] != sheet.bad_debt_rad:
             errs.append("system debt held outside the buffer")
         dog = self.dog
-        slack = 0
         total_dirt = 0
         for ilk, clip in self.clippers.items():
             milk = dog.ilks[ilk]
-            dust = self.vat.ilks[ilk].dust_rad
-            over = -(-dust * milk.chop_wad // WAD)
-            slack = max(slack, over)
             tabs = sum(s.tab_rad for s in clip.sales.values())
             total_dirt += milk.dirt_rad
             if milk.dirt_rad != tabs:
                 errs.append(f"{ilk}: dirt {milk.dirt_rad} != sum of live tabs {tabs}")
-            if dog.state.live and milk.dirt_rad > milk.hole_rad + over:
-                errs.append(f"{ilk}: dirt {milk.dirt_rad} above hole {milk.hole_rad} + {over}")
             lots = sum(s.lot_wad for s in clip.sales.values())
             held = self.chain.ledger.balance_of(self.vat.gem(ilk), clip.account)
             if held != lots:
@@ -207,18 +203,56 @@ class LiquidationFacade:
                     errs.append(f"{ilk}: auction {aid} should have closed (tab or lot is 0)")
         for ilk, flip in self.flippers.items():
             milk = dog.ilks[ilk]
-            over = -(-self.vat.ilks[ilk].dust_rad * milk.chop_wad // WAD)
-            slack = max(slack, over)
             tabs = sum(b.tab_rad for b in flip.bids.values())
             total_dirt += milk.dirt_rad
             if milk.dirt_rad != tabs:
                 errs.append(f"{ilk}: dirt {milk.dirt_rad} != sum of live tabs {tabs}")
-            if dog.state.live and milk.dirt_rad > milk.hole_rad + over:
-                errs.append(f"{ilk}: dirt {milk.dirt_rad} above hole {milk.hole_rad} + {over}")
             errs.extend(flip.invariant_errors())
         if dog.state.dirt_total_rad != total_dirt:
             errs.append(f"Dirt {dog.state.dirt_total_rad} != sum of dirt {total_dirt}")
-        if dog.state.live and dog.state.dirt_total_rad > dog.state.hole_total_rad + slack:
-            errs.append(f"Dirt {dog.state.dirt_total_rad} above Hole + {slack}")
+        errs.extend(self._limit_errors())
         errs.extend(self.end.invariant_errors())
         return errs
+
+    def _limit_errors(self) -> list[str]:
+        """docs/cdp-spec.md §13, item 5: a bark leaves ``dirt <= hole + over`` and ``Dirt <= Hole +
+        slack`` (``over = ceil(dust * chop / WAD)`` of the ilk, ``slack`` the largest ``over``).
+
+        Governance may lower a limit below the debt already in auction (dss allows it; bark then
+        waits until takes bring the debt under the limit), so the bound is checked when a bark
+        raised the debt: if the last committed transaction raised ``dirt`` (or ``Dirt``), it
+        must now lie within the largest limit and slack that held during that transaction. Only
+        a bark raises it; afterwards takes only lower it. Exact when checked after every
+        transaction, as the stateful tests and the fuzz campaign do.
+        """
+        dog, errs = self.dog, list[str]()
+        if not dog.state.live:
+            return errs
+        slack = 0
+        for ilk in (*self.clippers, *self.flippers):
+            milk = dog.ilks[ilk]
+            dust = max(_held(self.chain, self.vat.ilks[ilk], "dust_rad"))
+            over = -(-dust * max(_held(self.chain, milk, "chop_wad")) // WAD)
+            slack = max(slack, over)
+            hole = max(_held(self.chain, milk, "hole_rad"))
+            if _rose(_held(self.chain, milk, "dirt_rad")) and milk.dirt_rad > hole + over:
+                errs.append(f"{ilk}: a bark left dirt {milk.dirt_rad} above hole {hole} + {over}")
+        st = dog.state
+        hole_total = max(_held(self.chain, st, "hole_total_rad"))
+        if (
+            _rose(_held(self.chain, st, "dirt_total_rad"))
+            and st.dirt_total_rad > hole_total + slack
+        ):
+            errs.append(f"a bark left Dirt {st.dirt_total_rad} above Hole {hole_total} + {slack}")
+        return errs
+
+
+def _held(chain: Chain, rec: object, field: str) -> list[int]:
+    """Every value ``rec.field`` held during the last committed transaction, the current last."""
+    held = [old for c, k, old in chain.last_writes if c is rec and k == field and old is not UNSET]
+    held.append(getattr(rec, field))
+    return held
+
+
+def _rose(values: list[int]) -> bool:
+    return any(b > a for a, b in pairwise(values))
