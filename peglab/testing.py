@@ -448,6 +448,8 @@ class _Fuzzer:
         for name, value in kw.items():
             self.learn(name, value)
         if chain.tx_count != tx:
+            if chain.last_writes and len(chain.log) == log_len and chain.keep_log:
+                rep.failures.append(f"state changed without an event in {where}")
             self.check_success(sender, where)
 
     def check_refusal(self, before: str, log_len: int, where: str) -> None:
@@ -510,6 +512,7 @@ class _Fuzzer:
             errs = check()
             if errs:
                 fails.append(f"invariant broken after {where}: {show(errs, 160)}")
+                self.broken = True  # every later call would report the same broken state
 
     def step(self) -> None:
         rng = self.rng

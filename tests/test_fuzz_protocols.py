@@ -129,7 +129,9 @@ def campaign(calls: int, worlds: int, seed: int = 0) -> FuzzReport:
     total = FuzzReport()
     per_world = max(calls // worlds, 1)
     for k in range(worlds):
-        total.merge(fuzz(full_world(seed + k), per_world, seed=seed + k))
+        report = fuzz(full_world(seed + k), per_world, seed=seed + k)
+        report.failures = [f"world {seed + k}: {line}" for line in report.failures]
+        total.merge(report)
     return total
 
 

@@ -98,7 +98,13 @@ class Joins:
 
     def pay_unbacked(self, usr: str, rad: int) -> None:
         """Pay ``rad`` of new AI dollars to ``usr`` against the buffer's system debt (``suck``),
-        exiting the whole wads as tokens: keeper incentives and refunds at shutdown."""
+        exiting the whole wads as tokens: keeper incentives and refunds at shutdown.
+
+        ``usr`` may not be an engine account: internal AI dollars sent to the join or the buffer
+        would unbalance the join identity and the balance sheet (found by the fuzz campaign).
+        """
+        if self.chain.is_engine_account(usr):
+            raise InvalidInput("cdp/bad-recipient", f"AI dollars cannot be paid to {usr!r}")
         self.vat.suck(self.accounts.vow, usr, rad)
         if rad // RAY:
             self.exit_dai(usr, rad // RAY)

@@ -1,0 +1,61 @@
+"""Findings of the long fuzz campaign (``make fuzz``), one test each; every one failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from peglab.errors import InvalidInput
+from peglab.examples.systems import DemoSystem, two_ai_dollars
+from peglab.protocols.cdp import AIDollar
+from peglab.testing import assert_refused
+from peglab.units import RAD, wad
+
+ILK = "ATH-A"
+
+
+def crashed() -> tuple[DemoSystem, AIDollar, int]:
+    """AUSD with one Dutch auction past its age limit (it needs a reset) and keeper rewards on."""
+    s = two_ai_dollars()
+    d, ledger = s.dollars["AUSD"], s.chain.ledger
+    clip = d.clippers[ILK]
+    clip.file("tip", 100 * RAD, sender="gov")
+    clip.file("chip", wad("0.01"), sender="gov")
+    ledger.mint("ATH", "alice", wad(1_000_000))
+    vid = d.open_vault(ILK, sender="alice")
+    d.deposit(vid, wad(1_000_000), sender="alice")
+    d.mint(vid, wad(20_000), sender="alice")  # 2.5x at $0.05
+    s.set_price("ATH", "0.03")
+    for _ in range(3):
+        s.chain.advance(3600)
+        s.poke_all()
+    aid = d.bark(vid, sender="keeper")
+    s.chain.advance(clip.params.tail_s + 1)
+    return s, d, aid
+
+
+@pytest.mark.parametrize("engine", ["AUSD:join", "AUSD:vow", "AUSD:join:ATH-A"])
+def test_redo__keeper_is_engine_account__refused(engine: str) -> None:
+    s, d, aid = crashed()
+    clip = d.clippers[ILK]
+    assert_refused(s.chain, InvalidInput, "cdp/bad-recipient", clip.redo, aid, engine, sender="bob")
+    clip.redo(aid, "bob", sender="bob")  # an ordinary keeper is paid
+    assert d.invariant_errors() == [] and d.liquidation_invariant_errors() == []
+
+
+def test_bark__keeper_is_engine_account__refused() -> None:
+    s = two_ai_dollars()
+    d, ledger = s.dollars["AUSD"], s.chain.ledger
+    d.clippers[ILK].file("tip", 100 * RAD, sender="gov")
+    ledger.mint("ATH", "alice", wad(1_000_000))
+    vid = d.open_vault(ILK, sender="alice")
+    d.deposit(vid, wad(1_000_000), sender="alice")
+    d.mint(vid, wad(20_000), sender="alice")
+    s.set_price("ATH", "0.03")
+    for _ in range(3):
+        s.chain.advance(3600)
+        s.poke_all()
+    assert_refused(
+        s.chain, InvalidInput, "cdp/bad-recipient", d.bark, vid, "AUSD:join", sender="bob"
+    )
+    d.bark(vid, "bob", sender="bob")
+    assert d.invariant_errors() == [] and d.liquidation_invariant_errors() == []
