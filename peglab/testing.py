@@ -448,7 +448,7 @@ class _Fuzzer:
         for name, value in kw.items():
             self.learn(name, value)
         if chain.tx_count != tx:
-            if chain.last_writes and len(chain.log) == log_len and chain.keep_log:
+            if chain.keep_log and len(chain.log) == log_len and _changed(chain.last_writes):
                 rep.failures.append(f"state changed without an event in {where}")
             self.check_success(sender, where)
 
@@ -529,6 +529,21 @@ class _Fuzzer:
             except PeglabError:
                 pass
         self.call(rng.choice(self.actions))
+
+
+def _changed(writes: Sequence[tuple[Any, Any, Any]]) -> bool:
+    """True if a transaction's undo entries show a value that differs from before it."""
+    first: dict[tuple[int, Any], tuple[Any, Any, Any]] = {}
+    for w in writes:
+        first.setdefault((id(w[0]), w[1]), w)
+    for container, key, old in first.values():
+        if isinstance(container, Table):
+            new = dict.get(container, key, UNSET)
+        else:
+            new = getattr(container, key, UNSET)
+        if new is not old and (type(new) is not type(old) or new != old):
+            return True
+    return False
 
 
 def _show_args(args: Sequence[Any], kw: dict[str, Any]) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from peglab.errors import InvalidInput
-from peglab.examples.systems import DemoSystem, two_ai_dollars
+from peglab.examples.systems import ORACLE, DemoSystem, two_ai_dollars
+from peglab.kernel import Chain, RoleChanged
 from peglab.protocols.cdp import AIDollar
+from peglab.protocols.cdp.events import PriceReported, SpotUpdated
 from peglab.testing import assert_refused
 from peglab.units import RAD, wad
 
@@ -59,3 +61,36 @@ def test_bark__keeper_is_engine_account__refused() -> None:
     )
     d.bark(vid, "bob", sender="bob")
     assert d.invariant_errors() == [] and d.liquidation_invariant_errors() == []
+
+
+def test_set_price__report__emits_one_typed_event() -> None:
+    s = two_ai_dollars()
+    feed, log = s.feeds["ATH"], s.chain.log
+    n = len(log)
+    feed.set_price(wad("0.07"), sender=ORACLE)
+    feed.set_price(0, ok=False, sender=ORACLE)
+    assert [e.event for e in log[n:]] == [
+        PriceReported("ATH", wad("0.07"), True),
+        PriceReported("ATH", 0, False),
+    ]
+
+
+def test_grant_revoke__role_change__emits_one_typed_event() -> None:
+    chain = Chain()
+    chain.grant("oracle/X", "bob", sender="gov")
+    chain.revoke("oracle/X", "bob", sender="gov")
+    assert [e.event for e in chain.log] == [
+        RoleChanged("oracle/X", "bob", True),
+        RoleChanged("oracle/X", "bob", False),
+    ]
+
+
+def test_poke__derivative_guard_advances_spot_unchanged__emits_spot_event() -> None:
+    s = two_ai_dollars()
+    d = s.dollars["AUSD"]
+    d.poke("stATH-A", sender="bob")
+    s.chain.advance(60)
+    n, before = len(s.chain.log), d.vat.ilks["stATH-A"].spot_ray
+    d.poke("stATH-A", sender="bob")  # the exchange-rate guard's clock moves: state changed
+    assert d.vat.ilks["stATH-A"].spot_ray == before
+    assert [type(e.event) for e in s.chain.log[n:]] == [SpotUpdated]

@@ -35,6 +35,7 @@ __all__ = [
     "Event",
     "HasChain",
     "LogEntry",
+    "RoleChanged",
     "TokenTransferred",
     "action",
     "nonreentrant",
@@ -88,6 +89,16 @@ class TokenTransferred(Event):
     frm: str
     to: str
     amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChanged(Event):
+    """A role was granted (``granted``) or revoked through ``Chain.grant``/``Chain.revoke``."""
+
+    kind: ClassVar[str] = "kernel/role"
+    role: str
+    account: str
+    granted: bool
 
 
 class HasChain(Protocol):
@@ -254,6 +265,7 @@ class Chain:
         self.require_role(role, sender)
         _check_account(account)
         self.roles[(role, account)] = True
+        self.emit(RoleChanged(role, account, True))
 
     @action
     def revoke(self, role: str, account: str, *, sender: str) -> None:
@@ -261,6 +273,7 @@ class Chain:
         self.require_role(role, sender)
         _check_account(account)
         self.roles.discard((role, account))
+        self.emit(RoleChanged(role, account, False))
 
     # -- engine accounts ----------------------------------------------------------------------
     def protect_namespace(self, namespace: str, owner: str) -> None:

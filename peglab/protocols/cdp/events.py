@@ -28,6 +28,7 @@ __all__ = [
     "ParameterChanged",
     "PriceHeld",
     "PricePoked",
+    "PriceReported",
     "PsmSwapped",
     "ShutdownStep",
     "SpotUpdated",
@@ -153,6 +154,16 @@ class PricePoked(Event):
     cur_wad: int
     nxt_wad: int
     zzz: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriceReported(Event):
+    """A reporter set a feed's price (``ok`` False: an outage)."""
+
+    kind: ClassVar[str] = "cdp/price-report"
+    feed: str
+    val_wad: int
+    ok: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from typing import Protocol
 from ...errors import InvalidInput, ShutDown, StalePrice
 from ...kernel import Chain, Record, action
 from ...units import WAD, check_amount
-from .events import PriceHeld, PricePoked
+from .events import PriceHeld, PricePoked, PriceReported
 
 __all__ = ["OSM", "Median", "PriceFeed", "PriceSource"]
 
@@ -71,6 +71,7 @@ class PriceFeed:
             )
         s = self.state
         s.val_wad, s.ok, s.observed_at = val_wad, ok, self.chain.now
+        self.chain.emit(PriceReported(self.name, val_wad, ok))
 
 
 class Median:

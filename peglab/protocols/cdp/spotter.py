@@ -130,19 +130,21 @@ class Spotter:
 
     def poke(self, ilk: str) -> int:
         """Write ``spot`` for ``ilk`` (and advance the exchange-rate guard); returns it."""
+        guard_moved = False  # the derivative's exchange-rate guard advanced: reported too
         if ilk in self.derivative:
             s = self.ilks[ilk]
             er_eff, slashed = self._guarded_rate(ilk)
             if slashed:
                 self.vat.ilks[ilk].paused = True
                 self.chain.emit(ExchangeRateSlashed(self.vat.symbol, ilk, s.er_prev_wad, er_eff))
-            if er_eff != s.er_prev_wad:
-                s.er_prev_wad = er_eff
-            s.er_time = self.chain.now
+            now = self.chain.now
+            if er_eff != s.er_prev_wad or s.er_time != now:
+                s.er_prev_wad, s.er_time = er_eff, now
+                guard_moved = True
         val, has = self.value(ilk)
         spot = self.spot_of(val, has, ilk)
         vat_ilk = self.vat.ilks[ilk]
-        if vat_ilk.spot_ray != spot:
+        if vat_ilk.spot_ray != spot or guard_moved:
             vat_ilk.spot_ray = spot
             self.chain.emit(SpotUpdated(self.vat.symbol, ilk, val, spot))
         return spot
