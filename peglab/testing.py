@@ -32,6 +32,7 @@ __all__ = [
     "assert_refused",
     "boundary_code",
     "discover_actions",
+    "discover_queries",
     "fuzz",
 ]
 
@@ -107,6 +108,9 @@ class FuzzReport:
     failures: list[str] = field(default_factory=list)
     actions: int = 0
     seconds: float = 0.0
+    reads: int = 0  # calls of ``@query`` reads (not counted in ``calls``)
+    reads_by_query: Counter[str] = field(default_factory=Counter)
+    read_labels: set[str] = field(default_factory=set)
 
     @property
     def calls_per_s(self) -> float:
@@ -120,6 +124,9 @@ class FuzzReport:
         self.ok_by_action.update(other.ok_by_action)
         self.labels |= other.labels
         self.failures.extend(other.failures)
+        self.reads += other.reads
+        self.reads_by_query.update(other.reads_by_query)
+        self.read_labels |= other.read_labels
         self.actions = max(self.actions, other.actions)
         self.seconds += other.seconds
 
@@ -127,23 +134,45 @@ class FuzzReport:
 Action = tuple[str, Callable[..., Any], object]  # label, bound method, owner object
 
 
-def _action_names(cls: type) -> tuple[str, ...]:
-    names = getattr(cls, "__peglab_action_names__", None)
+def _marked_names(cls: type, mark: str) -> tuple[str, ...]:
+    """Names of the methods of ``cls`` carrying ``mark`` (``@action`` or ``@query``), cached."""
+    cache = f"{mark}names__"
+    names = getattr(cls, cache, None)
     if names is None or names[0] is not cls:
         found = sorted(
             {
                 name
                 for klass in cls.__mro__
                 for name, attr in vars(klass).items()
-                if getattr(attr, "__peglab_action__", False)
+                if getattr(attr, mark, False)
             }
         )
         names = (cls, tuple(found))
         try:
-            cls.__peglab_action_names__ = names  # type: ignore[attr-defined]
+            setattr(cls, cache, names)
         except (AttributeError, TypeError):
             return names[1]
     return names[1]
+
+
+def _action_names(cls: type) -> tuple[str, ...]:
+    return _marked_names(cls, "__peglab_action__")
+
+
+def discover_queries(actions: Sequence[Action]) -> list[Action]:
+    """Every ``@query`` read of the objects that carry the discovered ``actions``."""
+    out: list[Action] = []
+    seen: set[int] = set()
+    for _, _, obj in actions:
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        cls = type(obj)
+        out.extend(
+            (f"{cls.__name__}.{n}", getattr(obj, n), obj)
+            for n in _marked_names(cls, "__peglab_query__")
+        )
+    return sorted(out, key=lambda a: a[0])
 
 
 def discover_actions(chain: Chain) -> list[Action]:
@@ -197,7 +226,12 @@ class _Fuzzer:
         self.chain = world.chain
         self.rng = rng
         self.actions = discover_actions(self.chain)
-        self.report = FuzzReport(actions=len(self.actions), labels={a[0] for a in self.actions})
+        self.queries = discover_queries(self.actions)
+        self.report = FuzzReport(
+            actions=len(self.actions),
+            labels={a[0] for a in self.actions},
+            read_labels={q[0] for q in self.queries},
+        )
         self.hints: dict[Callable[..., Any], list[tuple[str, Any, bool]]] = {}
         self.sender = ""
         self.depth = 0
@@ -344,7 +378,9 @@ class _Fuzzer:
 
         return {"benign": benign, "reenter": reenter, "raise": fail}[kind]
 
-    def arguments(self, fn: Callable[..., Any]) -> tuple[list[Any], dict[str, Any]]:
+    def arguments(
+        self, fn: Callable[..., Any], hostile: float = 0.12
+    ) -> tuple[list[Any], dict[str, Any]]:
         params = self.hints.get(fn)
         if params is None:
             params = []
@@ -366,16 +402,16 @@ class _Fuzzer:
             else:
                 kw[name] = value
         r = rng.random()
-        if r < 0.12 and (args or kw):
+        if r < hostile and (args or kw):
             k = rng.randrange(len(args) + len(kw))
             bad = rng.choice(HOSTILE)()
             if k < len(args):
                 args[k] = bad
             else:
                 kw[list(kw)[k - len(args)]] = bad
-        elif r < 0.14:
+        elif r < hostile + 0.02:
             kw["unexpected"] = 1
-        elif r < 0.16 and args:
+        elif r < hostile + 0.04 and args:
             args.pop()
         return args, kw
 
@@ -514,8 +550,35 @@ class _Fuzzer:
                 fails.append(f"invariant broken after {where}: {show(errs, 160)}")
                 self.broken = True  # every later call would report the same broken state
 
+    def read(self, query: Action) -> None:
+        """Call a ``@query`` with (often hostile) arguments: a typed error or a value, and the
+        state hash, the log and the transaction count unchanged (reads never mutate)."""
+        label, fn, _ = query
+        args, kw = self.arguments(fn, hostile=0.3)
+        chain, rep = self.chain, self.report
+        before = self.safe_hash(f"the read before {label}")
+        if self.broken:
+            return
+        log_len, tx = len(chain.log), chain.tx_count
+        rep.reads += 1
+        rep.reads_by_query[label] += 1
+        where = f"read {label}({_show_args(args, kw)})"
+        try:
+            fn(*args, **kw)
+        except PeglabError:
+            pass
+        except Exception as e:
+            rep.failures.append(f"untyped {type(e).__name__}: {show(str(e), 80)} in {where}")
+        if self.safe_hash(where) != before or len(chain.log) != log_len or chain.tx_count != tx:
+            rep.failures.append(f"a read changed the state, the log or the tx count: {where}")
+        if chain.journal.depth or chain.journal.entries:
+            rep.failures.append(f"a read left the journal open: {where}")
+
     def step(self) -> None:
         rng = self.rng
+        if self.queries and rng.random() < 0.15:
+            self.read(rng.choice(self.queries))
+            return
         r = rng.random()
         if r < 0.06:
             self.chain.advance(

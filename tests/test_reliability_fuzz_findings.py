@@ -7,10 +7,11 @@ import pytest
 from peglab.errors import InvalidInput
 from peglab.examples.systems import ORACLE, DemoSystem, two_ai_dollars
 from peglab.kernel import Chain, RoleChanged
-from peglab.protocols.cdp import AIDollar
+from peglab.protocols.cdp import AIDollar, PriceFeed
+from peglab.protocols.cdp.psm import PsmSpec
 from peglab.protocols.cdp.events import PriceReported, SpotUpdated
 from peglab.testing import assert_refused
-from peglab.units import RAD, wad
+from peglab.units import RAD, WAD, wad
 
 ILK = "ATH-A"
 
@@ -94,3 +95,14 @@ def test_poke__derivative_guard_advances_spot_unchanged__emits_spot_event() -> N
     d.poke("stATH-A", sender="bob")  # the exchange-rate guard's clock moves: state changed
     assert d.vat.ilks["stATH-A"].spot_ray == before
     assert [type(e.event) for e in s.chain.log[n:]] == [SpotUpdated]
+
+
+def test_vault_read__psm_vault__typed_error() -> None:
+    s = two_ai_dollars()
+    d = s.dollars["AUSD"]
+    s.chain.ledger.create_token("USDC", 6)
+    psm = d.attach_psm(PsmSpec("USDC", 1_000_000, price=PriceFeed(s.chain, "USDC", WAD)))
+    before = s.chain.state_hash()
+    with pytest.raises(InvalidInput) as e:
+        d.vault(psm.vault)
+    assert e.value.code == "cdp/psm-vault" and s.chain.state_hash() == before

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, Slippage
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.uniswap_v2 import (
     BPS_DENOMINATOR,
     DEFAULT_FEE_BPS,
@@ -190,6 +190,7 @@ class ConstantProductPool:
                 )
         return zero_in
 
+    @query
     def quote_exact_in(self, token_in: str, amount_in: int, token_out: str | None = None) -> int:
         """``get_amount_out`` at the current reserves (what ``swap_exact_in`` pays)."""
         zero_in = self._side(token_in, token_out)
@@ -198,6 +199,7 @@ class ConstantProductPool:
         r_in, r_out = (st.reserve0, st.reserve1) if zero_in else (st.reserve1, st.reserve0)
         return get_amount_out(amount_in, r_in, r_out, self.fee_bps)
 
+    @query
     def quote_exact_out(self, token_in: str, amount_out: int, token_out: str | None = None) -> int:
         """``get_amount_in`` at the current reserves (what ``swap_exact_out`` charges)."""
         zero_in = self._side(token_in, token_out)
@@ -206,10 +208,12 @@ class ConstantProductPool:
         r_in, r_out = (st.reserve0, st.reserve1) if zero_in else (st.reserve1, st.reserve0)
         return get_amount_in(amount_out, r_in, r_out, self.fee_bps)
 
+    @query
     def get_amount_out(self, amount_in: int, token_in: str) -> int:
         """v2 router name for ``quote_exact_in``."""
         return self.quote_exact_in(token_in, amount_in)
 
+    @query
     def get_amount_in(self, amount_out: int, token_in: str) -> int:
         """v2 router name for ``quote_exact_out``."""
         return self.quote_exact_out(token_in, amount_out)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ...errors import InvalidInput, NotAuthorized
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.uniswap_v2 import DEFAULT_FEE_BPS
 from .common import check_account
 from .constant_product import ConstantProductPool
@@ -46,6 +46,7 @@ class AmmFactory:
         chain.register(f"{name}/pools", self.states)
 
     # -- reads ----------------------------------------------------------------------------------
+    @query
     def pool(self, pool_id: str) -> Pool:
         """The pool with this id, or ``amm/unknown-pool``."""
         p = self._pools.get(pool_id) if pool_id in self.states else None
@@ -59,6 +60,7 @@ class AmmFactory:
         """Every live pool, in id order."""
         return [self._pools[k] for k in sorted(self.states)]
 
+    @query
     def find(self, token_a: str, token_b: str) -> list[Pool]:
         """Pools holding both tokens, in id order."""
         return [p for p in self.pools() if token_a in p.coins and token_b in p.coins]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ...errors import InvalidInput, Slippage
-from ...kernel import Chain, action
+from ...kernel import Chain, action, query
 from ...units import check_amount
 from .common import check_in_amount
 from .constant_product import ConstantProductPool
@@ -76,6 +76,7 @@ class Router:
             hops.append(hop)
         return hops
 
+    @query
     def quote_amounts_out(
         self, path: Sequence[Hop | tuple[SwapPool, str, str]], amount_in: int
     ) -> list[int]:
@@ -96,6 +97,7 @@ class Router:
         """Final output of an exact-input route at current state."""
         return self.quote_amounts_out(path, amount_in)[-1]
 
+    @query
     def quote_amounts_in(
         self, path: Sequence[Hop | tuple[SwapPool, str, str]], amount_out: int
     ) -> list[int]:

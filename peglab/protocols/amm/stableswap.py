@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...errors import InvalidInput, ShutDown, Slippage
-from ...kernel import Chain, Table, action
+from ...kernel import Chain, Table, action, query
 from ...math.stableswap import FEE_DENOMINATOR, PRECISION, get_D, get_y, get_y_D
 from ...units import check_amount
 from .common import (
@@ -197,6 +197,7 @@ class StableSwapPool(StableSwapAdmin):
             raise InvalidInput("amm/no-liquidity", f"pool {self.id} has no LP supply")
         return self.get_D() * PRECISION // supply
 
+    @query
     def coin_index(self, token: object) -> int:
         """Index of ``token`` in ``coins``; ``amm/unknown-token`` if the pool does not hold it."""
         k = self.index.get(token) if isinstance(token, str) else None
@@ -238,6 +239,7 @@ class StableSwapPool(StableSwapAdmin):
         dy_admin = dy_fee * st.admin_fee // FEE_DENOMINATOR * PRECISION // rate_j
         return out, dy_admin
 
+    @query
     def get_dy(self, i: int, j: int, dx: int) -> int:
         """The contract's view: ``(xp[j] - y - 1) * 1e18 // RATES[j]`` less ``fee * dy // 1e10``.
 
@@ -270,11 +272,13 @@ class StableSwapPool(StableSwapAdmin):
             raise InvalidInput("amm/same-coin", f"token in and out are both {token_in}")
         return i, j
 
+    @query
     def quote_exact_in(self, token_in: str, amount_in: int, token_out: str | None = None) -> int:
         """Exact output ``exchange`` would pay now (not ``get_dy``): the router's quote."""
         i, j = self._resolve_out(token_in, token_out)
         return self._exchange_result(i, j, check_in_amount(amount_in, "amount_in"))[0]
 
+    @query
     def calc_token_amount(self, amounts: Sequence[int], is_deposit: bool) -> int:
         """``|D1 - D0| * supply // D0`` for a deposit or withdrawal, no fees (slippage guide)."""
         amts = check_amounts(amounts, self.n_coins)
@@ -296,10 +300,12 @@ class StableSwapPool(StableSwapAdmin):
         diff = d1 - d0 if is_deposit else d0 - d1
         return diff * self.lp_supply() // d0
 
+    @query
     def calc_withdraw_one_coin(self, lp_amount: int, i: int) -> int:
         """Coin-``i`` amount ``remove_liquidity_one_coin(lp_amount, i)`` pays now."""
         return self.calc_withdraw_one_coin_detail(lp_amount, i)[0]
 
+    @query
     def calc_withdraw_one_coin_detail(self, lp_amount: int, i: int) -> tuple[int, int]:
         """``(dy, fee)`` of a one-coin withdrawal, both in coin ``i`` units (docs/amm-spec.md §2.6)."""
         i = self._check_index(i)

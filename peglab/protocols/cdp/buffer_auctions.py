@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, Generic, TypeVar
 
 from ...errors import InvalidInput, ShutDown
-from ...kernel import Chain, Record, Table
+from ...kernel import Chain, Record, Table, query
 from .accounts import InstanceAccounts
 from .interfaces import BufferLike, JoinsLike, VatLike
 
@@ -66,6 +66,7 @@ class BufferAuctions(Generic[B]):
             raise ShutDown("cdp/not-live", f"{self.symbol} is shut down")
         return self.vow
 
+    @query
     def bid(self, fid: int) -> B:
         b = self.bids.get(fid) if type(fid) is int else None
         if b is None:

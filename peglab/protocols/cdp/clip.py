@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...errors import InvalidInput, ShutDown, Slippage, StalePrice
-from ...kernel import Record, Table, action, nonreentrant
+from ...kernel import Record, Table, action, nonreentrant, query
 from ...math import (
     exponential_decrease,
     linear_decrease,
@@ -201,6 +201,7 @@ class Clipper:
         chain.register(f"cdp/{self.symbol}/clip/{ilk}/sales", self.sales)
 
     # -- reads --------------------------------------------------------------------------------
+    @query
     def sale(self, auction_id: int) -> Sale:
         s = self.sales.get(auction_id) if type(auction_id) is int else None
         if s is None:
@@ -218,6 +219,7 @@ class Clipper:
         """``wmul(dust, chop)``: the smallest tab a partial take may leave."""
         return wmul(self.vat.ilks[self.ilk].dust_rad, self.dog.chop_wad(self.ilk))
 
+    @query
     def status(self, auction_id: int) -> AuctionStatus:
         """Price now and whether the auction needs a ``redo`` (a pure read)."""
         s = self.sale(auction_id)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...errors import InvalidInput, LimitExceeded, ShutDown, StalePrice, Unsafe
-from ...kernel import Record, Table, action
+from ...kernel import Record, Table, action, query
 from ...units import WAD, check_amount
 from .accounts import InstanceAccounts
 from .events import LiquidationStarted, ParameterChanged
@@ -130,6 +130,7 @@ class Liquidator:
         self.houses[ilk] = house
         self.state.hole_total_rad += hole_rad
 
+    @query
     def ilk(self, ilk: str) -> DogIlk:
         d = self.ilks.get(ilk) if isinstance(ilk, str) else None
         if d is None:

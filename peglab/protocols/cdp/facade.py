@@ -20,7 +20,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidInput, ShutDown
-from ...kernel import UNSET
+from ...kernel import UNSET, query
 from ...units import RAY, WAD
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class LiquidationFacade:
         if not self.vat.state.live:
             raise ShutDown("cdp/not-live", f"{self.symbol} is shut down; only settlement remains")
 
+    @query
     def clipper(self, ilk: str) -> Clipper:
         c = self.clippers.get(ilk) if isinstance(ilk, str) else None
         if c is None:
@@ -104,14 +105,17 @@ class LiquidationFacade:
         """Restart an auction past ``tail`` or below ``cusp`` (anyone); returns the new top."""
         return self.clipper(ilk).redo(auction_id, keeper, sender=sender)
 
+    @query
     def auction(self, ilk: str, auction_id: int) -> AuctionStatus:
         """A running auction's price and state (a pure read)."""
         return self.clipper(ilk).status(auction_id)
 
+    @query
     def auctions(self, ilk: str) -> list[int]:
         return self.clipper(ilk).active()
 
     # -- English auctions (flip.py), for collateral launched with auction="english" ------------
+    @query
     def flipper(self, ilk: str) -> Flipper:
         f = self.flippers.get(ilk) if isinstance(ilk, str) else None
         if f is None:
@@ -136,9 +140,11 @@ class LiquidationFacade:
         """Restart an English auction that ended with no bid; returns the new end."""
         return self.flipper(ilk).tick(auction_id, sender=sender)
 
+    @query
     def flip_auctions(self, ilk: str) -> list[int]:
         return self.flipper(ilk).active()
 
+    @query
     def flip_status(self, ilk: str, auction_id: int) -> FlipStatus:
         """An English auction's phase, bid, lot and what may be done now (a pure read)."""
         return self.flipper(ilk).status(auction_id)

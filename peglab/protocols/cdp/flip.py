@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...errors import InvalidInput
-from ...kernel import Record, Table, action
+from ...kernel import Record, Table, action, query
 from ...math import ceil_div
 from ...units import HOUR, RAY, WAD, check_amount
 from .accounts import InstanceAccounts
@@ -188,6 +188,7 @@ class Flipper:
         chain.register(f"cdp/{self.symbol}/flip/{ilk}/bids", self.bids)
 
     # -- reads --------------------------------------------------------------------------------
+    @query
     def bid(self, auction_id: int) -> FlipBid:
         b = self.bids.get(auction_id) if type(auction_id) is int else None
         if b is None:
@@ -200,6 +201,7 @@ class Flipper:
         """Ids of the running auctions, oldest first."""
         return sorted(self.bids)
 
+    @query
     def status(self, auction_id: int) -> FlipStatus:
         """The auction's phase and what may be done with it now (a pure read)."""
         b = self.bid(auction_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidInput, NotAuthorized
-from ...kernel import Chain, Table, action
+from ...kernel import Chain, Table, action, query
 from ...math import ceil_div
 from ...units import RAD, RAY, WAD, check_amount, check_int, check_positive
 from .accounts import InstanceAccounts
@@ -196,6 +196,7 @@ class AIDollar(LiquidationFacade):
         return psm
 
     # -- reads --------------------------------------------------------------------------------
+    @query
     def collateral(self, ilk: str) -> CollateralType:
         c = self.collaterals.get(ilk) if isinstance(ilk, str) else None
         if c is None:
@@ -205,10 +206,15 @@ class AIDollar(LiquidationFacade):
             )
         return c
 
+    @query
     def vault(self, vault_id: int) -> VaultView:
         """The vault with fees accrued to now (a pure read)."""
         v = self.vat.vault(vault_id)
-        c = self.collaterals[v.ilk]
+        c = self.collaterals.get(v.ilk)
+        if c is None:  # the PSM's own vault: its gem has no price or ratio (psm.py)
+            raise InvalidInput(
+                "cdp/psm-vault", f"vault {vault_id} holds the peg stability module's {v.ilk}"
+            )
         rate = self.jug.rate_after(v.ilk, self.chain.now)
         price, ok = self.spotter.value(v.ilk)
         debt_rad = v.art_wad * rate
@@ -236,6 +242,7 @@ class AIDollar(LiquidationFacade):
             safe=debt_rad <= v.ink_wad * spot,
         )
 
+    @query
     def ilk(self, ilk: str) -> IlkView:
         c = self.collateral(ilk)
         i = self.vat.ilks[ilk]
@@ -255,6 +262,7 @@ class AIDollar(LiquidationFacade):
             i.paused,
         )
 
+    @query
     def vaults_of(self, owner: str) -> list[int]:
         return [vid for vid, v in self.vat.vaults.items() if v.owner == owner]
 

@@ -13,7 +13,7 @@ refused (``staking/wiped-out``), since no share price can be derived from zero a
 from __future__ import annotations
 
 from ...errors import InvalidInput
-from ...kernel import Chain, Record, action
+from ...kernel import Chain, Record, action, query
 from ...units import WAD, check_positive
 from .events import StakeChanged
 
@@ -52,6 +52,7 @@ class StakingPool:
         shares = self.total_shares
         return WAD if shares == 0 else self.state.total_assets * WAD // shares
 
+    @query
     def preview_stake(self, assets: int) -> int:
         shares = self.total_shares
         if shares and self.state.total_assets == 0:

@@ -15,7 +15,7 @@ lock has expired and is not permanent, in which case it is paid to the owner.
 from __future__ import annotations
 
 from ...errors import InvalidInput
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from .epochs import WEEK
 from .escrow import VotingEscrow
 from .events import RebaseClaimed
@@ -121,6 +121,7 @@ class RewardsDistributor:
             cursor += WEEK
         return amount, cursor
 
+    @query
     def claimable(self, token_id: int) -> int:
         """GOV a claim would give ``token_id`` now."""
         return self._claimable(token_id, self.state.last_token_time // WEEK * WEEK)[0]

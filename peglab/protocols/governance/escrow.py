@@ -12,7 +12,7 @@ Not modelled from the reference: managed/locked NFTs, delegation (see docs/gover
 from __future__ import annotations
 
 from ...errors import InvalidInput, NotAuthorized
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...units import check_amount, check_int
 from .checkpoints import EMPTY_LOCK, LockedBalance, PointHistory
 from .epochs import MAXTIME, WEEK
@@ -83,10 +83,12 @@ class VotingEscrow:
             chain.register(f"{prefix}:{suffix}", obj)
 
     # -- reads --------------------------------------------------------------------------------
+    @query
     def locked(self, token_id: int) -> LockedBalance:
         """``(amount, end, is_permanent)`` of a lock; zeros if it does not exist."""
         return self.locks.get(token_id, EMPTY_LOCK)
 
+    @query
     def owner(self, token_id: int) -> str:
         """Owner of ``token_id`` or ``InvalidInput gov/unknown-lock``."""
         owner = self.owner_of.get(token_id) if type(token_id) is int else None
@@ -94,6 +96,7 @@ class VotingEscrow:
             raise InvalidInput("gov/unknown-lock", f"no lock with id {token_id!r}")
         return owner
 
+    @query
     def is_approved_or_owner(self, account: str, token_id: int) -> bool:
         """True if ``account`` owns, is approved for, or operates for the owner of ``token_id``."""
         owner = self.owner_of.get(token_id)
@@ -115,20 +118,24 @@ class VotingEscrow:
             )
         return owner
 
+    @query
     def locks_of(self, owner: str) -> list[int]:
         """Ids owned by ``owner``, ascending (a scan; for display and tests)."""
         return sorted(i for i, o in self.owner_of.items() if o == owner)
 
+    @query
     def power(self, token_id: int) -> int:
         """Voting power now; 0 at the timestamp the lock changed owner (flash guard)."""
         if self.ownership_change.get(token_id) == self.chain.now:
             return 0
         return self.history.power_at(token_id, self.chain.now)
 
+    @query
     def power_at(self, token_id: int, t: int) -> int:
         """Voting power of ``token_id`` at time ``t`` (history; no flash guard)."""
         return self.history.power_at(token_id, t)
 
+    @query
     def supply_at(self, t: int) -> int:
         """Total voting power at ``t``."""
         return self.history.supply_at(t)

@@ -17,7 +17,7 @@ LP token; on each notify it first claims the pool's trading fees into the fee re
 from __future__ import annotations
 
 from ...errors import InvalidInput, NotAuthorized, ShutDown
-from ...kernel import Chain, Journal, Record, Table, action
+from ...kernel import Chain, Journal, Record, Table, action, query
 from ...units import check_amount
 from .epochs import MULTIPLIER, epoch_next
 from .events import FeesClaimed, GaugeStaked, GaugeUnstaked, StakerRewardPaid
@@ -111,6 +111,7 @@ class Gauge:
         dt = self.last_time_reward_applicable() - st.last_update
         return st.reward_per_token_stored + dt * st.reward_rate * MULTIPLIER // st.total_staked
 
+    @query
     def earned(self, account: str) -> int:
         """staked * (reward_per_token - paid) // 1e18 + rewards (floor)."""
         st = self.state
@@ -125,6 +126,7 @@ class Gauge:
         now = self.chain.now
         return (st.period_finish - now) * st.reward_rate if now < st.period_finish else 0
 
+    @query
     def balance_of(self, account: str) -> int:
         """Stake of ``account``."""
         return self.state.staked.get(account, 0)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidInput, LimitExceeded
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...units import BPS, check_amount
 from .epochs import WEEK, epoch_start
 from .escrow import GOVERNOR_ROLE, VotingEscrow
@@ -114,6 +114,7 @@ class Minter:
         """True once the schedule's weekly has fallen below ``tail_start``."""
         return self.state.weekly < self.schedule.tail_start
 
+    @query
     def calculate_growth(self, emission: int) -> int:
         """The rebase the next flip would pay for ``emission`` at the current supplies."""
         v = self.escrow.supply_at(self.state.active_period - 1)

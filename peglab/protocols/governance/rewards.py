@@ -20,7 +20,7 @@ holds them.
 from __future__ import annotations
 
 from ...errors import InvalidInput, NotAuthorized
-from ...kernel import Chain, Journal, Record, Table, action
+from ...kernel import Chain, Journal, Record, Table, action, query
 from ...units import check_amount
 from .epochs import WEEK, epoch_start, last_at_or_before
 from .events import RewardClaimed, RewardNotified
@@ -176,6 +176,7 @@ class VotingReward:
             curr += WEEK
         return out
 
+    @query
     def earned(self, token: str, token_id: int) -> int:
         """Total claimable by ``token_id`` in ``token`` now."""
         return sum(a for _, a in self.earned_by_epoch(token, token_id))

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown
-from ...kernel import Chain, Record, Table, action, nonreentrant
+from ...kernel import Chain, Record, Table, action, nonreentrant, query
 from ...units import check_amount
 from .epochs import MULTIPLIER, WEEK, epoch_start, epoch_vote_end, epoch_vote_start
 from .escrow import GOVERNOR_ROLE, VotingEscrow
@@ -137,15 +137,18 @@ class Voter:
             raise InvalidInput("gov/unknown-gauge", f"no gauge for pool {pool!r}")
         return st
 
+    @query
     def gauge(self, pool: str) -> Gauge:
         """The gauge of ``pool`` (``gov/unknown-gauge`` if none)."""
         return Gauge(self, pool, self._gauge_state(pool))
 
+    @query
     def fees_reward(self, pool: str) -> VotingReward:
         """The fee reward contract of ``pool``'s gauge."""
         self._gauge_state(pool)
         return VotingReward(self, pool, "fees", self.fees[pool])
 
+    @query
     def bribe_reward(self, pool: str) -> VotingReward:
         """The bribe reward contract of ``pool``'s gauge."""
         self._gauge_state(pool)
@@ -155,15 +158,18 @@ class Voter:
         """Pools with a gauge, in creation order."""
         return self.state.pools
 
+    @query
     def is_alive(self, pool: str) -> bool:
         """True if ``pool`` has a live gauge."""
         st = self.gauges.get(pool)
         return st is not None and st.alive
 
+    @query
     def is_whitelisted_token(self, token: str) -> bool:
         """True if ``token`` may be used for bribes (and, for non-governors, gauge creation)."""
         return self.whitelisted_tokens.get(token, False)
 
+    @query
     def votes_of(self, token_id: int) -> dict[str, int]:
         """``{pool: vote share}`` currently standing for ``token_id``."""
         return {p: self.votes[(token_id, p)] for p in self.pool_vote.get(token_id, ())}
