@@ -20,6 +20,7 @@ from ..kernel import Chain, Table
 from ..kernel.state import UNSET
 from ..units import show
 from .values import ArgumentMaker
+from .world import Action, CallbackFailure, FuzzWorld
 
 __all__ = [
     "Action",
@@ -33,28 +34,6 @@ __all__ = [
 
 
 # -- the fuzz campaign ---------------------------------------------------------------------------
-class CallbackFailure(Exception):
-    """Raised on purpose by a fuzz callback: the user's own exception, not an engine bug."""
-
-
-@dataclass
-class FuzzWorld:
-    """A chain with protocols built on it, for ``fuzz``.
-
-    Every object on the chain with ``@action`` methods is found (``discover_actions``), so a new
-    family is fuzzed as soon as a world builds it. ``users`` are ordinary accounts (senders);
-    ``admins`` hold roles; ``invariants`` return error lists (empty: fine); ``consents(owner,
-    spender)`` says whether ``owner`` approved ``spender`` (vault operators, allowances...);
-    ``moves`` change the environment (a price report) between calls; ``values`` seed arguments.
-    """
-
-    chain: Chain
-    users: Sequence[str]
-    admins: Sequence[str] = ("gov",)
-    invariants: Sequence[Callable[[], list[str]]] = ()
-    consents: Callable[[str, str], bool] = lambda owner, spender: False
-    moves: Sequence[Callable[[random.Random], None]] = ()
-    values: Sequence[object] = ()
 
 
 @dataclass
@@ -91,9 +70,6 @@ class FuzzReport:
         self.read_labels |= other.read_labels
         self.actions = max(self.actions, other.actions)
         self.seconds += other.seconds
-
-
-Action = tuple[str, Callable[..., Any], object]  # label, bound method, owner object
 
 
 def _marked_names(cls: type, mark: str) -> tuple[str, ...]:

@@ -16,14 +16,12 @@ import random
 import types
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..kernel import Table
 from ..kernel.validate import resolve_annotation
 from ..units import MAX_UINT256
-
-if TYPE_CHECKING:
-    from .fuzz import Action, FuzzWorld
+from .world import Action, FuzzWorld
 
 __all__ = ["EDGES", "HOSTILE", "ArgumentMaker"]
 

@@ -1,0 +1,38 @@
+"""What a fuzz campaign runs on: a world (a chain with protocols), the actions it finds."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..kernel import Chain
+
+__all__ = ["Action", "CallbackFailure", "FuzzWorld"]
+
+Action = tuple[str, Callable[..., Any], object]  # label, bound method, owner object
+
+
+class CallbackFailure(Exception):
+    """Raised on purpose by a fuzz callback: the user's own exception, not an engine bug."""
+
+
+@dataclass
+class FuzzWorld:
+    """A chain with protocols built on it, for ``fuzz``.
+
+    Every object on the chain with ``@action`` methods is found (``discover_actions``), so a new
+    family is fuzzed as soon as a world builds it. ``users`` are ordinary accounts (senders);
+    ``admins`` hold roles; ``invariants`` return error lists (empty: fine); ``consents(owner,
+    spender)`` says whether ``owner`` approved ``spender`` (vault operators, allowances...);
+    ``moves`` change the environment (a price report) between calls; ``values`` seed arguments.
+    """
+
+    chain: Chain
+    users: Sequence[str]
+    admins: Sequence[str] = ("gov",)
+    invariants: Sequence[Callable[[], list[str]]] = ()
+    consents: Callable[[str, str], bool] = lambda owner, spender: False
+    moves: Sequence[Callable[[random.Random], None]] = ()
+    values: Sequence[object] = ()
