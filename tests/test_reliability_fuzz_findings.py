@@ -7,6 +7,7 @@ import pytest
 from peglab.errors import InvalidInput
 from peglab.examples.systems import ORACLE, DemoSystem, two_ai_dollars
 from peglab.kernel import Chain, RoleChanged
+from peglab.protocols.amm import StableSwapPool
 from peglab.protocols.cdp import AIDollar, PriceFeed
 from peglab.protocols.cdp.psm import PsmSpec
 from peglab.protocols.cdp.events import PriceReported, SpotUpdated
@@ -106,3 +107,14 @@ def test_vault_read__psm_vault__typed_error() -> None:
     with pytest.raises(InvalidInput) as e:
         d.vault(psm.vault)
     assert e.value.code == "cdp/psm-vault" and s.chain.state_hash() == before
+
+
+def test_coin_index__huge_int__typed_error_message_formats() -> None:
+    chain = Chain()
+    for sym in ("A", "B"):
+        chain.ledger.create_token(sym)
+    pool = StableSwapPool(chain, "ab", ["A", "B"], 100)
+    with pytest.raises(InvalidInput) as e:
+        pool.coin_index(10**5000)
+    assert e.value.code in ("amm/unknown-token", "input/bad-type")
+    assert "bits" in str(e.value) or "int" in str(e.value)

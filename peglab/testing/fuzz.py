@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import PeglabError
+from ..errors import NotAuthorized, PeglabError
 from ..kernel import Chain, Table
 from ..kernel.state import UNSET
 from ..units import show
@@ -45,6 +45,7 @@ class FuzzReport:
     refused: Counter[str] = field(default_factory=Counter)
     by_action: Counter[str] = field(default_factory=Counter)
     ok_by_action: Counter[str] = field(default_factory=Counter)
+    refused_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # (label, code)
     labels: set[str] = field(default_factory=set)
     failures: list[str] = field(default_factory=list)
     actions: int = 0
@@ -63,6 +64,7 @@ class FuzzReport:
         self.refused.update(other.refused)
         self.by_action.update(other.by_action)
         self.ok_by_action.update(other.ok_by_action)
+        self.refused_by.update(other.refused_by)
         self.labels |= other.labels
         self.failures.extend(other.failures)
         self.reads += other.reads
@@ -150,6 +152,8 @@ class _Fuzzer(ArgumentMaker):
         )
         self.depth = 0
         self.broken = False
+        self.late = False  # the second half of the run: terminal actions may be called
+        self.terminal = set(world.terminal)
 
     def callback(self) -> Callable[..., Any]:
         kind = self.rng.choice(("benign", "reenter", "reenter", "raise"))
@@ -173,10 +177,13 @@ class _Fuzzer(ArgumentMaker):
 
     # -- one call and its checks -------------------------------------------------------------
     def call(self, act: Action, nested: bool = False) -> None:
-        label, fn, _ = act
-        sender = self.sender if nested else self.pick_sender()
-        self.sender = sender
+        label, fn, owner = act
+        sender = self.sender if nested else self.pick_sender(label)
+        self.sender, self.owner = sender, owner
         args, kw = self.arguments(fn)
+        if not nested and sender in self.w.users and self.rng.random() < 0.5:
+            sender = self.owner_of(args, kw) or sender  # mostly the owner acts on its own id
+            self.sender = sender
         if nested:
             try:
                 fn(*args, sender=sender, **kw)
@@ -197,7 +204,11 @@ class _Fuzzer(ArgumentMaker):
         try:
             fn(*args, sender=sender, **kw)
         except (PeglabError, CallbackFailure) as e:
-            rep.refused[getattr(e, "code", "callback")] += 1
+            code = getattr(e, "code", "callback")
+            rep.refused[code] += 1
+            rep.refused_by[label, code] += 1
+            if isinstance(e, NotAuthorized) and sender in self.w.users:
+                self.unauthorized[label] += 1
             self.check_refusal(before, log_len, where)
             return
         except Exception as e:  # the one thing an action may never do
@@ -282,7 +293,7 @@ class _Fuzzer(ArgumentMaker):
     def read(self, query: Action) -> None:
         """Call a ``@query`` with (often hostile) arguments: a typed error or a value, and the
         state hash, the log and the transaction count unchanged (reads never mutate)."""
-        label, fn, _ = query
+        label, fn, self.owner = query
         args, kw = self.arguments(fn, hostile=0.3)
         chain, rep = self.chain, self.report
         before = self.safe_hash(f"the read before {label}")
@@ -320,7 +331,10 @@ class _Fuzzer(ArgumentMaker):
                 rng.choice(list(self.w.moves))(rng)
             except PeglabError:
                 pass
-        self.call(rng.choice(self.actions))
+        act = rng.choice(self.actions)
+        while act[0] in self.terminal and not self.late:
+            act = rng.choice(self.actions)
+        self.call(act)
 
 
 def _changed(writes: Sequence[tuple[Any, Any, Any]]) -> bool:
@@ -363,6 +377,7 @@ def fuzz(
     f = _Fuzzer(world, rng)
     t0 = time.perf_counter()
     for i in range(calls):
+        f.late = i >= calls // 2
         f.step()
         if (i + 1) % 200 == 0:
             f.harvest()

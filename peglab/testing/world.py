@@ -26,7 +26,9 @@ class FuzzWorld:
     family is fuzzed as soon as a world builds it. ``users`` are ordinary accounts (senders);
     ``admins`` hold roles; ``invariants`` return error lists (empty: fine); ``consents(owner,
     spender)`` says whether ``owner`` approved ``spender`` (vault operators, allowances...);
-    ``moves`` change the environment (a price report) between calls; ``values`` seed arguments.
+    ``moves`` change the environment (a price report) between calls; ``values`` seed arguments;
+    ``terminal`` actions (a shutdown, a pool's kill) are called only in the second half of a
+    run, so the live system and the one after them are both explored.
     """
 
     chain: Chain
@@ -36,3 +38,4 @@ class FuzzWorld:
     consents: Callable[[str, str], bool] = lambda owner, spender: False
     moves: Sequence[Callable[[random.Random], None]] = ()
     values: Sequence[object] = ()
+    terminal: Sequence[str] = ()

@@ -23,7 +23,7 @@ from typing import Any
 from ...errors import InvalidInput, ShutDown, Slippage
 from ...kernel import Chain, Table, action, query
 from ...math.stableswap import FEE_DENOMINATOR, PRECISION, get_D, get_y, get_y_D
-from ...units import check_amount
+from ...units import check_amount, show
 from .common import (
     check_account,
     check_amounts,
@@ -203,7 +203,7 @@ class StableSwapPool(StableSwapAdmin):
         k = self.index.get(token) if isinstance(token, str) else None
         if k is None:
             raise InvalidInput(
-                "amm/unknown-token", f"pool {self.id} has no coin {token!r}; coins: {self.coins}"
+                "amm/unknown-token", f"pool {self.id} has no coin {show(token)}; coins: {self.coins}"
             )
         return k
 
