@@ -9,8 +9,8 @@ from peglab.examples.systems import ORACLE, DemoSystem, two_ai_dollars
 from peglab.kernel import Chain, RoleChanged
 from peglab.protocols.amm import StableSwapPool
 from peglab.protocols.cdp import AIDollar, PriceFeed
-from peglab.protocols.cdp.psm import PsmSpec
 from peglab.protocols.cdp.events import PriceReported, SpotUpdated
+from peglab.protocols.cdp.psm import PsmSpec
 from peglab.testing import assert_refused
 from peglab.units import RAD, WAD, wad
 

@@ -203,7 +203,8 @@ class StableSwapPool(StableSwapAdmin):
         k = self.index.get(token) if isinstance(token, str) else None
         if k is None:
             raise InvalidInput(
-                "amm/unknown-token", f"pool {self.id} has no coin {show(token)}; coins: {self.coins}"
+                "amm/unknown-token",
+                f"pool {self.id} has no coin {show(token)}; coins: {self.coins}",
             )
         return k
 
