@@ -9,7 +9,8 @@ rolls back to the inner savepoint; whatever reaches the outermost action rolls b
 
 The boundary, in order, for every call of an action (docs/architecture.md, "Authorization"):
 1. re-entrancy: while a ``@nonreentrant`` action of an object runs (it calls out to user code),
-   every action of that object is refused with ``Reentered`` (dss ``lock``, Uniswap v2 ``lock``);
+   or ``chain.locked(obj)`` holds it, every action of that object (of its ``lock_domain``) is
+   refused with ``Reentered`` (dss ``lock``, Uniswap v2 ``lock``);
 2. arguments: names, arity and types are checked against the annotations (``validate.py``);
 3. the sender: a non-empty string that is not an engine account (``protect_namespace``).
 
@@ -20,7 +21,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -38,6 +40,7 @@ __all__ = [
     "RoleChanged",
     "TokenTransferred",
     "action",
+    "lock_key",
     "nonreentrant",
     "query",
 ]
@@ -123,6 +126,13 @@ def nonreentrant(fn: F) -> F:
     return fn
 
 
+def lock_key(obj: object) -> int:
+    """The re-entrancy lock ``obj`` shares: its ``lock_domain`` (an object several views share,
+    e.g. the voter for every gauge and reward contract it creates) or, by default, itself."""
+    domain = getattr(obj, "lock_domain", None)
+    return id(obj if domain is None else domain)
+
+
 def _lazy_checker(fn: Callable[..., Any]) -> Callable[[], CallChecker]:
     # Annotations are strings that may name classes defined later in the module: build on use.
     cell: list[CallChecker] = []
@@ -147,7 +157,8 @@ def action(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]
     def wrapper(self: S, /, *args: P.args, **kw: P.kwargs) -> R:
         chain = self.chain
         locked = chain._locked
-        if locked and id(self) in locked:
+        key = lock_key(self)
+        if locked and key in locked:
             raise Reentered(
                 "kernel/reentered",
                 f"{type(self).__name__}.{fn.__name__}: the object is inside a non-reentrant "
@@ -157,7 +168,6 @@ def action(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]
         with chain.transaction(kw["sender"]):  # type: ignore[arg-type]
             if not lock:
                 return fn(self, *args, **kw)
-            key = id(self)
             locked.add(key)
             try:
                 return fn(self, *args, **kw)
@@ -292,6 +302,21 @@ class Chain:
             )
         if known is None:
             self.engine_namespaces[namespace] = owner
+
+    @contextmanager
+    def locked(self, obj: object) -> Iterator[None]:
+        """Lock ``obj``'s domain (``lock_key``) while outside code runs inside a protocol's
+        internal step (a pool's fee claim under a gauge), as ``@nonreentrant`` does for an
+        action: every action of the domain is refused with ``Reentered`` meanwhile."""
+        key = lock_key(obj)
+        if key in self._locked:  # already held by an enclosing action: it releases it
+            yield
+            return
+        self._locked.add(key)
+        try:
+            yield
+        finally:
+            self._locked.discard(key)
 
     def is_engine_account(self, account: str) -> bool:
         """True if ``account`` lies in a protected namespace (``<ns>:...``)."""

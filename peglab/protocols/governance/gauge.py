@@ -98,6 +98,11 @@ class Gauge:
         self.stake_account = f"gauge:{voter.name}:{pool}"
         self.emissions_account = f"gauge-emissions:{voter.name}:{pool}"
 
+    @property
+    def lock_domain(self) -> object:
+        """Gauges share the voter's re-entrancy lock (kernel ``lock_key``)."""
+        return self.voter
+
     # -- reads --------------------------------------------------------------------------------
     def last_time_reward_applicable(self) -> int:
         """min(now, period_finish)."""
@@ -228,8 +233,8 @@ class Gauge:
         ledger = self.chain.ledger
         tokens = sorted({*source.coins, source.lp_token})
         before = {t: ledger.balance_of(t, fees.account) for t in tokens}
-        try:
-            with self.chain.transaction(self.chain.sender):
+        try:  # the voter's domain (voter, gauges, rewards) is locked while the pool runs
+            with self.chain.locked(self.voter), self.chain.transaction(self.chain.sender):
                 claimed = source.claim_fees(sender=self.chain.sender)
                 out: dict[str, int] = {}
                 for token in tokens:

@@ -89,6 +89,11 @@ class VotingReward:
         self.state = state
         self.account = f"{kind}:{voter.name}:{pool}"
 
+    @property
+    def lock_domain(self) -> object:
+        """Reward contracts share the voter's re-entrancy lock (kernel ``lock_key``)."""
+        return self.voter
+
     # -- voter hooks --------------------------------------------------------------------------
     def deposit(self, amount: int, token_id: int) -> None:
         """Voter hook: ``token_id`` adds ``amount`` of vote share."""
