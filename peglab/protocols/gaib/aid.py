@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, Unsafe
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...units import BPS, DAY, YEAR, check_amount, check_positive
 from .events import (
     AidMinted,
@@ -148,6 +148,7 @@ class Aid:
         ledger = self.chain.ledger
         return sum(ledger.balance_of(t, self.reserve) * s for t, s in self.scale.items())
 
+    @query
     def lot_mark(self, lot: TBillLot) -> int:
         """A lot's value in its token's base units now (floor; a sold lot counts at its price)."""
         if lot.sale_price:
@@ -164,10 +165,12 @@ class Aid:
         """Cash plus marked T-bills: what backs AID."""
         return self.cash_wad() + self.tbills_wad()
 
+    @query
     def redemption_capacity_wad(self, days: int = 0) -> int:
         """What redemptions can draw on: cash today; cash plus every T-bill from day 1 (T+1)."""
         return self.cash_wad() + (self.tbills_wad() if days >= 1 else 0)
 
+    @query
     def is_whitelisted(self, account: str) -> bool:
         return self.whitelist.get(account, False)
 

@@ -42,7 +42,7 @@ from fractions import Fraction
 from typing import Protocol
 
 from ...errors import InvalidInput, LimitExceeded
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.loan_rates import staged_writedown
 from ...units import BPS, DAY, WAD, check_amount, check_positive
 from .aid import MANAGER_ROLE
@@ -242,6 +242,7 @@ class DealBook:
         """The segregated portfolio account of a deal."""
         return f"gaib:sp:{deal_id}"
 
+    @query
     def deal(self, deal_id: object) -> Deal:
         """The deal, or ``InvalidInput gaib/unknown-deal``."""
         if type(deal_id) is not int or deal_id not in self.deals:

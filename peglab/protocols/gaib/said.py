@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ...errors import InvalidInput, LimitExceeded
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...units import BPS, DAY, WAD
 from ..vaults.interfaces import AsyncConfig, AsyncVault, VaultConfig
 from .cycles import MODES, PRO_RATA, Pending, allocate
@@ -125,12 +125,15 @@ class SaidVault(AsyncVault):
         return WAD if supply == 0 else self.total_assets() * WAD // supply
 
     # -- cycles -------------------------------------------------------------------------------
+    @query
     def cycle_of(self, t: int) -> int:
         return (t - self.said.genesis) // CYCLE_S
 
+    @query
     def cycle_end(self, cycle: int) -> int:
         return self.said.genesis + (cycle + 1) * CYCLE_S
 
+    @query
     def request_id_for(self, direction: Literal["deposit", "redeem"]) -> int:
         """A redemption's id is its cycle; requests are refused outside the 7-day window."""
         now = self.chain.now

@@ -16,7 +16,7 @@ balances read floor, debts read ceil.
 from __future__ import annotations
 
 from ...errors import InvalidInput
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.fixedpoint import ceil_div
 from ...math.rates import (
     AaveRateParams,
@@ -131,12 +131,15 @@ class AaveMarket(LendingMarket):
         )
 
     # -- reads ---------------------------------------------------------------------------------------
+    @query
     def scaled_balance(self, account: str) -> int:
         return self.chain.ledger.balance_of(self.supply_token, account)
 
+    @query
     def supply_balance(self, account: str) -> int:
         return self.scaled_balance(account) * self.indexes_now()[0] // RAY
 
+    @query
     def debt_of(self, account: str) -> int:
         return ceil_div(self.scaled_debt.get(account, 0) * self.indexes_now()[1], RAY)
 
@@ -150,6 +153,7 @@ class AaveMarket(LendingMarket):
         )
         return scaled * self.indexes_now()[0] // RAY
 
+    @query
     def rates_ray(self, supply_delta: int = 0, debt_delta: int = 0) -> tuple[int, int]:
         cash = self.cash() + supply_delta - debt_delta
         debt = self.total_debt() + debt_delta

@@ -23,7 +23,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from ...errors import InvalidInput, LimitExceeded, ShutDown, Unsafe
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...units import BPS, MAX_UINT256, RAY, WAD, check_amount, check_positive
 from .events import (
     Borrowed,
@@ -149,11 +149,13 @@ class LendingMarket(ABC):
     def _update_rates(self) -> None: ...
 
     @abstractmethod
+    @query
     def supply_balance(self, account: str) -> int:
         """Asset units ``account`` could withdraw given unlimited cash (rounded down)."""
         ...
 
     @abstractmethod
+    @query
     def debt_of(self, account: str) -> int:
         """Asset units ``account`` owes now (rounded up)."""
         ...
@@ -169,6 +171,7 @@ class LendingMarket(ABC):
         ...
 
     @abstractmethod
+    @query
     def rates_ray(self, supply_delta: int = 0, debt_delta: int = 0) -> tuple[int, int]:
         """Annual ``(supply_rate_ray, borrow_rate_ray)`` if cash moved by the deltas (own impact)."""
         ...
@@ -183,20 +186,24 @@ class LendingMarket(ABC):
         debt = self.total_debt()
         return debt * WAD // (self.cash() + debt) if debt else 0
 
+    @query
     def max_withdraw(self, account: str) -> int:
         """What ``account`` can withdraw now: its balance, limited by cash."""
         return min(self.supply_balance(account), self.cash())
 
+    @query
     def collateral_value(self, account: str) -> int:
         """Collateral of ``account`` valued in asset units at the oracle price (rounded down)."""
         coll = self.collateral_of.get(account, 0)
         price = self.params.collateral_price_wad
         return coll * price * self.asset_scale // (WAD * self.collateral_scale)
 
+    @query
     def borrow_limit(self, account: str) -> int:
         """Most ``account`` may owe: ``collateral value × ltv`` (rounded down)."""
         return self.collateral_value(account) * self.params.ltv_bps // BPS
 
+    @query
     def is_healthy(self, account: str) -> bool:
         return self.debt_of(account) <= self.borrow_limit(account)
 

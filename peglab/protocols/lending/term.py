@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ...errors import InvalidInput, LimitExceeded
-from ...kernel import Chain, Event, Record, Table, action
+from ...kernel import Chain, Event, Record, Table, action, query
 from ...units import RAY, YEAR, check_positive
 
 __all__ = ["TermDeposit", "TermDeposited", "TermRedeemed"]
@@ -78,15 +78,18 @@ class TermDeposit:
     def _owned(self, owner: str) -> list[tuple[tuple[str, int], tuple[int, int, int]]]:
         return sorted((k, v) for k, v in self.tranches.items() if k[0] == owner)
 
+    @query
     def position(self, owner: str) -> int:
         """Principal plus interest earned so far, rounded down."""
         return sum(self._value(*v) for _, v in self._owned(owner))
 
+    @query
     def withdrawable(self, owner: str) -> int:
         """Value of the matured tranches (what ``redeem`` would pay now)."""
         now = self.chain.now
         return sum(self._value(*v) for _, v in self._owned(owner) if v[2] <= now)
 
+    @query
     def next_unlock(self, owner: str) -> int | None:
         """Earliest unlock time of a tranche still locked, if any."""
         now = self.chain.now

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ...errors import InvalidInput, Unsafe
-from ...kernel import Record, Table, action
+from ...kernel import Record, Table, action, query
 from ...units import WAD, check_positive
 from .events import StabilityDeposited, StabilityWithdrawn
 
@@ -116,6 +116,7 @@ class StabilityPool:
         chain.register(f"{name}/sp-sums", self.sums)
 
     # -- reads --------------------------------------------------------------------------------
+    @query
     def compounded_deposit(self, owner: str) -> int:
         """``d0 * P / P0`` within one scale step (``/ 1e9`` one scale later); 0 beyond. Floors."""
         d = self.deposits.get(owner)
@@ -134,6 +135,7 @@ class StabilityPool:
         # below a billionth of the initial deposit the product's precision is gone: treat as 0
         return 0 if out < d.initial_wad // 10**9 else out
 
+    @query
     def eth_gain(self, owner: str) -> int:
         """Collateral gained since the snapshot: ``d0 * (S - S0 + S_next / 1e9) / P0 / WAD``. Floors."""
         d = self.deposits.get(owner)

@@ -25,7 +25,7 @@ reference; the borrower's repayment on close is exact.
 from __future__ import annotations
 
 from ...errors import InvalidInput, LimitExceeded, StalePrice, Unsafe
-from ...kernel import Chain, Table, action
+from ...kernel import Chain, Table, action, query
 from ...units import WAD, check_amount, check_positive
 from .events import CollateralClaimed, PriceSet, TroveAdjusted, TroveClosed, TroveOpened
 from .liquidation import batch_liquidate
@@ -89,6 +89,7 @@ class Liquity:
         )
 
     # -- reads --------------------------------------------------------------------------------
+    @query
     def pending_rewards(self, owner: str) -> tuple[int, int]:
         """(collateral, debt) redistributed to ``owner``'s trove and not yet applied. Floors."""
         t = self.troves[owner]
@@ -97,6 +98,7 @@ class Liquity:
         debt = t.stake_wad * (st.l_debt_wad - t.l_debt_snapshot_wad) // WAD
         return coll, debt
 
+    @query
     def entire_trove(self, owner: str) -> tuple[int, int]:
         """(collateral, debt) of a trove including pending redistribution rewards."""
         if owner not in self.troves:
@@ -105,6 +107,7 @@ class Liquity:
         pc, pd = self.pending_rewards(owner)
         return t.coll_wad + pc, t.debt_wad + pd
 
+    @query
     def icr(self, owner: str, price_wad: int | None = None) -> int:
         """Individual collateral ratio (wad) at ``price_wad`` (default the system price). Floors."""
         coll, debt = self.entire_trove(owner)
@@ -118,6 +121,7 @@ class Liquity:
         )
         return coll, st.active_debt_wad + st.default_debt_wad
 
+    @query
     def tcr(self, price_wad: int | None = None) -> int:
         """Total collateral ratio (wad)."""
         coll, debt = self.entire_system()

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, StalePrice
-from ...kernel import Chain, Record, action
+from ...kernel import Chain, Record, action, query
 from ...math.dss import rpow
 from ...units import DAY, RAY, WAD, check_positive
 from .events import NativePriceSet, Swapped
@@ -115,6 +115,7 @@ class SeigniorageMarket:
         new_delta = delta + offer_usd if stable_in else delta - out_usd
         return out_usd, spread, new_delta
 
+    @query
     def quote_stable_for_native(self, stable_wad: int) -> int:
         """Native tokens (wad) minted for burning ``stable_wad`` now (floor)."""
         if stable_wad <= 0:
@@ -122,6 +123,7 @@ class SeigniorageMarket:
         out_usd, _, _ = self._virtual_out(stable_wad, True)
         return out_usd * WAD // self.state.price_wad
 
+    @query
     def quote_native_for_stable(self, native_wad: int) -> int:
         """Stables (wad) minted for burning ``native_wad`` now (floor)."""
         offer_usd = native_wad * self.state.price_wad // WAD if native_wad > 0 else 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.fixedpoint import mul_div_up
 from ...units import BPS, DAY, check_positive
 from .events import AuctionBid, AuctionRestarted, AuctionSettled
@@ -71,16 +71,19 @@ class CollateralAuction:
         """Setup: the loan router that receives proceeds."""
         self._receiver = receiver
 
+    @query
     def lot(self, loan: str) -> Lot:
         lot = self.lots.get(loan)
         if lot is None:
             raise InvalidInput("usdai/no-auction", f"no collateral auction for loan {loan!r}")
         return lot
 
+    @query
     def min_bid(self, loan: str) -> int:
         lot = self.lot(loan)
         return 1 if lot.bid == 0 else mul_div_up(lot.bid, BPS + self.params.min_increment_bps, BPS)
 
+    @query
     def in_window(self, loan: str) -> bool:
         lot = self.lots.get(loan)
         return lot is not None and lot.status == "window" and self.chain.now < lot.window_end

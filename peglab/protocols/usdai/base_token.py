@@ -13,7 +13,7 @@ enters by setup minting (a T-bill purchase off-chain).
 from __future__ import annotations
 
 from ...errors import InvalidInput
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...units import WAD, YEAR, check_amount
 from .events import BaseYieldClaimed, ParameterSet
 
@@ -49,6 +49,7 @@ class TBillDollar:
         chain.register(f"usdai/base/{symbol}/last-claim", self.last_claim)
         chain.register(f"usdai/base/{symbol}/recipients", self.recipients)
 
+    @query
     def accrued_yield_of(self, account: str) -> int:
         """Unclaimed yield of ``account`` (floor)."""
         since = self.last_claim.get(account)

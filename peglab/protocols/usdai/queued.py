@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ...errors import InvalidInput, LimitExceeded, Slippage
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...units import WAD, check_amount, check_positive
 from .events import QueueDeposited, QueueServiced, QueueTokenSet
 from .interfaces import StakedLike, USDaiLike
@@ -83,6 +83,7 @@ class QueuedDepositor:
         q = self.queues.get((queue_type, token))
         return (q.head, q.length, q.pending) if q else (0, 0, 0)
 
+    @query
     def item(self, queue_type: QueueType, token: str, index: int) -> QueueItem | None:
         return self.items.get((queue_type, token, index))
 

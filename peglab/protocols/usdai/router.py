@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.fixedpoint import ceil_div
 from ...math.loan_rates import Model, Repayment, repayment, waterfall
 from ...units import BPS, check_amount, check_positive
@@ -114,6 +114,7 @@ class LoanRouter:
         scale: int = 10 ** (18 - self.chain.ledger.token(currency).decimals)
         return scale
 
+    @query
     def loan(self, loan: str) -> LoanState:
         st = self.loans.get(loan)
         if st is None:
@@ -124,6 +125,7 @@ class LoanRouter:
         """The loan's repayment deadline (the end of the interval now due)."""
         return self.loan(loan).deadline
 
+    @query
     def owner_of(self, loan: str, tranche: int) -> str:
         return self.positions[(loan, tranche)]
 
@@ -134,6 +136,7 @@ class LoanRouter:
             timestamp,
         )  # fmt: skip
 
+    @query
     def quote(self, loan: str, timestamp: int | None = None) -> tuple[int, int, int]:
         """``(principal, interest, exit_fee)`` due at ``timestamp`` (currency units, rounded up);
         zeros before the payment window or when the loan is not active."""
@@ -156,6 +159,7 @@ class LoanRouter:
         ts = self.chain.now if st.maturity == st.deadline else st.maturity
         return self._due(t, st, ts)
 
+    @query
     def redemption_amount(self, loan: str) -> int:
         """What the borrower pays to take the collateral back in the window (currency, up)."""
         c = self.claim(loan)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.fixedpoint import ceil_div
 from ...units import BPS, DAY, WAD, check_positive
 from ..vaults.interfaces import AsyncConfig, AsyncVault, VaultConfig
@@ -203,6 +203,7 @@ class StakedUSDai(AsyncVault):
     def release_redeem_shares(self, shares: int) -> None:
         """Shares were burned at request."""
 
+    @query
     def request_id_for(self, direction: str) -> int:
         return self.st.index + 1
 
@@ -210,13 +211,16 @@ class StakedUSDai(AsyncVault):
         if self.blacklist.get(account):
             raise NotAuthorized("credit/blacklisted", f"{account} is blacklisted")
 
+    @query
     def preview_withdraw(self, assets: int) -> int:
         raise InvalidInput("credit/disabled", "sUSDai redemptions are asynchronous: no preview")
 
+    @query
     def preview_redeem(self, shares: int) -> int:
         raise InvalidInput("credit/disabled", "sUSDai redemptions are asynchronous: no preview")
 
     # -- redemptions --------------------------------------------------------------------------
+    @query
     def maturity_of(self, request_id: int) -> int:
         return self.maturity[request_id][1]
 

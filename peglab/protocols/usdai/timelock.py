@@ -9,7 +9,7 @@ take the funds back. Withdrawals are the router's only (``usdai/not-router``).
 from __future__ import annotations
 
 from ...errors import InvalidInput, NotAuthorized
-from ...kernel import Chain, Table, action
+from ...kernel import Chain, Table, action, query
 from ...units import check_amount, check_positive
 from .events import TimelockChanged
 
@@ -31,6 +31,7 @@ class DepositTimelock:
         """Setup: the only object allowed to ``withdraw``."""
         self._router = router
 
+    @query
     def deposit_of(self, depositor: str, loan: str) -> tuple[str, int, int] | None:
         return self.deposits.get((depositor, loan))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math import erc4626 as m
 from ...units import MAX_UINT256, check_amount
 from .events import SharesApproved, SharesTransferred, VaultDeposit, VaultPaused, VaultWithdraw
@@ -124,16 +124,20 @@ class ERC4626Vault:
     def paused(self) -> bool:
         return self.state.paused
 
+    @query
     def balance_of(self, account: str) -> int:
         return self.chain.ledger.balance_of(self.share, account)
 
+    @query
     def allowance(self, owner: str, spender: str) -> int:
         return self.allowances.get((owner, spender), 0)
 
+    @query
     def convert_to_shares(self, assets: int) -> int:
         """Informational, floor, caller-independent."""
         return self.to_shares(assets, False)
 
+    @query
     def convert_to_assets(self, shares: int) -> int:
         """Informational, floor, caller-independent."""
         return self.to_assets(shares, False)
@@ -158,30 +162,38 @@ class ERC4626Vault:
         """Assets paid for ``shares`` (floor)."""
         return self.to_assets(shares, False)
 
+    @query
     def preview_deposit(self, assets: int) -> int:
         return self.price_deposit(assets)
 
+    @query
     def preview_mint(self, shares: int) -> int:
         return self.price_mint(shares)
 
+    @query
     def preview_withdraw(self, assets: int) -> int:
         return self.price_withdraw(assets)
 
+    @query
     def preview_redeem(self, shares: int) -> int:
         return self.price_redeem(shares)
 
+    @query
     def max_deposit(self, receiver: str) -> int:
         return m.max_deposit(self.state.paused, self.config.deposit_cap_assets, self.total_assets())
 
+    @query
     def max_mint(self, receiver: str) -> int:
         room = self.max_deposit(receiver)
         return room if room in (0, MAX_UINT256) else self.to_shares(room, False)
 
+    @query
     def max_withdraw(self, owner: str) -> int:
         if self.state.paused:
             return 0
         return min(self.price_redeem(self.balance_of(owner)), self.liquid_assets())
 
+    @query
     def max_redeem(self, owner: str) -> int:
         if self.state.paused:
             return 0

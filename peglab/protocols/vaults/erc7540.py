@@ -29,7 +29,7 @@ A concrete vault supplies its fulfilment policy: either it grants the ``fulfille
 from __future__ import annotations
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized
-from ...kernel import Chain, Table, action
+from ...kernel import Chain, Table, action, query
 from .erc4626 import ERC4626Vault, VaultConfig
 from .events import (
     DepositRequested,
@@ -99,28 +99,34 @@ class AsyncVault(ERC4626Vault):
         return 0
 
     # -- views --------------------------------------------------------------------------------
+    @query
     def is_operator(self, controller: str, operator: str) -> bool:
         return self.operators.get((controller, operator), False)
 
     def request(self, direction: Direction, request_id: int, controller: str) -> Request | None:
         return self.request_book.get(direction, request_id, controller)
 
+    @query
     def pending_deposit_request(self, request_id: int, controller: str) -> int:
         r = self.request("deposit", request_id, controller)
         return r.pending if r else 0
 
+    @query
     def claimable_deposit_request(self, request_id: int, controller: str) -> int:
         r = self.request("deposit", request_id, controller)
         return r.claimable_assets if r else 0
 
+    @query
     def pending_redeem_request(self, request_id: int, controller: str) -> int:
         r = self.request("redeem", request_id, controller)
         return r.pending if r else 0
 
+    @query
     def claimable_redeem_request(self, request_id: int, controller: str) -> int:
         r = self.request("redeem", request_id, controller)
         return r.claimable_shares if r else 0
 
+    @query
     def max_deposit(self, receiver: str) -> int:
         if not self.async_config.async_deposit:
             return super().max_deposit(receiver)
@@ -128,6 +134,7 @@ class AsyncVault(ERC4626Vault):
             return 0
         return sum(r.claimable_assets for _, r in self.request_book.claimable("deposit", receiver))
 
+    @query
     def max_mint(self, receiver: str) -> int:
         if not self.async_config.async_deposit:
             return super().max_mint(receiver)
@@ -135,6 +142,7 @@ class AsyncVault(ERC4626Vault):
             return 0
         return sum(r.claimable_shares for _, r in self.request_book.claimable("deposit", receiver))
 
+    @query
     def max_withdraw(self, owner: str) -> int:
         if not self.async_config.async_redeem:
             return super().max_withdraw(owner)
@@ -142,6 +150,7 @@ class AsyncVault(ERC4626Vault):
             return 0
         return sum(r.claimable_assets for _, r in self.request_book.claimable("redeem", owner))
 
+    @query
     def max_redeem(self, owner: str) -> int:
         if not self.async_config.async_redeem:
             return super().max_redeem(owner)
@@ -154,21 +163,25 @@ class AsyncVault(ERC4626Vault):
             "vault/async-preview", f"{direction} is asynchronous: preview is not defined"
         )
 
+    @query
     def preview_deposit(self, assets: int) -> int:
         if self.async_config.async_deposit:
             self._async_preview("deposit")
         return super().preview_deposit(assets)
 
+    @query
     def preview_mint(self, shares: int) -> int:
         if self.async_config.async_deposit:
             self._async_preview("deposit")
         return super().preview_mint(shares)
 
+    @query
     def preview_withdraw(self, assets: int) -> int:
         if self.async_config.async_redeem:
             self._async_preview("redeem")
         return super().preview_withdraw(assets)
 
+    @query
     def preview_redeem(self, shares: int) -> int:
         if self.async_config.async_redeem:
             self._async_preview("redeem")

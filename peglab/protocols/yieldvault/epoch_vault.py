@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, ShutDown, StalePrice
-from ...kernel import Chain, Event, Record, Table, action
+from ...kernel import Chain, Event, Record, Table, action, query
 from ...math import erc4626 as share_math
 from ...math.lagoon import MAX_MANAGEMENT_BPS, MAX_PERFORMANCE_BPS, lagoon_fees
 from ...units import DAY, check_amount
@@ -246,11 +246,13 @@ class EpochVault(AsyncVault):
         """``convert_to_assets(10^d)``: assets per whole share, floored."""
         return self.convert_to_assets(10**self.share_decimals)
 
+    @query
     def epoch_shares_for(self, epoch: int, assets: int) -> int:
         """Shares ``assets`` of a settled deposit epoch convert to (floor, the epoch's price)."""
         a, s = self.epoch_price[epoch]
         return share_math.to_shares(assets, s, a, self.offset, False)
 
+    @query
     def epoch_assets_for(self, epoch: int, shares: int) -> int:
         """Assets ``shares`` of a settled redeem epoch convert to (floor, the epoch's price)."""
         a, s = self.epoch_price[epoch]
@@ -265,16 +267,19 @@ class EpochVault(AsyncVault):
             if (r := book.get(direction, rid, controller)) is not None
         )
 
+    @query
     def claimable_redeem_shares(self, controller: str) -> int:
         """Shares of settled redemptions ``controller`` can claim (all epochs)."""
         return super().max_redeem(controller)
 
+    @query
     def max_redeem(self, owner: str) -> int:
         claim = super().max_redeem(owner)
         if claim == 0 and self.closed and not self.paused:
             return self.balance_of(owner)
         return claim
 
+    @query
     def max_withdraw(self, owner: str) -> int:
         claim = super().max_withdraw(owner)
         if claim == 0 and self.closed and not self.paused:
