@@ -47,6 +47,7 @@ __all__ = [
     "digest",
     "digest_full",
     "encode",
+    "record_fields",
 ]
 
 K = TypeVar("K")
@@ -282,6 +283,11 @@ class Table(dict[K, V], Generic[K, V]):
 
 
 # -- encoding ------------------------------------------------------------------------------------
+def record_fields(rec: Record) -> tuple[str, ...]:
+    """The state fields of a record (its slots not starting with ``_``), in declaration order."""
+    return rec._fields
+
+
 def encode(value: Any) -> bytes:
     """Canonical bytes of a state value (see module docstring)."""
     out: list[bytes] = []

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kernel import Record, Table
+from ..kernel.state import record_fields
 from ..kernel.validate import resolve_annotation
 from ..units import MAX_UINT256
 from .world import Action, FuzzWorld
@@ -83,7 +84,7 @@ class Local:
                     return
 
     def add_record(self, rec: Record, tokens: cabc.Container[str]) -> None:
-        for name in rec._fields:
+        for name in record_fields(rec):
             v = getattr(rec, name, None)
             if type(v) is int:
                 seen = self.fields.setdefault(name, [])
@@ -91,7 +92,7 @@ class Local:
                     seen.append(v)
             elif type(v) is str and v in tokens:
                 self.tokens.append(v)
-        self.params.extend(n for n in rec._fields if n not in self.params)
+        self.params.extend(n for n in record_fields(rec) if n not in self.params)
 
 
 def _attributes(obj: object) -> list[Any]:
