@@ -35,3 +35,12 @@ def test_cli_backtest__bad_input__one_line_error(
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"peglab: error: {code}:") and "\n" not in err
+
+
+def test_yield_loops_example__big_exploit__liquidations_and_bad_debt() -> None:
+    from peglab.examples.yield_loops import run as run_loops
+
+    lines = run_loops(loss=0.15, days=20, loss_day=12)
+    assert lines[0].startswith("day  5:") and "liquidations 0" in lines[0]
+    assert "liquidations 0" not in lines[-2]
+    assert lines[-1].startswith("bad debt $") and not lines[-1].startswith("bad debt $0;")
