@@ -5,7 +5,7 @@ ARMA-style optimiser, baselines) with own-impact rate curves. See docs/yield-vau
 from __future__ import annotations
 
 from .curator import Allocated, Curator, MarketLike
-from .curves import AaveCurve, FlatCurve, JumpCurve, curve_of
+from .curves import AaveCurve, DilutedCurve, FlatCurve, JumpCurve, curve_of
 from .epoch_vault import EpochVault
 from .nav_oracle import SettledVaultLike, VaultSharePrice
 from .optimizer import ArmaOptimizer, Constraints
@@ -21,6 +21,7 @@ __all__ = [
     "ArmaOptimizer",
     "Constraints",
     "Curator",
+    "DilutedCurve",
     "EpochVault",
     "EqualWeight",
     "FlatCurve",

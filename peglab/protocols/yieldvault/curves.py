@@ -2,12 +2,14 @@
 
 ``AaveCurve(model, cash, debt, rf)(delta)`` is the annual supply rate [ray] Aave's kinked model
 gives if ``delta`` more (or, negative, less) cash sat in the market; ``JumpCurve`` the same for
-Compound's jump-rate model (per-second rate × YEAR); ``FlatCurve`` a fixed rate (a term deposit,
-a pool's fee APR). ``curve_of(market)`` freezes a live lending market's curve.
+Compound's jump-rate model (per-second rate × YEAR); ``FlatCurve`` a fixed rate (a term deposit);
+``DilutedCurve`` a pool's fee APR spread over the vault's added liquidity. ``curve_of(market)``
+gives a market's curve (live, or the market's frozen one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,7 +21,7 @@ from ...math.rates import (
 )
 from ...units import RAY, WAD, YEAR
 
-__all__ = ["AaveCurve", "FlatCurve", "JumpCurve", "RateQuoting", "curve_of"]
+__all__ = ["AaveCurve", "DilutedCurve", "FlatCurve", "JumpCurve", "RateQuoting", "curve_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,18 @@ class JumpCurve:
 
 
 @dataclass(frozen=True, slots=True)
+class DilutedCurve:
+    """A fixed income spread over more liquidity: ``rate · value / (value + delta)`` (a pool's
+    fee APR when the vault adds ``delta``)."""
+
+    rate_ray: int
+    value: int
+
+    def __call__(self, delta: int) -> int:
+        return self.rate_ray * self.value // max(1, self.value + delta)
+
+
+@dataclass(frozen=True, slots=True)
 class FlatCurve:
     rate_ray: int
 
@@ -74,6 +88,11 @@ class _LiveCurve:
         return self.market.rates_ray(supply_delta=delta)[0]
 
 
-def curve_of(market: RateQuoting) -> _LiveCurve:
-    """The market's own curve; valid until the market's state changes (read at decision time)."""
+def curve_of(market: RateQuoting) -> Callable[[int], int]:
+    """The market's own curve, frozen by the market if it offers ``curve()`` (a pool sleeve),
+    else read live; either is valid until the market's state changes (read at decision time)."""
+    frozen = getattr(market, "curve", None)
+    if callable(frozen):
+        curve: Callable[[int], int] = frozen()
+        return curve
     return _LiveCurve(market)

@@ -28,6 +28,7 @@ from typing import Protocol
 
 from ...errors import InvalidInput
 from ...math.stableswap import get_D
+from .curves import DilutedCurve
 
 __all__ = ["PoolSleeve", "StableSwapLike", "quote_add_one", "quote_remove_one"]
 
@@ -187,11 +188,13 @@ class PoolSleeve:
     def utilisation_wad(self) -> int:
         return 0
 
+    def curve(self) -> DilutedCurve:
+        """The own-impact rate curve frozen at the pool's present value (one ``get_D``)."""
+        return DilutedCurve(self.fee_apr_ray + self.incentive_apr_ray, self.total_supplied())
+
     def rates_ray(self, supply_delta: int = 0, debt_delta: int = 0) -> tuple[int, int]:
         """Fee and incentive APR diluted by the vault's own deposit (module docstring)."""
-        v = self.total_supplied()
-        after = max(1, v + supply_delta)
-        return (self.fee_apr_ray + self.incentive_apr_ray) * v // after, 0
+        return self.curve()(supply_delta), 0
 
     def slippage(self, delta: int) -> int:
         """Asset units a move of ``delta`` loses to the pool's fees and price impact (≥ 0)."""
