@@ -258,6 +258,7 @@ class EpochVault(AsyncVault):
         a, s = self.epoch_price[epoch]
         return share_math.to_assets(shares, s, a, self.offset, False)
 
+    @query
     def pending_total(self, direction: Direction, controller: str) -> int:
         """Pending assets (deposit) or shares (redeem) of ``controller`` over its open requests."""
         book = self.request_book
