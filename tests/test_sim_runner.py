@@ -99,3 +99,10 @@ def test_keeper_failure__black_thursday_mechanism__and_keepers_halve_bad_debt() 
     assert present["zero_bids"] < 0.5 * out["zero_bids"]
     assert present["recap_usd"] > 0 and present["dilution_tokens"] > 0
     assert present["liquidations"] >= out["liquidations"]  # shutdown stops liquidations
+    # the report says so per AI dollar: each shut down, and what holders redeemed per AI dollar
+    for sym in ("AUSD", "vUSD", "ai16zUSD"):
+        assert out[f"shutdown.{sym}"] == 1.0 and out[f"shutdown_at_s.{sym}"] > 0
+        # the End's 72 h wait outlasts this 2-day horizon: holders have not redeemed yet
+        assert math.isnan(out[f"redemption_value.{sym}"])
+    # debt-auction winners sold the governance tokens: the dilution reached its market price
+    assert present["gov_sold_usd"] > 0 and out["gov_sold_usd"] == 0

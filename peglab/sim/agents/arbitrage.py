@@ -134,11 +134,7 @@ class Arbitrageur:
                 return 0, 0
             g18 = x * to18
             return x, g18 - g18 * st.tin_wad // WAD
-        if st.tout_wad > WAD:  # redeem: AI dollars in, gem out; the PSM takes g18 (1 + tout)
-            return 0, 0
-        gem = min(x * WAD // ((WAD + st.tout_wad) * to18), psm.gem_held)
-        while gem > 0 and gem * to18 + gem * to18 * st.tout_wad // WAD > x:
-            gem -= 1  # the fee floors, so the floor of the division can be one unit short
+        gem, _paid = dealer.psm_redeem(s, leg.key, x)  # redeem: AI dollars in, gem out
         return gem, gem
 
     def margin(self, leg: Leg) -> tuple[float, float]:

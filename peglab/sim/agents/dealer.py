@@ -26,6 +26,7 @@ __all__ = [
     "pool_buy_quote",
     "pool_buy_size",
     "psm_quote",
+    "psm_redeem",
     "psm_room",
 ]
 
@@ -60,6 +61,22 @@ def psm_room(s: DollarPath, sym: str) -> int:
     room_ilk = (ilk.line_rad - ilk.art_total_wad * ilk.rate_ray) // RAY
     room_all = (d.vat.state.line_rad - d.vat.debt_rad) // RAY
     return max(0, min(st.flow_cap_wad - today, room_ilk, room_all))
+
+
+def psm_redeem(s: DollarPath, sym: str, amount: int) -> tuple[int, int]:
+    """``(gem, paid)``: the most reference stablecoin [base units] ``amount`` AI dollars [wad]
+    redeem at the PSM (``buy_gem`` takes ``g18 + floor(g18 tout)``), within its inventory, and
+    the AI dollars that costs; ``(0, 0)`` when redemption is closed."""
+    d = s.dollars[sym]
+    psm = d.psm
+    if psm is None or not s.live(sym) or not psm.state.live or psm.state.tout_wad > WAD:
+        return 0, 0
+    tout = psm.state.tout_wad
+    to18 = 10 ** (18 - s.w.stable_decimals)
+    gem = min(amount * WAD // ((WAD + tout) * to18), psm.gem_held)
+    while gem > 0 and gem * to18 + gem * to18 * tout // WAD > amount:
+        gem -= 1  # the fee floors, so the division can be one unit short
+    return (gem, gem * to18 + gem * to18 * tout // WAD) if gem > 0 else (0, 0)
 
 
 def payable(s: DollarPath, sym: str, who: str) -> int:

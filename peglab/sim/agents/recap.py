@@ -8,9 +8,11 @@ Each step, for each live AI dollar, the operator works the engine's own buffer
 2. ``cover`` the rest from the project's backstop fund (AI dollars posted at t0);
 3. kick debt auctions (``flop``: ``sump`` AI dollars for ``dump`` governance tokens) while free
    debt of at least ``sump`` remains and the recapitalisation limit is not reached;
-   debt-auction bidders (``agents.debt_bidders``) dent each lot down to what the tokens are worth
-   at market less their margin, buying the AI dollars they pay on the PSM or the pool; ended
-   auctions are dealt (tokens minted to the winner) or ticked (re-opened with a larger lot);
+   debt-auction bidders (``agents.debt_bidders``) dent each lot down to what the tokens fetch on
+   the external market (the venue's sale price for that lot) less their margin, buying the AI
+   dollars they pay on the PSM or the pool; ended auctions are dealt (tokens minted to the
+   winner, who sells them on the venue, so the dilution moves the token's price) or ticked
+   (re-opened with a larger lot);
 4. governance triggers emergency shutdown (``End.cage``) when the buffer advises it
    (``recap_status().shutdown_advised``: uncovered debt above the limit, or three debt auctions
    re-opened without a bid) and ``agents.governance.shutdown`` is on.
@@ -157,29 +159,60 @@ def _close_flops(s: DollarPath, sym: str, d: AIDollar, r: Recap) -> None:
     for fid in sorted(vow.flops):
         b = vow.flops[fid]
         if b.tic != 0 and (b.tic < now or b.end < now):
-            lot = b.lot_wad
+            lot, winner = b.lot_wad, b.guy
             s.attempt(sym, vow.flop_deal, fid, sender=OPERATOR)
             if fid not in vow.flops:
                 r.minted_wad += lot
+                if winner == BIDDER:
+                    _sell_won(s, vow.gov_token, lot)
         elif b.tic == 0 and b.end < now:
             s.attempt(sym, vow.flop_tick, fid, sender=OPERATOR)
 
 
+def _sell_won(s: DollarPath, gov_token: str, lot: int) -> None:
+    """The bidder sells a won lot of governance tokens on the external market (the dilution
+    reaches the token's price through the venue's impact); the proceeds refill its capital."""
+    w, ledger, a = s.w, s.w.chain.ledger, s.gov_asset
+    if a is None or lot <= 0 or ledger.balance_of(gov_token, BIDDER) < lot:
+        return
+    usd = s.venue.sell(a, lot / WAD)
+    ledger.transfer(gov_token, BIDDER, MARKET, lot)
+    if w.stable:
+        ledger.transfer(w.stable, MARKET, BIDDER, w.stable_units(usd))
+    s.gov_sold_usd += usd
+
+
+def _lot_for(s: DollarPath, bid_usd: float, margin: float) -> float:
+    """Governance tokens worth ``bid_usd`` when sold on the venue, less ``margin``: the lot at
+    which the average sale price of the lot itself pays the bid (two fixed-point steps from the
+    market price; the venue's sale price falls with the size)."""
+    assert s.gov_asset is not None
+    price = s.venue.price(s.gov_asset)
+    lot = 0.0
+    for _ in range(2):
+        if price <= 0:
+            return 0.0
+        lot = bid_usd / (price * (1.0 - margin))
+        price = s.venue.quote_sell(s.gov_asset, lot) / lot
+    return bid_usd / (price * (1.0 - margin)) if price > 0 else 0.0
+
+
 def _bid(s: DollarPath, sym: str, d: AIDollar, r: Recap, k: int) -> None:
-    """Debt-auction bidders dent every open lot down to its value at market less their margin."""
+    """Debt-auction bidders dent every open lot down to what it fetches on the external market
+    (the venue's sale price for the lot) less their margin."""
     bidders = s.sc.agents.debt_bidders
     if not bidders.enabled or s.gov_asset is None:
         return
     vow, now = d.vow, s.w.chain.now
-    price = float(s.prices[k, s.gov_asset]) * (1.0 - float(bidders.margin))
-    if price <= 0:
+    margin = float(bidders.margin)
+    if s.venue.price(s.gov_asset) <= 0:
         return
     beg = vow.flop_params.beg_wad
     for fid in sorted(vow.flops):
         b = vow.flops[fid]
         if b.guy == BIDDER or b.end <= now or (b.tic != 0 and b.tic <= now):
             continue
-        lot = to_wad(b.bid_rad / RAD / price)
+        lot = to_wad(_lot_for(s, b.bid_rad / RAD, margin))
         if lot <= 0 or beg * lot > b.lot_wad * WAD:
             continue  # the tokens are not worth the bid yet (the lot grows when re-opened)
         if not dealer.hold(s, sym, BIDDER, b.bid_rad):

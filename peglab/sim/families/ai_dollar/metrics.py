@@ -34,7 +34,9 @@ class DollarOutcome:
     collateral sold; ``given_usd``/``cleared_due_usd``: collateral taken from / debt cleared for
     borrowers in closed auctions; ``clear_time_s``: summed kick-to-close times of ``closed``
     auctions; ``refused_actions``: agent actions the engine refused (exact runner only);
-    ``peg``, ``cr``, ``liquidated_step``: per-step series ``(n_steps + 1,)``.
+    ``peg``, ``cr``, ``liquidated_step``: per-step series ``(n_steps + 1,)``; ``run`` (exact
+    runner only): USD received by holders who ran, per step; ``psm``: reference stablecoin the
+    PSM holds; ``pooled``: AI dollars held by every pool (both at each step's end).
     """
 
     symbol: str
@@ -60,13 +62,20 @@ class DollarOutcome:
     cr: np.ndarray
     liquidated_step: np.ndarray
     refused_actions: float | None = None
+    run: np.ndarray | None = None
+    psm: np.ndarray | None = None
+    pooled: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class AiDollarOutcome:
-    """Every AI dollar of a path."""
+    """Every AI dollar of a path; ``treasury_sold_usd`` (exact runner only): AI tokens the
+    treasuries sold on the external market; ``gov_sold_usd``: governance tokens debt-auction
+    winners sold there."""
 
     dollars: tuple[DollarOutcome, ...]
+    treasury_sold_usd: float | None = None
+    gov_sold_usd: float | None = None
 
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -101,6 +110,10 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("refused_actions", "count", "agent actions the engine refused (exact runner)"),
     MetricSpec("dilution_tokens", "tokens", "governance tokens issued to recapitalise",
                total="sum"),
+    MetricSpec("run_usd", "USD", "AI dollars redeemed or sold by holders who ran",
+               headline=True, total="sum"),
+    MetricSpec("treasury_sold_usd", "USD", "AI tokens treasuries sold into the falling market"),
+    MetricSpec("gov_sold_usd", "USD", "governance tokens debt-auction winners sold on the venue"),
     MetricSpec("shutdown", "count", "emergency shutdown fired (1) or not (0)", headline=True,
                total="sum", table=True, worst="max"),
     MetricSpec("shutdown_at_s", "s", "time of emergency shutdown after t0"),
@@ -112,6 +125,9 @@ SERIES: tuple[SeriesSpec, ...] = (
     SeriesSpec("peg", "USD", "price: fan chart", guides=(0.99, 0.95)),
     SeriesSpec("liquidated_usd", "USD", "collateral sent to auction per interval", chart="flow"),
     SeriesSpec("cr", "ratio", "system collateral ratio", chart="none"),
+    SeriesSpec("run_usd", "USD", "redeemed or sold by holders who ran, per interval", chart="flow"),
+    SeriesSpec("psm_usd", "USD", "reference stablecoin held by the PSM"),
+    SeriesSpec("pooled", "AI dollars", "AI dollars held in pools"),
 )
 
 
@@ -149,11 +165,29 @@ def measure(block: list[AiDollar], sc: Scenario, outcome: AiDollarOutcome) -> Fa
         }
         if o.refused_actions is not None:
             m["refused_actions"] = o.refused_actions
+        if o.run is not None:
+            m["run_usd"] = float(o.run.sum())
         per[o.symbol] = {k: float(v) for k, v in m.items()}
-        cum = np.concatenate([[0.0], np.cumsum(o.liquidated_step[1:])])[grid]
         series[o.symbol] = {
             "peg": o.peg[grid],
-            "liquidated_usd": np.diff(cum, prepend=0.0),
+            "liquidated_usd": _per_interval(o.liquidated_step, grid),
             "cr": o.cr[grid],
         }
-    return FamilyMetrics(per_instance=per, series=series)
+        if o.run is not None:
+            series[o.symbol]["run_usd"] = _per_interval(o.run, grid)
+        if o.psm is not None:
+            series[o.symbol]["psm_usd"] = o.psm[grid]
+        if o.pooled is not None:
+            series[o.symbol]["pooled"] = o.pooled[grid]
+    family = {}
+    if outcome.treasury_sold_usd is not None:
+        family["treasury_sold_usd"] = outcome.treasury_sold_usd
+    if outcome.gov_sold_usd is not None:
+        family["gov_sold_usd"] = outcome.gov_sold_usd
+    return FamilyMetrics(per_instance=per, family=family, series=series)
+
+
+def _per_interval(per_step: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """A per-step flow summed over each interval of the report grid (0 at the first point)."""
+    cum = np.concatenate([[0.0], np.cumsum(per_step[1:])])[grid]
+    return np.diff(cum, prepend=0.0)

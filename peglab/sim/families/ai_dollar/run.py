@@ -6,10 +6,11 @@ Per step (after the runner moved the clock and the oracles published):
 * ``agents``: borrowers act per vault book; keepers bark, restart and take (takes in time order
   across books; a keeper whose bid an earlier sale moved retries at the new crossing); auctions
   that closed are booked;
-* ``market``: panic sellers on each peg pool; the greedy arbitrageur across every pool, the
+* ``market``: AI-token treasuries sell into a falling market (``sim.agents.sellers``); panic
+  sellers and holders who run (``sim.agents.holders``) on each AI dollar; the greedy arbitrageur across every pool, the
   external market and the PSMs (``sim.agents.arbitrage``); LPs on each peg pool;
 * ``settle``: each buffer heals what it can;
-* ``record``: collateral ratio per AI dollar.
+* ``record``: collateral ratio, PSM inventory and AI dollars in pools per AI dollar.
 
 Every amount is read from the engine's integer state and converted to float only here.
 """
@@ -22,7 +23,7 @@ import math
 import numpy as np
 
 from ....units import RAD, RAY, WAD
-from ...agents import arbitrage, borrowers, dealer, keepers, pools, recap
+from ...agents import arbitrage, borrowers, dealer, holders, keepers, pools, recap, sellers
 from ...world import HOLDERS, MARKET, OPERATOR, World
 from .build import build_dollars, peg_pools
 from .metrics import AiDollarOutcome, DollarOutcome
@@ -57,12 +58,16 @@ class AiDollarRun:
                 s.budget[b.ilk][i] = usd
                 if w.stable:
                     ledger.transfer(w.stable, MARKET, b.owners[i], w.stable_units(usd))
-            # keepers hold their capital in USDC and buy AI dollars from holders at par (OTC)
+            # keepers hold their capital in USDC and buy a working inventory of AI dollars from
+            # holders at par (OTC); the rest they buy when they need it (PSM, pool)
             if w.stable:
                 ledger.transfer(w.stable, MARKET, b.keeper, w.stable_units(b.capital_usd))
-                dealer.otc_buy(s, b.dollar.symbol, b.keeper, b.capital_usd)
+                inventory = b.capital_usd * float(s.sc.agents.keepers.inventory)
+                dealer.otc_buy(s, b.dollar.symbol, b.keeper, inventory)
         s.capital_free = {b.ilk: b.capital_usd for b in s.books}
         recap.fund(s)
+        holders.start(s)
+        sellers.start(s)
         self.arb = arbitrage.Arbitrageur(s)
         arb = s.sc.agents.arbitrageurs
         if arb.enabled and w.stable:
@@ -84,8 +89,10 @@ class AiDollarRun:
                     borrowers.act(s, b, k)
             self._keepers(k)
         elif phase == "market":
-            for sym in s.sym:
+            sellers.act(s, k)
+            for d_i, sym in enumerate(s.sym):
                 pools.panic(s, sym, k)
+                holders.act(s, d_i, sym, k)
             if self.arb is not None:
                 self.arb.run(k)
             for d_i, sym in enumerate(s.sym):
@@ -130,8 +137,15 @@ class AiDollarRun:
                 art += v.art_wad
             coll[b.dollar.symbol] += ink / WAD * p
             debt[b.dollar.symbol] += art * rate / (WAD * RAY)
+        ledger = s.w.chain.ledger
         for d_i, sym in enumerate(s.sym):
             s.cr[d_i, k] = coll[sym] / debt[sym] if debt[sym] > 0 else np.nan
+            psm = s.dollars[sym].psm
+            if psm is not None:
+                s.psm_usd[d_i, k] = psm.gem_held / 10**s.w.stable_decimals
+            s.pooled[d_i, k] = (
+                sum(ledger.balance_of(sym, pool.account) for pool in s.w.pools.values()) / WAD
+            )
 
     def outcome(self) -> AiDollarOutcome:
         """The engine's waterfall per AI dollar; open auctions valued at the exit bid less margin."""
@@ -177,6 +191,13 @@ class AiDollarRun:
                     cr=s.cr[d_i],
                     liquidated_step=s.liq_step[d_i],
                     refused_actions=st["refused"],
+                    run=s.run_usd[d_i],
+                    psm=s.psm_usd[d_i],
+                    pooled=s.pooled[d_i],
                 )
             )
-        return AiDollarOutcome(dollars=tuple(out))
+        return AiDollarOutcome(
+            dollars=tuple(out),
+            treasury_sold_usd=float(s.treasury_sold.sum()),
+            gov_sold_usd=s.gov_sold_usd,
+        )

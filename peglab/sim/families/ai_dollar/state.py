@@ -86,6 +86,8 @@ class DollarPath:
         self.peg = np.ones((nd, self.n + 1))
         self.cr = np.full((nd, self.n + 1), np.nan)
         self.liq_step = np.zeros((nd, self.n + 1))
+        self.psm_usd = np.zeros((nd, self.n + 1))  # reference stablecoin held by the PSM
+        self.pooled = np.zeros((nd, self.n + 1))  # AI dollars held by every pool
         self.stats = {s: dict.fromkeys(STAT_KEYS, 0.0) for s in self.sym}
         self.open: dict[tuple[str, int], dict[str, float]] = {}
         self.budget = {b.ilk: np.zeros(len(b.ids)) for b in books}
@@ -101,6 +103,12 @@ class DollarPath:
         self.pay: dict[str, float] = {}
         # (pool id, balances, cash) -> sized purchase; valid while the pool's balances are those
         self.buy_sizes: dict[tuple[str, tuple[int, ...], int], tuple[int, int]] = {}
+        # holders who run (``sim.agents.holders``): AI dollars [wad] per cohort, exit per step
+        self.cohorts: dict[str, list[int]] = {}
+        self.cohort_step: dict[str, int] = {}
+        self.run_usd = np.zeros((nd, self.n + 1))  # USD received by running holders per step
+        self.treasury_sold = np.zeros(self.n + 1)  # USD AI-token treasuries sold per step
+        self.gov_sold_usd = 0.0  # governance tokens debt-auction winners sold on the venue
         # LP state per AI dollar
         self.lp_out: dict[str, list[int]] = {}
         self.below_since = dict.fromkeys(self.sym, -1)
