@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
+from support.market import SMALL, started
 
 from peglab.risk.library import load_scenario
 from peglab.sim.agents.dealer import buy_dollars, max_price, pool_buy_size
-from peglab.sim.conditions import Conditions
-from peglab.sim.families.ai_dollar import FAMILY
 from peglab.sim.families.ai_dollar.run import AiDollarRun
-from peglab.sim.processes import rng_from
-from peglab.sim.scenario import simulate_prices
-from peglab.sim.world import MARKET, build_world
-
-SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
+from peglab.sim.world import MARKET
 
 
 def _started() -> AiDollarRun:
-    sc = load_scenario(SMALL)
-    rng = rng_from(np.random.SeedSequence(5, spawn_key=(0,)))
-    world = build_world(sc, Conditions.of(sc, simulate_prices(sc, rng)))
-    run = FAMILY.build(sc.system.block("ai_dollars"), world, rng)
-    world.seed_pools()
-    run.start()
-    return run
+    return started(load_scenario(SMALL))[1]
 
 
 def test_pool_buy_size__budget_too_large__largest_purchase_within_cap() -> None:

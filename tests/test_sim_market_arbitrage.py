@@ -4,40 +4,26 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support.market import small_crash, started
 
-from peglab.risk.library import load_scenario
 from peglab.sim.agents.arbitrage import ARB, Arbitrageur, Leg
 from peglab.sim.conditions import Conditions
-from peglab.sim.families.ai_dollar import FAMILY
 from peglab.sim.families.ai_dollar.run import AiDollarRun
 from peglab.sim.family import PHASES
-from peglab.sim.processes import rng_from
-from peglab.sim.scenario import Scenario, simulate_prices
+from peglab.sim.scenario import Scenario
 from peglab.sim.venue import Venue
-from peglab.sim.world import MARKET, World, build_world
-
-SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
+from peglab.sim.world import MARKET, World
 
 
 def _scenario(**arb: object) -> Scenario:
-    sc = load_scenario(SMALL)
-    liq = sc.liquidity.model_copy(update={"model": "transient"})
-    agents = sc.agents.model_copy(
-        update={"arbitrageurs": sc.agents.arbitrageurs.model_copy(update=arb)}
-    )
-    return sc.model_copy(update={"liquidity": liq, "agents": agents})
+    return small_crash(arbitrageurs=arb)
 
 
 def _started(sc: Scenario, seed: int = 5) -> tuple[World, AiDollarRun]:
-    rng = rng_from(np.random.SeedSequence(seed, spawn_key=(0,)))
-    world = build_world(sc, Conditions.of(sc, simulate_prices(sc, rng)))
-    run = FAMILY.build(sc.system.block("ai_dollars"), world, rng)
-    world.seed_pools()
-    run.start()
+    world, run = started(sc, seed)
     run.step("record", 0)
     return world, run
 

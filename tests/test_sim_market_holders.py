@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from support.market import small_crash, started
 
-from peglab.risk.library import load_scenario
 from peglab.sim.agents import holders, pools
-from peglab.sim.conditions import Conditions
-from peglab.sim.families.ai_dollar import FAMILY
 from peglab.sim.families.ai_dollar.run import AiDollarRun
-from peglab.sim.processes import rng_from
 from peglab.sim.runner import run_path
-from peglab.sim.scenario import Scenario, simulate_prices
-from peglab.sim.world import HOLDERS, build_world
+from peglab.sim.scenario import Scenario
+from peglab.sim.world import HOLDERS
 
-SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
 WAD = 10**18
 
 
 def _scenario(**h: object) -> Scenario:
-    sc = load_scenario(SMALL)
-    agents = sc.agents.model_copy(update={"holders": sc.agents.holders.model_copy(update=h)})
-    return sc.model_copy(update={"agents": agents})
+    return small_crash(transient=False, holders=h)
 
 
 def _started(sc: Scenario) -> AiDollarRun:
-    rng = rng_from(np.random.SeedSequence(5, spawn_key=(0,)))
-    world = build_world(sc, Conditions.of(sc, simulate_prices(sc, rng)))
-    run = FAMILY.build(sc.system.block("ai_dollars"), world, rng)
-    world.seed_pools()
-    run.start()
-    return run
+    return started(sc)[1]
 
 
 def _dump(run: AiDollarRun, wad: int) -> None:

@@ -4,39 +4,27 @@ is paid at the external market's price, and moves it."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support.market import small_crash, started
 
-from peglab.risk.library import load_scenario
 from peglab.sim.agents import borrowers, sellers
-from peglab.sim.conditions import Conditions
-from peglab.sim.families.ai_dollar import FAMILY
 from peglab.sim.families.ai_dollar.run import AiDollarRun
-from peglab.sim.processes import rng_from
 from peglab.sim.results import PathResult
 from peglab.sim.runner import run_path
-from peglab.sim.scenario import Scenario, simulate_prices
-from peglab.sim.world import MARKET, build_world
+from peglab.sim.scenario import Scenario
+from peglab.sim.world import MARKET
 
-SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
 WAD = 10**18
 
 
 def _scenario(**agents: dict[str, object]) -> Scenario:
-    sc = load_scenario(SMALL)
-    liq = sc.liquidity.model_copy(update={"model": "transient"})
-    upd = {k: getattr(sc.agents, k).model_copy(update=v) for k, v in agents.items()}
-    return sc.model_copy(update={"liquidity": liq, "agents": sc.agents.model_copy(update=upd)})
+    return small_crash(**agents)
 
 
 def _started(sc: Scenario) -> AiDollarRun:
-    rng = rng_from(np.random.SeedSequence(5, spawn_key=(0,)))
-    world = build_world(sc, Conditions.of(sc, simulate_prices(sc, rng)))
-    run = FAMILY.build(sc.system.block("ai_dollars"), world, rng)
-    world.seed_pools()
-    run.start()
+    world, run = started(sc)
     world.venue.begin_step(1)
     run.s.k = 1
     return run
