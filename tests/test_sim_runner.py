@@ -87,7 +87,8 @@ def test_keeper_failure__black_thursday_mechanism__and_keepers_halve_bad_debt() 
     """
     sc = load_scenario("keeper-failure")
     with_keepers = sc.model_copy(update={"shocks": [s for s in sc.shocks if s.kind != "keepers"]})
-    out = run_path(sc, 1, seq(3, 1)).metrics
+    absent = run_path(sc, 1, seq(3, 1))
+    out, run_series = absent.metrics, absent.series
     present = run_path(with_keepers, 1, seq(3, 1)).metrics
     assert out["zero_bids"] >= 300 and out["shutdown"] == 3  # Black Thursday: zero bids
     assert 6_500_000 < out["bad_debt_usd"] < 8_500_000  # ~7.75M USD before backstop and recap
@@ -102,6 +103,8 @@ def test_keeper_failure__black_thursday_mechanism__and_keepers_halve_bad_debt() 
     # the report says so per AI dollar: each shut down, and what holders redeemed per AI dollar
     for sym in ("AUSD", "vUSD", "ai16zUSD"):
         assert out[f"shutdown.{sym}"] == 1.0 and out[f"shutdown_at_s.{sym}"] > 0
+        shut = np.asarray(run_series[f"shut_down.{sym}"])
+        assert shut[0] == 0.0 and shut[-1] == 1.0 and np.all(np.diff(shut) >= 0)
         # the End's 72 h wait outlasts this 2-day horizon: holders have not redeemed yet
         assert math.isnan(out[f"redemption_value.{sym}"])
     # debt-auction winners sold the governance tokens: the dilution reached its market price

@@ -90,6 +90,8 @@ def open_recovery(s: DollarPath, d: AIDollar, k: int) -> float:
 def deficit_usd(s: DollarPath, d: AIDollar, k: int) -> float:
     """The buffer's uncovered debt [USD]: ``sin - dai`` less what open auctions will still raise."""
     owed = (int(d.vow.sin_rad) - int(d.vow.dai_rad)) / RAD
+    if owed <= 0:
+        return 0.0  # nothing owed: no need to value the open auctions
     return max(0.0, owed - open_recovery(s, d, k))
 
 

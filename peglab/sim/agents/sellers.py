@@ -11,8 +11,6 @@ start; a sale moves them to the market, which pays reference stablecoin.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..families.ai_dollar.state import DollarPath
 from ..world import MARKET, to_wad
 
@@ -28,13 +26,13 @@ def start(s: DollarPath) -> None:
     """Give every AI token's treasury its inventory (``inventory_d10 x D10`` at t0 prices)."""
     p = s.sc.agents.sellers
     ledger = s.w.chain.ledger
-    s.treasury_sold = np.zeros(s.n + 1)
     if not p.enabled:
         return
     for a in s.sc.assets:
         if a.kind != "ai-token" or a.d10_usd is None:
             continue
         price0 = float(s.prices[0, s.sc.asset_index[a.symbol]])
+        s.highs[s.sc.asset_index[a.symbol]] = price0
         units = to_wad(float(p.inventory_d10) * float(a.d10_usd) / price0)
         if units > 0:
             ledger.mint(a.symbol, holder(a.symbol), units)
@@ -51,7 +49,8 @@ def act(s: DollarPath, k: int) -> None:
         if a.kind != "ai-token" or a.d10_usd is None:
             continue
         i = s.sc.asset_index[a.symbol]
-        high = float(s.prices[: k + 1, i].max())
+        high = max(s.highs.get(i, 0.0), float(s.prices[k, i]))  # running high of step prices
+        s.highs[i] = high
         if s.venue.price(i) >= (1.0 - float(p.trigger)) * high:
             continue
         acct = holder(a.symbol)

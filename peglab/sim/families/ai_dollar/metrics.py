@@ -36,7 +36,8 @@ class DollarOutcome:
     auctions; ``refused_actions``: agent actions the engine refused (exact runner only);
     ``peg``, ``cr``, ``liquidated_step``: per-step series ``(n_steps + 1,)``; ``run`` (exact
     runner only): USD received by holders who ran, per step; ``psm``: reference stablecoin the
-    PSM holds; ``pooled``: AI dollars held by every pool (both at each step's end).
+    PSM holds; ``pooled``: AI dollars held by every pool (both at each step's end); ``shut``: 1
+    from the step of emergency shutdown on, else 0.
     """
 
     symbol: str
@@ -65,6 +66,7 @@ class DollarOutcome:
     run: np.ndarray | None = None
     psm: np.ndarray | None = None
     pooled: np.ndarray | None = None
+    shut: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,7 @@ SERIES: tuple[SeriesSpec, ...] = (
     SeriesSpec("run_usd", "USD", "redeemed or sold by holders who ran, per interval", chart="flow"),
     SeriesSpec("psm_usd", "USD", "reference stablecoin held by the PSM"),
     SeriesSpec("pooled", "AI dollars", "AI dollars held in pools"),
+    SeriesSpec("shut_down", "fraction", "shut down by then (mean: share of paths)", chart="flow"),
 )
 
 
@@ -179,6 +182,8 @@ def measure(block: list[AiDollar], sc: Scenario, outcome: AiDollarOutcome) -> Fa
             series[o.symbol]["psm_usd"] = o.psm[grid]
         if o.pooled is not None:
             series[o.symbol]["pooled"] = o.pooled[grid]
+        if o.shut is not None:
+            series[o.symbol]["shut_down"] = o.shut[grid]
     family = {}
     if outcome.treasury_sold_usd is not None:
         family["treasury_sold_usd"] = outcome.treasury_sold_usd

@@ -194,6 +194,9 @@ class AiDollarRun:
                     run=s.run_usd[d_i],
                     psm=s.psm_usd[d_i],
                     pooled=s.pooled[d_i],
+                    shut=(np.arange(s.n + 1) >= r.shut_k).astype(float)
+                    if r.shut_k >= 0
+                    else np.zeros(s.n + 1),
                 )
             )
         return AiDollarOutcome(

@@ -108,6 +108,7 @@ class DollarPath:
         self.cohort_step: dict[str, int] = {}
         self.run_usd = np.zeros((nd, self.n + 1))  # USD received by running holders per step
         self.treasury_sold = np.zeros(self.n + 1)  # USD AI-token treasuries sold per step
+        self.highs: dict[int, float] = {}  # asset -> highest step price so far (sellers)
         self.gov_sold_usd = 0.0  # governance tokens debt-auction winners sold on the venue
         # LP state per AI dollar
         self.lp_out: dict[str, list[int]] = {}
