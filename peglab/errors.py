@@ -31,6 +31,11 @@ class PeglabError(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle as ``(code, message)`` plus attributes (notes), so an error raised in a worker
+        process reaches the parent as itself, not as a broken pool."""
+        return (type(self), (self.code, self.message), dict(self.__dict__))
+
 
 class InvalidInput(PeglabError):
     """Bad amount, unknown id, malformed configuration or parameter."""

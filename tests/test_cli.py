@@ -68,6 +68,16 @@ def test_stress__bad_options__one_line() -> None:
     assert "invalid choice" in one_line_error(peglab("frob"))
 
 
+def test_stress__float_engine_without_model_on_two_workers__one_line(tmp_path: Path) -> None:
+    """The worker's typed error reaches the parent as itself (it pickles), not as a broken pool."""
+    for workers in ("1", "2"):
+        r = peglab(
+            "stress", "default-wave", "--engine", "float", "--paths", "2", "--workers", workers,
+            "--out", str(tmp_path / workers),
+        )  # fmt: skip
+        assert "stress/no-float-model" in one_line_error(r)
+
+
 def test_report__missing_run__one_line(tmp_path: Path) -> None:
     assert "cli/no-run" in one_line_error(peglab("report", str(tmp_path)))
 

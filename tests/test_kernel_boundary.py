@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -222,3 +223,15 @@ def test_state__untracked_table__accepts_wiring_objects(chain: Chain) -> None:
     t["obj"] = object()  # not registered: wiring, never hashed
     with pytest.raises(InvalidInput):
         chain.register("wiring", t)
+
+
+@pytest.mark.parametrize("cls", [InvalidInput, Overflow, Reentered, NotAuthorized])
+def test_error__pickled_across_processes__keeps_type_code_message_and_notes(
+    cls: type[PeglabError],
+) -> None:
+    err = cls("x/some-code", "what was wrong")
+    err.add_note("while running path 3")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is cls
+    assert (back.code, back.message, str(back)) == (err.code, err.message, str(err))
+    assert back.__notes__ == ["while running path 3"]
