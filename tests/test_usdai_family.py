@@ -152,3 +152,14 @@ def test_run_stress__both_designs__report_opens_with_the_critic_table(tmp_path: 
     table = page.index("At which GPU price path does each design stop paying its target")
     assert table < page.index("Headline measures")
     assert "Gaib AID/sAID (AID)" in page and "USD.AI USDai/sUSDai (USDai)" in page
+
+
+def test_sandbox__credit_scenario__snapshot_round_trip_same_state_hash() -> None:
+    from peglab.store.world import SandboxWorld, dump_world, load_world
+
+    w = SandboxWorld.create({"kind": "scenario", "name": "gpu-rental-collapse", "seed": 1,
+                             "owner": "alice"})  # fmt: skip
+    again = load_world(dump_world(w))
+    assert again.chain.state_hash() == w.chain.state_hash()
+    assert any(isinstance(o, type(w.system.families["usdai"].path.s.router))
+               for o in again.targets().values())  # fmt: skip

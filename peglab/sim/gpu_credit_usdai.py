@@ -31,7 +31,6 @@ pairing USDai with the stablecoin, and its agents' accounts carry the ``usdai/``
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
@@ -79,7 +78,7 @@ class UsdaiPath:
         self.sc = sc
         self.g = drv
         own = chain is None
-        self.a: Callable[[str], str] = (lambda n: n) if own else (lambda n: "usdai/" + n)
+        self.prefix = "" if own else "usdai/"
         a = self.a
         c = Chain(start_time=ARBITRUM_GENESIS + DAY, keep_log=False) if chain is None else chain
         self.chain = c
@@ -168,6 +167,10 @@ class UsdaiPath:
         return self.s.usdai.backing_gap() >= 0
 
     # -- helpers --------------------------------------------------------------------------------
+    def a(self, name: str) -> str:
+        """An agent's account (prefixed on a shared chain; a method, so the path pickles)."""
+        return self.prefix + name
+
     def buy_usdai(self, who: str, amount_wad: int, to: str | None = None) -> None:
         """Outside dollars enter as wM (a T-bill purchase) and become USDai 1:1."""
         units = amount_wad // self.s.usdai.scale
