@@ -145,3 +145,31 @@ def test_stress_form__bad_key__shows_the_error(site: Any, browser: Any) -> None:
     page.click("#stress-form button")
     page.wait_for_selector("#form-error")
     assert "auth/bad-key" in page.locator("#form-error").inner_text()
+
+
+def test_loan_page__credit_system__loans_tranches_schedule_no_console_error(
+    site: Any, browser: Any
+) -> None:
+    srv, alice, _ = site
+    r = alice.post("/api/sandboxes", {"name": "credit", "system": "gpu-credit"})
+    assert r.status_code == 201, r.text
+    page, errors = _open(browser, srv.base + "/sandboxes/credit/loans")
+    rows = page.locator("#loans tr")
+    assert rows.count() == 1 + 3  # header + USD.AI's three loans
+    text = page.locator("#loans").inner_text()
+    assert "gpu-operator-3" in text and "65" in text  # the late loan, 65 days past its deadline
+    assert page.locator("section.loan").nth(1).locator("table.tranches tr").count() == 1 + 2
+    assert "senior-fund" in page.locator("section.loan").nth(1).inner_text()
+    page.locator("section.loan").first.locator("summary").click()
+    assert page.locator("section.loan").first.locator("table.schedule tr").count() > 30
+    page.wait_for_selector("div.chart .main-svg")
+    assert errors == []
+    for sandbox, system in (("credit", None), ("yields", "yield-vaults")):
+        if system:
+            assert (
+                alice.post("/api/sandboxes", {"name": sandbox, "system": system}).status_code == 201
+            )
+        over, errors = _open(browser, srv.base + f"/sandboxes/{sandbox}")
+        assert "This world has no AI dollar" in over.content() and errors == []
+    empty, errors = _open(browser, srv.base + "/sandboxes/dash/loans")
+    assert "No loans" in empty.locator("#loans").inner_text() and errors == []

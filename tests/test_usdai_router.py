@@ -168,6 +168,22 @@ def test_repay__monthly_schedule__matches_rate_model_and_ends_repaid() -> None:
     assert bal(s, "borrower", "GPU") == 1 and bal(s, "usdai:fees") == 8_000 * U6
 
 
+def test_projected_schedule__paid_on_time__matches_quotes_and_repays_the_balance() -> None:
+    s = make()
+    loan = originate(s, terms(s))
+    plan = s.router.projected_schedule(loan)
+    assert len(plan) == 12 and plan[0][0] == s.router.loan(loan).deadline
+    balance = s.router.loan(loan).balance
+    assert balance <= sum(p for _, p, _ in plan) * SC <= balance + 12 * SC  # up per payment
+    for due, p, i in plan[:3]:  # the projection is what the router asks when the day comes,
+        s.chain.warp(due - 1)  # but for the dust the rounded-up payments prepay (1 unit each)
+        quoted = s.router.quote(loan)
+        assert abs(quoted[0] - p) <= 1 and abs(quoted[1] - i) <= 1
+        s.router.repay(loan, sum(quoted), sender="borrower")
+    rest = s.router.projected_schedule(loan)
+    assert [d for d, _, _ in rest] == [d for d, _, _ in plan[3:]]
+
+
 def test_repay__early_is_prepayment__late_pays_due_intervals_and_grace() -> None:
     s = make()
     t = terms(s, model="simple")

@@ -3,7 +3,8 @@
 Pages: ``/`` (sandboxes and jobs), ``/sandboxes/{sb}`` (per AI dollar: supply, debt, collateral
 ratio, peg, buffer; pools; open auctions; prices), ``/sandboxes/{sb}/vaults`` and
 ``/sandboxes/{sb}/vaults/{dollar}/{id}`` (a vault and its history), ``/sandboxes/{sb}/events``
-(the log with filters), ``/jobs`` (the stress form and the jobs) and ``/jobs/{id}`` (progress,
+(the log with filters), ``/sandboxes/{sb}/loans`` (USD.AI loans: terms, tranches, status, the
+remaining schedule), ``/jobs`` (the stress form and the jobs) and ``/jobs/{id}`` (progress,
 then the report). Charts are plotly figures built in Python, as the stress reports build theirs,
 and drawn by the ``plotly.min.js`` shipped inside the plotly package, served at
 ``/static/plotly.min.js``. The stress form posts an API key with the job (the key's account owns
@@ -266,6 +267,33 @@ def register_dashboard(app: FastAPI, service: Service) -> None:
                 history=[_row(e) for e in history],
                 fig=fig,
             )
+
+        return guarded(request, render)
+
+    @app.get("/sandboxes/{sandbox}/loans", response_class=HTMLResponse, include_in_schema=False)
+    def loans_page(request: Request, sandbox: str) -> HTMLResponse:
+        def render() -> HTMLResponse:
+            import plotly.graph_objects as go
+
+            from .views import loan_rows
+
+            live = sbx.get(sandbox)
+            with live.lock:
+                rows = loan_rows(live.world, limit=500)
+            fig = (
+                _fig(
+                    [
+                        go.Bar(name=status, x=[r["id"][:10] for r in rows if r["status"] == status],
+                               y=[r["balance"] for r in rows if r["status"] == status])
+                        for status in sorted({r["status"] for r in rows})
+                    ],
+                    "Outstanding balance per loan, by status",
+                    barmode="stack",
+                )
+                if rows
+                else None
+            )  # fmt: skip
+            return page(request, "loans.html", sandbox=store.sandbox(sandbox), rows=rows, fig=fig)
 
         return guarded(request, render)
 

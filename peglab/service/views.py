@@ -4,7 +4,8 @@
 attributes and dict/``Table`` keys from the world's roots (``dollars[AUSD].vat.vaults``,
 ``escrow.locks``), and the object found is rendered as JSON (records as their fields, tables as
 key -> value, other objects as their public attributes to a small depth, ints as decimal text).
-``overview`` and ``vault_rows`` are the AI-dollar and pool summaries the dashboard charts.
+``overview`` and ``vault_rows`` are the AI-dollar and pool summaries the dashboard charts;
+``loan_rows`` the USD.AI loans of the loan page.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 from ..errors import InvalidInput, PeglabError
 from ..kernel import Chain, Record
 from ..store import SandboxWorld
-from ..units import RAD, RAY, WAD
+from ..units import RAD, RAY, WAD, YEAR
 
-__all__ = ["overview", "render", "state_at", "vault_rows"]
+__all__ = ["loan_rows", "overview", "render", "state_at", "vault_rows"]
 
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([^\]]+)\]")
 MAX_ITEMS = 500
@@ -279,6 +280,64 @@ def vault_rows(
                     if v.liquidation_price_wad is not None
                     else None,
                     "safe": v.safe,
+                }
+            )
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def loan_rows(world: SandboxWorld, *, limit: int = 200) -> list[dict[str, Any]]:
+    """USD.AI loans of every loan router in the world, as display rows: terms, tranches (lender,
+    amount, APR), status, balance, deadline, days late, the next payment and the remaining
+    schedule if every payment came on time (projected with the router's rate model)."""
+    from ..protocols.usdai import LoanRouter
+
+    out: list[dict[str, Any]] = []
+    now = world.chain.now
+    for path, router in world.targets().items():
+        if not isinstance(router, LoanRouter):
+            continue
+        for loan, st in router.loans.items():
+            t = router.terms[loan]
+            unit = 10**18  # the router keeps balances scaled to 18 decimals
+            scale = 10 ** router.chain.ledger.token(t.currency).decimals
+            tranches = [
+                {
+                    "index": i,
+                    "lender": router.positions.get((loan, i), tr.lender),
+                    "amount": _dec(tr.amount, scale, 2),
+                    "apr": _dec(tr.rate * YEAR, WAD, 4),
+                }
+                for i, tr in enumerate(t.tranches)
+            ]
+            schedule = [
+                {"due": due, "principal": _dec(p, scale, 2), "interest": _dec(i, scale, 2)}
+                for due, p, i in router.projected_schedule(loan)
+            ]
+            p, i, fee = router.quote(loan, max(now, st.deadline - 1))
+            out.append(
+                {
+                    "router": path,
+                    "id": loan,
+                    "borrower": t.borrower,
+                    "collateral": t.collateral,
+                    "currency": t.currency,
+                    "principal": _dec(t.principal, scale, 2),
+                    "model": t.model,
+                    "term_months": t.duration_s // (30 * 86_400),
+                    "interval_days": t.interval_s // 86_400,
+                    "origination_fee": _dec(t.origination_fee, scale, 2),
+                    "tranches": tranches,
+                    "status": st.status,
+                    "balance": _dec(st.balance, unit, 2),
+                    "deadline": st.deadline,
+                    "maturity": st.maturity,
+                    "days_late": max(now - st.deadline, 0) // 86_400
+                    if st.status == "active"
+                    else 0,
+                    "next_payment": _dec(p + i + fee, scale, 2) if st.status == "active" else None,
+                    "schedule": schedule,
                 }
             )
             if len(out) >= limit:

@@ -152,6 +152,25 @@ class LoanRouter:
         fee = t.exit_fee if st.balance == due.principal else 0
         return (ceil_div(due.principal, sc), ceil_div(due.interest, sc), fee)
 
+    def projected_schedule(self, loan: str, limit: int = 48) -> list[tuple[int, int, int]]:
+        """``(due time, principal, interest)`` of the remaining payments if each came on time
+        (currency units, rounded up as ``quote``); empty unless the loan is active. A read."""
+        st = self.loan(loan)
+        t = self.terms[loan]
+        sc = self._scale(t.currency)
+        out: list[tuple[int, int, int]] = []
+        balance, deadline = st.balance, st.deadline
+        while (
+            st.status == "active" and balance > 0 and deadline <= st.maturity and len(out) < limit
+        ):
+            due = repayment(_model(t.model), [x.amount for x in t.tranches],
+                            [x.rate for x in t.tranches], t.interval_s, t.grace_rate,
+                            t.grace_duration_s, balance, deadline, st.maturity, deadline - 1)  # fmt: skip
+            out.append((deadline, ceil_div(due.principal, sc), ceil_div(due.interest, sc)))
+            balance -= due.principal
+            deadline += t.interval_s
+        return out
+
     def claim(self, loan: str) -> Repayment:
         """The lenders' claim on a liquidated loan (scaled): the rate model at maturity."""
         st = self.loan(loan)
