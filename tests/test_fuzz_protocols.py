@@ -27,6 +27,7 @@ from peglab.protocols.cdp import (
 )
 from peglab.protocols.cdp.psm import PsmSpec
 from peglab.protocols.governance import MAXTIME, Governance
+from peglab.protocols.vaults import SharesApproved
 from peglab.testing import FuzzReport, FuzzWorld, discover_actions, fuzz
 from peglab.units import WAD, wad
 
@@ -126,7 +127,16 @@ def full_world(seed: int) -> FuzzWorld:
         return errs + gov.gov_accounting_errors()
 
     def consents(owner: str, spender: str) -> bool:
-        return any(d.vat.can.get((owner, spender), False) for d in dollars)
+        """vat ``hope``, or an ERC-4626 allowance on the staking pool's shares (ever granted:
+        a fully spent allowance is gone from the table after the call that used it)."""
+        if any(d.vat.can.get((owner, spender), False) for d in dollars):
+            return True
+        return any(
+            isinstance(e.event, SharesApproved)
+            and (e.event.owner, e.event.spender) == (owner, spender)
+            and e.event.shares > 0
+            for e in chain.log
+        )
 
     def price_move(r: random.Random) -> None:
         token = r.choice(("ATH", "VIRTUAL"))

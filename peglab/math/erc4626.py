@@ -19,8 +19,8 @@ pays), ``up=False`` floors (the user receives). The preview rules of EIP-4626 fo
 | preview_redeem(s)       | assets paid    | floor    | user receives: down  |
 
 ``naive_to_shares``/``naive_to_assets`` are the pre-4.9 / solmate-style conversions without
-virtual terms (an empty vault mints 1:1); they exist to reproduce the inflation-attack table,
-never to run a vault.
+virtual terms (an empty vault mints 1:1); they reproduce the inflation-attack table, and run
+only the CDP's staking pool, whose tracked assets ignore donations (docs/vaults.md §2).
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def _open_vaults(
                 if asset.kind == "derivative":
                     assert asset.underlying is not None
                     pool = world.staking[asset.symbol]
-                    need = ink_w * pool.state.total_assets // pool.total_shares + 2
+                    need = ink_w * pool.total_assets() // pool.total_shares + 2
                     ledger.mint(asset.underlying, owner, need)
                     pool.stake(need, sender=owner)
                     ink_w = min(ink_w, ledger.balance_of(asset.symbol, owner))
