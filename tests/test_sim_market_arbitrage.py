@@ -166,3 +166,19 @@ def test_run__threshold__fewer_trades_when_higher() -> None:
         assert isinstance(run.arb, Arbitrageur)
         counts.append(run.arb.trades)
     assert counts[1] < counts[0]
+
+
+@pytest.mark.parametrize("dump", [0, 150_000])
+def test_margin__stableswap__matches_a_small_exact_quote(dump: int) -> None:
+    """The invariant's marginal rate equals the pool's exact quote of a small trade."""
+    world, run = _started(_scenario())
+    assert run.arb is not None
+    pool = world.pools["tUSD-USDC"]
+    if dump:
+        world.chain.transfer("tUSD", "whale", dump * 10**18, sender="holders")
+        pool.swap_exact_in("tUSD", dump * 10**18, 0, sender="whale")
+    for src, dst, uin, uout in (("tUSD", "USDC", 10**18, 10**6), ("USDC", "tUSD", 10**6, 10**18)):
+        rate, scale = run.arb.margin(Leg("pool", "tUSD-USDC", src, dst))
+        quoted = pool.quote_exact_in(src, 10 * uin, dst) / uout / 10
+        assert rate == pytest.approx(quoted, rel=1e-5)
+        assert 0 < scale <= 300_000 + dump  # at most the smaller balance

@@ -140,9 +140,9 @@ class Arbitrageur:
     def margin(self, leg: Leg) -> tuple[float, float]:
         """``(rate, scale)`` of ``leg``: the marginal rate in whole tokens out per whole token in
         (0: closed) and the input [whole tokens] over which it decays like ``1 / (1 + x / scale)``
-        (``inf``: linear). Constant product: half the input reserve; StableSwap: fitted from a
-        quote of 1% of its balance (cached while the balances are unchanged); venue: ``1 / k``
-        of notional."""
+        (``inf``: linear). Constant product: half the input reserve; StableSwap: from its
+        invariant (``_stableswap_margin``, cached while the balances are unchanged); venue:
+        ``1 / k`` of notional."""
         s = self.s
         uin, uout = self.unit[leg.src], self.unit[leg.dst]
         if leg.kind == "pool":
@@ -156,16 +156,9 @@ class Arbitrageur:
                 return float(r_out / uout) / float(r_in / uin) * (1.0 - fee), r_in / uin / 2
             key = (leg, tuple(pool.balances))
             known = self._margins.get(key)
-            if known is not None:
-                return known
-            bal: int = pool.balances[pool.coin_index(leg.src)]
-            probe = max(bal // 100_000, uin)
-            r = self.quote(leg, probe) / uout / (probe / uin)
-            big = max(bal // 100, 2 * probe)
-            avg = self.quote(leg, big) / uout / (big / uin)
-            scale = big / uin / (2 * (r / avg - 1.0)) if 0 < avg < r else math.inf
-            self._margins[key] = (r, scale)
-            return r, scale
+            if known is None:
+                known = self._margins[key] = _stableswap_margin(pool, leg.src, leg.dst)
+            return known
         if leg.kind == "venue":
             a = s.sc.asset_index[leg.key]
             p: float = s.venue.price(a)
@@ -322,6 +315,43 @@ class Arbitrageur:
                     break  # a refused leg: the arbitrageur keeps what it holds
             self.trades += 1
             self.volume_usd += x / unit
+
+
+def _stableswap_margin(pool: Any, src: str, dst: str) -> tuple[float, float]:
+    """``(rate, scale)`` of a StableSwap swap ``src -> dst`` from the legacy invariant
+    ``Ann S + D = Ann D + D_P``, ``D_P = D^(n+1) / (n^n prod x)``, ``Ann = A n``: at fixed ``D``
+    the marginal rate is ``(Ann + D_P / x_i) / (Ann + D_P / x_j)`` (balances in D units, i.e.
+    whole tokens), less the fee; ``scale`` from the rate after 1% of ``x_i`` more, moving along
+    the curve to first order, at most the smaller balance. Floats: a screen and a starting size
+    only (tested against exact quotes)."""
+    xp = [float(x) for x in pool.xp()]
+    i, j = pool.coin_index(src), pool.coin_index(dst)
+    n = len(xp)
+    if min(xp) <= 0:
+        return 0.0, math.inf
+    ann = float(pool.A()) * n
+    d = float(pool.get_D())
+    fee = 1.0 - float(pool.fee) / 1e10
+
+    def rate(x: list[float]) -> float:
+        prod = 1.0
+        for v in x:
+            prod *= v
+        d_p = d ** (n + 1) / (n**n * prod)
+        out: float = (ann + d_p / x[i]) / (ann + d_p / x[j])
+        return out
+
+    r0 = rate(xp)
+    h = xp[i] / 100
+    moved = list(xp)
+    moved[i] += h
+    moved[j] -= r0 * h
+    if moved[j] <= 0:
+        return r0 * fee, math.inf
+    r1 = rate(moved)
+    scale = h / 1e18 / (r0 / r1 - 1.0) if r1 < r0 else math.inf
+    # the flat middle of the curve ends where a coin runs out: no scale beyond the balances
+    return r0 * fee, min(scale, min(xp[i], xp[j]) / 1e18)
 
 
 def _gem_ok(d: Any) -> bool:
