@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from support.fuzz_credit import credit_world
 
 from peglab.errors import InvalidInput
 from peglab.examples.systems import ORACLE, two_ai_dollars
@@ -158,11 +160,13 @@ def full_world(seed: int) -> FuzzWorld:
     )
 
 
-def campaign(calls: int, worlds: int, seed: int = 0) -> FuzzReport:
+def campaign(
+    calls: int, worlds: int, seed: int = 0, build: Callable[[int], FuzzWorld] = full_world
+) -> FuzzReport:
     total = FuzzReport()
     per_world = max(calls // worlds, 1)
     for k in range(worlds):
-        report = fuzz(full_world(seed + k), per_world, seed=seed + k)
+        report = fuzz(build(seed + k), per_world, seed=seed + k)
         report.failures = [f"world {seed + k}: {line}" for line in report.failures]
         total.merge(report)
     return total
@@ -203,6 +207,19 @@ def test_fuzz__every_family__no_check_fails(bounded: FuzzReport) -> None:
     assert report.succeeded > report.calls // 20  # the campaign does reach deep states
     assert set(report.by_action) == report.labels  # every kind of action is called
     assert set(report.reads_by_query) == report.read_labels  # and every read
+
+
+def test_fuzz__every_family_credit_world__no_check_fails() -> None:
+    """The credit and vault families (tests/support/fuzz_credit.py): a third of the calls."""
+    report = campaign(FUZZ_CALLS // 3, max(WORLDS // 3, 1), build=credit_world)
+    print(
+        f"\ncredit fuzz: {report.calls} calls in {report.seconds:.1f} s "
+        f"({report.calls_per_s:.0f}/s), {report.succeeded} succeeded; {report.reads} reads of "
+        f"{len(report.reads_by_query)} of {len(report.read_labels)} queries\n{kind_table(report)}"
+    )
+    assert report.failures == [], "\n".join(report.failures[:20])
+    assert set(report.by_action) == report.labels
+    assert set(report.reads_by_query) == report.read_labels
 
 
 def test_fuzz__bounded_run__most_action_kinds_succeed(bounded: FuzzReport) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from peglab.errors import InvalidInput
+import pytest
+from support.fuzz_credit import credit_world
+
+from peglab.errors import InvalidInput, NotAuthorized, PeglabError
 from peglab.examples.systems import ORACLE, DemoSystem, two_ai_dollars
 from peglab.kernel import Chain, RoleChanged
 from peglab.protocols.amm import StableSwapPool
 from peglab.protocols.cdp import AIDollar, PriceFeed
 from peglab.protocols.cdp.events import PriceReported, SpotUpdated
 from peglab.protocols.cdp.psm import PsmSpec
-from peglab.testing import assert_refused
+from peglab.protocols.usdai.events import BaseYieldClaimed
+from peglab.testing import assert_refused, discover_actions
 from peglab.units import RAD, WAD, wad
 
 ILK = "ATH-A"
@@ -118,3 +122,66 @@ def test_coin_index__huge_int__typed_error_message_formats() -> None:
         pool.coin_index(10**5000)
     assert e.value.code in ("amm/unknown-token", "input/bad-type")
     assert "bits" in str(e.value) or "int" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        "lending:aave-usdc",
+        "vault:vUSDC",
+        "vault:sUSDai",
+        "vault:aUSDC",
+        "usdai:reserve:USDai",
+        "gaib:AID:reserve",
+        "gaib:sp:1",
+    ],
+)
+def test_credit_families__protocol_account_as_sender__refused(account: str) -> None:
+    """The credit and vault families reserve their namespaces like the CDP, AMM and governance
+    families (found by the fuzz campaign's second world: protocol funds moved by their account)."""
+    w = credit_world(0)
+    holdings = [t for t, book in w.chain.ledger.balances.items() if book.get(account, 0) > 0]
+    assert holdings and w.chain.is_engine_account(account)
+    for token in holdings:
+        assert_refused(
+            w.chain, NotAuthorized, "auth/engine-account", w.chain.transfer, token, "eve", 1,
+            sender=account,
+        )  # fmt: skip
+
+
+def _credit_objects() -> tuple[Chain, dict[str, object]]:
+    w = credit_world(0)
+    return w.chain, {type(o).__name__: o for _, _, o in discover_actions(w.chain)}
+
+
+@pytest.mark.parametrize(
+    ("cls", "read", "args", "kw", "code"),
+    [
+        ("StakedUSDai", "maturity_of", (999,), {}, "usdai/unknown-request"),
+        ("LoanRouter", "owner_of", ("no-loan", 0), {}, "usdai/unknown-position"),
+        ("CompoundMarket", "rates_ray", (), {"unexpected": 1}, "input/bad-arguments"),
+        ("CompoundMarket", "debt_of", ({},), {}, "input/bad-type"),
+        ("CompoundMarket", "supply_balance", (["alice"],), {}, "input/bad-type"),
+    ],
+)
+def test_credit_reads__unknown_or_mistyped__typed_error_state_unchanged(
+    cls: str, read: str, args: tuple[object, ...], kw: dict[str, object], code: str
+) -> None:
+    chain, objs = _credit_objects()
+    before = chain.state_hash()
+    with pytest.raises(PeglabError) as e:
+        getattr(objs[cls], read)(*args, **kw)
+    assert e.value.code == code and chain.state_hash() == before
+
+
+def test_claim_yield__nothing_accrued_interval_restarts__emits_event() -> None:
+    chain, objs = _credit_objects()
+    base: Any = objs["TBillDollar"]
+    base.set_apr(0, sender="gov")
+    chain.advance(60)
+    account = "usdai:reserve:USDai"
+    n = len(chain.log)
+    assert base.claim_yield(account, sender="bob") == 0
+    assert [e.event for e in chain.log[n:]] == [
+        BaseYieldClaimed(base.symbol, account, base.recipients[account], 0)
+    ]

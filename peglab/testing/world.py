@@ -28,7 +28,9 @@ class FuzzWorld:
     spender)`` says whether ``owner`` approved ``spender`` (vault operators, allowances...);
     ``moves`` change the environment (a price report) between calls; ``values`` seed arguments;
     ``terminal`` actions (a shutdown, a pool's kill) are called only in the second half of a
-    run, so the live system and the one after them are both explored.
+    run, so the live system and the one after them are both explored; ``privileged`` actions
+    are a role's documented power over any holder's balance (a bridge burning what leaves the
+    chain): called by an admin, they are exempt from the consent check.
     """
 
     chain: Chain
@@ -39,3 +41,4 @@ class FuzzWorld:
     moves: Sequence[Callable[[random.Random], None]] = ()
     values: Sequence[object] = ()
     terminal: Sequence[str] = ()
+    privileged: Sequence[str] = ()

@@ -113,6 +113,7 @@ class Aid:
         self.chain = chain
         self.symbol = symbol
         self.reserve = f"gaib:{symbol}:reserve"
+        chain.protect_namespace("gaib", "Gaib")  # engine accounts: never a sender
         self.treasury = treasury
         self.desk = desk
         chain.ledger.create_token(symbol, 18, "Gaib AI dollar")

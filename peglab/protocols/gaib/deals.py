@@ -219,6 +219,7 @@ class DealBook:
         self.chain = chain
         self.asset = asset
         self.fund = fund
+        chain.protect_namespace("gaib", "Gaib")  # engine accounts: never a sender
         self.treasury = treasury
         self.stakers = stakers
         self.sale_sink = sale_sink

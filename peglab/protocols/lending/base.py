@@ -103,6 +103,7 @@ class LendingMarket(ABC):
         self.asset_scale: int = 10**self.asset_decimals
         self.collateral_scale: int = 10 ** chain.ledger.token(collateral).decimals
         self.account = f"lending:{market_id}"
+        chain.protect_namespace("lending", "lending markets")  # engine accounts: never a sender
         self.admin_role = f"lending/admin:{market_id}"
         self.oracle_role = f"lending/oracle:{market_id}"
         self.params = MarketParams(

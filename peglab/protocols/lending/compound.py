@@ -15,7 +15,7 @@ Reserves (the reserve factor's share of interest) stay in the market; nothing wi
 from __future__ import annotations
 
 from ...errors import InvalidInput
-from ...kernel import Chain, Record, Table
+from ...kernel import Chain, Record, Table, query
 from ...math.fixedpoint import ceil_div
 from ...math.rates import (
     JumpRateParams,
@@ -115,11 +115,13 @@ class CompoundMarket(LendingMarket):
         borrows, reserves, _ = self._current()
         return (self.cash() + borrows - reserves) * WAD // supply
 
+    @query
     def supply_balance(self, account: str) -> int:
         return (
             self.chain.ledger.balance_of(self.supply_token, account) * self.exchange_rate() // WAD
         )
 
+    @query
     def debt_of(self, account: str) -> int:
         snap = self.borrows.get(account)
         if snap is None:
@@ -140,6 +142,7 @@ class CompoundMarket(LendingMarket):
     def total_supplied(self) -> int:
         return self.chain.ledger.total_supply(self.supply_token) * self.exchange_rate() // WAD
 
+    @query
     def rates_ray(self, supply_delta: int = 0, debt_delta: int = 0) -> tuple[int, int]:
         borrows, reserves, _ = self._current()
         cash = self.cash() + supply_delta - debt_delta

@@ -84,7 +84,11 @@ class TBillDollar:
         """Anyone: mint ``account``'s accrued yield to its claim recipient."""
         if account not in self.last_claim:
             raise InvalidInput("usdai/not-earning", f"{account!r} does not earn yield")
-        return self.settle(account)
+        since = self.last_claim[account]
+        amount = self.settle(account)
+        if amount == 0 and self.last_claim[account] != since:  # the interval restarted empty
+            self.chain.emit(BaseYieldClaimed(self.symbol, account, self.recipients[account], 0))
+        return amount
 
     @action
     def set_apr(self, apr_wad: int, *, sender: str) -> None:

@@ -87,6 +87,7 @@ class LoanRouter:
             raise InvalidInput("usdai/bad-config", f"liquidation fee {liquidation_fee_bps!r} bps")
         self.chain = chain
         self.account = "usdai:loan-router"
+        chain.protect_namespace("usdai", "USD.AI")  # engine accounts: never a sender
         self.admin_role = admin_role
         self.timelock = timelock
         self.auction = auction
@@ -121,13 +122,17 @@ class LoanRouter:
             raise InvalidInput("usdai/unknown-loan", f"no loan {loan!r}")
         return st
 
+    @query
     def deadline_of(self, loan: str) -> int:
         """The loan's repayment deadline (the end of the interval now due)."""
         return self.loan(loan).deadline
 
     @query
     def owner_of(self, loan: str, tranche: int) -> str:
-        return self.positions[(loan, tranche)]
+        owner = self.positions.get((loan, tranche))
+        if owner is None:
+            raise InvalidInput("usdai/unknown-position", f"no tranche {tranche} of loan {loan!r}")
+        return owner
 
     def _due(self, t: LoanTerms, st: LoanState, timestamp: int) -> Repayment:
         return repayment(

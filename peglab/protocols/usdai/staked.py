@@ -222,7 +222,10 @@ class StakedUSDai(AsyncVault):
     # -- redemptions --------------------------------------------------------------------------
     @query
     def maturity_of(self, request_id: int) -> int:
-        return self.maturity[request_id][1]
+        m = self.maturity.get(request_id)
+        if m is None:
+            raise InvalidInput("usdai/unknown-request", f"no redemption request {request_id}")
+        return m[1]
 
     @action
     def request_redeem(self, shares: int, controller: str, owner: str, *, sender: str) -> int:
