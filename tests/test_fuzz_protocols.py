@@ -87,6 +87,17 @@ def full_world(seed: int) -> FuzzWorld:
     for k, u in enumerate(USERS):  # locks and votes, so escrow and voter actions go deep
         lock = gov.escrow.create_lock(100 * WAD, MAXTIME, sender=u)
         gov.voter.vote(lock, [(ss.id, cp.id)[k % 2]], [1], sender=u)
+    views = [
+        view
+        for p in (ss.id, cp.id)
+        for view in (gov.voter.gauge(p), gov.voter.fees_reward(p), gov.voter.bribe_reward(p))
+    ]
+    for k, u in enumerate(USERS):  # LP staked in the gauges
+        gauge = views[3 * (k % 2)]
+        lp = (ss, cp)[k % 2].lp_token
+        held = ledger.balance_of(lp, u)
+        if held:
+            gauge.deposit(held // 2, sender=u)
     dollars = [*s.dollars.values(), ai]
     # running auctions: risky vaults of "dave" in every AI dollar, then a crash and barks
     for d, ilk in ((s.dollars["AUSD"], "ATH-A"), (ai, "ATH-E")):
@@ -128,14 +139,15 @@ def full_world(seed: int) -> FuzzWorld:
             errs += d.invariant_errors() + d.liquidation_invariant_errors()
         return errs + gov.gov_accounting_errors()
 
-    def consents(owner: str, spender: str) -> bool:
-        """vat ``hope``, or an ERC-4626 allowance on the staking pool's shares (ever granted:
-        a fully spent allowance is gone from the table after the call that used it)."""
+    def consents(owner: str, spender: str, token: str) -> bool:
+        """vat ``hope`` (vault operators: any token), or an ERC-4626 allowance on ``token``, the
+        staking pool's shares (ever granted: a fully spent allowance is gone from the table
+        after the call that used it)."""
         if any(d.vat.can.get((owner, spender), False) for d in dollars):
             return True
         return any(
             isinstance(e.event, SharesApproved)
-            and (e.event.owner, e.event.spender) == (owner, spender)
+            and (e.event.vault, e.event.owner, e.event.spender) == (token, owner, spender)
             and e.event.shares > 0
             for e in chain.log
         )
@@ -155,7 +167,9 @@ def full_world(seed: int) -> FuzzWorld:
         invariants=(invariants,),
         consents=consents,
         moves=(price_move, poke, poke),
-        values=(ss, cp, cp2, *specs),
+        # gauges and reward contracts are views the voter hands out: kept here, their actions
+        # are discovered too
+        values=(ss, cp, cp2, *specs, *views),
         terminal=("Shutdown.cage",),
     )
 

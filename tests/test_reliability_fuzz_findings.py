@@ -185,3 +185,11 @@ def test_claim_yield__nothing_accrued_interval_restarts__emits_event() -> None:
     assert [e.event for e in chain.log[n:]] == [
         BaseYieldClaimed(base.symbol, account, base.recipients[account], 0)
     ]
+
+
+def test_deal_read__huge_int__typed_error_message_formats() -> None:
+    _, objs = _credit_objects()
+    book: Any = objs["DealBook"]
+    with pytest.raises(InvalidInput) as e:
+        book.deal(10**5000)
+    assert e.value.code == "gaib/unknown-deal" and "bits" in str(e.value)

@@ -74,25 +74,27 @@ class FuzzReport:
         self.seconds += other.seconds
 
 
+_NAMES: dict[tuple[type, str], tuple[str, ...]] = {}  # (class, mark) -> method names
+
+
 def _marked_names(cls: type, mark: str) -> tuple[str, ...]:
-    """Names of the methods of ``cls`` carrying ``mark`` (``@action`` or ``@query``), cached."""
-    cache = f"{mark}names__"
-    names = getattr(cls, cache, None)
-    if names is None or names[0] is not cls:
-        found = sorted(
-            {
-                name
-                for klass in cls.__mro__
-                for name, attr in vars(klass).items()
-                if getattr(attr, mark, False)
-            }
+    """Names of the methods of ``cls`` carrying ``mark`` (``@action`` or ``@query``), cached
+    per class (built-in classes included: discovery meets every object the collector holds)."""
+    key = (cls, mark)
+    names = _NAMES.get(key)
+    if names is None:
+        names = tuple(
+            sorted(
+                {
+                    name
+                    for klass in cls.__mro__
+                    for name, attr in vars(klass).items()
+                    if getattr(attr, mark, False)
+                }
+            )
         )
-        names = (cls, tuple(found))
-        try:
-            setattr(cls, cache, names)
-        except (AttributeError, TypeError):
-            return names[1]
-    return names[1]
+        _NAMES[key] = names
+    return names
 
 
 def _action_names(cls: type) -> tuple[str, ...]:
@@ -283,7 +285,7 @@ class _Fuzzer(ArgumentMaker):
                 and not exempt
                 and account != sender
                 and not chain.is_engine_account(account)
-                and not self.w.consents(account, sender)
+                and not self.w.consents(account, sender, sym)
             ):
                 fails.append(f"{account} lost {old - new} {sym} in {where} without consent")
         for check in self.w.invariants:

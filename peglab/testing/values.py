@@ -155,6 +155,7 @@ class ArgumentMaker:
         self.learned: dict[str, list[Any]] = {}  # argument values of successful calls, by name
         self.owner: object = None  # the object whose action or read is being called
         self.local: dict[int, Local] = {}
+        self.harvests = 0
         self.unauthorized: Counter[str] = Counter()  # refusals of users as not authorized
         self.harvest()
 
@@ -197,7 +198,9 @@ class ArgumentMaker:
         tokens = self.chain.ledger.tokens
         owners = {id(o): o for _, _, o in self.actions}
         users = set(self.w.users)
-        self.local = {k: scan_local(o, tokens, users) for k, o in owners.items()}
+        if self.harvests % 3 == 0:  # the owners' state scan: every third harvest
+            self.local = {k: scan_local(o, tokens, users) for k, o in owners.items()}
+        self.harvests += 1
         self.accounts = sorted(
             {a for o in owners.values() if type(a := getattr(o, "account", None)) is str}
         )

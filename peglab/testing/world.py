@@ -25,7 +25,8 @@ class FuzzWorld:
     Every object on the chain with ``@action`` methods is found (``discover_actions``), so a new
     family is fuzzed as soon as a world builds it. ``users`` are ordinary accounts (senders);
     ``admins`` hold roles; ``invariants`` return error lists (empty: fine); ``consents(owner,
-    spender)`` says whether ``owner`` approved ``spender`` (vault operators, allowances...);
+    spender, token)`` says whether ``owner`` lets ``spender`` move its ``token`` (vault operators,
+    allowances...);
     ``moves`` change the environment (a price report) between calls; ``values`` seed arguments;
     ``terminal`` actions (a shutdown, a pool's kill) are called only in the second half of a
     run, so the live system and the one after them are both explored; ``privileged`` actions
@@ -37,7 +38,7 @@ class FuzzWorld:
     users: Sequence[str]
     admins: Sequence[str] = ("gov",)
     invariants: Sequence[Callable[[], list[str]]] = ()
-    consents: Callable[[str, str], bool] = lambda owner, spender: False
+    consents: Callable[[str, str, str], bool] = lambda owner, spender, token: False
     moves: Sequence[Callable[[random.Random], None]] = ()
     values: Sequence[object] = ()
     terminal: Sequence[str] = ()

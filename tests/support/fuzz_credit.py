@@ -16,6 +16,7 @@ from peglab.protocols.gaib import Aid, DealBook, DealTerms, SaidVault
 from peglab.protocols.lending import AAVE_USDC, COMPOUND_USDC, AaveMarket, CompoundMarket
 from peglab.protocols.usdai import ARBITRUM_GENESIS, StakedConfig, build_usdai
 from peglab.protocols.vaults import AsyncVault, ERC4626Vault
+from peglab.protocols.vaults.events import OperatorSet, SharesApproved
 from peglab.protocols.yieldvault import Curator
 from peglab.protocols.yieldvault.epoch_vault import EpochVault
 from peglab.testing import FuzzWorld
@@ -35,19 +36,29 @@ def credit_world(seed: int) -> FuzzWorld:
     led.create_token("WETH", 18)
     # standing consents: the custody safe lets its curator agent allocate; a deal's borrower
     # lets governance settle its monthly payment (docs/gaib.md)
-    approvals: set[tuple[str, str]] = {("safe", "agent"), ("gpuco", "gov")}
+    standing = {("safe", "agent"), ("gpuco", "gov")}
+    approvals: set[tuple[str, str, str]] = set()  # (token, owner, spender)
+    assets: dict[str, str] = {}  # vault share token -> its asset (an operator may move both)
 
     def watch(entry: LogEntry) -> None:
-        f = entry.event.as_dict()
-        owner = f.get("owner", f.get("controller"))
-        spender = f.get("spender", f.get("operator"))
-        if not (isinstance(owner, str) and isinstance(spender, str)):
-            return
-        granted = f.get("approved", f.get("shares", 1))
-        if granted:
-            approvals.add((owner, spender))
+        ev = entry.event
+        if isinstance(ev, SharesApproved):
+            keys = [(ev.vault, ev.owner, ev.spender)]
+            granted = ev.shares > 0
+        elif isinstance(ev, OperatorSet):
+            tokens = (ev.vault, assets.get(ev.vault, ev.vault))
+            keys = [(t, ev.controller, ev.operator) for t in tokens]
+            granted = ev.approved
         else:
-            approvals.discard((owner, spender))
+            return
+        for key in keys:
+            if granted:
+                approvals.add(key)
+            else:
+                approvals.discard(key)
+
+    def consents(owner: str, spender: str, token: str) -> bool:
+        return (owner, spender) in standing or (token, owner, spender) in approvals
 
     chain.subscribers.append(watch)
     for u in USERS:
@@ -94,6 +105,8 @@ def credit_world(seed: int) -> FuzzWorld:
     # plain vaults
     v4626 = ERC4626Vault(chain, "USDC", "vUSDC")
     v7540 = AsyncVault(chain, "USDC", "aUSDC")
+    for v in (s.staked, said, vault, v4626, v7540):
+        assets[v.share] = v.asset
     for u in USERS:
         v4626.deposit(100_000 * USDC, sender=u)
         v7540.request_deposit(100_000 * USDC, u, u, sender=u)
@@ -101,8 +114,8 @@ def credit_world(seed: int) -> FuzzWorld:
         chain,
         users=USERS,
         admins=("gov", "strategist", "agent", "safe"),
-        consents=lambda owner, spender: (owner, spender) in approvals,
+        consents=consents,
         values=(*markets,),
-        # USD.AI's bridge role burns the holder's USDai that leaves the chain (its OFT adapter)
-        privileged=("USDai.bridge_out",),
+        # USD.AI's bridge role burns the holder's USDai / sUSDai that leaves the chain (OFT adapters)
+        privileged=("USDai.bridge_out", "StakedUSDai.bridge_out"),
     )

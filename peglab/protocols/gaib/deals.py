@@ -44,7 +44,7 @@ from typing import Protocol
 from ...errors import InvalidInput, LimitExceeded
 from ...kernel import Chain, Record, Table, action, query
 from ...math.loan_rates import staged_writedown
-from ...units import BPS, DAY, WAD, check_amount, check_positive
+from ...units import BPS, DAY, WAD, check_amount, check_positive, show
 from .aid import MANAGER_ROLE
 from .events import CollateralSold, DealOriginated, DealRehosted, DealSettled, RecoveryMarked
 
@@ -247,7 +247,7 @@ class DealBook:
     def deal(self, deal_id: object) -> Deal:
         """The deal, or ``InvalidInput gaib/unknown-deal``."""
         if type(deal_id) is not int or deal_id not in self.deals:
-            raise InvalidInput("gaib/unknown-deal", f"no deal {deal_id!r}")
+            raise InvalidInput("gaib/unknown-deal", f"no deal {show(deal_id)}")
         return self.deals[deal_id]
 
     def principal_wad(self) -> int:
