@@ -71,7 +71,9 @@ class AsyncVault(ERC4626Vault):
             )
         self.async_config = ac
         self.escrow = f"vault-escrow:{share}"
-        chain.protect_namespace("vault-escrow", "tokenized vaults")  # engine accounts: never a sender
+        chain.protect_namespace(
+            "vault-escrow", "tokenized vaults"
+        )  # engine accounts: never a sender
         self.request_book = RequestBook(chain.journal, ac.claim_rounding)
         self.totals = self.request_book.totals
         self.requests = self.request_book.requests
