@@ -37,17 +37,17 @@ def credit_world(seed: int) -> FuzzWorld:
     # standing consents: the custody safe lets its curator agent allocate; a deal's borrower
     # lets governance settle its monthly payment (docs/gaib.md)
     standing = {("safe", "agent"), ("gpuco", "gov")}
-    approvals: set[tuple[str, str, str]] = set()  # (token, owner, spender)
+    approvals: set[tuple[str, str, str, str]] = set()  # (right, token, owner, spender)
     assets: dict[str, str] = {}  # vault share token -> its asset (an operator may move both)
 
     def watch(entry: LogEntry) -> None:
         ev = entry.event
         if isinstance(ev, SharesApproved):
-            keys = [(ev.vault, ev.owner, ev.spender)]
+            keys = [("allowance", ev.vault, ev.owner, ev.spender)]
             granted = ev.shares > 0
         elif isinstance(ev, OperatorSet):
             tokens = (ev.vault, assets.get(ev.vault, ev.vault))
-            keys = [(t, ev.controller, ev.operator) for t in tokens]
+            keys = [("operator", t, ev.controller, ev.operator) for t in tokens]
             granted = ev.approved
         else:
             return
@@ -58,7 +58,9 @@ def credit_world(seed: int) -> FuzzWorld:
                 approvals.discard(key)
 
     def consents(owner: str, spender: str, token: str) -> bool:
-        return (owner, spender) in standing or (token, owner, spender) in approvals
+        return (owner, spender) in standing or any(
+            (right, token, owner, spender) in approvals for right in ("allowance", "operator")
+        )
 
     chain.subscribers.append(watch)
     for u in USERS:
