@@ -128,17 +128,13 @@ def test_coin_index__huge_int__typed_error_message_formats() -> None:
     "account",
     [
         "lending:aave-usdc",
-        "vault:vUSDC",
-        "vault:sUSDai",
-        "vault:aUSDC",
-        "usdai:reserve:USDai",
         "gaib:AID:reserve",
         "gaib:sp:1",
     ],
 )
 def test_credit_families__protocol_account_as_sender__refused(account: str) -> None:
-    """The credit and vault families reserve their namespaces like the CDP, AMM and governance
-    families (found by the fuzz campaign's second world: protocol funds moved by their account)."""
+    """Lending and Gaib reserve their namespaces like the CDP, AMM and governance families (found
+    by the fuzz campaign's second world: protocol funds moved by naming their account)."""
     w = credit_world(0)
     holdings = [t for t, book in w.chain.ledger.balances.items() if book.get(account, 0) > 0]
     assert holdings and w.chain.is_engine_account(account)

@@ -285,6 +285,7 @@ class _Fuzzer(ArgumentMaker):
                 and not exempt
                 and account != sender
                 and not chain.is_engine_account(account)
+                and not account.startswith(tuple(self.w.custody))
                 and not self.w.consents(account, sender, sym)
             ):
                 fails.append(f"{account} lost {old - new} {sym} in {where} without consent")

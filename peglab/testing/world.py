@@ -31,7 +31,9 @@ class FuzzWorld:
     ``terminal`` actions (a shutdown, a pool's kill) are called only in the second half of a
     run, so the live system and the one after them are both explored; ``privileged`` actions
     are a role's documented power over any holder's balance (a bridge burning what leaves the
-    chain): called by an admin, they are exempt from the consent check.
+    chain): called by an admin, they are exempt from the consent check; ``custody`` prefixes
+    name protocol accounts a family has not reserved as engine accounts (its own code still
+    sends as them): the consent check treats them as engine accounts.
     """
 
     chain: Chain
@@ -43,3 +45,4 @@ class FuzzWorld:
     values: Sequence[object] = ()
     terminal: Sequence[str] = ()
     privileged: Sequence[str] = ()
+    custody: Sequence[str] = ()

@@ -91,6 +91,7 @@ class Router:
             amounts.append(amount)
         return amounts
 
+    @query
     def quote_exact_in(
         self, path: Sequence[Hop | tuple[SwapPool, str, str]], amount_in: int
     ) -> int:

@@ -63,7 +63,6 @@ class CollateralAuction:
         self.chain = chain
         self.params = params or AuctionParams()
         self.account = "usdai:liquidator"
-        chain.protect_namespace("usdai", "USD.AI")  # engine accounts: never a sender
         self.lots: Table[str, Lot] = Table(chain.journal)
         self._receiver: LiquidationReceiver | None = None
         chain.register("usdai/auction/lots", self.lots)

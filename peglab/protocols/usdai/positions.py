@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ...errors import InvalidInput, LimitExceeded
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.loan_rates import staged_writedown
 from ...units import BPS, DAY, WAD, check_amount, check_positive
 from .events import (
@@ -136,6 +136,7 @@ class PositionManager:
         b = self.book
         return (b.accrued + b.accrual_rate * (self.chain.now - b.accrual_time)) // WAD
 
+    @query
     def late_days(self, loan: str) -> int:
         """Whole days since the loan's repayment deadline (0 while not late)."""
         if self._clock is None:

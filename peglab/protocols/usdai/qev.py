@@ -25,7 +25,7 @@ the holders who stay never falls at a settlement.
 from __future__ import annotations
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized
-from ...kernel import Chain, Record, Table, action
+from ...kernel import Chain, Record, Table, action, query
 from ...math.fixedpoint import ceil_div
 from ...units import BPS, WAD, check_amount
 from .events import QevBid, QevSettled
@@ -71,6 +71,7 @@ class QevAuction:
         now, g = self.chain.now, self.staked.cfg.genesis
         return -1 if now < g else (now - g) // REDEMPTION_WINDOW
 
+    @query
     def pending_of(self, request_id: int) -> int:
         """Shares of ``request_id`` still pending (0 for an unknown id)."""
         entry = self.staked.maturity.get(request_id)

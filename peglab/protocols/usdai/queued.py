@@ -56,7 +56,6 @@ class QueuedDepositor:
         self.staked = staked
         self.admin_role = admin_role
         self.account = "usdai:queued-depositor"
-        self.chain.protect_namespace("usdai", "USD.AI")  # engine accounts: never a sender
         self.receipts: dict[QueueType, str] = {"deposit": "qUSDai", "deposit-and-stake": "qsUSDai"}
         for sym in self.receipts.values():
             chain.ledger.create_token(sym, 18, f"queued {sym[1:]}")

@@ -87,7 +87,6 @@ class LoanRouter:
             raise InvalidInput("usdai/bad-config", f"liquidation fee {liquidation_fee_bps!r} bps")
         self.chain = chain
         self.account = "usdai:loan-router"
-        chain.protect_namespace("usdai", "USD.AI")  # engine accounts: never a sender
         self.admin_role = admin_role
         self.timelock = timelock
         self.auction = auction

@@ -22,7 +22,6 @@ class DepositTimelock:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
         self.account = "usdai:deposit-timelock"
-        chain.protect_namespace("usdai", "USD.AI")  # engine accounts: never a sender
         # (depositor, loan) -> (token, amount, expiration)
         self.deposits: Table[tuple[str, str], tuple[str, int, int]] = Table(chain.journal)
         self._router: object | None = None

@@ -61,7 +61,6 @@ class USDai:
         self.base = base
         self.scale: int = 10 ** (18 - base_dec)
         self.reserve = f"usdai:reserve:{symbol}"
-        self.chain.protect_namespace("usdai", "USD.AI")  # engine accounts: never a sender
         self.admin_role = admin_role
         self.deposit_admin_role = deposit_admin_role
         self.bridge_role = bridge_role

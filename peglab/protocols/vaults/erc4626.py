@@ -81,7 +81,6 @@ class ERC4626Vault:
         self.config = cfg
         self.offset = cfg.offset
         self.account = f"vault:{share}"
-        chain.protect_namespace("vault", "tokenized vaults")  # engine accounts: never a sender
         chain.ledger.create_token(
             share, asset_token.decimals + cfg.offset, name or f"vault {share}"
         )

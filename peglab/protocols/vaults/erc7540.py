@@ -97,6 +97,7 @@ class AsyncVault(ERC4626Vault):
     def liquid_assets(self) -> int:
         return self.free_assets()
 
+    @query
     def request_id_for(self, direction: Direction) -> int:
         """Id of a new request (0: aggregated per controller). Epoch vaults return the epoch."""
         return 0
@@ -106,6 +107,7 @@ class AsyncVault(ERC4626Vault):
     def is_operator(self, controller: str, operator: str) -> bool:
         return self.operators.get((controller, operator), False)
 
+    @query
     def request(self, direction: Direction, request_id: int, controller: str) -> Request | None:
         return self.request_book.get(direction, request_id, controller)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized
-from ...kernel import Chain, Event, action
+from ...kernel import Chain, Event, action, query
 from ...units import BPS, WAD
 from .curves import curve_of
 from .policy import AllocationState, MarketView
@@ -93,6 +93,7 @@ class Curator:
         """Idle cash plus every position at its supply balance (floored)."""
         return self.idle() + sum(m.supply_balance(self.safe) for m in self.markets.values())
 
+    @query
     def state(
         self,
         last_rebalance: int = 0,
