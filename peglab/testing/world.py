@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..kernel import Chain
@@ -29,9 +29,10 @@ class FuzzWorld:
     allowances...);
     ``moves`` change the environment (a price report) between calls; ``values`` seed arguments;
     ``terminal`` actions (a shutdown, a pool's kill) are called only in the second half of a
-    run, so the live system and the one after them are both explored; ``privileged`` actions
-    are a role's documented power over any holder's balance (a bridge burning what leaves the
-    chain): called by an admin, they are exempt from the consent check; ``custody`` prefixes
+    run, so the live system and the one after them are both explored; ``privileged`` maps an
+    action to the role whose documented power over any holder's balance it exercises (a bridge
+    burning what leaves the chain, a servicer collecting a deal's payment): called by a holder of
+    that role, it is exempt from the consent check; ``custody`` prefixes
     name protocol accounts a family has not reserved as engine accounts (its own code still
     sends as them): the consent check treats them as engine accounts.
     """
@@ -44,5 +45,5 @@ class FuzzWorld:
     moves: Sequence[Callable[[random.Random], None]] = ()
     values: Sequence[object] = ()
     terminal: Sequence[str] = ()
-    privileged: Sequence[str] = ()
+    privileged: Mapping[str, str] = field(default_factory=dict)
     custody: Sequence[str] = ()

@@ -4,7 +4,7 @@ USD.AI (T-bill dollar, USDai, sUSDai, the loan router and its auction), Gaib (AI
 GPU debt deal), two lending markets under the Almanak-style epoch vault and its curator, and a
 plain ERC-4626 and an ERC-7540 vault on USDC. Consent is what the log shows: an owner approved a
 spender (``vault/approve`` with shares > 0, an operator set or approved) and did not revoke it;
-plus two standing consents (below).
+plus a standing consent (below).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from peglab.kernel import Chain, LogEntry
-from peglab.protocols.gaib import Aid, DealBook, DealTerms, SaidVault
+from peglab.protocols.gaib import MANAGER_ROLE, Aid, DealBook, DealTerms, SaidVault
 from peglab.protocols.lending import AAVE_USDC, COMPOUND_USDC, AaveMarket, CompoundMarket
 from peglab.protocols.usdai import ARBITRUM_GENESIS, StakedConfig, build_usdai
 from peglab.protocols.vaults import AsyncVault, ERC4626Vault
@@ -34,9 +34,8 @@ def credit_world(seed: int) -> FuzzWorld:
     led = chain.ledger
     led.create_token("USDC", 6)
     led.create_token("WETH", 18)
-    # standing consents: the custody safe lets its curator agent allocate; a deal's borrower
-    # lets governance settle its monthly payment (docs/gaib.md)
-    standing = {("safe", "agent"), ("gpuco", "gov")}
+    # a standing consent: the custody safe lets its curator agent allocate
+    standing = {("safe", "agent")}
     approvals: set[tuple[str, str, str, str]] = set()  # (right, token, owner, spender)
     assets: dict[str, str] = {}  # vault share token -> its asset (an operator may move both)
 
@@ -119,7 +118,11 @@ def credit_world(seed: int) -> FuzzWorld:
         consents=consents,
         values=(*markets,),
         # USD.AI's bridge role burns the holder's USDai / sUSDai that leaves the chain (OFT adapters)
-        privileged=("USDai.bridge_out", "StakedUSDai.bridge_out"),
+        privileged={
+            "USDai.bridge_out": s.usdai.bridge_role,
+            "StakedUSDai.bridge_out": s.staked.cfg.bridge_role,
+            "DealBook.settle_month": MANAGER_ROLE,  # the servicer collects the borrower's payment
+        },
         # USD.AI sends as its own accounts (the queued depositor, sUSDai's vault account, the
         # reserve), so it cannot reserve ``usdai`` or ``vault`` yet (docs/architecture.md)
         custody=("usdai:", "vault:"),
