@@ -82,7 +82,7 @@ def test_keeper_failure__black_thursday_mechanism__and_keepers_halve_bad_debt() 
     Without keepers, auctions go to 1-wei bids (zero bids); the engine's backstop covers what it
     can, the uncovered debt exceeds the recapitalisation limit and governance shuts every AI
     dollar down (cage refunds the debt-auction bids, so nothing stays recapitalised). With keepers
-    present on the same price path a fifth of the bad debt remains (keepers' capital still runs
+    present on the same price path a quarter of the bad debt remains (keepers' capital still runs
     out in the burst of auctions, so some zero bids remain), and debt auctions raise AI dollars.
     """
     sc = load_scenario("keeper-failure")
@@ -93,7 +93,7 @@ def test_keeper_failure__black_thursday_mechanism__and_keepers_halve_bad_debt() 
     assert out["zero_bids"] >= 300 and out["shutdown"] == 3  # Black Thursday: zero bids
     assert 6_500_000 < out["bad_debt_usd"] < 8_500_000  # ~7.75M USD before backstop and recap
     assert out["recap_usd"] == 0.0 and out["dilution_tokens"] == 0.0  # refunded at cage
-    # ~1.58M USD, a fifth (2.60M before the arbitrageur released the AI dollars the AI-token
+    # ~2.00M USD, a quarter (2.60M before the arbitrageur released the AI dollars the AI-token
     # pools held to the keepers who need them)
     assert 1_000_000 < present["bad_debt_usd"] < 3_500_000
     assert present["bad_debt_usd"] < 0.6 * out["bad_debt_usd"]
