@@ -81,6 +81,12 @@ def stress_arguments(s: argparse.ArgumentParser) -> None:
         help="run on dask: 'local' (a LocalCluster of --workers) or tcp://host:port",
     )
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    s.add_argument(
+        "--sensitivity-paths",
+        type=_non_negative_int,
+        default=8,
+        help="paths per chosen agent threshold in the report's sensitivity section (0: none)",
+    )
 
 
 def cmd_stress(args: argparse.Namespace) -> None:
@@ -100,6 +106,7 @@ def cmd_stress(args: argparse.Namespace) -> None:
         _run_path(args.engine),
         progress=not args.no_progress,
         scheduler=args.scheduler,
+        sensitivity_paths=min(args.sensitivity_paths, args.paths),
     )
     print_summary(summary, specs=load_catalog(out_dir))
     print(f"report: {out_dir / 'report.html'}")

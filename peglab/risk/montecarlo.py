@@ -237,16 +237,21 @@ def run_stress(
     keep_paths: int = 3,
     n_resamples: int = 1000,
     scheduler: str | None = None,
+    sensitivity_paths: int = 0,
 ) -> dict[str, Any]:
     """Load a scenario (library name or file), run the Monte Carlo, write outputs and the report.
 
     ``run_path`` defaults to the exact engine (``peglab.sim.runner.run_path``); pass
     ``peglab.sim.runner.float_path`` for the float models. ``scheduler`` (``"local"`` or a dask
-    scheduler address) runs the chunks on dask instead of the process pool. Returns the summary.
+    scheduler address) runs the chunks on dask instead of the process pool.
+    ``sensitivity_paths > 0`` also varies every chosen agent threshold on the run's first that
+    many paths (``risk.sensitivity``; the report's "Sensitivity" section). Returns the summary.
     """
     from .library import load_scenario
 
     scenario = load_scenario(name_or_file)
+    _check_int(paths, "paths", 1, 10_000_000)
+    _check_int(sensitivity_paths, "sensitivity_paths", 0, paths)  # before any work
     if run_path is None:  # the exact integer engine is the default model
         from ..sim.runner import run_path as exact_run_path
 
@@ -265,6 +270,12 @@ def run_stress(
         n_resamples=n_resamples,
         backend=None if scheduler is None else make_backend(scheduler, workers),
     )
+    if sensitivity_paths:
+        from .sensitivity import run_sensitivity
+
+        run_sensitivity(
+            out_dir, scenario, rp, seed, sensitivity_paths, make_backend(scheduler, workers)
+        )
     if report:
         from .report import render_report
 

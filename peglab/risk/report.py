@@ -142,7 +142,7 @@ def render_report(out_dir: str | Path) -> Path:
     parts = [_fig_html(f, i == 0) for i, f in enumerate(figs)]
     if not figs:
         parts.append("<p>No series or loss columns to chart.</p>")
-    page = _page(summary, specs, parts, tables)
+    page = _page(summary, specs, parts, tables, _sensitivity(out))
     target = out / "report.html"
     target.write_text(page, encoding="utf-8")
     return target
@@ -174,6 +174,53 @@ def _family_tables(specs: Catalog, columns: list[str], data: np.ndarray) -> str:
     return "".join(out)
 
 
+def _sensitivity(out: Path) -> str:
+    """The "Sensitivity" section from ``sensitivity.json`` (``risk.sensitivity``), or nothing."""
+    path = out / "sensitivity.json"
+    if not path.is_file():
+        return ""
+    import json
+
+    sens = json.loads(path.read_text(encoding="utf-8"))
+    rows = sens.get("thresholds", [])
+    names: list[str] = []
+    for r in rows:
+        names += [n for n in r["headlines"] if n not in names]
+    head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+    body = []
+    flagged = 0
+    for r in rows:
+        lo, mid, hi = (html.escape(str(v)) for v in r["values"])
+        src = "" if r["source"] == "registry" else " <small>(discovered, ±20%)</small>"
+        cells = [f"<code>{html.escape(r['path'])}</code>{src}<br><small>{html.escape(r['what'])}"
+                 f"</small>", f"{lo} / <b>{mid}</b> / {hi}"]  # fmt: skip
+        for n in names:
+            h = r["headlines"].get(n)
+            if h is None:
+                cells.append("")
+                continue
+            text = " / ".join(_fmt(v) if v is not None else "-" for v in h["values"])
+            if h["pinned"]:
+                flagged += 1
+                text = f'<span class="pinned">{text}<br><b>PINNED</b></span>'
+            cells.append(text)
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    lo_s, hi_s = sens.get("pin_slope", [0.5, 2.0])
+    verdict = (f"<p><b>{flagged} headline(s) pinned</b> to a threshold we chose: they move with "
+               "it one-for-one and say more about that parameter than about the system.</p>"
+               if flagged else "<p>No headline is pinned to a chosen threshold.</p>")  # fmt: skip
+    return f"""<h2>Sensitivity to the thresholds we chose</h2>
+<p>Each agent threshold of the lab set to its low and high value on the run's first
+<b>{sens["paths"]} paths</b> with the same seeds (common random numbers); the middle value is the
+run itself on those paths. <b>Fewer paths than the headline table</b> (to keep the run short): read
+the direction and size of each move, and run <code>peglab sweep</code> with more paths before
+quoting a row. A headline is flagged <b>pinned</b> when its change follows the threshold's with a
+slope between {lo_s} and {hi_s} on both sides of the default.</p>
+{verdict}
+<table><tr><th>threshold</th><th>low / <b>default</b> / high</th>{head}</tr>{"".join(body)}</table>
+"""
+
+
 def _fmt(x: Any) -> str:
     if x is None:  # an interval bound beyond the sample (order-statistic CI)
         return "beyond sample"
@@ -189,7 +236,9 @@ def _rows(summary: dict[str, Any], specs: Catalog) -> list[tuple[str, dict[str, 
     return [(k, metrics[k]) for k in specs.headline() if k in metrics and metrics[k].get("n")]
 
 
-def _page(summary: dict[str, Any], specs: Catalog, parts: list[str], tables: str = "") -> str:
+def _page(
+    summary: dict[str, Any], specs: Catalog, parts: list[str], tables: str = "", extra: str = ""
+) -> str:
     sc = summary["scenario"]
     header = ["metric", "n", "mean", "VaR95", "VaR99", "ES97.5", "EVaR95"]
     rows = []
@@ -213,6 +262,7 @@ def _page(summary: dict[str, Any], specs: Catalog, parts: list[str], tables: str
 body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 1100px; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: right; }}
 td:first-child, th:first-child {{ text-align: left; }} small {{ color: #666; }}
+.pinned {{ color: #b00; }}
 </style></head><body>
 <h1>Stress report: {html.escape(sc["name"])}</h1>
 <p>{html.escape(sc.get("description", ""))}</p>
@@ -227,6 +277,7 @@ the sample); ES = mean of the worst (1-q)N paths; EVaR is the entropic measure (
 mean, ES and EVaR with bootstrap intervals. A quantile is shown only with at least 10 paths beyond
 it. Every number is conditional on this scenario's shocks, not an unconditional probability.
 Definitions: docs/risk-lab.md, docs/validation.md.</small></p>
+{extra}
 {"".join(f'<div class="chart">{p}</div>' for p in parts)}
 <h2>Calibration sources</h2><ul>{sources}</ul>
 </body></html>
