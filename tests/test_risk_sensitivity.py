@@ -75,7 +75,7 @@ def test_run_sensitivity__peg_reads_back_the_cap__flagged_pinned(
 ) -> None:
     run_monte_carlo(small, _peg_reads_max_buy, paths=3, seed=2, out_dir=tmp_path, progress=False,
                     n_resamples=50)  # fmt: skip
-    res = run_sensitivity(tmp_path, small, _peg_reads_max_buy, 2, 2, LocalPool(1))
+    res = run_sensitivity(tmp_path, small, _peg_reads_max_buy, 2, 2, LocalPool(1), run_monte_carlo)
     rows = {r["path"]: r for r in res["thresholds"]}
     assert set(rows) == {t.path for t in chosen_thresholds()}
     mbp = rows["agents.keepers.max_buy_price"]

@@ -41,6 +41,7 @@ __all__ = [
     "ChunkResult",
     "DaskBackend",
     "LocalPool",
+    "lend",
     "make_backend",
     "path_seed",
 ]
@@ -290,3 +291,36 @@ def make_backend(scheduler: str | None, workers: int) -> Backend:
     if scheduler is None:
         return LocalPool(workers)
     return DaskBackend(scheduler, workers)
+
+
+class _Lent:
+    """A backend entered once by its owner, lent to each run (enter and exit do nothing)."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+
+    @property
+    def workers(self) -> int:
+        return self.inner.workers
+
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
+    def __enter__(self) -> _Lent:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def map_chunks(
+        self, job: ChunkJob, chunks: Iterator[list[int]], in_flight: int
+    ) -> Iterator[ChunkResult]:
+        return self.inner.map_chunks(job, chunks, in_flight)
+
+
+def lend(backend: Backend) -> Backend:
+    """``backend`` (already entered) for ``run_monte_carlo`` calls that must not close it."""
+    return _Lent(backend)

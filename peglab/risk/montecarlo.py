@@ -273,9 +273,8 @@ def run_stress(
     if sensitivity_paths:
         from .sensitivity import run_sensitivity
 
-        run_sensitivity(
-            out_dir, scenario, rp, seed, sensitivity_paths, make_backend(scheduler, workers)
-        )
+        backend = make_backend(scheduler, workers)
+        run_sensitivity(out_dir, scenario, rp, seed, sensitivity_paths, backend, run_monte_carlo)
     if report:
         from .report import render_report
 

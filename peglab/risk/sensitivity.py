@@ -19,6 +19,7 @@ to ``max_buy_price``, 1.05 -> 1.057, 1.10 -> 1.124).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -30,10 +31,9 @@ from pydantic import BaseModel
 from ..errors import InvalidInput
 from ..sim.results import RunPath
 from ..sim.scenario import Scenario
-from .backends import Backend
-from .montecarlo import run_monte_carlo
+from .backends import Backend, lend
+from .params import apply_params, get_param
 from .rundir import load_catalog, read_paths_csv, write_json
-from .sweep import apply_params, get_param, lend
 
 __all__ = [
     "PIN_SLOPE",
@@ -164,9 +164,13 @@ def run_sensitivity(
     seed: int,
     paths: int,
     backend: Backend,
+    run: Callable[..., dict[str, Any]],
 ) -> dict[str, Any]:
     """Vary every chosen threshold to its low and high value on the run's first ``paths`` paths
-    (same seeds) and write ``sensitivity.json`` next to the run's summary (module docstring)."""
+    (same seeds) and write ``sensitivity.json`` next to the run's summary (module docstring).
+
+    ``run`` is ``montecarlo.run_monte_carlo`` (passed in: the driver imports this module).
+    """
     out = Path(out_dir)
     names = load_catalog(out).headline()
     base = _means(out, names, paths)
@@ -183,7 +187,7 @@ def run_sensitivity(
                     sides.append(None)
                     continue
                 sub = out / "sensitivity" / f"{j:02d}-{side}"
-                run_monte_carlo(sc, run_path, paths=paths, seed=seed, out_dir=sub, keep_paths=0,
+                run(sc, run_path, paths=paths, seed=seed, out_dir=sub, keep_paths=0,
                                 progress=False, n_resamples=200, backend=held)  # fmt: skip
                 sides.append(_means(sub, names, paths))
             values = [t.low, default, t.high]
