@@ -84,7 +84,7 @@ def stress_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--sensitivity-paths",
         type=_non_negative_int,
-        default=8,
+        default=4,
         help="paths per chosen agent threshold in the report's sensitivity section (0: none)",
     )
 

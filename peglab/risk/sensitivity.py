@@ -81,6 +81,14 @@ _REGISTRY: list[Threshold] = [
     Threshold("agents.arbitrageurs.min_profit_usd", "smallest arbitrage worth a trade", "10",
               "500"),
     Threshold("agents.debt_bidders.margin", "debt-auction bidders' discount", "0.02", "0.10"),
+    Threshold("agents.keepers.inventory", "share of keepers' capital held in AI dollars", "0.10",
+              "0.50"),
+    Threshold("agents.holders.peg[1]", "peg below which the most nervous holders run", "0.985",
+              "0.999"),
+    Threshold("agents.holders.unbacked[0]", "unbacked share of debt that starts a run", "0.02",
+              "0.10"),
+    Threshold("agents.sellers.trigger", "drawdown at which AI-token treasuries start selling",
+              "0.10", "0.35"),
 ]  # fmt: skip
 
 
