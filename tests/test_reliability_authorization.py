@@ -29,6 +29,7 @@ NAMESPACES = {
     "ve": "governance",
     "minter": "governance",
     "rebase": "governance",
+    "vault": "tokenized vaults",  # the staked-derivative pool is an ERC-4626 vault
 }
 # Ordinary accounts of the world: users and the vault owner whose vaults were liquidated.
 ORDINARY = {*USERS, "dave"}
@@ -92,3 +93,52 @@ def test_ordinary_account__transfer__only_its_own(world_holders: tuple) -> None:
     chain.transfer("ATH", "bob", 1, sender="alice")
     assert chain.ledger.balance_of("ATH", "alice") == before - 1
     chain.transfer("ATH", "alice", 1, sender="bob")
+
+
+def test_credit_world__usdai_and_vault_accounts__refused_as_senders() -> None:
+    """USD.AI's accounts (queued depositor, reserve, loan router...) and every vault's account
+    lie in reserved namespaces: no user transaction can name them as its sender."""
+    from support.fuzz_credit import credit_world
+
+    w = credit_world(0)
+    chain = w.chain
+    assert chain.engine_namespaces["usdai"] == "USD.AI"
+    assert chain.engine_namespaces["vault"] == "tokenized vaults"
+    holders: dict[str, set[str]] = {}
+    for sym, book in chain.ledger.balances.items():
+        for account, units in book.items():
+            if units:
+                holders.setdefault(account, set()).add(sym)
+    engine = sorted(a for a in holders if a.startswith(("usdai:", "vault:")))
+    assert any(a.startswith("usdai:") for a in engine) and any(
+        a.startswith("vault:") for a in engine
+    )
+    for account in engine:
+        for token in sorted(holders[account]):
+            assert_refused(
+                chain, NotAuthorized, "auth/engine-account", chain.transfer, token, "eve", 1,
+                sender=account,
+            )  # fmt: skip
+
+
+def test_engine_call__only_for_engine_accounts_and_only_inside_the_block() -> None:
+    from peglab.errors import InvalidInput
+    from peglab.kernel import Chain
+
+    chain = Chain()
+    chain.protect_namespace("proto", "a protocol")
+    chain.ledger.create_token("T", 18)
+    chain.ledger.mint("T", "proto:safe", 10)
+    with pytest.raises(InvalidInput), chain.engine_call("alice"):
+        pass
+    with chain.engine_call("proto:safe"):
+        chain.transfer("T", "bob", 1, sender="proto:safe")  # the protocol's own call
+        assert_refused(
+            chain, NotAuthorized, "auth/engine-account", chain.transfer, "T", "bob", 1,
+            sender="proto:other",
+        )  # fmt: skip
+    assert_refused(
+        chain, NotAuthorized, "auth/engine-account", chain.transfer, "T", "bob", 1,
+        sender="proto:safe",
+    )  # fmt: skip
+    assert chain.ledger.balance_of("T", "bob") == 1

@@ -35,6 +35,24 @@ def test_run_path__same_seed__identical_metrics_and_series(small) -> None:  # ty
         np.testing.assert_array_equal(a.series[k], b.series[k])
 
 
+def test_run_path__pool_reserves__every_coin_sampled_from_the_seeded_depth(small) -> None:  # type: ignore[no-untyped-def]
+    """``reserve.<pool>:<coin>`` holds each pool's reserve [tokens] on the report grid: at t0 the
+    stable pool holds half its depth of each coin (both at $1); trades move it over the crash."""
+    r = run_path(small, 0, seq(11))
+    names = {k for k in r.series if k.startswith("reserve.")}
+    assert names == {
+        "reserve.tUSD-USDC:tUSD",
+        "reserve.tUSD-USDC:USDC",
+        "reserve.TOK-tUSD:TOK",
+        "reserve.TOK-tUSD:tUSD",
+    }
+    usdc = r.series["reserve.tUSD-USDC:USDC"]
+    assert usdc[0] == pytest.approx(300_000, rel=1e-9)
+    assert r.series["reserve.TOK-tUSD:tUSD"][0] == pytest.approx(200_000, rel=1e-9)
+    assert len(usdc) == len(r.series["peg.tUSD"])
+    assert np.ptp(r.series["reserve.TOK-tUSD:TOK"]) > 0  # the crash trades the AI-token pool
+
+
 def test_run_path__different_seeds__differ(small) -> None:  # type: ignore[no-untyped-def]
     a, b = run_path(small, 0, seq(7)), run_path(small, 0, seq(8))
     assert a.metrics["liquidated_usd"] != b.metrics["liquidated_usd"]

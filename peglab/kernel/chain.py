@@ -222,6 +222,7 @@ class Chain:
         for name, obj in zip(KERNEL_STATE, kernel_state):
             self._state[name] = obj
         self._locked: set[int] = set()  # ids of objects inside a @nonreentrant action
+        self._engine_senders: list[str] = []  # engine accounts a protocol acts as (engine_call)
         self.last_writes: list[tuple[Any, Any, Any]] = []  # (container, key, old) of the last tx
         self.keep_log = keep_log
         self.log: list[LogEntry] = []
@@ -317,6 +318,19 @@ class Chain:
             yield
         finally:
             self._locked.discard(key)
+
+    @contextmanager
+    def engine_call(self, account: str) -> Iterator[None]:
+        """Let a protocol's own code call an action with its engine ``account`` as the sender
+        (USD.AI's queued depositor depositing what it holds): only inside this block, which
+        the protocol opens around that one call; no user transaction can open it."""
+        if not self.is_engine_account(account):
+            raise InvalidInput("chain/not-engine-account", f"{account!r} is not an engine account")
+        self._engine_senders.append(account)
+        try:
+            yield
+        finally:
+            self._engine_senders.pop()
 
     def is_engine_account(self, account: str) -> bool:
         """True if ``account`` lies in a protected namespace (``<ns>:...``)."""
@@ -423,7 +437,7 @@ class _Tx:
 
     def __init__(self, chain: Chain, sender: str) -> None:
         _check_account(sender)
-        if chain.is_engine_account(sender):
+        if chain.is_engine_account(sender) and sender not in chain._engine_senders:
             raise NotAuthorized(
                 "auth/engine-account",
                 f"{sender} is an engine account of {chain.engine_namespaces[sender.split(':')[0]]}; "

@@ -254,10 +254,20 @@ MARKET_SERIES: tuple[SeriesSpec, ...] = (
     SeriesSpec("fundamental", "USD", "fundamental price: fan chart"),
 )
 
+# every on-chain pool's reserve of each coin over time (in tokens), ``reserve.<pool>:<coin>``
+POOL_SERIES: tuple[SeriesSpec, ...] = (
+    SeriesSpec("reserve", "tokens", "pool reserve of one coin", chart="none"),
+)
+
+
+def pool_coins(sc: Scenario) -> list[str]:
+    """The instances of the pool series: ``<pool id>:<coin>`` for every coin of every pool."""
+    return [f"{p.id}:{c}" for p in sc.system.pools for c in p.coins]
+
 
 def catalog(sc: Scenario) -> dict[str, Any]:
     """The families of ``sc`` with their instances (what ``metrics.json`` of a run holds), and
-    the market's price series per asset traded on the external venue."""
+    the market's price series per asset traded on the external venue, and every pool's reserves."""
     market = {
         "key": "market",
         "label": "asset",
@@ -265,7 +275,15 @@ def catalog(sc: Scenario) -> dict[str, Any]:
         "metrics": [],
         "series": [_asdict(s) for s in MARKET_SERIES],
     }
-    return {"families": [describe(f, f.instances(b)) for f, b in scenario_families(sc)] + [market]}
+    pools = {
+        "key": "pools",
+        "label": "pool coin",
+        "instances": pool_coins(sc),
+        "metrics": [],
+        "series": [_asdict(s) for s in POOL_SERIES],
+    }
+    fams = [describe(f, f.instances(b)) for f, b in scenario_families(sc)]
+    return {"families": [*fams, market, pools]}
 
 
 def registered_catalog() -> dict[str, Any]:

@@ -32,6 +32,7 @@ __all__ = [
     "peg_metrics",
     "report_grid",
     "with_market_series",
+    "with_pool_series",
 ]
 
 PEG_THRESHOLDS: tuple[float, ...] = (0.99, 0.98, 0.95)
@@ -151,6 +152,15 @@ def with_market_series(
     for sym in market_assets(sc):
         series[f"price.{sym}"] = np.asarray(realised[grid, idx[sym]])
         series[f"fundamental.{sym}"] = np.asarray(fundamental[grid, idx[sym]])
+    return PathResult(metrics=result.metrics, series=series)
+
+
+def with_pool_series(result: PathResult, reserves: Mapping[str, np.ndarray]) -> PathResult:
+    """``result`` plus ``reserve.<pool>:<coin>``: each pool's reserve of each coin [tokens],
+    sampled on ``report_grid`` (the exact runner only: the float models have no pools)."""
+    series = dict(result.series)
+    for coin, values in reserves.items():
+        series[f"reserve.{coin}"] = np.asarray(values)
     return PathResult(metrics=result.metrics, series=series)
 
 

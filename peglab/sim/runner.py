@@ -12,7 +12,8 @@ then keeps only the step order:
    ``record``), every family runs that phase.
 
 At the horizon it checks ledger conservation, collects each family's typed outcome and measures
-it (``Family.measure``). ``float_path`` is the same contract for the float models
+it (``Family.measure``); every pool's reserve of each coin is sampled on the report grid
+(``reserve.<pool>:<coin>``). ``float_path`` is the same contract for the float models
 (``Family.float_outcome``) on the same prices, so both can be compared path by path.
 """
 
@@ -24,7 +25,7 @@ from ..errors import InvalidInput
 from .conditions import Conditions
 from .family import PHASES, Family, FamilyMetrics, scenario_families
 from .processes import rng_from
-from .results import PathResult, assemble, with_market_series
+from .results import PathResult, assemble, report_grid, with_market_series, with_pool_series
 from .scenario import Scenario, simulate_prices
 from .world import build_world
 
@@ -43,19 +44,28 @@ def run_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) ->
         r.start()
     for r in runs:
         r.step("record", 0)
+    grid = report_grid(sc.n_steps)
+    reserves = {c: np.zeros(len(grid)) for c in world.pool_reserves()}
+    g = 0
     t0 = world.chain.now
-    for k in range(1, sc.n_steps + 1):
-        world.chain.warp(t0 + k * sc.step)
-        world.venue.begin_step(k)
-        world.publish_prices(k)
-        for phase in PHASES:
-            for r in runs:
-                r.step(phase, k)
+    for k in range(sc.n_steps + 1):
+        if k:
+            world.chain.warp(t0 + k * sc.step)
+            world.venue.begin_step(k)
+            world.publish_prices(k)
+            for phase in PHASES:
+                for r in runs:
+                    r.step(phase, k)
+        if k == grid[g]:  # pool reserves at the report's points, after the step's trades
+            for c, units in world.pool_reserves().items():
+                reserves[c][g] = units
+            g = min(g + 1, len(grid) - 1)
     world.chain.check_conservation()
     measured: list[tuple[Family, FamilyMetrics]] = []
     for (fam, block), r in zip(fams, runs, strict=True):
         measured.append((fam, fam.measure(block, sc, r.outcome())))
-    return with_market_series(sc, assemble(sc, measured), world.venue.realised, prices)
+    result = with_market_series(sc, assemble(sc, measured), world.venue.realised, prices)
+    return with_pool_series(result, reserves)
 
 
 def float_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) -> PathResult:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..kernel import Chain
-from ..protocols.amm import AmmFactory
+from ..protocols.amm import AmmFactory, ConstantProductPool
 from ..protocols.cdp import PriceFeed, StakingPool
 from ..units import WAD
 from .conditions import Conditions
@@ -142,6 +142,17 @@ class World:
                 amt = dict(zip(p.coins, amounts))
                 self.lp_tokens0[p.id] = cp.mint(amt[cp.coins[0]], amt[cp.coins[1]], sender=LP)
                 self.pools[p.id] = cp
+
+    def pool_reserves(self) -> dict[str, float]:
+        """Every pool's reserve of each coin in tokens, keyed ``<pool id>:<coin>``."""
+        ledger = self.chain.ledger
+        out: dict[str, float] = {}
+        for pid, pool in self.pools.items():
+            cp = isinstance(pool, ConstantProductPool)
+            held = pool.get_reserves()[:2] if cp else pool.balances
+            for coin, units in zip(pool.coins, held, strict=True):
+                out[f"{pid}:{coin}"] = units / 10 ** ledger.token(coin).decimals
+        return out
 
 
 def build_world(sc: Scenario, cond: Conditions) -> World:

@@ -202,7 +202,10 @@ class PositionManager:
         self.vault.move_idle(-amount)
         self.book.timelock += amount
         self.escrows[loan] = self.escrows.get(loan, 0) + amount
-        self.timelock.deposit(loan, self.currency, amount, expiration, sender=self.vault.account)
+        with self.chain.engine_call(self.vault.account):  # the vault escrows its own USDai
+            self.timelock.deposit(
+                loan, self.currency, amount, expiration, sender=self.vault.account
+            )
         self.chain.emit(LoanTimelockChanged(loan, amount))
 
     @action
@@ -212,7 +215,8 @@ class PositionManager:
         amount = self.escrows.get(loan, 0)
         if amount == 0:
             raise InvalidInput("usdai/no-timelock", f"no escrow for {loan!r}")
-        back = self.timelock.cancel(loan, sender=self.vault.account)
+        with self.chain.engine_call(self.vault.account):
+            back = self.timelock.cancel(loan, sender=self.vault.account)
         if back != amount:
             raise InvalidInput(
                 "usdai/timelock-mismatch", f"escrow returned {back}, booked {amount}"

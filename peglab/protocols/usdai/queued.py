@@ -159,9 +159,12 @@ class QueuedDepositor:
             total = min(total, max_service)
         scale = self._scale(token)
         min_usdai = scale * (total - total * slippage_wad // WAD)
-        converted = self.usdai.deposit(token, total, min_usdai, self.account, sender=self.account)
-        if qt == "deposit-and-stake":
-            converted = self.staked.deposit(converted, self.account, sender=self.account)
+        with self.chain.engine_call(self.account):  # the depositor converts what it holds
+            converted = self.usdai.deposit(
+                token, total, min_usdai, self.account, sender=self.account
+            )
+            if qt == "deposit-and-stake":
+                converted = self.staked.deposit(converted, self.account, sender=self.account)
             if converted == 0:
                 raise Slippage("usdai/zero-shares", "the staked deposit minted no shares")
         out_token = self.usdai.symbol if qt == "deposit" else self.staked.share

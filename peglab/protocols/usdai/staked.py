@@ -334,9 +334,10 @@ class StakedUSDai(AsyncVault):
             raise LimitExceeded(
                 "credit/insufficient-balance", f"{base_amount} base units, vault holds {held}"
             )
-        minted = self.usdai.deposit(
-            self.base_token.symbol, base_amount, 0, self.account, sender=self.account
-        )
+        with self.chain.engine_call(self.account):  # the vault deposits what it holds
+            minted = self.usdai.deposit(
+                self.base_token.symbol, base_amount, 0, self.account, sender=self.account
+            )
         fee = minted * self.cfg.base_fee_bps // BPS
         self.chain.ledger.transfer(self.asset, self.account, self.cfg.fee_recipient, fee)
         self.st.deposits_balance += minted - fee

@@ -61,6 +61,7 @@ class USDai:
         self.base = base
         self.scale: int = 10 ** (18 - base_dec)
         self.reserve = f"usdai:reserve:{symbol}"
+        chain.protect_namespace("usdai", "USD.AI")  # engine accounts: never a user's sender
         self.admin_role = admin_role
         self.deposit_admin_role = deposit_admin_role
         self.bridge_role = bridge_role
@@ -152,9 +153,10 @@ class USDai:
             self.chain.ledger.transfer(self.base, self.reserve, to, base_out)
             out = base_out
         else:
-            out = self._venue(token).swap_exact_in(
-                self.base, base_out, min_out, sender=self.reserve, token_out=token, receiver=to
-            )
+            with self.chain.engine_call(self.reserve):  # the reserve sells its base on the venue
+                out = self._venue(token).swap_exact_in(
+                    self.base, base_out, min_out, sender=self.reserve, token_out=token, receiver=to
+                )
         self.chain.emit(USDaiWithdrawn(token, usdai, out, to))
         return out
 

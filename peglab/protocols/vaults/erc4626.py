@@ -81,6 +81,7 @@ class ERC4626Vault:
         self.config = cfg
         self.offset = cfg.offset
         self.account = f"vault:{share}"
+        chain.protect_namespace("vault", "tokenized vaults")  # never a user's sender
         chain.ledger.create_token(
             share, asset_token.decimals + cfg.offset, name or f"vault {share}"
         )
