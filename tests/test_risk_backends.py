@@ -59,7 +59,7 @@ def _run(sc: Scenario, out: Path, backend: object, run_path: object = float_path
     )
 
 
-def _same_run(a: Path, b: Path) -> None:
+def _same_run(a: Path, b: Path, paths: int = PATHS) -> None:
     for name in ("summary.json", "paths.csv", "metrics.json"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     series = sorted(p.name for p in (a / "series").iterdir())
@@ -68,7 +68,7 @@ def _same_run(a: Path, b: Path) -> None:
         assert (a / "series" / name).read_bytes() == (b / "series" / name).read_bytes(), name
     assert sorted(os.listdir(a / "paths")) == sorted(os.listdir(b / "paths"))
     _, data = read_paths_csv(a / "paths.csv")
-    assert data.shape[0] == PATHS  # every path exactly once
+    assert data.shape[0] == paths  # every path exactly once
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +88,24 @@ def test_dask_cluster__same_seed__bytes_identical_to_process_pool(
     _run(small, tmp_path / "dask", DaskBackend(cluster, dashboard=False))
     _same_run(tmp_path / "pool", tmp_path / "dask")
     assert f"dask {cluster} x2" in (tmp_path / "dask" / "timings.json").read_text()
+
+
+def test_dask_cluster__sweep__bytes_identical_to_process_pool(
+    small: Scenario, cluster: str, tmp_path: Path
+) -> None:
+    """``peglab sweep`` schedules its grid points on the same backends (issue 15 item 5)."""
+    from peglab.risk.sweep import run_sweep
+
+    grid = {"agents.keepers.max_buy_price": ["1.01", "1.20"]}
+    for name, backend in (("pool", LocalPool(2)), ("dask", DaskBackend(cluster, dashboard=False))):
+        run_sweep(
+            small, grid, 8, 5, tmp_path / name, run_path=float_path, backend=backend,
+            progress=False, n_resamples=100, report=False,
+        )  # fmt: skip
+    for name in ("sweep.json", "table.csv", "points/000/summary.json", "points/001/summary.json"):
+        assert (tmp_path / "pool" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
+    for point in ("000", "001"):
+        _same_run(tmp_path / "pool/points" / point, tmp_path / "dask/points" / point, paths=8)
 
 
 def test_dask_cluster__worker_killed_mid_run__completes_with_identical_bytes(
