@@ -10,7 +10,9 @@ the spec's choice). It mints only the shortfall of ``E + growth + team`` over it
 (GOV returned by killed gauges is re-used), pays the team, sends ``growth`` to the rewards
 distributor and ``E`` to the Voter. GOV accounting, checked by tests:
 ``total_supply == initial_supply + minted_total`` and
-``minted_total == emitted_total + growth_total + team_total - returned + balance(minter)``.
+``minted_total <= emitted_total + growth_total + team_total - returned + balance(minter)``, equal
+unless someone sent GOV to the minter from outside (open, as for any ERC-20 holder: that GOV is
+spent first, so the minter mints that much less, as Aerodrome's Minter does).
 """
 
 from __future__ import annotations
