@@ -61,6 +61,10 @@ class Vault:
     def store_raw(self, value: object, *, sender: str) -> None:
         self.pot.label = value  # deliberately unchecked: the state layer must refuse non-canonical
 
+    @action
+    def store_computed(self, make: Callable[[], object], *, sender: str) -> None:
+        self.pot.label = make()  # a value computed inside the action (the boundary never saw it)
+
     @query
     def total_of(self, who: str) -> int:
         return self.items.get(who, 0)
@@ -187,6 +191,15 @@ def test_nonreentrant__callback_reentry_uncaught__whole_action_refused(chain: Ch
     assert v.pot.total == 1
 
 
+def test_action__object_parameter_beyond_256_bits__refused_at_the_boundary(chain: Chain) -> None:
+    v = Vault(chain)
+    for value in (MAX_UINT256 + 1, -(2**300), 10**5000):
+        assert_refused(
+            chain, InvalidInput, "input/out-of-range", v.store_raw, value, sender="alice"
+        )
+    v.store_raw(MAX_UINT256, sender="alice")  # the widest contract value still goes through
+
+
 def test_nonreentrant__below_action_only() -> None:
     with pytest.raises(TypeError):
 
@@ -212,8 +225,9 @@ def test_nonreentrant__below_action_only() -> None:
 def test_state__non_canonical_write__refused_before_it_lands(
     chain: Chain, value: object, error: type[PeglabError], code: str
 ) -> None:
+    """Computed inside the action, so the state layer (not the argument boundary) refuses it."""
     v = Vault(chain)
-    assert_refused(chain, error, code, v.store_raw, value, sender="alice")
+    assert_refused(chain, error, code, v.store_computed, lambda: value, sender="alice")
     v.store_raw((1, "a", None, True), sender="alice")
     assert isinstance(chain.state_hash(), str)
 

@@ -120,7 +120,7 @@ def test_coin_index__huge_int__typed_error_message_formats() -> None:
     pool = StableSwapPool(chain, "ab", ["A", "B"], 100)
     with pytest.raises(InvalidInput) as e:
         pool.coin_index(10**5000)
-    assert e.value.code in ("amm/unknown-token", "input/bad-type")
+    assert e.value.code in ("amm/unknown-token", "input/bad-type", "input/out-of-range")
     assert "bits" in str(e.value) or "int" in str(e.value)
 
 
@@ -188,4 +188,25 @@ def test_deal_read__huge_int__typed_error_message_formats() -> None:
     book: Any = objs["DealBook"]
     with pytest.raises(InvalidInput) as e:
         book.deal(10**5000)
-    assert e.value.code == "gaib/unknown-deal" and "bits" in str(e.value)
+    assert e.value.code in ("gaib/unknown-deal", "input/out-of-range") and "bits" in str(e.value)
+
+
+def test_file__object_parameter_with_a_huge_int__typed_refusal_state_unchanged() -> None:
+    """Long-fuzz finding (world 174): ``ConstantProductPool.file('fee_receiver', <16,610-bit
+    int>)`` raised an untyped ValueError while formatting the refusal. Parameters typed ``object``
+    now refuse ints beyond 256 bits at the boundary, for every action."""
+    from peglab.errors import InvalidInput
+    from peglab.kernel import Chain
+    from peglab.protocols.amm import AmmFactory
+    from peglab.testing import assert_refused
+
+    chain = Chain()
+    for t in ("A", "B"):
+        chain.ledger.create_token(t, 18)
+    pool = AmmFactory(chain).deploy_constant_product("A", "B", sender="gov")
+    for value in (2**16609, -(2**300)):
+        assert_refused(
+            chain, InvalidInput, "input/out-of-range", pool.file, "fee_receiver", value,
+            sender="gov",
+        )  # fmt: skip
+    pool.file("fee_receiver", "treasury", sender="gov")  # an ordinary value still goes through

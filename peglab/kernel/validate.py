@@ -10,8 +10,9 @@ annotation they understand, and run it on each call before the body sees the arg
     a dataclass       an instance whose fields match their own annotations (recursively)
     another class     an instance of it (``runtime_checkable`` protocols included)
 
-``Any``, ``object``, type variables and annotations that cannot be resolved at run time (names
-imported only for type checking) are left to the body. A mismatch raises ``InvalidInput`` with
+``Any``, ``object`` and type variables accept any value except an int beyond 256 bits;
+annotations that cannot be resolved at run time (names imported only for type checking) are left
+to the body. A mismatch raises ``InvalidInput`` with
 code ``input/bad-type`` (``input/out-of-range`` for an int beyond 256 bits) naming the action
 and the parameter, so hostile arguments (floats, bytes, unhashable lists, huge ints, ``True``
 for an amount) are refused before they can reach a lookup, a division or the state.
@@ -158,10 +159,17 @@ def _dataclass(t: type) -> Checker:
     return check
 
 
+def _check_width(v: Any, where: str) -> None:
+    """An argument of any type: only an int beyond 256 bits is refused (no contract value is
+    that wide, and formatting one in a later error message would itself fail)."""
+    if type(v) is int and not MIN_INT256 <= v <= MAX_UINT256:
+        raise InvalidInput("input/out-of-range", f"{where} must fit 256 bits, got {show(v)}")
+
+
 def checker_for(tp: Any) -> Checker | None:
     """A checker for the annotation ``tp``, or None when anything goes (see module docstring)."""
     if tp is Any or tp is object or isinstance(tp, typing.TypeVar):
-        return None
+        return _check_width
     if tp is int:
         return _check_int
     if tp is str:
