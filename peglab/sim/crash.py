@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .processes import Diffusion, Pin, log_paths
+from .processes import Diffusion, Pin, log_paths, to_prices
 
 __all__ = ["Crash", "crash_paths"]
 
@@ -101,6 +101,4 @@ def crash_paths(
         pin = Pin(start, end, log_size, relative=True, sigma=segment_sigma)
         x = log_paths(s0_arr, diffusion, dt_s, n_ext, rng, 1, (pin,), scale)
         out[p] = x[0, : n_steps + 1, :]
-    prices: FloatArray = np.exp(out)
-    prices[:, 0, :] = s0_arr
-    return prices
+    return to_prices(out, s0_arr)

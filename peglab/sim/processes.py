@@ -62,6 +62,7 @@ __all__ = [
     "ou_path",
     "ou_paths",
     "rng_from",
+    "to_prices",
 ]
 
 YEAR_S: int = 31_536_000
@@ -209,7 +210,7 @@ def merton_jumps(
     return counts * mean + np.sqrt(counts) * std * xi
 
 
-def _to_prices(x: FloatArray, s0: ArrayLike) -> FloatArray:
+def to_prices(x: FloatArray, s0: ArrayLike) -> FloatArray:
     """``exp`` of log paths with row 0 set to the exact initial prices."""
     out = np.exp(x)
     out[:, 0, :] = np.atleast_1d(np.asarray(s0, dtype=np.float64))
@@ -341,7 +342,7 @@ def gbm_paths(
 
     ``S_{k+1} = S_k exp((mu - sigma^2/2) dt + sigma sqrt(dt) (L_r eps)_k + J_k)``.
     """
-    return _to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, (), vol_scale), s0)
+    return to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, (), vol_scale), s0)
 
 
 def gbm_path(
@@ -380,7 +381,7 @@ def bridge_paths(
     if np.any(dd >= 1.0) or np.any(dd <= -10.0):
         raise ValueError("drawdown must be < 1 (a fraction of the price lost)")
     pin = Pin(start_step, end_step, np.log1p(-dd), relative=True, sigma=segment_sigma)
-    return _to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, (pin,), vol_scale), s0)
+    return to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, (pin,), vol_scale), s0)
 
 
 def bridge_path(
@@ -456,7 +457,7 @@ def anchor_paths(
         target = np.log(np.atleast_1d(np.asarray(s0, dtype=np.float64))) + severity * np.log(r)
         pins.append(Pin(prev, step, target, relative=False, sigma=seg_sigma))
         prev = step
-    return _to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, pins, vol_scale), s0)
+    return to_prices(log_paths(s0, diffusion, dt_s, n_steps, rng, n_paths, pins, vol_scale), s0)
 
 
 def anchor_path(
