@@ -12,8 +12,9 @@ satisfies :class:`Family`:
 * ``build(block, world, rng)``: its part of the exact world on the shared chain; returns a
   :class:`FamilyRun` whose ``step(phase, k)`` runs its agents in the runner's phases and whose
   ``outcome()`` returns the family's typed outcome record;
-* ``float_outcome(block, scenario, prices, rng)``: the same outcome from a float model, or
-  ``None`` when the family has none;
+* ``vector_outcomes(block, scenario, batch)``: the same outcomes for a batch of paths from the
+  family's vectorised float64 model (paths as an array dimension, :class:`VectorBatch` in,
+  :class:`VectorResult` out), or ``None`` when the family has none;
 * ``measure(block, scenario, outcome)``: the :class:`FamilyMetrics` of one path;
 * ``metrics`` and ``series``: every metric and series it reports, registered once
   (:class:`MetricSpec`: name, unit, whether it is a loss, headline or not, how instances total);
@@ -49,6 +50,8 @@ __all__ = [
     "MetricSpec",
     "ReportTable",
     "SeriesSpec",
+    "VectorBatch",
+    "VectorResult",
     "catalog",
     "describe",
     "family_for",
@@ -134,6 +137,37 @@ class ReportTable:
     note: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class VectorBatch:
+    """A batch of paths of one scenario for a vectorised model (docs/scale.md "Vectorised models").
+
+    ``prices[p, k, a]``: path ``p``'s fundamental price of asset ``a`` at step ``k``, as
+    ``scenario.simulate_prices`` drew it from the path's generator; ``rngs[p]``: that generator
+    in the state ``Family.build`` receives it on the exact engine (so a model that draws its
+    per-path setup, such as the vault book, in the exact order gets the exact engine's draws).
+    """
+
+    prices: np.ndarray
+    rngs: tuple[np.random.Generator, ...]
+
+    @property
+    def paths(self) -> int:
+        return len(self.rngs)
+
+
+@dataclass(frozen=True, slots=True)
+class VectorResult:
+    """What a vectorised model returns for a batch.
+
+    ``outcomes[p]``: path ``p``'s typed outcome, the same type ``FamilyRun.outcome()`` returns,
+    so ``Family.measure`` serves both engines; ``realised``: market prices after the model's own
+    flows, shape of ``VectorBatch.prices``, or ``None`` when the model moves no market price.
+    """
+
+    outcomes: list[Any]
+    realised: np.ndarray | None = None
+
+
 class FamilyRun(Protocol):
     """A family's part of one exact path."""
 
@@ -162,9 +196,9 @@ class Family(Protocol):
 
     def build(self, block: Any, world: World, rng: np.random.Generator) -> FamilyRun: ...
 
-    def float_outcome(
-        self, block: Any, scenario: Scenario, prices: np.ndarray, rng: np.random.Generator
-    ) -> Any | None: ...
+    def vector_outcomes(
+        self, block: Any, scenario: Scenario, batch: VectorBatch
+    ) -> VectorResult | None: ...
 
     def measure(self, block: Any, scenario: Scenario, outcome: Any) -> FamilyMetrics: ...
 

@@ -13,23 +13,33 @@ then keeps only the step order:
 
 At the horizon it checks ledger conservation, collects each family's typed outcome and measures
 it (``Family.measure``); every pool's reserve of each coin is sampled on the report grid
-(``reserve.<pool>:<coin>``). ``float_path`` is the same contract for the float models
-(``Family.float_outcome``) on the same prices, so both can be compared path by path.
+(``reserve.<pool>:<coin>``).
+
+``vector_chunk(scenario, seeds)`` runs a batch of paths through the families' vectorised float64
+models (``Family.vector_outcomes``): each path's prices are drawn from its own seed exactly as
+``run_path`` draws them, stacked into one ``(paths, steps + 1, assets)`` array, and every family
+sees the whole batch at once; the outcomes are measured by the same ``Family.measure``. So path
+``i`` of the vectorised engine and path ``i`` of the exact engine share prices and per-path draws
+and can be compared one to one. ``float_path`` is ``vector_chunk`` on one path, with the per-path
+signature of ``run_path``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import InvalidInput
 from .conditions import Conditions
-from .family import PHASES, Family, FamilyMetrics, scenario_families
+from .family import PHASES, Family, FamilyMetrics, VectorBatch, scenario_families
 from .processes import rng_from
 from .results import PathResult, assemble, report_grid, with_market_series, with_pool_series
 from .scenario import Scenario, simulate_prices
 from .world import build_world
 
-__all__ = ["float_path", "run_path"]
+__all__ = ["float_path", "run_path", "vector_chunk"]
 
 
 def run_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) -> PathResult:
@@ -68,17 +78,39 @@ def run_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) ->
     return with_pool_series(result, reserves)
 
 
-def float_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) -> PathResult:
-    """One path of ``sc`` on the families' float models (same prices and draws as ``run_path``)."""
-    rng = rng_from(seed_seq)
-    prices = simulate_prices(sc, rng)
-    measured: list[tuple[Family, FamilyMetrics]] = []
+def vector_chunk(sc: Scenario, seeds: Sequence[np.random.SeedSequence]) -> list[PathResult]:
+    """The paths of ``seeds`` on the families' vectorised models, in order (module docstring).
+
+    Where several families move market prices, each family's realised price replaces the
+    fundamental one on the entries it changed (a later family wins on an entry both moved).
+    """
+    rngs = tuple(rng_from(s) for s in seeds)
+    if not rngs:
+        return []
+    prices = np.stack([simulate_prices(sc, r) for r in rngs])
+    batch = VectorBatch(prices, rngs)
+    realised = prices.copy()
+    per_family: list[tuple[Family, Any, list[Any]]] = []
     for fam, block in scenario_families(sc):
-        outcome = fam.float_outcome(block, sc, prices, rng)
-        if outcome is None:
+        res = fam.vector_outcomes(block, sc, batch)
+        if res is None:
             raise InvalidInput(
                 "stress/no-float-model",
-                f"the {fam.key} family has no float model; use the exact engine",
+                f"the {fam.key} family has no vectorised model; use the exact engine",
             )
-        measured.append((fam, fam.measure(block, sc, outcome)))
-    return with_market_series(sc, assemble(sc, measured), prices, prices)  # no flows move it
+        if len(res.outcomes) != len(rngs):
+            raise RuntimeError(f"{fam.key}: {len(res.outcomes)} outcomes for {len(rngs)} paths")
+        if res.realised is not None:
+            moved = res.realised != prices
+            realised[moved] = res.realised[moved]
+        per_family.append((fam, block, res.outcomes))
+    out = []
+    for p in range(len(rngs)):
+        measured = [(fam, fam.measure(block, sc, oc[p])) for fam, block, oc in per_family]
+        out.append(with_market_series(sc, assemble(sc, measured), realised[p], prices[p]))
+    return out
+
+
+def float_path(sc: Scenario, path_index: int, seed_seq: np.random.SeedSequence) -> PathResult:
+    """One path of ``sc`` on the vectorised models (same prices and draws as ``run_path``)."""
+    return vector_chunk(sc, [seed_seq])[0]

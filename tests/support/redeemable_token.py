@@ -116,7 +116,7 @@ class SellTokenFamily:
     def build(self, block: list[SellToken], world: World, rng: np.random.Generator) -> _Run:
         return _Run(block, world)
 
-    def float_outcome(self, block: Any, scenario: Scenario, prices: Any, rng: Any) -> None:
+    def vector_outcomes(self, block: Any, scenario: Scenario, batch: Any) -> None:
         return None
 
     def measure(

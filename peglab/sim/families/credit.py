@@ -310,7 +310,7 @@ class CreditFamily:
         path = self.make_path(block[0], sc, shared_drivers(world, sc, rng), world)
         return _Run(path, world, self.symbol)
 
-    def float_outcome(self, block: Any, scenario: Scenario, prices: Any, rng: Any) -> None:
+    def vector_outcomes(self, block: Any, scenario: Scenario, batch: Any) -> None:
         return None
 
     def measure(

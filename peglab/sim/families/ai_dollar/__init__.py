@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field
 
-from ...family import FamilyMetrics, register_family
+from ...family import FamilyMetrics, VectorBatch, VectorResult, register_family
 from ...scenario import Scenario
 from ...scenario.fields import unique
 from ...world import World
@@ -63,14 +63,13 @@ class AiDollarFamily:
     def build(self, block: list[AiDollar], world: World, rng: np.random.Generator) -> AiDollarRun:
         return AiDollarRun(block, world, rng)
 
-    def float_outcome(
-        self,
-        block: list[AiDollar],
-        scenario: Scenario,
-        prices: np.ndarray,
-        rng: np.random.Generator,
-    ) -> AiDollarOutcome:
-        return float_outcome(block, scenario, prices, rng)
+    def vector_outcomes(
+        self, block: list[AiDollar], scenario: Scenario, batch: VectorBatch
+    ) -> VectorResult:
+        prices, rngs = batch.prices, batch.rngs
+        return VectorResult(
+            [float_outcome(block, scenario, prices[p], r) for p, r in enumerate(rngs)]
+        )
 
     def measure(
         self, block: list[AiDollar], scenario: Scenario, outcome: AiDollarOutcome

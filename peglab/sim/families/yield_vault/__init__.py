@@ -289,7 +289,7 @@ class YieldVaultFamily:
     def build(self, block: list[YieldVaultBlock], world: World, rng: np.random.Generator) -> _Run:
         return _Run(block[0], world, rng)
 
-    def float_outcome(self, block: Any, scenario: Scenario, prices: Any, rng: Any) -> None:
+    def vector_outcomes(self, block: Any, scenario: Scenario, batch: Any) -> None:
         return None
 
     def measure(
