@@ -85,7 +85,10 @@ class MetricSpec:
     table; ``total``: how instance values combine into the ``<name>`` column across every family
     (``None``: no total column); ``table``: a column of the per-instance summary table, with its
     ``worst`` path (``"min"``/``"max"``) in brackets; ``hist``: the report draws its per-path
-    distribution (instances and total overlaid).
+    distribution (instances and total overlaid); ``agree``: ``(abs, rel)``, how far the
+    vectorised model's mean over common paths may lie from the exact engine's,
+    ``|mean_vec - mean_exact| <= abs + rel * |mean_exact|`` (docs/scale.md "Cross-validation";
+    ``None``: not compared).
     """
 
     name: str
@@ -97,6 +100,7 @@ class MetricSpec:
     table: bool = False
     worst: Literal["min", "max"] | None = None
     hist: bool = False
+    agree: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
