@@ -26,7 +26,7 @@ import numpy as np
 from pydantic import Field
 
 from ...units import BPS, DAY
-from ..family import FamilyMetrics, MetricSpec, ReportTable, SeriesSpec
+from ..family import FamilyMetrics, MetricSpec, ReportTable, SeriesSpec, VectorBatch, VectorResult
 from ..gpu_credit import CreditStress, GaibOutcome, GpuDrivers, PoolLike, gpu_drivers
 from ..results import report_grid
 from ..scenario import Scenario
@@ -310,8 +310,31 @@ class CreditFamily:
         path = self.make_path(block[0], sc, shared_drivers(world, sc, rng), world)
         return _Run(path, world, self.symbol)
 
-    def vector_outcomes(self, block: Any, scenario: Scenario, batch: Any) -> None:
-        return None
+    def vector_outcomes(
+        self, block: list[Any], scenario: Scenario, batch: VectorBatch
+    ) -> VectorResult | None:
+        """Every path of ``batch`` on the family's vectorised model (``run_batch``); ``None``
+        when the scenario's pool for the token is not a StableSwap (the model has only that)."""
+        pool = next(
+            (p for p in scenario.system.pools if self.symbol in p.coins
+             and set(p.coins) & {a.symbol for a in scenario.assets if a.kind == "stable"}),
+            None,
+        )  # fmt: skip
+        if pool is None or pool.kind != "stableswap":
+            return None
+        sc = self.stress(block[0], scenario)
+        metrics, nav, price = self.run_batch(block[0], sc, batch.rngs, pool)
+        return VectorResult(
+            [
+                CreditOutcome({k: float(v[p]) for k, v in metrics.items()}, nav[p], price[p])
+                for p in range(batch.paths)
+            ]
+        )
+
+    def run_batch(
+        self, b: Any, sc: CreditStress, rngs: tuple[np.random.Generator, ...], pool: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        raise NotImplementedError
 
     def measure(
         self, block: list[Any], scenario: Scenario, outcome: CreditOutcome

@@ -15,12 +15,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
+import numpy as np
+
 from ..family import MetricSpec, register_family
 from ..gpu_credit import CreditStress, GaibPath, GpuDrivers
 from ..scenario import Scenario
 from ..scenario.fields import Prob
 from ..world import World
 from .credit import CreditBlock, CreditFamily, CreditOutcome, to_stress
+from .gaib_vector import run_gaib_batch
 
 __all__ = ["FAMILY", "GaibBlock", "GaibFamily", "GaibFamilyOutcome"]
 
@@ -63,6 +66,11 @@ class GaibFamily(CreditFamily):
 
     def stress(self, b: GaibBlock, sc: Scenario) -> CreditStress:
         return to_stress(b, sc, int(b.deployed * 10_000))
+
+    def run_batch(
+        self, b: GaibBlock, sc: CreditStress, rngs: tuple[np.random.Generator, ...], pool: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        return run_gaib_batch(sc, rngs, pool)
 
     def make_path(self, b: GaibBlock, sc: CreditStress, drv: GpuDrivers, world: World) -> GaibPath:
         return GaibPath(sc, drv, world.chain, world.stable)
