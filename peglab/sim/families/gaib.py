@@ -22,7 +22,7 @@ from ..gpu_credit import CreditStress, GaibPath, GpuDrivers
 from ..scenario import Scenario
 from ..scenario.fields import Prob
 from ..world import World
-from .credit import CreditBlock, CreditFamily, CreditOutcome, to_stress
+from .credit import AGREE_LOSS, AGREE_SHARE, CreditBlock, CreditFamily, CreditOutcome, to_stress
 from .gaib_vector import run_gaib_batch
 
 __all__ = ["FAMILY", "GaibBlock", "GaibFamily", "GaibFamilyOutcome"]
@@ -49,19 +49,20 @@ class GaibFamily(CreditFamily):
     extra = (
         ("loss_fund", MetricSpec("deal_fund_loss", "fraction",
             "losses and write-downs borne by the fund / deployed capital", loss=True, table=True,
-            worst="max")),
+            worst="max", agree=AGREE_LOSS)),
         ("loss_first_reserve", MetricSpec("deal_reserve_used", "fraction",
-            "cash reserves drawn (first loss) / deployed capital")),
+            "cash reserves drawn (first loss) / deployed capital", agree=AGREE_LOSS)),
         ("loss_second_oc", MetricSpec("deal_oc_used", "fraction",
-            "collateral proceeds used (second loss) / deployed capital")),
+            "collateral proceeds used (second loss) / deployed capital", agree=AGREE_LOSS)),
         ("loss_max_portfolio", MetricSpec("deal_worst_portfolio_loss", "fraction",
-            "largest realised loss of one segregated portfolio / its principal")),
+            "largest realised loss of one segregated portfolio / its principal", agree=AGREE_LOSS)),
         ("default_rate", MetricSpec("deal_default_rate", "fraction", "deals that defaulted",
-            table=True, worst="max")),
+            table=True, worst="max", agree=AGREE_SHARE)),
         ("unfilled_after_30d", MetricSpec("said_unfilled_30d", "fraction",
-            "share of requested shares still pending 30 days after the request")),
+            "share of requested shares still pending 30 days after the request",
+            agree=AGREE_SHARE)),
         ("exit_haircut_vs_stayers", MetricSpec("said_exit_haircut", "fraction",
-            "1 - exit NAV / stayers' NAV a month later (share-weighted)")),
+            "1 - exit NAV / stayers' NAV a month later (share-weighted)", agree=(0.0005, 0.05))),
     )  # fmt: skip
 
     def stress(self, b: GaibBlock, sc: Scenario) -> CreditStress:

@@ -215,7 +215,8 @@ class GaibBatch:
     # -- reads ------------------------------------------------------------------------------
     def withdrawal_assets(self) -> F:
         d = self.deals
-        return self.free + d.principal.sum(axis=1) - d.writedown.sum(axis=1)
+        out: F = self.free + d.principal.sum(axis=1) - d.writedown.sum(axis=1)
+        return out
 
     def nav(self) -> F:
         ts = self.total_shares

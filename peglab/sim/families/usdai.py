@@ -13,6 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
+import numpy as np
+
 from ...units import BPS
 from ..family import MetricSpec, register_family
 from ..gpu_credit import CreditStress, GpuDrivers
@@ -20,7 +22,8 @@ from ..gpu_credit_usdai import UsdaiPath
 from ..scenario import Scenario
 from ..scenario.fields import Prob
 from ..world import World
-from .credit import CreditBlock, CreditFamily
+from .credit import AGREE_LOSS, AGREE_SHARE, CreditBlock, CreditFamily
+from .usdai_vector import run_usdai_batch
 
 __all__ = ["FAMILY", "UsdaiBlock", "UsdaiFamily"]
 
@@ -45,18 +48,23 @@ class UsdaiFamily(CreditFamily):
     extra = (
         ("loss_senior", MetricSpec("loan_loss_senior", "fraction",
             "principal of the senior (sUSDai) tranche lost in liquidations / its principal",
-            loss=True, table=True, worst="max")),
+            loss=True, table=True, worst="max", agree=AGREE_LOSS)),
         ("loss_junior", MetricSpec("loan_loss_junior", "fraction",
             "principal of the junior tranche lost in liquidations / its principal (0 without one)",
-            loss=True, table=True, worst="max")),
+            loss=True, table=True, worst="max", agree=AGREE_LOSS)),
         ("default_rate", MetricSpec("loan_default_rate", "fraction", "loans liquidated",
-            table=True, worst="max")),
+            table=True, worst="max", agree=AGREE_SHARE)),
     )  # fmt: skip
 
     def check(self, block: list[UsdaiBlock], scenario: Scenario) -> set[str]:
         if any(b.junior_share > Decimal("0.9") for b in block):
             raise ValueError("junior_share above 0.9: sUSDai would fund under 10% of each loan")
         return super().check(block, scenario)
+
+    def run_batch(
+        self, b: UsdaiBlock, sc: CreditStress, rngs: tuple[np.random.Generator, ...], pool: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        return run_usdai_batch(sc, rngs, pool, int(b.junior_share * BPS))
 
     def make_path(
         self, b: UsdaiBlock, sc: CreditStress, drv: GpuDrivers, world: World
