@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from peglab.risk.library import scenario_path
+
 SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
 
 
@@ -69,10 +71,16 @@ def test_stress__bad_options__one_line() -> None:
 
 
 def test_stress__float_engine_without_model_on_two_workers__one_line(tmp_path: Path) -> None:
-    """The worker's typed error reaches the parent as itself (it pickles), not as a broken pool."""
+    """The worker's typed error reaches the parent as itself (it pickles), not as a broken pool.
+    (The GPU-credit vectorised models know only StableSwap peg pools: on constant-product pools
+    the families have no vectorised model.)"""
+    cp = tmp_path / "cp.toml"
+    cp.write_text(
+        scenario_path("default-wave").read_text().replace("A = 200", 'kind = "constant-product"')
+    )
     for workers in ("1", "2"):
         r = peglab(
-            "stress", "default-wave", "--engine", "float", "--paths", "2", "--workers", workers,
+            "stress", str(cp), "--engine", "float", "--paths", "2", "--workers", workers,
             "--out", str(tmp_path / workers),
         )  # fmt: skip
         assert "stress/no-float-model" in one_line_error(r)
