@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InvalidInput
-from .cases import black_thursday_2020, gudgeon, liquity_2021, terra_2022, usdc_svb
+from .cases import (
+    black_thursday_2020,
+    crvusd_soft_liquidation,
+    gudgeon,
+    liquity_2021,
+    terra_2022,
+    usdc_svb,
+)
 from .core import CaseResult, RunFn, Target, TargetResult, evaluate, load_targets
 
 __all__ = [
@@ -36,6 +43,7 @@ CASES: dict[str, RunFn | None] = {
     usdc_svb.NAME: usdc_svb.run,
     gudgeon.NAME: gudgeon.run,
     black_thursday_2020.NAME: black_thursday_2020.run,
+    crvusd_soft_liquidation.NAME: crvusd_soft_liquidation.run,
 }
 
 
