@@ -154,7 +154,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("validate", "run the historical validation cases against their targets",
             "peglab.risk.validation.commands:cmd_validate",
             "peglab.risk.validation.commands:validate_arguments"),
-    Command("calibrate", "fit the AI-token price process from the published moves",
+    Command("calibrate", "fit the AI-token price process on the daily series in data/prices",
             "peglab.risk.validation.commands:cmd_calibrate",
             "peglab.risk.validation.commands:calibrate_arguments"),
     Command("backtest", "compare yield allocators on the same lending-market paths",

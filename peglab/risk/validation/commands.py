@@ -63,10 +63,18 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result.as_dict(), indent=2, sort_keys=True) + "\n")
     for name, p in result.parameters.items():
-        print(f"{name:<20} {p['value']:>10.4g}  {p['tag']:<9} {p['source']}")
+        ci = p.get("ci95")
+        extra = f"  95% {ci[0]:.3g}-{ci[1]:.3g}" if ci else ""
+        print(f"{name:<14} {p['value']:>9.4g}  {p['tag']:<4} {p['source']}{extra}")
     for name, b in result.backtests.items():
-        keys = ("p_value", "breaches", "expected", "inside", "percentile", "breach")
-        print(f"{name:<28} " + ", ".join(f"{k}={b[k]:.4g}" for k in keys if k in b))
+        k = b.get("pooled", b)
+        keys = ("p_value", "breaches", "expected", "inside", "percentile", "lambda_L_q05")
+        print(f"{name:<24} " + ", ".join(f"{x}={k[x]:.4g}" for x in keys if x in k))
+    cc = result.cross_check
+    print(
+        f"cross-check (published moves): sigma_total {cc['sigma_total']:.3g}, "
+        f"jumps {cc['jump_rate_per_year']:.3g}/yr of mean {cc['jump_mean']:.3g}"
+    )
     for what, why in result.not_fitted.items():
         print(f"not fitted: {what}: {why}")
     print(f"written: {args.out}")
