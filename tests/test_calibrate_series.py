@@ -19,6 +19,7 @@ from peglab.sim.calibrate import JUMP_COMMON_O, fit_series, kupiec, library_valu
 from peglab.sim.processes import DAY_S, Diffusion, log_paths, rng_from
 
 DATA = resources.files("peglab.sim").joinpath("data/prices")
+PROV = resources.files("peglab.sim").joinpath(cs.PROVENANCE)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,8 @@ def fit() -> dict[str, object]:
 
 
 def test_provenance__every_data_file_has_an_entry_with_its_hash() -> None:
-    text = DATA.joinpath("PROVENANCE.md").read_text("utf-8")
-    files = sorted(p.name for p in DATA.iterdir() if p.name != "PROVENANCE.md")
+    text = PROV.read_text("utf-8")
+    files = sorted(p.name for p in DATA.iterdir() if p.name != PROV.name)
     assert files == sorted(cs.PRICE_FILES.values())
     assert cs.undocumented(files, text) == []
     for name in files:
@@ -44,7 +45,7 @@ def test_provenance__every_data_file_has_an_entry_with_its_hash() -> None:
 
 
 def test_provenance__file_without_entry__reported_canary() -> None:
-    text = DATA.joinpath("PROVENANCE.md").read_text("utf-8")
+    text = PROV.read_text("utf-8")
     assert cs.undocumented(["eth.csv", "fet.csv"], text) == ["fet.csv"]
 
 
@@ -55,7 +56,7 @@ def test_split__no_held_out_return_reaches_the_fit() -> None:
         f, h = cs.fit_set(t), cs.holdout_set(t)
         assert f.days.max() <= np.datetime64(cs.FIT_END) < h.days.min()
         assert f.r.size + h.r.size == cs.log_returns(t).r.size
-    assert cs.HOLDOUT_START == date(2024, 7, 1)
+    assert date(2024, 7, 1) == cs.HOLDOUT_START
 
 
 def test_log_returns__gap_drops_the_return_across_it() -> None:

@@ -172,7 +172,7 @@ def _published_cross_check() -> dict[str, Any]:
 
 # jump_common is not identified by the fit pair (calibration.md §4): the library keeps 0.6 [O]
 JUMP_COMMON_O = 0.6
-_SRC = "TAO+RNDR daily {0}..{1} (data/prices, PROVENANCE.md); VIRTUAL and 2024-07-01 on held out"
+_SRC = "TAO+RNDR daily {0}..{1} (data/prices/PROVENANCE.md); VIRTUAL and 2024-07-01 on held out"
 
 
 def library_values(fit: dict[str, Any]) -> dict[str, str]:

@@ -26,8 +26,8 @@ parts with Markov switching. Every estimator below reads that model off daily lo
 * **tail dependence**: empirical lower-tail dependence ``lambda_L(q) = P(U_B <= q | U_A <= q)``
   on ranks, at q = 5% and 10%, with an iid bootstrap interval.
 
-The fit set, the held-out token and the held-out dates are fixed constants (data/prices/
-PROVENANCE.md), set before the first fit was run.
+The fit set, the held-out token and the held-out dates are fixed constants (listed in
+data/prices/PROVENANCE.md), set before the first fit was run.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ __all__ = [
     "HOLDOUT_TOKENS",
     "JUMP_THRESHOLD",
     "PRICE_FILES",
+    "PROVENANCE",
     "STRESS_QUANTILE",
     "Returns",
     "fisher",
@@ -67,6 +68,7 @@ FloatArray = NDArray[np.float64]
 DayArray = NDArray[np.datetime64]
 
 YEAR_DAYS = 365.0
+PROVENANCE = "data/prices/PROVENANCE.md"  # one row per data file (tested)
 PRICE_FILES: dict[str, str] = {
     "VIRTUAL": "virtual.csv",
     "AI16Z": "ai16z.csv",
@@ -74,7 +76,7 @@ PRICE_FILES: dict[str, str] = {
     "RNDR": "rndr.csv",
     "ETH": "eth.csv",
 }
-# the split, fixed before fitting (PROVENANCE.md): VIRTUAL and every return from HOLDOUT_START on
+# the split, fixed before fitting (data/prices/PROVENANCE.md): VIRTUAL and every return from HOLDOUT_START on
 # are held out; the AI-token process is fitted on FIT_TOKENS up to FIT_END
 FIT_TOKENS: tuple[str, ...] = ("TAO", "RNDR")
 HOLDOUT_TOKENS: tuple[str, ...] = ("VIRTUAL", "AI16Z", "TAO", "RNDR")
@@ -110,7 +112,7 @@ class Returns:
 
 
 def load_prices(symbol: str) -> tuple[DayArray, FloatArray]:
-    """Days and USD prices of ``symbol`` from ``data/prices`` (PROVENANCE.md)."""
+    """Days and USD prices of ``symbol`` from ``data/prices`` (data/prices/PROVENANCE.md)."""
     name = PRICE_FILES[symbol]
     text = resources.files(__package__).joinpath("data/prices", name).read_text("utf-8")
     rows = list(csv.reader(text.splitlines()))
