@@ -4,7 +4,8 @@
 For a library scenario and ``N`` paths (path ``i`` seeded ``SeedSequence(seed, spawn_key=(i,))``
 on both engines): wall time of the exact runner (``run_path``, one path at a time), of the
 vectorised models (``vector_chunk`` in chunks of ``CHUNK`` paths) and of the floor (each path's
-generator drawing the scenario's prices alone, ``simulate_prices``), as path-steps per second and
+generator drawing its random inputs alone: ``simulate_prices``, and the GPU economy of a credit
+scenario, ``gpu_drivers``), as path-steps per second and
 ratios measured in the same run; then, per metric with a stated tolerance (``MetricSpec.agree``),
 the exact and vectorised means over the common paths, their difference, the tolerance and whether
 it holds, and the largest per-path difference.
@@ -20,7 +21,9 @@ import time
 import numpy as np
 
 from peglab.risk.library import load_scenario
+from peglab.sim.families.credit import CreditFamily
 from peglab.sim.family import metric_spec, scenario_families
+from peglab.sim.gpu_credit import gpu_drivers
 from peglab.sim.processes import rng_from
 from peglab.sim.runner import run_path, vector_chunk
 from peglab.sim.scenario import simulate_prices
@@ -35,7 +38,12 @@ def main(name: str, n: int, seed: int) -> None:
 
     t = time.perf_counter()
     for s in seeds:
-        simulate_prices(sc, rng_from(s))
+        rng = rng_from(s)
+        simulate_prices(sc, rng)
+        for fam, block in scenario_families(sc):
+            if isinstance(fam, CreditFamily):  # the GPU economy: the credit paths' own draws
+                gpu_drivers(fam.stress(block[0], sc), rng)
+                break
     floor = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -51,7 +59,7 @@ def main(name: str, n: int, seed: int) -> None:
     print(f"## {name}: {n} common paths x {sc.n_steps} steps, seed {seed}, chunks of {CHUNK}\n")
     print("| engine | wall s | path-steps/s | vs exact |")
     print("|---|---|---|---|")
-    for label, wall in (("exact", te), ("vectorised", tv), ("floor (prices alone)", floor)):
+    for label, wall in (("exact", te), ("vectorised", tv), ("floor (random inputs alone)", floor)):
         print(f"| {label} | {wall:.2f} | {steps / wall:,.0f} | {te / wall:.1f}x |")
     print(f"\nvectorised / floor wall: {tv / floor:.1f}x\n")
 

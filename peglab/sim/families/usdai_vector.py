@@ -192,6 +192,8 @@ class UsdaiBatch:
     def workouts(self) -> None:
         day = float(self.day)
         unsold = ~self.liquidated & (self.balance > 1e-9) & (day > self.deadline + 10.0)
+        if not (unsold.any() or ((self.lot == WINDOW) | (self.lot == OPEN)).any()):
+            return  # no loan to liquidate, no lot to bid on or settle
         self.liquidated |= unsold
         self.lot = np.where(unsold, WINDOW, self.lot)
         self.window_end = np.where(unsold, day + 14.0, self.window_end)
@@ -236,14 +238,16 @@ class UsdaiBatch:
         rows = np.arange(self.P)
         # matures at the first 30-day window after now (windows from genesis, one day before t0)
         mature = float((self.day + 1) // 30 * 30 + 29)
-        opened = self.q_made & (self.q_pending > 0)
+        lo = self.q_lo  # earlier slots hold nothing pending on any path
+        opened = self.q_made[:, lo:] & (self.q_pending[:, lo:] > 0)
+        who = self.q_holder[:, lo:]
         for r in range(order.shape[1]):
             h = order[:, r]
             bal = self.shares[rows, h]
             shares = bal * frac
             extra = np.minimum(bal - shares, run_left)
             shares, run_left = shares + extra, run_left - extra
-            n_open = (opened & (self.q_holder == h[:, None])).sum(axis=1)
+            n_open = (opened & (who == h[:, None])).sum(axis=1)
             ok = (shares >= 1.0) & (n_open < MAX_OPEN)
             q = self.q_next
             self.q_next += 1
