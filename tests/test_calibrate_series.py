@@ -15,7 +15,13 @@ import pytest
 
 from peglab.sim import calibrate_backtest as cb
 from peglab.sim import calibrate_series as cs
-from peglab.sim.calibrate import JUMP_COMMON_O, fit_series, kupiec, library_values
+from peglab.sim.calibrate import (
+    JUMP_COMMON_O,
+    fit_series,
+    kupiec,
+    library_values,
+    threshold_sensitivity,
+)
 from peglab.sim.processes import DAY_S, Diffusion, log_paths, rng_from
 
 DATA = resources.files("peglab.sim").joinpath("data/prices")
@@ -172,3 +178,16 @@ def test_fit__statistics_are_the_documented_ones(fit: dict[str, object]) -> None
     assert lo < jp["sigma_diffusion"] < hi < jp["sigma_total"] + 0.1
     # the decomposition adds up: diffusion + jump variance ~ total variance (within 2%)
     assert jp["sigma_total_implied"] == pytest.approx(jp["sigma_total"], rel=0.02)
+
+
+def test_threshold_sensitivity__preset_row_is_the_fit_and_total_is_invariant(
+    fit: dict[str, object],
+) -> None:
+    rows = threshold_sensitivity(fit, (3.0, 4.0, 5.0))
+    jp = fit["jump_process"]
+    assert isinstance(jp, dict)
+    preset = next(r for r in rows if r["threshold"] == cs.JUMP_THRESHOLD)
+    assert preset["jump_rate"] == jp["jump_rate_per_year"] and preset["n_jumps"] == jp["n_jumps"]
+    assert [r["n_jumps"] for r in rows] == sorted((r["n_jumps"] for r in rows), reverse=True)
+    for r in rows:  # the split moves, the total variance does not
+        assert r["sigma_total_implied"] == pytest.approx(jp["sigma_total"], rel=0.02)

@@ -199,11 +199,13 @@ def _token_fit(rets: Returns) -> dict[str, Any]:
     }
 
 
-def fit_jump_process(tokens: tuple[str, ...] = FIT_TOKENS) -> dict[str, Any]:
+def fit_jump_process(
+    tokens: tuple[str, ...] = FIT_TOKENS, threshold: float = JUMP_THRESHOLD
+) -> dict[str, Any]:
     """Pooled diffusion and jump parameters of the fit set, with per-token fits beside them."""
     sets = [fit_set(t) for t in tokens]
     per_token = {s.symbol: _token_fit(s) for s in sets}
-    flags = [jump_days(s.r) for s in sets]
+    flags = [jump_days(s.r, threshold) for s in sets]
     calm = np.concatenate([s.r[~f] - s.r[~f].mean() for s, f in zip(sets, flags, strict=True)])
     jumps = np.concatenate([s.r[f] for s, f in zip(sets, flags, strict=True)])
     every = np.concatenate([s.r - s.r.mean() for s in sets])
@@ -225,7 +227,7 @@ def fit_jump_process(tokens: tuple[str, ...] = FIT_TOKENS) -> dict[str, Any]:
         "dates": {s.symbol: s.span() for s in sets},
         "n_days": int(every.size),
         "years": years,
-        "threshold_bipower_sd": JUMP_THRESHOLD,
+        "threshold_bipower_sd": threshold,
         "sigma_total": sd_t * ann,
         "sigma_total_ci95": [(sd_t - Z95 * sd_t_se) * ann, (sd_t + Z95 * sd_t_se) * ann],
         "sigma_diffusion": sd_d * ann,

@@ -69,7 +69,12 @@ def cmd_calibrate(args: argparse.Namespace) -> None:
     for name, b in result.backtests.items():
         k = b.get("pooled", b)
         keys = ("p_value", "breaches", "expected", "inside", "percentile", "lambda_L_q05")
-        print(f"{name:<24} " + ", ".join(f"{x}={k[x]:.4g}" for x in keys if x in k))
+        line = ", ".join(f"{x}={k[x]:.4g}" for x in keys if x in k)
+        if name == "heldout_correlation":
+            line = ", ".join(f"{pair} {v['corr']:.3g} (n {v['n']})" for pair, v in b.items())
+        if name == "jump_threshold_sensitivity":
+            line = ", ".join(f"{r['threshold']:g} sd: p={r['p_value']:.3g}" for r in b["rows"])
+        print(f"{name:<26} {line}")
     cc = result.cross_check
     print(
         f"cross-check (published moves): sigma_total {cc['sigma_total']:.3g}, "
