@@ -282,3 +282,18 @@ def test_add_and_remove_collateral__outside_soft_liquidation__health_moves() -> 
         sender="alice",
     )
     assert errors(chain, m) == []
+
+
+def test_exchange_dy__exact_out__quote_matches_and_max_in_refused() -> None:
+    chain, m = make()
+    loan(chain, m, "alice", 10)
+    chain.advance(600)
+    m.oracle.set_price(2950 * WAD, sender=ORACLE)
+    amm = m.amm
+    out, need = amm.get_dydx(0, 1, WAD // 10)  # buy 0.1 ETH from the bands
+    assert out == WAD // 10 and need > 0
+    assert_refused(
+        chain, Slippage, "llamma/slippage", amm.exchange_dy, 0, 1, WAD // 10, need - 1, sender="arb"
+    )
+    assert amm.exchange_dy(0, 1, WAD // 10, need, sender="arb") == (need, WAD // 10)
+    assert errors(chain, m) == []

@@ -92,6 +92,11 @@ class LlammaMachine(RuleBasedStateMachine):
         i = 0 if pump else 1
         self._try(self.m.amm.exchange, i, 1 - i, amount, 0, sender="arb")
 
+    @rule(pump=st.booleans(), amount=st.integers(1, 10**22))
+    def trade_exact_out(self, pump: bool, amount: int) -> None:
+        i = 0 if pump else 1
+        self._try(self.m.amm.exchange_dy, i, 1 - i, amount, 2**255, sender="arb")
+
     @rule(user=st.sampled_from(USERS), pct=st.integers(1, 120))
     def repay(self, user: str, pct: int) -> None:
         ctl = self.m.controller

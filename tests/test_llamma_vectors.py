@@ -77,6 +77,10 @@ class Replay:
             i = op["i"]
             assert list(amm.get_dxdy(i, 1 - i, op["amount"])) == op["get_dxdy"]
             return list(amm.exchange(i, 1 - i, op["amount"], 0, sender="arb"))
+        if kind == "exchange_dy":
+            i = op["i"]
+            assert list(amm.get_dydx(i, 1 - i, op["amount"])) == op["get_dydx"]
+            return list(amm.exchange_dy(i, 1 - i, op["amount"], 2**256 - 1, sender="arb"))
         if kind == "repay":
             c.ledger.mint("USD", user, op["amount"])
             return ctl.repay(op["amount"], user, sender=user)
@@ -132,7 +136,7 @@ def test_llamma__contract_operations__bit_exact_replay(sc: dict[str, Any]) -> No
         where = f"op {k} ({op['op']})"
         if op["ok"]:
             ret = r.run(op)
-            if op["op"] in ("arbitrage", "exchange"):
+            if op["op"] in ("arbitrage", "exchange", "exchange_dy"):
                 assert ret == op["ret"], where
         else:
             with pytest.raises(PeglabError):
@@ -144,6 +148,6 @@ def test_llamma__contract_operations__bit_exact_replay(sc: dict[str, Any]) -> No
 
 def test_vectors__cover_every_operation_and_refusals() -> None:
     seen = {(o["op"], o["ok"]) for s in SCENARIOS for o in s["ops"]}
-    for kind in ("create_loan", "arbitrage", "exchange", "repay", "liquidate"):
+    for kind in ("create_loan", "arbitrage", "exchange", "exchange_dy", "repay", "liquidate"):
         assert (kind, True) in seen
     assert ("liquidate", False) in seen and ("create_loan", False) in seen

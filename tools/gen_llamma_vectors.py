@@ -111,9 +111,9 @@ def rate_write() -> uint256:
 
 SCENARIOS = [
     # name, A, collateral decimals, fee, admin fee, base price, rate per second, seed, steps
-    ("a100-eth-rate", 100, 18, 6 * 10**15, 0, 3000 * WAD, 3_170_979_198, 1, 70),
-    ("a50-wbtc-adminfee", 50, 8, 3 * 10**15, 5 * 10**17, 40_000 * WAD, 0, 2, 70),
-    ("a30-crv", 30, 18, 10**16, 0, WAD // 2, 1_000_000_000, 3, 70),
+    ("a100-eth-rate", 100, 18, 6 * 10**15, 0, 3000 * WAD, 3_170_979_198, 1, 80),
+    ("a50-wbtc-adminfee", 50, 8, 3 * 10**15, 5 * 10**17, 40_000 * WAD, 0, 2, 80),
+    ("a30-crv", 30, 18, 10**16, 0, WAD // 2, 1_000_000_000, 3, 80),
 ]
 USERS = ["u0", "u1", "u2", "u3"]
 
@@ -223,8 +223,17 @@ class World:
         dt = r.choice([0, 5, 30, 60, 600, 3600, 86_400])
         boa.env.time_travel(seconds=dt)
         kind = r.choices(
-            ["loan", "move", "trade", "repay", "liquidate", "collateral", "borrow_more"],
-            weights=[3, 8, 3, 2, 2, 1, 1],
+            [
+                "loan",
+                "move",
+                "trade",
+                "trade_dy",
+                "repay",
+                "liquidate",
+                "collateral",
+                "borrow_more",
+            ],
+            weights=[3, 8, 3, 2, 2, 2, 1, 1],
         )[0]
         user = r.choice(USERS)
         ad = self.addr[user]
@@ -258,6 +267,14 @@ class World:
             op = {"op": "exchange", "dt": dt, "i": i, "amount": amount, "get_dxdy": dxdy}
             with boa.env.prank(self.addr["arb"]):
                 self.record(op, lambda: self.amm.exchange(i, 1 - i, amount, 0))
+        elif kind == "trade_dy":
+            i = r.randint(0, 1)
+            unit = 10**self.dec if i == 0 else self.base
+            amount = unit * r.randint(1, 10**6) // 10**6
+            dydx = list(self.amm.get_dydx(i, 1 - i, amount))
+            op = {"op": "exchange_dy", "dt": dt, "i": i, "amount": amount, "get_dydx": dydx}
+            with boa.env.prank(self.addr["arb"]):
+                self.record(op, lambda: self.amm.exchange_dy(i, 1 - i, amount, 2**256 - 1))
         elif kind == "repay":
             debt = self.ctl.debt(ad)
             amount = max(debt * r.choice([10, 50, 100, 120]) // 100, 1)

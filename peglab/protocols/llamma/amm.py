@@ -37,7 +37,7 @@ from .math import (
     sqrt_band_ratio_wad,
 )
 from .math import p_oracle_up as _p_oracle_up
-from .trade import Trade, amount_for_price, calc_swap_out, xy_down_up
+from .trade import Trade, amount_for_price, calc_swap, xy_down_up
 
 __all__ = ["AmmState", "Llamma", "PriceOracle"]
 
@@ -429,27 +429,37 @@ class Llamma:
         return st.rate_mul_wad
 
     # -- trading ------------------------------------------------------------------------------
-    def _trade(self, pump: bool, amount: int, p_o: tuple[int, int]) -> Trade:
+    def _precisions(self, pump: bool) -> tuple[int, int]:
+        """(in, out) token precisions of a trade."""
         bp, cp = self.borrowed_precision, self.collateral_precision
-        in_p, out_p = (bp, cp) if pump else (cp, bp)
+        return (bp, cp) if pump else (cp, bp)
+
+    def _trade(self, pump: bool, amount: int, p_o: tuple[int, int], exact_in: bool) -> Trade:
+        prec = self._precisions(pump)
         st = self.state
-        return calc_swap_out(
-            self, pump, amount * in_p, p_o[0], st.fee_wad, p_o[1], st.admin_fee_wad, in_p, out_p
+        scaled = amount * (prec[0] if exact_in else prec[1])
+        return calc_swap(
+            self, pump, scaled, p_o[0], st.fee_wad, p_o[1], st.admin_fee_wad, prec, exact_in
         )
+
+    def _quote(self, i: int, j: int, amount: int, exact_in: bool) -> tuple[int, int]:
+        _check_pair(i, j)
+        if amount <= 0:
+            return 0, 0
+        t = self._trade(i == 0, amount, self.limit_p_o(self.oracle.price()), exact_in)
+        in_p, out_p = self._precisions(i == 0)
+        return t.in_amount // in_p, t.out_amount // out_p
 
     @query
     def get_dxdy(self, i: int, j: int, in_amount: int) -> tuple[int, int]:
         """(in used, out) of ``exchange(i, j, in_amount)`` now, token units."""
-        _check_pair(i, j)
-        if in_amount <= 0:
-            return 0, 0
-        t = self._trade(i == 0, in_amount, self.limit_p_o(self.oracle.price()))
-        in_p, out_p = (
-            (self.borrowed_precision, self.collateral_precision)
-            if i == 0
-            else (self.collateral_precision, self.borrowed_precision)
-        )
-        return t.in_amount // in_p, t.out_amount // out_p
+        return self._quote(i, j, in_amount, True)
+
+    @query
+    def get_dydx(self, i: int, j: int, out_amount: int) -> tuple[int, int]:
+        """(out, in needed) of ``exchange_dy(i, j, out_amount)`` now, token units."""
+        in_, out = self._quote(i, j, out_amount, False)
+        return out, in_
 
     @query
     def get_amount_for_price(self, p_wad: int) -> tuple[int, bool]:
@@ -470,26 +480,40 @@ class Llamma:
         too small to move a unit returns (0, 0) and moves nothing. Refused: ``llamma/wrong-index``,
         ``llamma/slippage``, an unfunded sender (``ledger/insufficient-balance``).
         """
+        return self._exchange(i, j, in_amount, min_amount, sender, True)
+
+    @action
+    def exchange_dy(
+        self, i: int, j: int, out_amount: int, max_amount: int, *, sender: str
+    ) -> tuple[int, int]:
+        """Buy ``out_amount`` of coin ``j`` (or what the bands hold) for at most ``max_amount``
+        of coin ``i``; as ``exchange`` otherwise. Returns (in used, out)."""
+        return self._exchange(i, j, out_amount, max_amount, sender, False)
+
+    def _exchange(
+        self, i: int, j: int, amount: int, bound: int, sender: str, exact_in: bool
+    ) -> tuple[int, int]:
         _check_pair(i, j)
-        check_amount(in_amount, "in_amount", "llamma/bad-amount")
-        check_amount(min_amount, "min_amount", "llamma/bad-amount")
+        check_amount(amount, "amount", "llamma/bad-amount")
+        check_amount(bound, "bound", "llamma/bad-amount")
         p_o = self._price_oracle_w()
         done = (0, 0)
-        if in_amount > 0:
-            done = self._apply_trade(i, in_amount, min_amount, p_o, sender)
+        if amount > 0:
+            done = self._apply_trade(i, amount, bound, p_o, sender, exact_in)
         self.chain.emit(TokenExchange(sender, i, done[0], j, done[1], self.state.active_band))
         return done
 
     def _apply_trade(
-        self, i: int, amount: int, min_amount: int, p_o: tuple[int, int], sender: str
+        self, i: int, amount: int, bound: int, p_o: tuple[int, int], sender: str, exact_in: bool
     ) -> tuple[int, int]:
         pump = i == 0
-        out = self._trade(pump, amount, p_o)
-        bp, cp = self.borrowed_precision, self.collateral_precision
-        in_p, out_p = (bp, cp) if pump else (cp, bp)
+        out = self._trade(pump, amount, p_o, exact_in)
+        in_p, out_p = self._precisions(pump)
         in_done, out_done = out.in_amount // in_p, out.out_amount // out_p
-        if out_done < min_amount:
-            raise Slippage("llamma/slippage", f"would get {out_done}, asked at least {min_amount}")
+        if exact_in and out_done < bound:
+            raise Slippage("llamma/slippage", f"would get {out_done}, asked at least {bound}")
+        if not exact_in and in_done > bound:
+            raise Slippage("llamma/slippage", f"would cost {in_done}, allowed at most {bound}")
         if out_done == 0 or in_done == 0:
             return 0, 0
         st = self.state

@@ -34,7 +34,7 @@ from .math import (
     invariant_parts,
 )
 
-__all__ = ["BandView", "Trade", "amount_for_price", "calc_swap_out", "xy_down_up"]
+__all__ = ["BandView", "Trade", "amount_for_price", "calc_swap", "xy_down_up"]
 
 _LOOP = MAX_TICKS + MAX_SKIP_TICKS
 
@@ -69,23 +69,28 @@ class Trade:
     admin_fee: int = 0
 
 
-def calc_swap_out(
+def calc_swap(
     v: BandView,
     pump: bool,
-    in_amount: int,
+    amount: int,
     p_o: int,
     fee_wad: int,
     dfee_wad: int,
     admin_fee_wad: int,
-    in_precision: int,
-    out_precision: int,
+    precisions: tuple[int, int],
+    exact_in: bool = True,
 ) -> Trade:
-    """The trade of ``in_amount`` (18 decimals) of the in-coin, band by band (module docstring)."""
+    """The trade of ``amount`` (18 decimals) band by band (module docstring).
+
+    ``exact_in``: ``amount`` is what goes in (``exchange``); otherwise what must come out
+    (``exchange_dy``), and the walk stops in the band where the out-coin left covers it.
+    ``precisions`` is ``(in, out)``.
+    """
     a = v.a
     out = Trade(n2=v.active_band)
     p_o_up = v.p_oracle_up(out.n2)
     x, y = v.bx(out.n2), v.by(out.n2)
-    left = in_amount
+    left = amount
     antifee = WAD * WAD // (WAD - max(fee_wad, dfee_wad))
     j = MAX_TICKS  # "no band with liquidity seen yet"
     low_ratio = WAD * WAD // v.max_oracle_dn_pow
@@ -98,55 +103,29 @@ def calc_swap_out(
         if j != MAX_TICKS:
             out.ticks_in.append(x if pump else y)
         p_ratio = p_o_up * WAD // p_o
-        if pump:
-            if y != 0 and g != 0:
-                x_dest = (inv // g - f) - x
-                dx = x_dest * antifee // WAD
-                if dx >= left:  # the last band: the input runs out here
-                    x_dest = left * WAD // antifee
-                    out.last_tick_j = min(inv // (f + (x + x_dest)) - g + 1, y)
-                    adm = (left - x_dest) * admin_fee_wad // WAD
-                    x += left
-                    out.out_amount += y - out.last_tick_j
-                    out.ticks_in[j] = x - adm
-                    out.in_amount = in_amount
-                    out.admin_fee += adm
-                    break
-                dx = max(dx, 1)  # never leave dust in a band the trade empties
-                adm = (dx - x_dest) * admin_fee_wad // WAD
-                left -= dx
-                out.ticks_in[j] = x + dx - adm
-                out.in_amount += dx
-                out.out_amount += y
-                out.admin_fee += adm
-            if i != _LOOP - 1:
+        # the band seen from the trader: ``have`` of the in-coin, ``give`` of the out-coin, and
+        # the invariant's offsets on each side (pump: in x with f, out y with g; dump: mirrored)
+        have, give, f_in, g_out = (x, y, f, g) if pump else (y, x, g, f)
+        if (
+            give != 0
+            and g_out != 0
+            and _band_step(
+                out, j, have, give, f_in, g_out, inv, left, amount, antifee, admin_fee_wad, exact_in
+            )
+        ):
+            break
+        if exact_in:
+            left = amount - out.in_amount
+        else:
+            left = amount - out.out_amount
+        if i != _LOOP - 1:
+            if pump:
                 if out.n2 == v.max_band or j == MAX_TICKS - 1 or p_ratio < low_ratio:
                     break
                 out.n2 += 1
                 p_o_up = p_o_up * (a - 1) // a
                 x, y = 0, v.by(out.n2)
-        else:
-            if x != 0 and f != 0:
-                y_dest = (inv // f - g) - y
-                dy = y_dest * antifee // WAD
-                if dy >= left:
-                    y_dest = left * WAD // antifee
-                    out.last_tick_j = min(inv // (g + (y + y_dest)) - f + 1, x)
-                    adm = (left - y_dest) * admin_fee_wad // WAD
-                    y += left
-                    out.out_amount += x - out.last_tick_j
-                    out.ticks_in[j] = y - adm
-                    out.in_amount = in_amount
-                    out.admin_fee += adm
-                    break
-                dy = max(dy, 1)
-                adm = (dy - y_dest) * admin_fee_wad // WAD
-                left -= dy
-                out.ticks_in[j] = y + dy - adm
-                out.in_amount += dy
-                out.out_amount += x
-                out.admin_fee += adm
-            if i != _LOOP - 1:
+            else:
                 if out.n2 == v.min_band or j == MAX_TICKS - 1 or p_ratio > v.max_oracle_dn_pow:
                     break
                 out.n2 -= 1
@@ -155,9 +134,60 @@ def calc_swap_out(
         if j != MAX_TICKS:
             j += 1
     # in rounds up to the in-token's precision, out rounds down to the out-token's
-    out.in_amount = (out.in_amount + in_precision - 1) // in_precision * in_precision
-    out.out_amount = out.out_amount // out_precision * out_precision
+    in_p, out_p = precisions
+    out.in_amount = (out.in_amount + in_p - 1) // in_p * in_p
+    out.out_amount = out.out_amount // out_p * out_p
     return out
+
+
+def _band_step(
+    out: Trade,
+    j: int,
+    have: int,
+    give: int,
+    f_in: int,
+    g_out: int,
+    inv: int,
+    left: int,
+    amount: int,
+    antifee: int,
+    admin_fee_wad: int,
+    exact_in: bool,
+) -> bool:
+    """Trade against one band (with the out-coin ``give`` and in-coin ``have``); True: the last."""
+    if exact_in:
+        dest = (inv // g_out - f_in) - have  # in-coin that empties the band's out-coin
+        d_in = dest * antifee // WAD
+        if d_in >= left:  # the input runs out here: solve what stays, rounded up by one
+            dest = left * WAD // antifee
+            out.last_tick_j = min(inv // (f_in + (have + dest)) - g_out + 1, give)
+            adm = (left - dest) * admin_fee_wad // WAD
+            out.out_amount += give - out.last_tick_j
+            out.ticks_in[j] = have + left - adm
+            out.in_amount = amount
+            out.admin_fee += adm
+            return True
+        d_in = max(d_in, 1)  # never leave dust in a band the trade empties
+        out.out_amount += give
+    elif give >= left:  # exact out: the wanted amount is found in this band
+        out.last_tick_j = give - left
+        dest = inv // (g_out + out.last_tick_j) - f_in - have
+        d_in = dest * antifee // WAD
+        adm = (d_in - dest) * admin_fee_wad // WAD
+        out.out_amount = amount
+        out.in_amount += d_in
+        out.ticks_in[j] = have + d_in - adm
+        out.admin_fee += adm
+        return True
+    else:
+        dest = (inv // g_out - f_in) - have
+        d_in = max(dest * antifee // WAD, 1)
+        out.out_amount += give
+    adm = (d_in - dest) * admin_fee_wad // WAD
+    out.ticks_in[j] = have + d_in - adm
+    out.in_amount += d_in
+    out.admin_fee += adm
+    return False
 
 
 def amount_for_price(
