@@ -17,6 +17,7 @@ from typing import Any
 from ...errors import InvalidInput
 from .cases import (
     black_thursday_2020,
+    crvusd_eth_history,
     crvusd_soft_liquidation,
     gudgeon,
     liquity_2021,
@@ -44,6 +45,7 @@ CASES: dict[str, RunFn | None] = {
     gudgeon.NAME: gudgeon.run,
     black_thursday_2020.NAME: black_thursday_2020.run,
     crvusd_soft_liquidation.NAME: crvusd_soft_liquidation.run,
+    crvusd_eth_history.NAME: crvusd_eth_history.run,
 }
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "dip_paths",
     "llamma_window",
     "run",
+    "summarise",
 ]
 
 NAME = "crvusd-soft-liquidation"
@@ -216,9 +217,8 @@ def clipper_window(path: np.ndarray) -> dict[str, float]:
     return {"loss_of_debt": 0.0, "loss_of_collateral_value": 0.0, "liquidated": 0.0}
 
 
-def run(draw: int, seed: np.random.SeedSequence) -> Mapping[str, Value]:
-    """One draw: ``WINDOWS_PER_DRAW`` dips, both designs on every one (``draw`` unused)."""
-    paths = dip_paths(np.random.default_rng(seed), WINDOWS_PER_DRAW)
+def summarise(paths: list[np.ndarray]) -> Mapping[str, Value]:
+    """Both designs on every path: the case's values (means over the paths)."""
     wide = [llamma_window(p, 22) for p in paths]
     narrow = [llamma_window(p, 5) for p in paths]
     clip = [clipper_window(p) for p in paths]
@@ -232,3 +232,8 @@ def run(draw: int, seed: np.random.SeedSequence) -> Mapping[str, Value]:
         "llamma_hard_share": float(np.mean([w["hard"] for w in wide])),
         "clipper_liquidated_share": float(np.mean([c["liquidated"] for c in clip])),
     }
+
+
+def run(draw: int, seed: np.random.SeedSequence) -> Mapping[str, Value]:
+    """One draw: ``WINDOWS_PER_DRAW`` dips, both designs on every one (``draw`` unused)."""
+    return summarise(dip_paths(np.random.default_rng(seed), WINDOWS_PER_DRAW))
