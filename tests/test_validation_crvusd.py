@@ -57,3 +57,31 @@ def test_clipper_window__dip_below_the_threshold__penalty_plus_discount() -> Non
 def test_clipper_window__price_only_rises__no_liquidation() -> None:
     path = np.linspace(v5.P0, v5.P0 * 1.1, 3 * 60 + 1)
     assert v5.clipper_window(path)["liquidated"] == 0.0
+
+
+def test_eth_windows__daily_history__72_dips_in_the_bin_over_consecutive_days() -> None:
+    from peglab.risk.validation.cases import crvusd_eth_history as h
+
+    w = h.eth_windows()
+    assert len(w) == 72 and w[0][0] == "2017-11-28"
+    for _, daily in w:
+        assert len(daily) == 4 and 0.89 <= min(daily[1:]) / daily[0] <= 0.91
+    assert 0.8 < h.daily_sigma() < 1.0  # ETH's daily-return volatility, per year
+
+
+def test_bridge__minute_path__pinned_at_every_daily_price() -> None:
+    from peglab.risk.validation.cases import crvusd_eth_history as h
+
+    daily = (100.0, 95.0, 90.0, 97.0)
+    p = h.bridge(daily, np.random.default_rng(1))
+    assert len(p) == 3 * 1440 + 1
+    for k, d in enumerate(daily):
+        assert p[k * 1440] == pytest.approx(d / daily[0] * v5.P0, rel=1e-12)
+
+
+def test_validate__crvusd_eth_history__reduced_targets_pass() -> None:
+    c = validate(["crvusd-soft-liquidation-eth"], reduced=True).cases[0]  # 4 windows (~10 s)
+    by = {t.name: t for t in c.targets}
+    for name in ("llamma_loss_n22", "llamma_loss_n5", "clipper_loss_of_debt", "clipper_vs_llamma"):
+        assert by[name].passed is True, name
+    assert c.passed is True

@@ -63,7 +63,8 @@ def bridge(daily: tuple[float, ...], rng: np.random.Generator) -> np.ndarray:
         frac = np.arange(_DAY_MIN + 1) / _DAY_MIN
         leg = a + walk - frac * walk[-1] + frac * (b - a)  # pinned at both days' prices
         pieces.append(leg[1:])
-    return np.exp(np.concatenate(pieces))
+    path: np.ndarray = np.exp(np.concatenate(pieces))
+    return path
 
 
 def run(draw: int, seed: np.random.SeedSequence) -> Mapping[str, Value]:
