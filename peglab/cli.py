@@ -22,8 +22,6 @@ from .errors import InvalidInput, PeglabError
 
 __all__ = ["COMMANDS", "Command", "build_parser", "main"]
 
-ENGINES = ("exact", "float")
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -51,12 +49,6 @@ def _resolve(target: Any) -> Any:
     return target
 
 
-def _run_path(engine: str) -> Any:
-    from .sim.runner import float_path, run_path
-
-    return run_path if engine == "exact" else float_path
-
-
 def cmd_scenarios(args: argparse.Namespace) -> None:
     from .risk.library import list_scenarios, load_scenario
 
@@ -72,14 +64,9 @@ def stress_arguments(s: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=None, help="output directory (default runs/<scenario>-s<seed>)"
     )
     s.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
-    s.add_argument(
-        "--engine", choices=ENGINES, default="exact", help="exact integer engine or float model"
-    )
-    s.add_argument(
-        "--scheduler",
-        default=None,
-        help="run on dask: 'local' (a LocalCluster of --workers) or tcp://host:port",
-    )
+    from .risk.engines import engine_arguments
+
+    engine_arguments(s)
     s.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     s.add_argument(
         "--sensitivity-paths",
@@ -103,10 +90,13 @@ def cmd_stress(args: argparse.Namespace) -> None:
         args.seed,
         out_dir,
         args.workers,
-        _run_path(args.engine),
         progress=not args.no_progress,
         scheduler=args.scheduler,
         sensitivity_paths=min(args.sensitivity_paths, args.paths),
+        engine=args.engine,
+        chunk=args.chunk,
+        tail=args.tier_tail,
+        control=args.control_paths,
     )
     print_summary(summary, specs=load_catalog(out_dir))
     print(f"report: {out_dir / 'report.html'}")

@@ -3,12 +3,15 @@
 - ``liq``: a fresh AUSD system for liquidation, buffer, PSM and shutdown tests
   (``support.cdp.build()`` with its defaults; call ``build(...)`` for other parameters);
 - ``gov_sys``: a fresh deployed ve(3,3) governance system with funded users and gauges
-  (``support.governance.System``).
+  (``support.governance.System``);
+- ``cluster``: the address of a real dask cluster (a scheduler and 2 worker processes with
+  nannies, reached over tcp), one per test module that asks for it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
@@ -30,3 +33,12 @@ def liq() -> LiqSystem:
 @pytest.fixture
 def gov_sys() -> System:
     return System()
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    ) as c:
+        yield c.scheduler_address

@@ -4,7 +4,6 @@ and the run directory's Sink refuses a path counted twice (docs/scale.md)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -69,16 +68,6 @@ def _same_run(a: Path, b: Path, paths: int = PATHS) -> None:
     assert sorted(os.listdir(a / "paths")) == sorted(os.listdir(b / "paths"))
     _, data = read_paths_csv(a / "paths.csv")
     assert data.shape[0] == paths  # every path exactly once
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A real dask cluster (scheduler, 2 worker processes with nannies), reached over tcp."""
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
-    ) as c:
-        yield c.scheduler_address
 
 
 def test_dask_cluster__same_seed__bytes_identical_to_process_pool(

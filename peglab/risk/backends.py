@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from importlib.util import find_spec
@@ -31,18 +31,22 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, PeglabError
 from ..sim.results import PathResult, RunPath
 from ..sim.scenario import Scenario
 
 __all__ = [
     "Backend",
+    "Batched",
+    "ChunkFn",
     "ChunkJob",
     "ChunkResult",
     "DaskBackend",
     "LocalPool",
+    "Model",
     "lend",
     "make_backend",
+    "model_name",
     "path_seed",
 ]
 
@@ -54,25 +58,66 @@ def path_seed(root: int, index: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(root, spawn_key=(index,))
 
 
+ChunkFn = Callable[[Scenario, Sequence[np.random.SeedSequence]], list[PathResult]]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A model that runs a whole chunk of paths in one call, paths as an array dimension
+    (``sim.runner.vector_chunk``): ``fn(scenario, seeds)`` returns one result per seed, in order,
+    and a path's result must not depend on the other paths of its chunk."""
+
+    fn: ChunkFn
+
+
+Model = RunPath | Batched
+
+
+def model_name(model: Model) -> str:
+    """``module:qualname`` of a model's function (recorded in ``summary.json``)."""
+    fn: Any = model.fn if isinstance(model, Batched) else model
+    return f"{getattr(fn, '__module__', '?')}:{getattr(fn, '__qualname__', repr(fn))}"
+
+
 @dataclass(frozen=True)
 class ChunkJob:
-    """What every chunk needs: the path function, the scenario and the root seed (picklable)."""
+    """What every chunk needs: the model, the scenario and the root seed (picklable).
 
-    run_path: RunPath
+    A per-path model (``RunPath``) runs the chunk's paths one after the other; a
+    :class:`Batched` model gets the whole chunk in ONE call.
+    """
+
+    run_path: Model
     scenario: Scenario
     root: int
 
     def __call__(self, indices: Sequence[int]) -> ChunkResult:
+        model = self.run_path
+        if isinstance(model, Batched):
+            return self._batch(model, indices)
         out = []
         for i in indices:
             try:
-                out.append((i, self.run_path(self.scenario, i, path_seed(self.root, i))))
+                out.append((i, model(self.scenario, i, path_seed(self.root, i))))
             except Exception as e:
                 e.add_note(
                     f"while running path {i} (seed {self.root}); rerun it alone with workers=1"
                 )
                 raise
         return out
+
+    def _batch(self, model: Batched, indices: Sequence[int]) -> ChunkResult:
+        idx = list(indices)
+        try:
+            results = model.fn(self.scenario, [path_seed(self.root, i) for i in idx])
+        except PeglabError:
+            raise  # a typed refusal (no vectorised model...) reaches the user as itself
+        except Exception as e:
+            e.add_note(f"while running paths {idx[0]}..{idx[-1]} (seed {self.root}) as one batch")
+            raise
+        if len(results) != len(idx):
+            raise RuntimeError(f"{model_name(model)}: {len(results)} results for {len(idx)} paths")
+        return list(zip(idx, results, strict=True))
 
 
 class Backend(Protocol):

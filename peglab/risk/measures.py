@@ -76,6 +76,8 @@ __all__ = [
     "peg_metrics",
     "quantile",
     "risk_summary",
+    "round_sig",
+    "tail_count",
     "value_at_risk",
 ]
 
@@ -96,8 +98,8 @@ def nearest_rank(q: float, n: int) -> int:
     return min(n, max(1, math.ceil(_frac(q) * n)))
 
 
-def _tail_count(q: float, n: int) -> int:
-    """``ceil((1 - q) n) = n - floor(q n)``, at least 1."""
+def tail_count(q: float, n: int) -> int:
+    """``ceil((1 - q) n) = n - floor(q n)``, at least 1: the outcomes ``ES_q`` averages."""
     return max(1, n - math.floor(_frac(q) * n))
 
 
@@ -132,7 +134,7 @@ def expected_shortfall(losses: ArrayLike, q: float, presorted: bool = False) -> 
     """``ES_q``: mean of the worst ``ceil((1 - q) N)`` outcomes along the last axis."""
     arr = _as_rows(losses)
     srt = arr if presorted else np.sort(arr, axis=-1)
-    k = _tail_count(q, arr.shape[-1])
+    k = tail_count(q, arr.shape[-1])
     out = srt[..., -k:].mean(axis=-1)
     return float(out) if np.ndim(out) == 0 else np.asarray(out)
 
@@ -347,9 +349,9 @@ def risk_summary(
     cis = bootstrap_cis(arr, boot, n_resamples=n_resamples, level=level, seed=seed)
     out: dict[str, Any] = {
         "n": n,
-        "min": _r(float(srt[0])),
-        "max": _r(float(srt[-1])),
-        "std": _r(float(arr.std())),
+        "min": round_sig(float(srt[0])),
+        "max": round_sig(float(srt[-1])),
+        "std": round_sig(float(arr.std())),
     }
     if conditional_on:
         out["conditional_on"] = conditional_on
@@ -370,21 +372,21 @@ def risk_summary(
                 f"need >= {entry['paths_needed']} paths for {MIN_EXCEEDANCES}",
             )
         else:
-            entry["value"] = _r(float(np.asarray(st.fn(srt[None, :])).ravel()[0]))
+            entry["value"] = round_sig(float(np.asarray(st.fn(srt[None, :])).ravel()[0]))
             if st.order_stat:
                 assert st.level is not None
                 lo_rank, hi_rank = order_statistic_ci(n, st.level, level)
                 entry["ci"] = [
-                    None if lo_rank is None else _r(float(srt[lo_rank - 1])),
-                    None if hi_rank is None else _r(float(srt[hi_rank - 1])),
+                    None if lo_rank is None else round_sig(float(srt[lo_rank - 1])),
+                    None if hi_rank is None else round_sig(float(srt[hi_rank - 1])),
                 ]
             else:
-                entry["ci"] = [_r(cis[name][0]), _r(cis[name][1])]
+                entry["ci"] = [round_sig(cis[name][0]), round_sig(cis[name][1])]
         out[name] = entry
     return out
 
 
-def _r(x: float) -> float:
+def round_sig(x: float) -> float:
     """Round to 12 significant digits (stable JSON across platforms' last-bit noise)."""
     if x == 0 or not math.isfinite(x):
         return x

@@ -6,11 +6,13 @@ Design
   ``SeedSequence(root).spawn(N)[i]``; so a run is reproducible alone and the seed list is never
   materialised. The bootstrap uses ``SeedSequence(root, spawn_key=(0xB007, 0))`` (a key of another
   length, so it never collides with a path).
-* Work: ``run_path(scenario, path_index, seed_seq) -> PathResult`` is a parameter (the exact
-  engine, ``sim.runner.run_path``, by default; ``sim.runner.float_path`` for the float models).
-  Chunks of path indices run on a ``risk.backends.Backend``: the local process pool by default
-  (``workers = 1`` runs in-process, full tracebacks, R6) or dask.distributed (docs/scale.md), with
-  at most ``2 * workers`` chunks in flight (bounded memory). A rich progress bar shows paths done.
+* Work: the model is a parameter: a per-path function ``run_path(scenario, path_index,
+  seed_seq) -> PathResult`` (the exact engine, ``sim.runner.run_path``) or a
+  ``risk.backends.Batched`` chunk function that runs a whole chunk of paths in one call (the
+  vector engine, ``sim.runner.vector_chunk``; ``risk.engines`` names them). Chunks of path
+  indices run on a ``risk.backends.Backend``: the local process pool by default (``workers = 1``
+  runs in-process, full tracebacks, R6) or dask.distributed (docs/scale.md), with at most
+  ``2 * workers`` chunks in flight (bounded memory). A rich progress bar shows paths done.
 * Streaming: each result is written as it completes (``rundir.Sink``): one CSV row and its small
   series into disk-backed ``.npy`` matrices. RAM holds scalars only.
 * Output: the run-directory format of ``risk.rundir``. Same seed -> identical ``summary.json``
@@ -22,9 +24,10 @@ Which columns get tail measures (VaR/ES/EVaR) is read from the families' registe
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,16 @@ from ..errors import InvalidInput
 from ..sim.family import catalog
 from ..sim.results import PathResult, RunPath, report_grid
 from ..sim.scenario import Scenario, scenario_hash
-from .backends import Backend, ChunkJob, LocalPool, make_backend, path_seed
+from .backends import (
+    Backend,
+    Batched,
+    ChunkJob,
+    LocalPool,
+    Model,
+    make_backend,
+    model_name,
+    path_seed,
+)
 from .measures import risk_summary
 from .rundir import Catalog, Sink, read_paths_csv, sort_paths_csv, write_catalog, write_json
 
@@ -43,23 +55,58 @@ __all__ = [
     "PathResult",
     "RunPath",
     "aggregate",
+    "check_int",
+    "chunk_size",
     "conditional_on",
     "make_backend",
     "path_seed",
+    "progress_bar",
     "report_grid",
     "run_monte_carlo",
     "run_stress",
+    "stream_paths",
 ]
 
 BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)
+# the most paths one chunk of a batched (vectorised) model holds: memory is bounded by it
+VECTOR_CHUNK = 128
 
 
-def _chunks(n: int, size: int) -> Iterator[list[int]]:
-    for start in range(0, n, size):
-        yield list(range(start, min(n, start + size)))
+def _chunks(indices: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(indices), size):
+        yield list(indices[start : start + size])
 
 
-def _progress(enabled: bool, total: int, label: str) -> Any:
+def chunk_size(model: Model, n: int, workers: int) -> int:
+    """Paths per chunk: a per-path model 1 on one worker, else ``n / (8 workers)`` capped at 64
+    (small chunks balance the load); a batched model ``n / (2 workers)`` capped at
+    :data:`VECTOR_CHUNK` (large chunks feed the arrays). A result never depends on it."""
+    if isinstance(model, Batched):
+        return max(1, min(VECTOR_CHUNK, math.ceil(n / (2 * workers))))
+    return 1 if workers == 1 else max(1, min(64, n // (workers * 8)))
+
+
+def stream_paths(
+    backend: Backend,
+    job: ChunkJob,
+    indices: Sequence[int],
+    sink: Sink,
+    bar: Any,
+    description: str,
+    chunk: int | None = None,
+) -> None:
+    """Run ``indices`` on an entered ``backend`` in chunks and write each result to ``sink`` as
+    its chunk completes, advancing a progress task of ``bar``."""
+    task = bar.add_task(description, total=len(indices))
+    workers = backend.workers
+    size = chunk if chunk is not None else chunk_size(job.run_path, len(indices), workers)
+    for results in backend.map_chunks(job, _chunks(indices, size), in_flight=2 * workers):
+        for idx, res in results:
+            sink.add(idx, res)
+        bar.advance(task, len(results))
+
+
+def progress_bar(enabled: bool, total: int, label: str) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -82,7 +129,7 @@ def _progress(enabled: bool, total: int, label: str) -> Any:
 
 def run_monte_carlo(
     scenario: Scenario,
-    run_path: RunPath,
+    run_path: Model,
     *,
     paths: int,
     seed: int,
@@ -92,15 +139,22 @@ def run_monte_carlo(
     progress: bool = True,
     n_resamples: int = 1000,
     backend: Backend | None = None,
+    chunk: int | None = None,
+    engine: str | None = None,
 ) -> dict[str, Any]:
     """Run ``paths`` paths, stream them to ``out_dir``, aggregate, return the summary dict.
 
-    ``backend`` runs the chunks (``risk.backends``); by default a local pool of ``workers``.
+    ``run_path``: a per-path model or a ``Batched`` one (module docstring). ``backend`` runs the
+    chunks (``risk.backends``); by default a local pool of ``workers``. ``chunk``: paths per chunk
+    (default :func:`chunk_size`; the outputs never depend on it). ``engine``: the engine's name,
+    recorded in the summary.
     """
-    _check_int(paths, "paths", 1, 10_000_000)
-    _check_int(seed, "seed", 0, 2**63 - 1)
-    _check_int(workers, "workers", 1, 1024)
-    _check_int(keep_paths, "keep_paths", 0, 10_000)
+    check_int(paths, "paths", 1, 10_000_000)
+    if chunk is not None:
+        check_int(chunk, "chunk", 1, 1_000_000)
+    check_int(seed, "seed", 0, 2**63 - 1)
+    check_int(workers, "workers", 1, 1024)
+    check_int(keep_paths, "keep_paths", 0, 10_000)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -116,16 +170,11 @@ def run_monte_carlo(
     job = ChunkJob(run_path, scenario, seed)
     t0 = time.perf_counter()
     try:
-        with be, _progress(progress, paths, scenario.name) as bar:
+        with be, progress_bar(progress, paths, scenario.name) as bar:
             if progress:
                 bar.console.print(f"running on {be.label}")  # with the dask dashboard link
-            task = bar.add_task(f"{scenario.name} x{paths}", total=paths)
             n_workers = be.workers
-            chunk = 1 if n_workers == 1 else max(1, min(64, paths // (n_workers * 8)))
-            for results in be.map_chunks(job, _chunks(paths, chunk), in_flight=2 * n_workers):
-                for idx, res in results:
-                    sink.add(idx, res)
-                bar.advance(task, len(results))
+            stream_paths(be, job, range(paths), sink, bar, f"{scenario.name} x{paths}", chunk)
             label = be.label
     finally:
         sink.close()
@@ -134,8 +183,9 @@ def run_monte_carlo(
     wall = time.perf_counter() - t0
     sort_paths_csv(out / "paths.csv")
     summary = aggregate(
-        out, scenario, run_path, Catalog(cat), paths=paths, seed=seed, n_resamples=n_resamples
-    )
+        out, scenario, run_path, Catalog(cat), paths=paths, seed=seed, n_resamples=n_resamples,
+        engine=engine,
+    )  # fmt: skip
     timings = {
         "backend": label,
         "workers": n_workers,
@@ -148,7 +198,7 @@ def run_monte_carlo(
     return summary
 
 
-def _check_int(value: object, name: str, lo: int, hi: int) -> None:
+def check_int(value: object, name: str, lo: int, hi: int) -> None:
     if type(value) is not int or not lo <= value <= hi:
         raise InvalidInput(
             f"stress/bad-{name.replace('_', '-')}",
@@ -165,12 +215,13 @@ def conditional_on(scenario: Scenario) -> str:
 def aggregate(
     out: Path,
     scenario: Scenario,
-    run_path: RunPath,
+    run_path: Model,
     specs: Catalog,
     *,
     paths: int,
     seed: int,
     n_resamples: int = 1000,
+    engine: str | None = None,
 ) -> dict[str, Any]:
     """Read ``paths.csv`` and write ``summary.json`` (metrics with bootstrap CIs).
 
@@ -212,7 +263,7 @@ def aggregate(
             "horizon_s": scenario.horizon,
             "step_s": scenario.step,
             "n_steps": scenario.n_steps,
-            "run_path": f"{getattr(run_path, '__module__', '?')}:{getattr(run_path, '__qualname__', repr(run_path))}",
+            "run_path": model_name(run_path),
             "bootstrap_resamples": n_resamples,
             "ci_level": 0.95,
             "var_method": "nearest rank",
@@ -220,6 +271,8 @@ def aggregate(
         },
         "metrics": metrics,
     }
+    if engine is not None:
+        summary["engine"] = engine
     write_json(out / "summary.json", summary)
     return summary
 
@@ -230,7 +283,7 @@ def run_stress(
     seed: int,
     out_dir: str | Path,
     workers: int = 1,
-    run_path: RunPath | None = None,
+    run_path: Model | None = None,
     *,
     report: bool = True,
     progress: bool = True,
@@ -238,43 +291,52 @@ def run_stress(
     n_resamples: int = 1000,
     scheduler: str | None = None,
     sensitivity_paths: int = 0,
+    engine: str | None = None,
+    chunk: int | None = None,
+    tail: float | None = None,
+    control: int | None = None,
 ) -> dict[str, Any]:
     """Load a scenario (library name or file), run the Monte Carlo, write outputs and the report.
 
-    ``run_path`` defaults to the exact engine (``peglab.sim.runner.run_path``); pass
-    ``peglab.sim.runner.float_path`` for the float models. ``scheduler`` (``"local"`` or a dask
-    scheduler address) runs the chunks on dask instead of the process pool.
-    ``sensitivity_paths > 0`` also varies every chosen agent threshold on the run's first that
-    many paths (``risk.sensitivity``; the report's "Sensitivity" section). Returns the summary.
+    ``engine``: ``exact``, ``vector`` (``float``) or ``tiered`` (``risk.engines``); without it, a
+    given ``run_path`` model is run as is, else the default engine (``engines.choose_engine``:
+    tiered from 1,000 paths when the scenario has vectorised models, exact otherwise).
+    ``scheduler`` (``"local"`` or a dask scheduler address) runs the chunks on dask instead of
+    the process pool. ``tail``/``control``: the tiered engine's tail share and control sample
+    (``risk.tiered``). ``sensitivity_paths > 0`` also varies every chosen agent threshold on the
+    run's first that many paths (``risk.sensitivity``, on the model that wrote ``paths.csv``; the
+    report's "Sensitivity" section). Returns the summary.
     """
+    from .engines import choose_engine, engine_model
     from .library import load_scenario
 
     scenario = load_scenario(name_or_file)
-    _check_int(paths, "paths", 1, 10_000_000)
-    _check_int(sensitivity_paths, "sensitivity_paths", 0, paths)  # before any work
-    if run_path is None:  # the exact integer engine is the default model
-        from ..sim.runner import run_path as exact_run_path
-
-        rp: RunPath = exact_run_path
+    check_int(paths, "paths", 1, 10_000_000)
+    check_int(sensitivity_paths, "sensitivity_paths", 0, paths)  # before any work
+    if run_path is not None and engine is None:
+        eng, rp = None, run_path
     else:
-        rp = run_path
-    summary = run_monte_carlo(
-        scenario,
-        rp,
-        paths=paths,
-        seed=seed,
-        out_dir=out_dir,
-        workers=workers,
-        keep_paths=keep_paths,
-        progress=progress,
-        n_resamples=n_resamples,
-        backend=None if scheduler is None else make_backend(scheduler, workers),
-    )
+        eng = choose_engine(engine, scenario, paths)
+        rp = engine_model("vector" if eng == "tiered" else eng)
+    backend = None if scheduler is None else make_backend(scheduler, workers)
+    common: dict[str, Any] = dict(
+        paths=paths, seed=seed, out_dir=out_dir, workers=workers, keep_paths=keep_paths,
+        progress=progress, n_resamples=n_resamples, backend=backend, chunk=chunk,
+    )  # fmt: skip
+    if eng == "tiered":
+        from .tiered import DEFAULT_TAIL, run_tiered
+
+        tail_share = DEFAULT_TAIL if tail is None else tail
+        summary = run_tiered(scenario, tail=tail_share, control=control, **common)
+    else:
+        summary = run_monte_carlo(scenario, rp, engine=eng, **common)
     if sensitivity_paths:
         from .sensitivity import run_sensitivity
 
-        backend = make_backend(scheduler, workers)
-        run_sensitivity(out_dir, scenario, rp, seed, sensitivity_paths, backend, run_monte_carlo)
+        sens_backend = make_backend(scheduler, workers)
+        run_sensitivity(
+            out_dir, scenario, rp, seed, sensitivity_paths, sens_backend, run_monte_carlo
+        )
     if report:
         from .report import render_report
 

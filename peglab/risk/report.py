@@ -21,7 +21,7 @@ from ..errors import InvalidInput
 from ..sim.family import registered_catalog, registered_families
 from .rundir import Catalog, load_catalog, load_summary, read_paths_csv
 
-__all__ = ["load_summary", "print_summary", "render_report"]
+__all__ = ["load_summary", "print_summary", "print_tiers", "render_report"]
 
 FAN_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 _LABELS = {
@@ -142,7 +142,9 @@ def render_report(out_dir: str | Path) -> Path:
     parts = [_fig_html(f, i == 0) for i, f in enumerate(figs)]
     if not figs:
         parts.append("<p>No series or loss columns to chart.</p>")
-    page = _page(summary, specs, parts, tables, _sensitivity(out))
+    page = _page(
+        summary, specs, parts, tables, _tiers_html(summary, specs.headline()) + _sensitivity(out)
+    )
     target = out / "report.html"
     target.write_text(page, encoding="utf-8")
     return target
@@ -219,6 +221,120 @@ slope between {lo_s} and {hi_s} on both sides of the default.</p>
 {verdict}
 <table><tr><th>threshold</th><th>low / <b>default</b> / high</th>{head}</tr>{"".join(body)}</table>
 """
+
+
+_TIER_STATUS = {
+    "ok": "exact",
+    "not-covered": "NOT COVERED",
+    "beyond-tier": "beyond the tier",
+    "n-too-small": "n too small",
+    "exact-missing": "exact value missing",
+}
+
+
+def _tier_rows(tiers: dict[str, Any], metrics: dict[str, Any]) -> list[list[str]]:
+    """Rows of the exact-tail table: column, statistic, vector value, exact value [interval],
+    deepest fast rank of an exact tail path / limit, status."""
+    rows = []
+    for col, stats in tiers.get("tail", {}).items():
+        for name, e in stats.items():
+            if not isinstance(e, dict) or e.get("status") in (None, "n-too-small"):
+                continue
+            fast = metrics.get(col, {}).get(name, {}).get("value")
+            exact = "-" if e.get("value") is None else _fmt(e["value"])
+            if e.get("ci"):
+                exact += f" [{_fmt(e['ci'][0])}, {_fmt(e['ci'][1])}]"
+            rank = f"{e['deepest_fast_rank']} / {e['rank_limit']}" if "rank_limit" in e else "-"
+            status = _TIER_STATUS.get(e["status"], e["status"])
+            rows.append([col, name, "-" if fast is None else _fmt(fast), exact, rank, status])
+    return rows
+
+
+def _control_rows(tiers: dict[str, Any], headline: list[str]) -> list[list[str]]:
+    """Rows of the agreement table: columns with a tolerance, and the headline totals."""
+    rows = []
+    for col, c in tiers.get("control", {}).items():
+        if "difference" not in c or (c.get("tolerance") is None and col not in headline):
+            continue
+        tol = "none stated" if c.get("tolerance") is None else _fmt(c["tolerance"])
+        verdict = {"pass": "pass", "FLAG": "FLAG"}.get(c["status"], "-")
+        rows.append([col, _fmt(c["mean_vector"]), _fmt(c["mean_exact"]),
+                     f"{_fmt(c['difference'])} [{_fmt(c['ci'][0])}, {_fmt(c['ci'][1])}]",
+                     tol, verdict])  # fmt: skip
+    return rows
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="pinned"><b>{html.escape(c)}</b></td>' if c in ("FLAG", "NOT COVERED")
+            else f"<td>{html.escape(c)}</td>" for c in row
+        ) + "</tr>" for row in rows
+    )  # fmt: skip
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+TIER_HEADER = ["metric", "statistic", "vector", "exact [95% interval]", "deepest rank / limit",
+               "status"]  # fmt: skip
+CONTROL_HEADER = ["metric", "mean vector", "mean exact", "difference [95% interval]",
+                  "tolerance", "verdict"]  # fmt: skip
+
+
+def _tiers_html(summary: dict[str, Any], headline: list[str]) -> str:
+    """The "Two tiers" section of a tiered run (``summary["tiers"]``, ``risk.tiers``)."""
+    tiers = summary.get("tiers")
+    if not tiers:
+        return ""
+    r = tiers["rule"]
+    flagged = tiers.get("flagged", [])
+    verdict = (f"<p><b>{len(flagged)} metric(s) FLAGGED</b>: the vectorised model's mean differs "
+               f"from the exact engine's by more than the stated tolerance: "
+               f"{html.escape(', '.join(flagged))}.</p>" if flagged else
+               "<p>No metric differs beyond its stated tolerance.</p>")  # fmt: skip
+    return f"""<h2>Two tiers</h2>
+<p>The vectorised model ran all {summary["paths"]} paths (the table and charts above); the exact
+engine re-ran <b>{r["exact_paths"]} paths</b>: for each of {len(r["columns"])} headline metrics
+its {r["k"]} worst paths by the vectorised value (the tail of {r["m"]} paths the statistics below
+read, share {r["tail"]}, plus a margin of {r["margin"]}), and a random control sample of
+{r["control"]} paths. An exact tail statistic uses exact values only and equals a full exact run's
+when the tail paths were all re-run; it is marked NOT COVERED when an exactly-run path worse than
+its boundary ranked deeper than the limit by the vectorised value. Rule and checks:
+docs/scale.md "Two tiers".</p>
+{_html_table(TIER_HEADER, _tier_rows(tiers, summary.get("metrics", {})))}
+<h3>Vectorised against exact on the control sample</h3>
+{verdict}
+{_html_table(CONTROL_HEADER, _control_rows(tiers, headline))}
+"""
+
+
+def print_tiers(
+    summary: dict[str, Any], console: Any = None, headline: list[str] | None = None
+) -> None:
+    """The "Two tiers" tables of a tiered run on the terminal (nothing for other runs)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    tiers = summary.get("tiers")
+    if not tiers:
+        return
+    con = console if console is not None else Console(width=max(Console().width, 120))
+    r = tiers["rule"]
+    table = Table(title=f"Two tiers: exact tail on {r['exact_paths']} re-run paths "
+                        f"({r['k']} worst per metric + {r['control']} control)")  # fmt: skip
+    for h in TIER_HEADER:
+        table.add_column(h, justify="left" if h in ("metric", "statistic") else "right")
+    for row in _tier_rows(tiers, summary.get("metrics", {})):
+        table.add_row(*row)
+    con.print(table)
+    ctrl = Table(title="Two tiers: vectorised against exact on the control sample")
+    for h in CONTROL_HEADER:
+        ctrl.add_column(h, justify="left" if h == "metric" else "right")
+    for row in _control_rows(tiers, headline or []):
+        ctrl.add_row(*row)
+    con.print(ctrl)
+    if tiers.get("flagged"):
+        con.print(f"FLAGGED (beyond tolerance): {', '.join(tiers['flagged'])}")
 
 
 def _fmt(x: Any) -> str:
@@ -321,6 +437,7 @@ def print_summary(
         if t is not None:
             con.print(t)
     con.print(f"scenario hash {sc['hash'][:16]}  model {summary['parameters'].get('run_path', '')}")
+    print_tiers(summary, con, cat.headline())
 
 
 def _instance_table(summary: dict[str, Any], fam: dict[str, Any]) -> Any:

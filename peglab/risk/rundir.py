@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -112,33 +113,61 @@ class Sink:
 
     Each path index is accepted once: a repeated index (a backend delivering a re-run chunk
     twice) is refused with ``stress/duplicate-path`` before anything is written, and an index
-    outside ``[0, n_paths)`` with ``stress/bad-path-index``; so no path is ever counted twice.
+    outside the run with ``stress/bad-path-index``; so no path is ever counted twice.
+
+    ``indices``: the path indices this sink takes when they are not ``0..n_paths-1`` (the exact
+    tier of a tiered run: series rows then follow the sorted indices); ``series=False`` writes
+    the scalar table only.
     """
 
-    def __init__(self, out: Path, n_paths: int, n_points: int, keep_paths: int) -> None:
+    def __init__(
+        self,
+        out: Path,
+        n_paths: int,
+        n_points: int,
+        keep_paths: int,
+        *,
+        indices: Sequence[int] | None = None,
+        series: bool = True,
+    ) -> None:
         self.out, self.n_paths, self.n_points, self.keep = out, n_paths, n_points, keep_paths
+        self._row: dict[int, int] | None = None
+        if indices is not None:
+            self._row = {i: r for r, i in enumerate(sorted(set(indices)))}
+            self.n_paths = len(self._row)
+        self._series = series
         self.columns: list[str] | None = None
         self.series_names: list[str] | None = None
         self.maps: dict[str, np.memmap[Any, Any]] = {}
-        (out / "series").mkdir(parents=True, exist_ok=True)
-        (out / "paths").mkdir(exist_ok=True)
+        if series:
+            (out / "series").mkdir(parents=True, exist_ok=True)
+            (out / "paths").mkdir(exist_ok=True)
         self._fh = (out / "paths.csv").open("w", newline="", encoding="utf-8")
         self._csv = csv.writer(self._fh)
         self.count = 0
-        self._seen = np.zeros(n_paths, dtype=np.bool_)
+        self._seen = np.zeros(self.n_paths, dtype=np.bool_)
+
+    def _position(self, index: int) -> int:
+        if self._row is None:
+            if 0 <= index < self.n_paths:
+                return index
+            where = f"outside [0, {self.n_paths})"
+        else:
+            row = self._row.get(index)
+            if row is not None:
+                return row
+            where = "not one of this run's paths"
+        raise InvalidInput("stress/bad-path-index", f"path {index} is {where}")
 
     def add(self, index: int, res: PathResult) -> None:
-        if not 0 <= index < self.n_paths:
-            raise InvalidInput(
-                "stress/bad-path-index", f"path {index} is outside [0, {self.n_paths})"
-            )
-        if self._seen[index]:
+        row = self._position(index)
+        if self._seen[row]:
             raise InvalidInput("stress/duplicate-path", f"path {index} was already written")
         metrics = {k: float(v) for k, v in res.metrics.items()}
         if self.columns is None:
             self.columns = sorted(metrics)
             self._csv.writerow(["path", *self.columns])
-            self.series_names = sorted(res.series)
+            self.series_names = sorted(res.series) if self._series else []
             for name in self.series_names:
                 self.maps[name] = np.lib.format.open_memmap(
                     self.out / "series" / f"{name}.npy",
@@ -160,14 +189,14 @@ class Sink:
                     "stress/bad-series",
                     f"path {index}: series {name!r} has shape {arr.shape}, expected ({self.n_points},)",
                 )
-            self.maps[name][index] = arr
+            self.maps[name][row] = arr
         if index < self.keep and self.series_names:
             with (self.out / "paths" / f"path-{index:05d}.csv").open("w", newline="") as fh:
                 w = csv.writer(fh)
                 w.writerow(["point", *self.series_names])
                 for j in range(self.n_points):
                     w.writerow([j, *(repr(float(res.series[n][j])) for n in self.series_names)])
-        self._seen[index] = True
+        self._seen[row] = True
         self.count += 1
         if self.count % 64 == 0:
             self._fh.flush()

@@ -29,9 +29,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..errors import InvalidInput
-from ..sim.results import RunPath
 from ..sim.scenario import Scenario
-from .backends import Backend, lend
+from .backends import Backend, Model, lend
 from .params import apply_params, get_param
 from .rundir import load_catalog, read_paths_csv, write_json
 
@@ -168,7 +167,7 @@ def _num(text: str) -> float:
 def run_sensitivity(
     out_dir: str | Path,
     scenario: Scenario,
-    run_path: RunPath,
+    run_path: Model,
     seed: int,
     paths: int,
     backend: Backend,

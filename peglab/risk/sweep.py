@@ -14,8 +14,11 @@ parameters' values, in the order given) and reports each headline metric against
   ``prices[0].drawdown``. Values are written as in a scenario file and validated like one; an
   unknown path is ``sweep/unknown-param``, a malformed one ``sweep/bad-param``, a bad value
   ``scenario/invalid``; every point is validated before any runs.
-* **Backends**: the points run one after the other on one backend (the process pool of
-  ``workers``, or dask with ``scheduler``), entered once for the whole sweep.
+* **Engines and backends**: every point runs on the same engine (``exact``, ``vector`` or
+  ``tiered``, ``risk.engines``; default as for a stress run, chosen once from the base scenario
+  and the paths per point), one point after the other on one backend (the process pool of
+  ``workers``, or dask with ``scheduler``), entered once for the whole sweep. A tiered point
+  also lists its flagged metrics (``tier_flags``).
 * **Outputs** (``out_dir``): ``points/NNN/`` a full run directory per point (``summary.json``
   byte-identical on a re-run); ``sweep.json`` the grid and each point's headline statistics
   (deterministic); ``table.csv`` one row per point; ``sweep.html`` each headline mean (95%
@@ -33,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput
-from ..sim.results import RunPath
 from ..sim.scenario import Scenario, scenario_hash
-from .backends import Backend, lend, make_backend
+from .backends import Backend, Model, lend, make_backend
+from .engines import engine_arguments
 from .montecarlo import run_monte_carlo
 from .params import Param, apply_params, get_param, parse_param
 from .rundir import Catalog, load_catalog, write_json
@@ -90,18 +93,25 @@ def run_sweep(
     seed: int,
     out_dir: str | Path,
     workers: int = 1,
-    run_path: RunPath | None = None,
+    run_path: Model | None = None,
     *,
     scheduler: str | None = None,
     backend: Backend | None = None,
     progress: bool = True,
     n_resamples: int = 1000,
     report: bool = True,
+    engine: str | None = None,
+    chunk: int | None = None,
+    tail: float | None = None,
+    control: int | None = None,
 ) -> dict[str, Any]:
     """Run the grid of ``params`` over ``scenario`` with common random numbers (module docstring).
 
-    Returns (and writes as ``sweep.json``) the grid with each point's headline statistics.
+    ``engine`` names the engine (``run_path`` without ``engine``: that model as is); ``tail`` and
+    ``control`` are the tiered engine's options (``risk.tiered``). Returns (and writes as
+    ``sweep.json``) the grid with each point's headline statistics.
     """
+    from .engines import choose_engine, engine_model
     from .library import load_scenario
 
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -110,12 +120,11 @@ def run_sweep(
         raise InvalidInput("sweep/bad-param", "give at least one --param PATH=v1,v2,...")
     grid = _grid(plist)
     scenarios = [apply_params(base, point) for point in grid]  # all validated before any runs
-    if run_path is None:
-        from ..sim.runner import run_path as exact_run_path
-
-        rp: RunPath = exact_run_path
+    if run_path is not None and engine is None:
+        eng, rp = None, run_path
     else:
-        rp = run_path
+        eng = choose_engine(engine, base, paths)
+        rp = engine_model("vector" if eng == "tiered" else eng)
     out = Path(out_dir)
     be = backend if backend is not None else make_backend(scheduler, workers)
     rows: list[dict[str, Any]] = []
@@ -123,19 +132,30 @@ def run_sweep(
         held = lend(be)
         for i, (point, sc) in enumerate(zip(grid, scenarios, strict=True)):
             sub = out / "points" / f"{i:03d}"
-            summary = run_monte_carlo(
-                sc, rp, paths=paths, seed=seed, out_dir=sub, workers=workers, keep_paths=0,
-                progress=progress, n_resamples=n_resamples, backend=held,
+            kw: dict[str, Any] = dict(
+                paths=paths, seed=seed, out_dir=sub, workers=workers, keep_paths=0,
+                progress=progress, n_resamples=n_resamples, backend=held, chunk=chunk,
             )  # fmt: skip
-            rows.append({
+            if eng == "tiered":
+                from .tiered import DEFAULT_TAIL, run_tiered
+
+                share = DEFAULT_TAIL if tail is None else tail
+                summary = run_tiered(sc, tail=share, control=control, **kw)
+            else:
+                summary = run_monte_carlo(sc, rp, engine=eng, **kw)
+            row = {
                 "index": i, "values": point, "dir": f"points/{i:03d}",
                 "scenario_hash": scenario_hash(sc),
                 "metrics": _point_stats(summary, load_catalog(sub)),
-            })  # fmt: skip
+            }  # fmt: skip
+            if "tiers" in summary:
+                row["tier_flags"] = summary["tiers"]["flagged"]
+            rows.append(row)
     result = {
         "scenario": {"name": base.name, "hash": scenario_hash(base)},
         "seed": seed,
         "paths": paths,
+        **({"engine": eng} if eng else {}),
         "common_random_numbers": "path i uses SeedSequence(seed, spawn_key=(i,)) at every point",
         "params": [{"path": p.path, "values": list(p.values)} for p in plist],
         "points": rows,
@@ -285,23 +305,17 @@ def sweep_arguments(s: argparse.ArgumentParser) -> None:
         help="output directory (default runs/sweep-<scenario>-s<seed>)",
     )
     s.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    s.add_argument(
-        "--engine", choices=("exact", "float"), default="exact", help="exact engine or float model"
-    )
-    s.add_argument("--scheduler", default=None, help="run on dask: 'local' or tcp://host:port")
+    engine_arguments(s)
     s.add_argument("--no-progress", action="store_true", help="hide the progress bars")  # fmt: skip
 
 
 def cmd_sweep(args: argparse.Namespace) -> None:
-    from ..sim.runner import float_path
-    from ..sim.runner import run_path as exact
-
     params = [parse_param(t) for t in args.param]
     out = args.out or Path("runs") / f"sweep-{Path(args.scenario).stem}-s{args.seed}"
     result = run_sweep(
         args.scenario, params, args.paths, args.seed, out, args.workers,
-        exact if args.engine == "exact" else float_path,
-        scheduler=args.scheduler, progress=not args.no_progress,
+        scheduler=args.scheduler, progress=not args.no_progress, engine=args.engine,
+        chunk=args.chunk, tail=args.tier_tail, control=args.control_paths,
     )  # fmt: skip
     print_sweep(result)
     print(f"sweep: {out / 'sweep.html'}  table: {out / 'table.csv'}")

@@ -1,0 +1,360 @@
+"""Two-tier Monte Carlo, the statistics (docs/scale.md "Two tiers"): which paths the exact engine
+re-runs, the exact tail statistics they give, and the fast-vs-exact difference on common paths.
+
+Design
+------
+The vector engine has run every path; ``paths.csv`` holds its values. This module is pure (no
+I/O); ``risk.tiered`` runs the engines and writes the files.
+
+* **Tiered columns**: the headline totals (``Catalog.headline``) with a worst side: ``max`` for a
+  loss (``MetricSpec.loss``), the spec's ``worst`` otherwise; a headline without a worst side is
+  compared on the control sample only.
+* **Depth**: with ``N`` paths and the tail share ``tail`` (default 2.5%: ES97.5 and VaR99),
+  ``m = min(N, ceil(tail N) + 1)`` paths are the tail the statistics read, ``margin = max(10,
+  ceil(m / 2))`` more are added against ranking errors of the fast model, and each tiered column
+  selects its ``k = min(N, m + margin)`` worst paths by the fast value (ties: lower path index
+  first). The **control sample** is ``min(N, max(50, ceil(N / 100)))`` paths drawn without
+  replacement from ``SeedSequence(seed, spawn_key=(0xC7A1, 0))``. The exact engine runs the union.
+* **Exact tail statistics** of a column use only exact values, of every path the exact tier ran
+  (its own selection, the other columns' and the control sample). A statistic reads the ``r``
+  worst paths (VaR/quantile: its rank and the ranks of its order-statistic interval; ES: the
+  ``ceil((1 - q) N)`` it averages) and is computed as ``risk.measures`` computes it on all ``N``
+  paths (same ranks, same arithmetic), so it equals a full exact run's value whenever the ``r``
+  worst exact paths were all run exactly.
+* **The assumption** behind that: a path the exact tier did not run is no worse, exactly, than the
+  ``r``-th worst exact value ``b`` (the fast model ranks the tail well enough that the margin
+  catches what it misorders). **The check**: among the exactly-run paths whose exact value is
+  worse than ``b``, the deepest fast rank ``d`` must be at most ``k - ceil(margin / 2)`` (half the
+  margin unused). A control path outside the selection that is exactly worse than ``b`` has a
+  fast rank beyond ``k`` and so fails the check: the assumption is then seen to be broken. A
+  statistic that fails is reported with ``covered = false`` (its value is still the tier's, shown
+  as not covered); a statistic reading more than ``m`` paths (VaR95 at the default depth) is
+  ``beyond-tier`` (the fast model's value only); EVaR reads every path and is never tiered.
+* **Intervals**: quantiles keep their order-statistic interval (exact values at the interval's
+  ranks); ES uses the percentile bootstrap of the summary (the same resamples, seeded by the
+  column's position in the exact table) on the exact values of the run paths and the fast
+  values, capped at ``b``, of the others (under the assumption they lie below ``b``).
+* **Agreement** on common paths (the control sample here, every path in ``peglab crossval``):
+  per column the mean of the vector and of the exact values over the paths where both are finite,
+  their difference with a 95% percentile-bootstrap interval of the paired mean difference, and
+  the tolerance ``abs + rel |mean exact|`` of the metric's ``MetricSpec.agree``; a column whose
+  ``|difference|`` exceeds it is **flagged**. Without a stated tolerance it is shown, not judged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import InvalidInput
+from .measures import (
+    MIN_EXCEEDANCES,
+    bootstrap_ci,
+    bootstrap_cis,
+    exceedances,
+    nearest_rank,
+    order_statistic_ci,
+    paths_needed,
+    round_sig,
+    tail_count,
+)
+from .rundir import Catalog
+
+__all__ = [
+    "CONTROL_KEY",
+    "DEFAULT_TAIL",
+    "Plan",
+    "TierColumn",
+    "compare_means",
+    "control_sample",
+    "plan_tiers",
+    "tail_statistics",
+    "tier_columns",
+    "tier_depth",
+    "worst_order",
+]
+
+DEFAULT_TAIL = 0.025
+CONTROL_MIN, CONTROL_SHARE = 50, 0.01
+CONTROL_KEY: tuple[int, int] = (0xC7A1, 0)  # length 2: never a path's key (length 1)
+AGREE_KEY: tuple[int, int] = (0xC7A1, 1)
+BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)  # the summary's (risk.montecarlo)
+
+Side = Literal["max", "min"]
+
+
+@dataclass(frozen=True)
+class TierColumn:
+    """A column whose worst paths the exact tier re-runs, and which side is worst."""
+
+    name: str
+    side: Side
+    loss: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The exact tier of a run: per column its ``k`` worst paths (worst first), the control
+    sample, and the union the exact engine runs (sorted)."""
+
+    n: int
+    tail: float
+    m: int
+    margin: int
+    k: int
+    columns: tuple[TierColumn, ...]
+    selected: Mapping[str, tuple[int, ...]]
+    control: tuple[int, ...]
+
+    @property
+    def indices(self) -> list[int]:
+        union = set(self.control)
+        for paths in self.selected.values():
+            union.update(paths)
+        return sorted(union)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "paths": self.n, "tail": self.tail, "m": self.m, "margin": self.margin, "k": self.k,
+            "columns": [{"name": c.name, "side": c.side, "loss": c.loss} for c in self.columns],
+            "selected": {k: list(v) for k, v in self.selected.items()},
+            "control": list(self.control), "exact_paths": len(self.indices),
+        }  # fmt: skip
+
+
+def tier_columns(cat: Catalog, columns: Sequence[str]) -> list[TierColumn]:
+    """The headline totals with a worst side, present in ``columns`` (module docstring)."""
+    out = []
+    for name in cat.headline():
+        spec = cat.spec(name)
+        if spec is None or name not in columns:
+            continue
+        side = "max" if spec.loss else spec.worst
+        if side is not None:
+            out.append(TierColumn(name, side, spec.loss))
+    return out
+
+
+def tier_depth(n: int, tail: float) -> tuple[int, int, int]:
+    """``(m, margin, k)`` for ``n`` paths and the tail share ``tail`` (module docstring): ``m``
+    is the deepest worst-first rank any statistic at a level within ``tail`` reads (with its
+    interval), at least ``ceil(tail n) + 1``."""
+    if not 0.0 < tail <= 0.5:
+        raise InvalidInput(
+            "stress/bad-tail", f"the tier's tail share must be in (0, 0.5], got {tail}"
+        )
+    deepest = math.ceil(tail * n) + 1
+    for kind, q in _LEVELS:
+        if 1.0 - q <= tail + 1e-12 and exceedances(q, n) >= MIN_EXCEEDANCES:
+            deepest = max(deepest, _ranks(kind, q, n, "max")[0], _ranks(kind, q, n, "min")[0])
+    m = min(n, deepest)
+    margin = max(10, math.ceil(m / 2))
+    return m, margin, min(n, m + margin)
+
+
+def worst_order(values: np.ndarray, side: Side) -> np.ndarray:
+    """Positions of ``values`` worst first (ties: lower position first; NaN last)."""
+    key = -values if side == "max" else values.copy()
+    key = np.where(np.isfinite(key), key, np.inf)
+    return np.lexsort((np.arange(len(values)), key))
+
+
+def control_sample(n: int, seed: int, size: int | None = None) -> tuple[int, ...]:
+    """The control paths: ``size`` (default ``min(n, max(50, ceil(n/100)))``) of ``0..n-1``."""
+    want = min(n, max(CONTROL_MIN, math.ceil(CONTROL_SHARE * n))) if size is None else size
+    if not 0 <= want <= n:
+        raise InvalidInput("stress/bad-control", f"control sample must be in [0, {n}], got {want}")
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=CONTROL_KEY)))
+    return tuple(int(i) for i in np.sort(rng.choice(n, size=want, replace=False)))
+
+
+def plan_tiers(
+    cat: Catalog,
+    columns: Sequence[str],
+    data: np.ndarray,
+    seed: int,
+    tail: float = DEFAULT_TAIL,
+    control: int | None = None,
+) -> Plan:
+    """The exact tier of a vector run whose ``paths.csv`` (row ``i`` = path ``i``) is
+    ``columns``/``data`` (module docstring)."""
+    n = int(data.shape[0])
+    m, margin, k = tier_depth(n, tail)
+    cols = tuple(tier_columns(cat, columns))
+    selected = {
+        c.name: tuple(int(i) for i in worst_order(data[:, columns.index(c.name)], c.side)[:k])
+        for c in cols
+    }
+    return Plan(n, tail, m, margin, k, cols, selected, control_sample(n, seed, control))
+
+
+_LEVELS: tuple[tuple[str, float], ...] = (("quantile", 0.95), ("quantile", 0.99), ("es", 0.975))
+
+
+def _stat_levels(col: TierColumn) -> list[tuple[str, str, float]]:
+    """``(name, kind, q)`` of the tail statistics of a column, as the summary names them; ``q``
+    is the level on the worst side (a ``min`` column's p01 is ``q = 0.99`` of its worst side)."""
+    if col.loss:
+        return [("VaR95", "quantile", 0.95), ("VaR99", "quantile", 0.99), ("ES97.5", "es", 0.975)]
+    if col.side == "max":
+        return [("p95", "quantile", 0.95), ("p99", "quantile", 0.99)]
+    return [("p05", "quantile", 0.95), ("p01", "quantile", 0.99)]
+
+
+def _ranks(kind: str, q: float, n: int, side: Side) -> tuple[int, list[int | None]]:
+    """``(reads, ranks)``: the worst-first ranks a statistic reads (value, then its interval's
+    lower and upper bound; ES: the count it averages) and the deepest of them. ``q`` is the level
+    on the worst side."""
+    if kind == "es":
+        k = tail_count(q, n)
+        return k, [k]
+    if side == "max":  # the summary's ascending rank j is worst-first rank n - j + 1
+        rho = nearest_rank(q, n)
+        lo, hi = order_statistic_ci(n, q)
+        ranks = [
+            n - rho + 1,
+            None if lo is None else n - lo + 1,
+            None if hi is None else n - hi + 1,
+        ]
+    else:  # the summary's quantile at 1 - q, ascending = worst first
+        ranks = [nearest_rank(1.0 - q, n), *order_statistic_ci(n, 1.0 - q)]
+    return max(r for r in ranks if r is not None), ranks
+
+
+def tail_statistics(
+    plan: Plan,
+    col: TierColumn,
+    fast: np.ndarray,
+    exact: Mapping[int, float],
+    *,
+    boot_seed: np.random.SeedSequence,
+    n_resamples: int = 1000,
+) -> dict[str, Any]:
+    """Exact tail statistics of one tiered column with their coverage (module docstring).
+
+    ``fast``: the vector value of every path (index = path); ``exact``: the exact value of every
+    path the exact tier ran; ``boot_seed``: the seed the summary's bootstrap uses for this column.
+    """
+    n = int(np.isfinite(fast).sum())
+    sign = 1.0 if col.side == "max" else -1.0
+    order = worst_order(fast, col.side)
+    fast_rank = np.empty(len(fast), dtype=np.int64)
+    fast_rank[order] = np.arange(1, len(fast) + 1)
+    known = {i: v for i, v in exact.items() if math.isfinite(v)}
+    missing = [i for i in plan.selected[col.name] if i not in known]
+    ids = np.array(sorted(known), dtype=np.int64)
+    worst = sign * np.array([known[int(i)] for i in ids], dtype=np.float64)  # larger = worse
+    by_worst = ids[np.lexsort((ids, -worst))]
+    desc = np.array([known[int(i)] for i in by_worst])  # exact values, worst first
+    out: dict[str, Any] = {"side": col.side, "n": n, "exact_paths": len(ids)}
+    for name, kind, q in _stat_levels(col):
+        entry: dict[str, Any] = {"exceedances": exceedances(q, n)}
+        out[name] = entry
+        if exceedances(q, n) < MIN_EXCEEDANCES:
+            entry.update(status="n-too-small", paths_needed=paths_needed(q))
+            continue
+        reads, ranks = _ranks(kind, q, n, col.side)
+        entry["reads"] = reads
+        if reads > plan.m:
+            entry["status"] = "beyond-tier"
+            continue
+        if missing or len(desc) < reads:
+            entry.update(status="exact-missing", missing=missing[:10])
+            continue
+        boundary = sign * desc[reads - 1]
+        worse = [int(i) for i, w in zip(ids, worst, strict=True) if w > boundary]
+        deepest = max((int(fast_rank[i]) for i in worse), default=0)
+        limit = plan.k - math.ceil(plan.margin / 2)
+        top = {int(i) for i in by_worst[:reads]}
+        entry.update(
+            deepest_fast_rank=deepest, rank_limit=limit, covered=deepest <= limit,
+            status="ok" if deepest <= limit else "not-covered",
+            fast_tail_kept=sum(1 for i in order[:reads] if int(i) in top),
+        )  # fmt: skip
+        if kind == "es":  # loss columns only: larger is worse, sign = 1
+            top_asc = np.sort(desc[:reads])  # the full run averages its ascending top k
+            entry["value"] = round_sig(float(top_asc[None, :].mean(axis=-1)[0]))
+            hybrid = np.where(np.isfinite(fast), np.minimum(fast, boundary), np.nan)
+            for i, v in known.items():
+                hybrid[i] = v
+            hybrid = hybrid[np.isfinite(hybrid)]  # path order, as the summary's bootstrap
+
+            def es(s: np.ndarray, k: int = reads) -> np.ndarray:
+                return np.asarray(s[..., -k:].mean(axis=-1))
+
+            ci = bootstrap_cis(hybrid, {"es": es}, n_resamples=n_resamples, seed=boot_seed)["es"]
+            entry["ci"] = [round_sig(ci[0]), round_sig(ci[1])]
+            entry["ci_method"] = "bootstrap (exact tier; others capped at the boundary)"
+        else:
+            at = [None if r is None else round_sig(float(desc[r - 1])) for r in ranks]
+            entry.update(value=at[0], ci=at[1:], ci_method="order-statistic")
+    return out
+
+
+def _tolerance(
+    column: str, cat: Catalog, overrides: Mapping[str, tuple[float, float]] | None
+) -> tuple[float, float] | None:
+    if overrides:
+        if column in overrides:
+            return overrides[column]
+        spec = cat.spec(column)
+        if spec is not None and spec.name in overrides:
+            return overrides[spec.name]
+    spec = cat.spec(column)
+    return None if spec is None else spec.agree
+
+
+def compare_means(
+    cat: Catalog,
+    vector: tuple[Sequence[str], np.ndarray],
+    exact: tuple[Sequence[str], np.ndarray],
+    seed: int,
+    *,
+    n_resamples: int = 1000,
+    tolerances: Mapping[str, tuple[float, float]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Per column, vector and exact means on common paths, their difference with a 95% bootstrap
+    interval, the tolerance and the verdict (module docstring). ``vector`` and ``exact`` are
+    ``(columns, rows)`` over the SAME paths in the same order."""
+    vcols, vdata = vector
+    ecols, edata = exact
+    if vdata.shape[0] != edata.shape[0]:
+        raise ValueError("vector and exact rows must be the same paths")
+    out: dict[str, dict[str, Any]] = {}
+    for j, name in enumerate(sorted(set(vcols) | set(ecols))):
+        if name not in vcols or name not in ecols:
+            out[name] = {"status": "only-exact" if name in ecols else "only-vector"}
+            continue
+        v, e = vdata[:, list(vcols).index(name)], edata[:, list(ecols).index(name)]
+        both = np.isfinite(v) & np.isfinite(e)
+        entry: dict[str, Any] = {"n": int(both.sum())}
+        out[name] = entry
+        if not both.any():
+            entry["status"] = "no-common-values"
+            continue
+        d = v[both] - e[both]
+        mean_e, mean_v = float(e[both].mean()), float(v[both].mean())
+        diff = float(d.mean())
+        child = np.random.SeedSequence(seed, spawn_key=(*AGREE_KEY, j))
+        lo, hi = bootstrap_ci(
+            d, lambda s: np.asarray(s.mean(axis=-1)), n_resamples=n_resamples, seed=child
+        )
+        entry.update(
+            mean_exact=round_sig(mean_e), mean_vector=round_sig(mean_v),
+            difference=round_sig(diff), ci=[round_sig(lo), round_sig(hi)],
+        )  # fmt: skip
+        tol = _tolerance(name, cat, tolerances)
+        if tol is None:
+            entry.update(status="no-tolerance", tolerance=None, passed=None)
+            continue
+        bound = tol[0] + tol[1] * abs(mean_e)
+        passed = abs(diff) <= bound
+        entry.update(
+            agree=list(tol), tolerance=round_sig(bound), passed=passed,
+            status="pass" if passed else "FLAG",
+        )  # fmt: skip
+    return out

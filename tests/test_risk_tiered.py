@@ -1,0 +1,310 @@
+"""Batched chunks and the two-tier Monte Carlo (docs/scale.md "Engines", "Two tiers").
+
+The tier's logic (selection, coverage, exact tail statistics, agreement flags) is tested with two
+cheap models of known relation: the vector engine as the fast model and ``Noisy``, the vector
+engine with a seeded per-path perturbation, as the "exact" one; a full run of ``Noisy`` is then
+the full exact run to compare with. One test runs the real exact engine on a reduced scenario
+where both engines are affordable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from peglab.cli import main
+from peglab.errors import InvalidInput
+from peglab.risk.backends import Batched, DaskBackend, LocalPool
+from peglab.risk.engines import canonical_engine, choose_engine, engine_model
+from peglab.risk.montecarlo import run_monte_carlo
+from peglab.risk.params import apply_params
+from peglab.risk.tiered import run_tiered
+from peglab.risk.tiers import control_sample, tier_depth
+from peglab.sim.results import PathResult
+from peglab.sim.runner import run_path, vector_chunk
+from peglab.sim.scenario import Scenario, load_scenario_file
+
+SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
+VECTOR = Batched(vector_chunk)
+
+
+@pytest.fixture(scope="module")
+def small() -> Scenario:
+    return load_scenario_file(SMALL)
+
+
+@pytest.fixture(scope="module")
+def reduced(small: Scenario) -> Scenario:
+    """small-crash cut to one day and 12 vaults: the exact engine runs 400 paths in seconds."""
+    return apply_params(small, {
+        "horizon": "1d", "prices[0].duration": "12h",
+        "system.ai_dollars[tUSD].collaterals[0].vaults.count": "12",
+    })  # fmt: skip
+
+
+class Noisy:
+    """The vector engine, each path's metrics scaled by ``1 + bias + scale * z`` with ``z`` a
+    standard normal drawn from the path's own seed (so a path's value never depends on its
+    chunk); used as a second model whose ranking differs from the vector engine's."""
+
+    def __init__(self, scale: float, bias: float = 0.0) -> None:
+        self.scale, self.bias = scale, bias
+        self.__qualname__ = self.__module__ = f"Noisy({scale}, {bias})"
+
+    def __call__(self, sc: Scenario, seeds: Sequence[np.random.SeedSequence]) -> list[PathResult]:
+        out = []
+        for seed, res in zip(seeds, vector_chunk(sc, seeds), strict=True):
+            key = (*seed.spawn_key, 77)
+            z = np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=key))
+            f = 1.0 + self.bias + self.scale * float(z.standard_normal())
+            out.append(PathResult({k: v * f for k, v in res.metrics.items()}, res.series))
+        return out
+
+
+class Counting:
+    """The vector engine, recording the size of every batch it is called with (in-process)."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.__qualname__ = self.__module__ = "Counting"
+
+    def __call__(self, sc: Scenario, seeds: Sequence[np.random.SeedSequence]) -> list[PathResult]:
+        self.calls.append(len(seeds))
+        return vector_chunk(sc, seeds)
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    names = ["summary.json", "paths.csv", "metrics.json"]
+    names += [f"series/{p.name}" for p in sorted((out / "series").iterdir())]
+    for extra in ("tiers/plan.json", "tiers/exact/paths.csv"):
+        if (out / extra).is_file():
+            names.append(extra)
+    return {n: (out / n).read_bytes() for n in names}
+
+
+def _same(a: Path, b: Path) -> None:
+    fa, fb = _files(a), _files(b)
+    assert sorted(fa) == sorted(fb)
+    for name in fa:
+        assert fa[name] == fb[name], name
+
+
+def _vector(sc: Scenario, out: Path, **kw: object) -> dict:
+    args = dict(paths=13, seed=4, out_dir=out, progress=False, n_resamples=50, engine="vector")
+    args.update(kw)
+    return run_monte_carlo(sc, VECTOR, **args)  # type: ignore[arg-type]
+
+
+# --- batched chunks --------------------------------------------------------------------------
+
+
+def test_vector_engine__one_call_per_chunk__paths_as_an_array_dimension(
+    small: Scenario, tmp_path: Path
+) -> None:
+    counting = Counting()
+    _vector(small, tmp_path, chunk=5)
+    run_monte_carlo(small, Batched(counting), paths=13, seed=4, out_dir=tmp_path / "c",
+                    progress=False, n_resamples=50, chunk=5)  # fmt: skip
+    assert counting.calls == [5, 5, 3]
+
+
+def test_vector_engine__chunk_size_and_workers__bytes_identical(
+    small: Scenario, tmp_path: Path
+) -> None:
+    _vector(small, tmp_path / "a", chunk=13)
+    _vector(small, tmp_path / "b", chunk=1)
+    _vector(small, tmp_path / "c", chunk=4, workers=2)
+    _vector(small, tmp_path / "d", workers=2)  # the default chunk size
+    for other in "bcd":
+        _same(tmp_path / "a", tmp_path / other)
+    assert json.loads((tmp_path / "a/summary.json").read_text())["engine"] == "vector"
+
+
+def test_vector_engine__family_without_model__typed_error_from_the_batch(tmp_path: Path) -> None:
+    from peglab.risk.library import load_scenario
+
+    with pytest.raises(InvalidInput) as info:
+        _vector(load_scenario("default-wave"), tmp_path, paths=2)
+    assert info.value.code == "stress/no-float-model"
+
+
+def test_engines__names_aliases_and_default(small: Scenario) -> None:
+    assert canonical_engine("float") == "vector" and canonical_engine("tiered") == "tiered"
+    assert engine_model("exact") is run_path and engine_model("float") == VECTOR
+    with pytest.raises(InvalidInput) as info:
+        canonical_engine("gpu")
+    assert info.value.code == "stress/bad-engine"
+    assert choose_engine(None, small, 999) == "exact"
+    assert choose_engine(None, small, 1000) == "tiered"
+    from peglab.risk.library import load_scenario
+
+    assert choose_engine(None, load_scenario("default-wave"), 5000) == "exact"  # no vector model
+
+
+# --- the tier's rule -------------------------------------------------------------------------
+
+
+def test_tier_depth__stated_rule() -> None:
+    # 2.5%: ES97.5 reads the worst 250 of 10,000 paths; VaR99 and its interval fewer
+    assert tier_depth(10_000, 0.025) == (251, 126, 377)
+    assert tier_depth(1000, 0.025) == (26, 13, 39)
+    m, margin, k = tier_depth(400, 0.05)  # VaR95 with its order-statistic interval
+    assert m == 30 and k == m + margin
+    assert tier_depth(20, 0.025) == (2, 10, 12)
+    with pytest.raises(InvalidInput) as info:
+        tier_depth(100, 0.6)
+    assert info.value.code == "stress/bad-tail"
+
+
+def test_control_sample__seeded_sorted_distinct() -> None:
+    a = control_sample(10_000, 7)
+    assert a == control_sample(10_000, 7) and a != control_sample(10_000, 8)
+    assert len(a) == 100 and len(set(a)) == 100 and list(a) == sorted(a)
+    assert control_sample(30, 7) == tuple(range(30))  # the whole run when it is small
+
+
+# --- tiered equals a full exact run ----------------------------------------------------------
+
+
+N = 400
+
+
+@pytest.fixture(scope="module")
+def noisy_full(reduced: Scenario, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The full run of the "exact" model ``Noisy(0.0005)`` on every path."""
+    out = tmp_path_factory.mktemp("full")
+    return run_monte_carlo(reduced, Batched(Noisy(0.0005)), paths=N, seed=9, out_dir=out,
+                           workers=1, progress=False, n_resamples=200)  # fmt: skip
+
+
+def _tiered(sc: Scenario, out: Path, exact: object, **kw: object) -> dict:
+    args = dict(paths=N, seed=9, out_dir=out, workers=1, progress=False, n_resamples=200,
+                tail=0.05, exact=exact)  # fmt: skip
+    args.update(kw)
+    return run_tiered(sc, **args)  # type: ignore[arg-type]
+
+
+def _check_equal_where_covered(tiered: dict, full: dict) -> int:
+    """Every covered exact tail statistic equals the full run's; returns how many there were."""
+    covered = 0
+    for col, stats in tiered["tiers"]["tail"].items():
+        for name, entry in stats.items():
+            if not isinstance(entry, dict) or entry.get("status") != "ok":
+                continue
+            covered += 1
+            ref = full["metrics"][col].get(name)
+            if ref is None:  # p01/p99: computed the summary's way at another level
+                continue
+            assert entry["value"] == ref["value"], (col, name)
+            if entry["ci_method"] == "order-statistic":
+                assert entry["ci"] == ref["ci"], (col, name)
+    return covered
+
+
+def test_tiered__exact_tail_paths__tail_statistics_identical_to_full_run(
+    reduced: Scenario, noisy_full: dict, tmp_path: Path
+) -> None:
+    t = _tiered(reduced, tmp_path, Batched(Noisy(0.0005)))
+    covered = _check_equal_where_covered(t, noisy_full)
+    tails = t["tiers"]["tail"]
+    assert tails["liquidated_usd"]["VaR95"]["status"] == "ok"  # a non-zero, covered tail
+    assert tails["liquidated_usd"]["ES97.5"]["status"] == "ok"
+    assert tails["liquidated_usd"]["VaR95"]["value"] > 0
+    assert covered >= 10
+    # the vector peg extremes hardly vary across paths here, so even 0.05% noise reorders them
+    # entirely: the check must report those, and only those, as not covered
+    assert {x.split(":")[0] for x in t["tiers"]["not_covered"]} <= {"peg_min", "peg_max"}
+    assert t["tiers"]["rule"]["exact_paths"] < N  # the exact tier is a part of the run
+
+
+def test_tiered__fast_ranking_broken__reported_not_covered(
+    reduced: Scenario, noisy_full: dict, tmp_path: Path
+) -> None:
+    """Canary: an "exact" model whose noise (5%, more than the spread of the tail) scrambles the vector ranking: a path outside the
+    selection is in the exact tail, and the coverage check says so."""
+    t = _tiered(reduced, tmp_path, Batched(Noisy(0.05)))
+    assert "liquidated_usd:VaR95" in t["tiers"]["not_covered"]
+    assert t["tiers"]["tail"]["liquidated_usd"]["VaR95"]["covered"] is False
+
+
+def test_tiered__bias_beyond_tolerance__flagged(reduced: Scenario, tmp_path: Path) -> None:
+    biased = Batched(Noisy(0.0, bias=0.05))  # "exact" = vector + 5%: differences of ~5%
+    t = _tiered(
+        reduced, tmp_path / "a", biased, paths=60, tolerances={"liquidated_usd": (0.0, 0.01)}
+    )
+    c = t["tiers"]["control"]["liquidated_usd"]
+    assert c["status"] == "FLAG" and "liquidated_usd" in t["tiers"]["flagged"]
+    assert c["ci"][1] < 0  # vector below exact, the interval excludes 0
+    t = _tiered(
+        reduced, tmp_path / "b", biased, paths=60, tolerances={"liquidated_usd": (0.0, 0.1)}
+    )
+    assert t["tiers"]["control"]["liquidated_usd"]["status"] == "pass"
+    assert "liquidated_usd" not in t["tiers"]["flagged"]
+
+
+@pytest.mark.slow
+def test_tiered__real_exact_engine__covered_statistics_identical_to_full_exact_run(
+    reduced: Scenario, tmp_path: Path
+) -> None:
+    n = 200  # VaR95 (and p05/p95) have their 10 exceedances: the tier's statistics at 5%
+    full = run_monte_carlo(reduced, run_path, paths=n, seed=9, out_dir=tmp_path / "full",
+                           workers=2, progress=False, n_resamples=200)  # fmt: skip
+    t = run_tiered(reduced, paths=n, seed=9, out_dir=tmp_path / "t", workers=2, progress=False,
+                   n_resamples=200, tail=0.05)  # fmt: skip
+    assert _check_equal_where_covered(t, full) >= 1
+    assert t["tiers"]["models"]["exact"] == "peglab.sim.runner:run_path"
+    rows = (tmp_path / "t/tiers/exact/paths.csv").read_text().splitlines()
+    assert len(rows) - 1 == t["tiers"]["rule"]["exact_paths"]
+
+
+# --- same bytes whatever the workers and the backend -----------------------------------------
+
+
+def test_tiered__workers_chunks_and_dask__bytes_identical(
+    reduced: Scenario, cluster: str, tmp_path: Path
+) -> None:
+    kw = dict(paths=40, control=8, exact=Batched(Noisy(0.0005)))
+    _tiered(reduced, tmp_path / "one", backend=LocalPool(1), **kw)
+    _tiered(reduced, tmp_path / "two", backend=LocalPool(2), chunk=3, **kw)
+    _tiered(reduced, tmp_path / "dask", backend=DaskBackend(cluster, dashboard=False), **kw)
+    _same(tmp_path / "one", tmp_path / "two")
+    _same(tmp_path / "one", tmp_path / "dask")
+    assert (tmp_path / "one" / "tiers/exact/paths.csv").is_file()
+    timings = json.loads((tmp_path / "dask/timings.json").read_text())
+    assert timings["exact_tier"]["paths"] > 0 and "dask" in timings["backend"]
+
+
+def test_vector_engine__dask__bytes_identical_to_process_pool(
+    small: Scenario, cluster: str, tmp_path: Path
+) -> None:
+    _vector(small, tmp_path / "pool", workers=2)
+    _vector(small, tmp_path / "dask", backend=DaskBackend(cluster, dashboard=False))
+    _same(tmp_path / "pool", tmp_path / "dask")
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_cli_stress__tiered__two_tiers_in_summary_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    rc = main(["stress", str(SMALL), "--paths", "30", "--engine", "tiered", "--workers", "1",
+               "--control-paths", "5", "--no-progress", "--sensitivity-paths", "0",
+               "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["engine"] == "tiered" and summary["tiers"]["rule"]["control"] == 5
+    assert "Two tiers" in (out / "report.html").read_text()
+    assert "Two tiers" in capsys.readouterr().out
+
+
+def test_cli_stress__bad_tier_options__one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    for extra in (["--tier-tail", "0.7"], ["--tier-tail", "x"], ["--control-paths", "-1"]):
+        assert main(["stress", str(SMALL), "--engine", "tiered", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("peglab: error: cli/usage:") and len(err.strip().splitlines()) == 1
