@@ -138,6 +138,8 @@ COMMANDS: tuple[Command, ...] = (
             cmd_stress, stress_arguments),
     Command("sweep", "run a scenario over a parameter grid with common random numbers",
             "peglab.risk.sweep:cmd_sweep", "peglab.risk.sweep:sweep_arguments"),
+    Command("crossval", "vectorised models against the exact engine on common paths",
+            "peglab.risk.crossval:cmd_crossval", "peglab.risk.crossval:crossval_arguments"),
     Command("report", "render report.html again from a run directory", cmd_report,
             report_arguments),
     Command("demo", "a walk-through: two AI dollars, or `demo usdai`", cmd_demo, demo_arguments),

@@ -4,6 +4,7 @@ and the run directory's Sink refuses a path counted twice (docs/scale.md)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,11 @@ import pytest
 
 from peglab.cli import main
 from peglab.errors import InvalidInput
-from peglab.risk.backends import DaskBackend, LocalPool, check_scheduler
+from peglab.risk.backends import Batched, DaskBackend, LocalPool, check_scheduler
 from peglab.risk.montecarlo import run_monte_carlo
 from peglab.risk.rundir import Sink, read_paths_csv
 from peglab.sim.results import PathResult
-from peglab.sim.runner import float_path
+from peglab.sim.runner import float_path, vector_chunk
 from peglab.sim.scenario import Scenario, load_scenario_file
 
 SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
@@ -41,6 +42,21 @@ class DieOnce:
             self.marker.touch()
             os._exit(1)
         return float_path(sc, i, seed)
+
+
+class DieOnceInBatch:
+    """The batched vector engine, except that the first worker to get the chunk holding path
+    ``index`` dies on the spot (as ``DieOnce``); the re-run chunk succeeds."""
+
+    def __init__(self, marker: Path, index: int) -> None:
+        self.marker, self.index = marker, index
+        self.__qualname__ = self.__module__ = "DieOnceInBatch"
+
+    def __call__(self, sc: Scenario, seeds: Sequence[np.random.SeedSequence]) -> list[PathResult]:
+        if any(s.spawn_key == (self.index,) for s in seeds) and not self.marker.exists():
+            self.marker.touch()
+            os._exit(1)
+        return vector_chunk(sc, seeds)
 
 
 def _run(sc: Scenario, out: Path, backend: object, run_path: object = float_path) -> None:
@@ -105,6 +121,19 @@ def test_dask_cluster__worker_killed_mid_run__completes_with_identical_bytes(
     _run(small, tmp_path / "dask", DaskBackend(cluster, dashboard=False), killer)
     assert marker.exists()  # a worker process really died on that path
     _run(small, tmp_path / "pool", LocalPool(2), killer)  # marker set: nobody dies now
+    _same_run(tmp_path / "pool", tmp_path / "dask")
+
+
+def test_dask_cluster__worker_killed_in_a_batched_chunk__identical_bytes(
+    small: Scenario, cluster: str, tmp_path: Path
+) -> None:
+    """The vector engine's chunks are single batched calls; a worker dying inside one loses the
+    whole chunk, which is re-run once and counted once."""
+    marker = tmp_path / "died"
+    killer = Batched(DieOnceInBatch(marker, index=PATHS // 2))
+    _run(small, tmp_path / "dask", DaskBackend(cluster, dashboard=False), killer)
+    assert marker.exists()
+    _run(small, tmp_path / "pool", LocalPool(2), killer)
     _same_run(tmp_path / "pool", tmp_path / "dask")
 
 

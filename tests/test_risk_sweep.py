@@ -113,3 +113,21 @@ def test_cli_sweep__float_engine__writes_the_run_directory(
     assert code in (0, None)
     assert "margin" in capsys.readouterr().out
     assert (out / "sweep.json").is_file() and (out / "points/001/summary.json").is_file()
+
+
+def test_cli_sweep__tiered_engine__each_point_a_tiered_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s"
+    code = main(["sweep", str(SMALL), "--param", "agents.keepers.margin=0.01,0.05", "--paths", "12",
+                 "--workers", "1", "--engine", "tiered", "--control-paths", "2", "--chunk", "5",
+                 "--no-progress", "--out", str(out)])  # fmt: skip
+    assert code in (0, None)
+    capsys.readouterr()
+    sweep = json.loads((out / "sweep.json").read_text())
+    assert sweep["engine"] == "tiered"
+    assert all(isinstance(p["tier_flags"], list) for p in sweep["points"])
+    for point in ("000", "001"):
+        summary = json.loads((out / "points" / point / "summary.json").read_text())
+        assert summary["engine"] == "tiered" and summary["tiers"]["rule"]["control"] == 2
+        assert (out / "points" / point / "tiers/exact/paths.csv").is_file()

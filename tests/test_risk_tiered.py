@@ -20,9 +20,8 @@ from peglab.cli import main
 from peglab.errors import InvalidInput
 from peglab.risk.backends import Batched, DaskBackend, LocalPool
 from peglab.risk.engines import canonical_engine, choose_engine, engine_model
-from peglab.risk.montecarlo import run_monte_carlo
+from peglab.risk.montecarlo import run_monte_carlo, run_tiered
 from peglab.risk.params import apply_params
-from peglab.risk.tiered import run_tiered
 from peglab.risk.tiers import control_sample, tier_depth
 from peglab.sim.results import PathResult
 from peglab.sim.runner import run_path, vector_chunk

@@ -5,7 +5,7 @@
   (``sim.runner.vector_chunk`` as a :class:`~peglab.risk.backends.Batched` model). ``float`` is
   accepted as its old name.
 * ``tiered``: the vector engine on every path, then the exact engine on the tail paths and a
-  random control sample (``risk.tiered``).
+  random control sample (``risk.montecarlo.run_tiered``).
 
 With no engine named, a run of at least :data:`TIERED_FROM_PATHS` paths is tiered when every
 family of its scenario has a vectorised model (probed on one path), and exact otherwise.
@@ -48,7 +48,7 @@ def canonical_engine(name: str) -> str:
 
 def engine_model(name: str) -> Model:
     """The per-path or batched model of the ``exact`` or ``vector`` engine (a tiered run uses
-    both, ``risk.tiered``)."""
+    both, ``risk.montecarlo.run_tiered``)."""
     from ..sim.runner import run_path, vector_chunk
 
     engine = canonical_engine(name)

@@ -39,9 +39,10 @@ from ..errors import InvalidInput
 from ..sim.scenario import Scenario, scenario_hash
 from .backends import Backend, Model, lend, make_backend
 from .engines import engine_arguments
-from .montecarlo import run_monte_carlo
+from .montecarlo import run_monte_carlo, run_tiered
 from .params import Param, apply_params, get_param, parse_param
 from .rundir import Catalog, load_catalog, write_json
+from .tiers import DEFAULT_TAIL
 
 __all__ = [
     "Param",
@@ -108,7 +109,7 @@ def run_sweep(
     """Run the grid of ``params`` over ``scenario`` with common random numbers (module docstring).
 
     ``engine`` names the engine (``run_path`` without ``engine``: that model as is); ``tail`` and
-    ``control`` are the tiered engine's options (``risk.tiered``). Returns (and writes as
+    ``control`` are the tiered engine's options (``risk.montecarlo.run_tiered``). Returns (and writes as
     ``sweep.json``) the grid with each point's headline statistics.
     """
     from .engines import choose_engine, engine_model
@@ -137,8 +138,6 @@ def run_sweep(
                 progress=progress, n_resamples=n_resamples, backend=held, chunk=chunk,
             )  # fmt: skip
             if eng == "tiered":
-                from .tiered import DEFAULT_TAIL, run_tiered
-
                 share = DEFAULT_TAIL if tail is None else tail
                 summary = run_tiered(sc, tail=share, control=control, **kw)
             else:

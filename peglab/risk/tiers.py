@@ -4,7 +4,7 @@ re-runs, the exact tail statistics they give, and the fast-vs-exact difference o
 Design
 ------
 The vector engine has run every path; ``paths.csv`` holds its values. This module is pure (no
-I/O); ``risk.tiered`` runs the engines and writes the files.
+I/O); ``risk.montecarlo.run_tiered`` runs the engines and writes the files.
 
 * **Tiered columns**: the headline totals (``Catalog.headline``) with a worst side: ``max`` for a
   loss (``MetricSpec.loss``), the spec's ``worst`` otherwise; a headline without a worst side is
@@ -82,7 +82,6 @@ DEFAULT_TAIL = 0.025
 CONTROL_MIN, CONTROL_SHARE = 50, 0.01
 CONTROL_KEY: tuple[int, int] = (0xC7A1, 0)  # length 2: never a path's key (length 1)
 AGREE_KEY: tuple[int, int] = (0xC7A1, 1)
-BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)  # the summary's (risk.montecarlo)
 
 Side = Literal["max", "min"]
 
