@@ -123,15 +123,28 @@ def test_vector_engine__chunk_size_and_workers__bytes_identical(
     assert json.loads((tmp_path / "a/summary.json").read_text())["engine"] == "vector"
 
 
-def test_vector_engine__family_without_model__typed_error_from_the_batch(tmp_path: Path) -> None:
-    from peglab.risk.library import load_scenario
+@pytest.fixture(scope="module")
+def no_vector_model(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """default-wave on constant-product pools: the GPU-credit vectorised models know StableSwap
+    peg pools only, so this scenario has a family without a vectorised model."""
+    from peglab.risk.library import scenario_path
 
+    p = tmp_path_factory.mktemp("cp") / "cp.toml"
+    p.write_text(
+        scenario_path("default-wave").read_text().replace("A = 200", 'kind = "constant-product"')
+    )
+    return load_scenario_file(p)
+
+
+def test_vector_engine__family_without_model__typed_error_from_the_batch(
+    no_vector_model: Scenario, tmp_path: Path
+) -> None:
     with pytest.raises(InvalidInput) as info:
-        _vector(load_scenario("default-wave"), tmp_path, paths=2)
+        _vector(no_vector_model, tmp_path, paths=2)
     assert info.value.code == "stress/no-float-model"
 
 
-def test_engines__names_aliases_and_default(small: Scenario) -> None:
+def test_engines__names_aliases_and_default(small: Scenario, no_vector_model: Scenario) -> None:
     assert canonical_engine("float") == "vector" and canonical_engine("tiered") == "tiered"
     assert engine_model("exact") is run_path and engine_model("float") == VECTOR
     with pytest.raises(InvalidInput) as info:
@@ -139,9 +152,7 @@ def test_engines__names_aliases_and_default(small: Scenario) -> None:
     assert info.value.code == "stress/bad-engine"
     assert choose_engine(None, small, 999) == "exact"
     assert choose_engine(None, small, 1000) == "tiered"
-    from peglab.risk.library import load_scenario
-
-    assert choose_engine(None, load_scenario("default-wave"), 5000) == "exact"  # no vector model
+    assert choose_engine(None, no_vector_model, 5000) == "exact"
 
 
 # --- the tier's rule -------------------------------------------------------------------------
