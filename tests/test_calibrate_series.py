@@ -191,3 +191,20 @@ def test_threshold_sensitivity__preset_row_is_the_fit_and_total_is_invariant(
     assert [r["n_jumps"] for r in rows] == sorted((r["n_jumps"] for r in rows), reverse=True)
     for r in rows:  # the split moves, the total variance does not
         assert r["sigma_total_implied"] == pytest.approx(jp["sigma_total"], rel=0.02)
+
+
+def test_christoffersen__clustered_breaches__hand_counts_and_ratio() -> None:
+    hits = np.array([0] * 50 + [1, 1, 1] + [0] * 47, dtype=bool)
+    c = cb.christoffersen(hits)
+    assert (c["n00"], c["n01"], c["n10"], c["n11"]) == (95.0, 1.0, 1.0, 2.0)
+    pi, pi01, pi11 = 3 / 99, 1 / 96, 2 / 3
+    ll0 = 96 * math.log(1 - pi) + 3 * math.log(pi)
+    ll1 = 95 * math.log(1 - pi01) + math.log(pi01) + math.log(1 - pi11) + 2 * math.log(pi11)
+    assert c["lr_ind"] == pytest.approx(-2 * (ll0 - ll1), rel=1e-12)
+    assert c["p_value_ind"] < 0.001  # three breaches in a row are not independent
+
+
+def test_christoffersen__independent_breaches__not_rejected_canary() -> None:
+    hits = np.random.default_rng(21).random(20_000) < 0.05
+    assert cb.christoffersen(hits)["p_value_ind"] > 0.01
+    assert cb.christoffersen(np.zeros(10, dtype=bool))["lr_ind"] == 0.0

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import calibrate_backtest as cb
 from . import calibrate_series as cs
+from .calibrate_backtest import chi2_sf_1, kupiec
 
 __all__ = [
     "JUMP_COMMON_O",
@@ -73,33 +74,6 @@ def _data() -> dict[str, Any]:
 def load_moves() -> list[Move]:
     """The published moves of docs/calibration.md §1 (``data/ai_token_moves.toml``)."""
     return [Move(**m) for m in _data()["move"]]
-
-
-def chi2_sf_1(x: float) -> float:
-    """Survival function of the chi-square distribution with one degree of freedom."""
-    return math.erfc(math.sqrt(max(x, 0.0) / 2.0))
-
-
-def kupiec(breaches: int, n: int, p: float) -> dict[str, Any]:
-    """Kupiec's proportion-of-failures LR test: ``LR = -2 ln(L(p) / L(x/n))`` ~ chi2(1)."""
-    if n < 1 or not 0.0 < p < 1.0 or not 0 <= breaches <= n:
-        raise ValueError("need n >= 1, 0 < p < 1 and 0 <= breaches <= n")
-    x = breaches
-    phat = x / n
-
-    def ll(q: float) -> float:
-        a = (n - x) * math.log1p(-q) if n - x else 0.0
-        b = x * math.log(q) if x else 0.0
-        return a + b
-
-    lr = -2.0 * (ll(p) - (ll(phat) if 0.0 < phat < 1.0 else 0.0))
-    return {
-        "breaches": float(x),
-        "n": float(n),
-        "expected": n * p,
-        "lr": lr,
-        "p_value": chi2_sf_1(lr),
-    }
 
 
 def fit_jumps(moves: list[Move]) -> dict[str, Any]:
@@ -274,7 +248,7 @@ def threshold_sensitivity(
     rows = []
     for c in thresholds:
         jp = cs.fit_jump_process(threshold=c)
-        b = cb.breaches(cb.diffusion_from_fit(jp, fit["correlation"], JUMP_COMMON_O), kupiec)
+        b = cb.breaches(cb.diffusion_from_fit(jp, fit["correlation"], JUMP_COMMON_O))
         rows.append(
             {
                 "threshold": c,
@@ -301,8 +275,8 @@ def calibrate(n_paths: int = 20_000, seed: int = 7) -> CalibrationResult:
         "VIRTUAL market cap -76.8% over 26 days (15 Jan - 10 Feb 2025), after the series end"
     )
     backtests = {
-        "kupiec_var99_heldout": cb.breaches(d, kupiec),
-        "kupiec_var99_in_sample": cb.breaches(d, kupiec, ("TAO", "RNDR"), held_out=False),
+        "kupiec_var99_heldout": cb.breaches(d),
+        "kupiec_var99_in_sample": cb.breaches(d, ("TAO", "RNDR"), held_out=False),
         "drawdown_band_virtual": band,
         "tail_dependence_model": cb.model_tail_dependence(d),
         "heldout_correlation": cb.heldout_correlation(),
