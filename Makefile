@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The main job: the ai-token-crash stress test (-80% in 7 days) on three AI dollars, exact engine.
+# The main job: the critic's question set (docs/questions.md), one report in runs/questions.
 run: $(STAMP)
-	$(BIN)/peglab stress ai-token-crash --paths 60 --seed 1 --workers 2 --out runs/ai-token-crash
+	$(BIN)/peglab questions --seed 1 --workers 2 --out runs/questions
 
 lint: $(STAMP)
 	$(BIN)/ruff check peglab tests benchmarks tools

@@ -136,6 +136,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("scenarios", "list the built-in stress scenarios", cmd_scenarios),
     Command("stress", "run a scenario over many paths; write summary, paths and report",
             cmd_stress, stress_arguments),
+    Command("questions", "the main job: the critic's question set, one report",
+            "peglab.risk.questions:cmd_questions", "peglab.risk.questions:questions_arguments"),
     Command("sweep", "run a scenario over a parameter grid with common random numbers",
             "peglab.risk.sweep:cmd_sweep", "peglab.risk.sweep:sweep_arguments"),
     Command("crossval", "vectorised models against the exact engine on common paths",

@@ -27,7 +27,7 @@ from ..core import Value
 from ..market import best_size, marginal_rate
 from .terra_ai_dollar import ai_dollar_under_run
 
-__all__ = ["NAME", "run", "terra_path"]
+__all__ = ["NAME", "ai_dollar_side", "run", "terra_path"]
 
 NAME = "terra-2022-05"
 HOURS = 7 * 24
@@ -203,12 +203,18 @@ def terra_path(
     return np.asarray(ust_px), np.asarray(luna_px), multiple
 
 
+def ai_dollar_side(prices: list[float] | None = None) -> dict[str, float | bool]:
+    """The AI dollar under the same run as UST (``terra_ai_dollar``): backed, lowest price;
+    ``prices`` (if given) receives its hourly pool price."""
+    return ai_dollar_under_run(
+        HOURS, ANCHOR_RUN_PER_DAY, ANCHOR / UST_SUPPLY, _exit_fraction_per_hour, prices
+    )
+
+
 def run(draw: int, seed: np.random.SeedSequence) -> Mapping[str, Value]:
     """The deterministic case (``draw`` and ``seed`` unused)."""
     ust, _, multiple = terra_path()
-    ai = ai_dollar_under_run(
-        HOURS, ANCHOR_RUN_PER_DAY, ANCHOR / UST_SUPPLY, _exit_fraction_per_hour
-    )
+    ai = ai_dollar_side()
     return {
         "ust_below_half_in_5_days": bool(ust[: 5 * 24 + 1].min() < 0.5),
         "ust_8_may": float(ust[24]),

@@ -31,8 +31,12 @@ def ai_dollar_under_run(
     run_per_day: float,
     savers_share: float,
     exit_fraction_per_hour: Callable[[float], float],
+    prices: list[float] | None = None,
 ) -> dict[str, float | bool]:
-    """Run the AI dollar through the same hourly run; its backing and its lowest price."""
+    """Run the AI dollar through the same hourly run; its backing and its lowest price.
+
+    ``prices``, when given, receives the pool price at the start and after every hour.
+    """
     chain = Chain(keep_log=False)
     led = chain.ledger
     led.create_token("AIT", 18)
@@ -66,6 +70,8 @@ def ai_dollar_under_run(
     per_hour = int(savers * run_per_day) // 24
     price = marginal_rate(chain, pool, "aiUSD", "USDC", 0, 1000)
     low, backed = price, True
+    if prices is not None:
+        prices.append(price)
     for hour in range(hours):
         chain.advance(3600)
         frac = exit_fraction_per_hour(price)
@@ -88,4 +94,6 @@ def ai_dollar_under_run(
         backed = backed and (debt == 0 or coll_value >= debt)
         price = marginal_rate(chain, pool, "aiUSD", "USDC", 0, 1000)
         low = min(low, price)
+        if prices is not None:
+            prices.append(price)
     return {"backed": backed, "min_price": low}
