@@ -182,3 +182,12 @@ def test_cli_questions__one_reduced_question__prints_table(tmp_path: Path) -> No
     assert r.returncode == 0, r.stderr
     assert "Does a crash in one AI ecosystem spread" in r.stdout
     assert "report:" in r.stdout and (tmp_path / "questions.md").is_file()
+
+
+def test_calm_year__library__one_year_hourly() -> None:
+    from peglab.risk.library import load_scenario
+
+    sc = load_scenario("calm-year")
+    calm = load_scenario("calm")
+    assert sc.step == 3600 and sc.horizon == 365 * 86_400 and sc.n_steps == 8760
+    assert sc.system == calm.system and sc.prices == calm.prices and not sc.shocks
