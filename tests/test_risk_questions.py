@@ -15,11 +15,11 @@ import pytest
 
 from peglab.errors import InvalidInput
 from peglab.risk.measures import risk_summary
+from peglab.risk.question_set import quote_number
 from peglab.risk.questions import (
     QUESTIONS,
     TERRA_KEY,
     Quote,
-    _number,
     answer_word,
     run_questions,
     wilson_interval,
@@ -116,15 +116,15 @@ def test_run_questions__same_seed__same_record_bytes(tmp_path: Path) -> None:
 def test_number__enough_paths__quoted_with_order_statistic_interval() -> None:
     values = np.linspace(0.0, 1.0, 200)
     summary = {"metrics": {"loss": risk_summary(values, seed=1, tail=True, n_resamples=100)}}
-    x = _number(summary, Quote("loss, VaR95", "loss", "VaR95", "usd"))
+    x = quote_number(summary, Quote("loss, VaR95", "loss", "VaR95", "usd"))
     assert x["status"] == "ok" and x["ci"][0] <= x["value"] <= x["ci"][1]
-    y = _number(summary, Quote("loss, VaR99", "loss", "VaR99", "usd"))
+    y = quote_number(summary, Quote("loss, VaR99", "loss", "VaR99", "usd"))
     assert y["status"] == "n-too-small" and y["text"].endswith("need 1,000 paths")
 
 
 def test_number__unknown_column__refused() -> None:
     with pytest.raises(InvalidInput) as e:
-        _number({"metrics": {}}, Quote("x", "nope", "mean", "usd"))
+        quote_number({"metrics": {}}, Quote("x", "nope", "mean", "usd"))
     assert e.value.code == "questions/missing-metric"
 
 

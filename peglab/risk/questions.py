@@ -26,292 +26,43 @@ tails it cannot support are withheld, as above).
 
 from __future__ import annotations
 
-import math
+import argparse
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .. import __version__
 from ..errors import InvalidInput
 from ..sim.results import RunPath
 from .backends import make_backend
-from .measures import paths_needed
-from .rundir import load_summary, read_paths_csv, write_json
+from .question_set import (
+    ENGINES,
+    QUESTIONS,
+    TERRA_KEY,
+    Answer,
+    Condition,
+    Question,
+    Quote,
+    answer_run,
+    answer_word,
+    wilson_interval,
+)
+from .rundir import write_json
 
 __all__ = [
-    "ENGINES",
     "QUESTIONS",
     "Answer",
     "Condition",
     "Question",
     "Quote",
+    "answer_run",
     "answer_word",
     "cmd_questions",
     "questions_arguments",
     "run_questions",
     "wilson_interval",
 ]
-
-ENGINES = ("exact", "float")
-Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
-
-
-@dataclass(frozen=True)
-class Quote:
-    """One number of an answer: statistic ``stat`` of the per-path column ``column``.
-
-    ``stat`` is a key of the column's entry in ``summary.json`` (``mean``, ``p50``, ``p05``,
-    ``p95``; for loss columns ``VaR95``, ``VaR99``, ``ES97.5``, ``EVaR95``); ``unit`` picks the
-    format (``price``, ``usd``, ``pct``, ``days``).
-    """
-
-    label: str
-    column: str
-    stat: str
-    unit: str
-
-
-@dataclass(frozen=True)
-class Condition:
-    """``column <op> threshold`` on one path (``op`` is ``">="`` or ``"<="``)."""
-
-    column: str
-    op: str
-    threshold: float
-
-    def holds(self, values: np.ndarray) -> np.ndarray:
-        return values >= self.threshold if self.op == ">=" else values <= self.threshold
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question: its scenario, engine, default path count, condition and the numbers quoted.
-
-    ``reduced`` holds scenario parameter overrides (``risk.params`` paths) for the reduced form
-    the tests run (shorter horizons).
-    """
-
-    key: str
-    ask: str
-    scenario: str
-    engine: str
-    holds: str  # the condition in words
-    conditions: tuple[Condition, ...]
-    quotes: tuple[Quote, ...]
-    reduced: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def tail_level(self) -> float | None:
-        """The most extreme quantile level the quotes use (None: no quantile quoted)."""
-        levels = [_LEVELS[q.stat] for q in self.quotes if q.stat in _LEVELS]
-        return max(levels, key=lambda x: min(x, 1 - x), default=None) if levels else None
-
-    @property
-    def default_paths(self) -> int:
-        """``paths_needed`` of the most extreme tail quoted (at least 10 paths beyond it)."""
-        levels = [_LEVELS[q.stat] for q in self.quotes if q.stat in _LEVELS]
-        return max((paths_needed(x) for x in levels), default=20)
-
-
-_LEVELS = {"p50": 0.5, "p05": 0.05, "p95": 0.95, "VaR95": 0.95, "VaR99": 0.99,
-           "ES97.5": 0.975, "EVaR95": 0.95}  # fmt: skip
-
-_PEG = "the peg held (every AI dollar >= 0.99 throughout, no bad debt left after the waterfall)"
-_CREDIT = (
-    "the peg held (AID and USDai >= 0.99 on their pools throughout, each fully backed: supply "
-    "<= reserve every day)"
-)
-_CREDIT_HOLDS = (
-    Condition("aid_price_min", ">=", 0.99),
-    Condition("usdai_price_min", ">=", 0.99),
-    Condition("aid_fully_backed", ">=", 1.0),
-    Condition("usdai_fully_backed", ">=", 1.0),
-)
-_CREDIT_PEG = (
-    Quote("lowest AID price, p05", "aid_price_min", "p05", "price"),
-    Quote("lowest USDai price, p05", "usdai_price_min", "p05", "price"),
-)
-
-QUESTIONS: tuple[Question, ...] = (
-    Question(
-        "ai-token-crash", "Does the peg hold when AI tokens crash?", "ai-token-crash", "float",
-        _PEG, (Condition("peg_min", ">=", 0.99), Condition("bad_debt_final_usd", "<=", 0.0)),
-        (Quote("lowest AI-dollar price, p05", "peg_min", "p05", "price"),
-         Quote("highest AI-dollar price, p95", "peg_max", "p95", "price"),
-         Quote("bad debt, mean", "bad_debt_usd", "mean", "usd"),
-         Quote("bad debt, VaR95", "bad_debt_usd", "VaR95", "usd"),
-         Quote("collateral liquidated, VaR95", "liquidated_usd", "VaR95", "usd")),
-        {"horizon": "12h"},
-    ),
-    Question(
-        "liquidity-crunch", "Does the peg hold when liquidity dries up?", "liquidity-crunch",
-        "float", _PEG,
-        (Condition("peg_min", ">=", 0.99), Condition("bad_debt_final_usd", "<=", 0.0)),
-        (Quote("lowest AI-dollar price, p05", "peg_min", "p05", "price"),
-         Quote("bad debt, mean", "bad_debt_usd", "mean", "usd"),
-         Quote("bad debt, VaR95", "bad_debt_usd", "VaR95", "usd"),
-         Quote("auctions won for nothing, p95", "zero_bids", "p95", "count")),
-        {"horizon": "6h"},
-    ),
-    Question(
-        "gpu-rental-collapse", "Do the GPU-credit dollars hold when GPU rental prices collapse?",
-        "gpu-rental-collapse", "exact", _CREDIT, _CREDIT_HOLDS,
-        (*_CREDIT_PEG,
-         Quote("sAID principal loss, mean", "said_principal_loss", "mean", "pct"),
-         Quote("sAID principal loss, VaR95", "said_principal_loss", "VaR95", "pct"),
-         Quote("sUSDai principal loss, VaR95", "susdai_principal_loss", "VaR95", "pct")),
-        {"horizon": "60d"},
-    ),
-    Question(
-        "default-wave", "Do they hold when GPU borrowers default together?", "default-wave",
-        "exact", _CREDIT, _CREDIT_HOLDS,
-        (*_CREDIT_PEG,
-         Quote("sAID principal loss, VaR95", "said_principal_loss", "VaR95", "pct"),
-         Quote("senior loan loss (sUSDai), VaR95", "loan_loss_senior.USDai", "VaR95", "pct"),
-         Quote("junior loan loss, VaR95", "loan_loss_junior.USDai", "VaR95", "pct")),
-        {"horizon": "60d"},
-    ),
-    Question(
-        "redemption-run", "Do they hold when holders run?", "redemption-run", "exact",
-        _CREDIT, _CREDIT_HOLDS,
-        (*_CREDIT_PEG,
-         Quote("sAID exits still unfilled after 30 days, p95", "said_unfilled_30d.AID", "p95",
-               "pct"),
-         Quote("sAID exit haircut, p95", "said_exit_haircut.AID", "p95", "pct"),
-         Quote("sAID principal loss, VaR95", "said_principal_loss", "VaR95", "pct")),
-        {"horizon": "120d"},
-    ),
-    Question(
-        "contagion", "Does a crash in one AI ecosystem spread to the other AI dollars?",
-        "contagion", "float",
-        "it did not spread (AUSD and ai16zUSD, whose tokens only follow, >= 0.99 throughout; "
-        "no bad debt left after the waterfall)",
-        (Condition("peg_min.AUSD", ">=", 0.99), Condition("peg_min.ai16zUSD", ">=", 0.99),
-         Condition("bad_debt_final_usd", "<=", 0.0)),
-        (Quote("lowest vUSD price (the crashing ecosystem), p05", "peg_min.vUSD", "p05", "price"),
-         Quote("lowest AUSD price, p05", "peg_min.AUSD", "p05", "price"),
-         Quote("lowest ai16zUSD price, p05", "peg_min.ai16zUSD", "p05", "price"),
-         Quote("bad debt, VaR95", "bad_debt_usd", "VaR95", "usd")),
-        {"horizon": "12h", "prices[0].duration": "6h"},
-    ),
-)  # fmt: skip
-
-TERRA_KEY = "terra-spiral"
-
-
-@dataclass
-class Answer:
-    """One answered question (``as_dict`` is what ``questions.json`` stores)."""
-
-    key: str
-    ask: str
-    word: str  # "yes", "no", "partly" (or "no spiral" / "spiral" for Terra)
-    sentence: str
-    holds: str
-    share: float | None
-    share_ci: tuple[float, float] | None
-    numbers: list[dict[str, Any]]
-    conditional_on: str
-    engine: str
-    paths: int
-    run_dir: str
-    seconds: float
-
-    def as_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["share_ci"] = None if self.share_ci is None else list(self.share_ci)
-        d.pop("seconds")  # wall time varies between identical runs: timings.json only
-        return d
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a binomial share (95% by default); ``(0, 1)`` for ``n = 0``.
-
-    ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``: unlike the normal interval it
-    stays inside [0, 1] and is not empty when every path agrees (``p = 1`` gives
-    ``[n / (n + z²), 1]``).
-    """
-    if n <= 0:
-        return (0.0, 1.0)
-    p = successes / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    lo = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends (no rounding)
-    hi = 1.0 if successes == n else min(1.0, centre + half)
-    return (lo, hi)
-
-
-def answer_word(ci: tuple[float, float]) -> str:
-    """``yes`` when the share's lower bound is >= 95%, ``no`` when its upper bound is <= 50%."""
-    if ci[0] >= 0.95:
-        return "yes"
-    if ci[1] <= 0.5:
-        return "no"
-    return "partly"
-
-
-def fmt_value(x: float | None, unit: str) -> str:
-    """A number in its unit: prices to 4 decimals, USD in k/M, fractions as percent."""
-    if x is None:
-        return "beyond sample"
-    if unit == "price":
-        return f"{x:.4f}"
-    if unit == "usd":
-        a = abs(x)
-        return f"{x / 1e6:.2f}M" if a >= 1e6 else f"{x / 1e3:.1f}k" if a >= 1e3 else f"{x:.0f}"
-    if unit == "pct":
-        return f"{100 * x:.2f}%"
-    return f"{x:,.4g}"
-
-
-def _number(summary: dict[str, Any], q: Quote) -> dict[str, Any]:
-    m = summary["metrics"].get(q.column)
-    if not m or not m.get("n"):
-        raise InvalidInput("questions/missing-metric", f"the run has no column {q.column!r}")
-    if q.stat not in m:
-        raise InvalidInput("questions/bad-stat", f"{q.column} has no statistic {q.stat!r}")
-    e = m[q.stat]
-    out: dict[str, Any] = {"label": q.label, "column": q.column, "stat": q.stat,
-                           "unit": q.unit, "status": e["status"]}  # fmt: skip
-    if e["value"] is None:  # the honest tail rule withheld it (measures.py)
-        out["text"] = f"{q.label}: n too small, need {e['paths_needed']:,} paths"
-        out["note"] = e.get("note", "")
-        return out
-    lo, hi = e["ci"]
-    out.update(value=e["value"], ci=[lo, hi])
-    out["text"] = (f"{q.label} {fmt_value(e['value'], q.unit)} "
-                   f"[{fmt_value(lo, q.unit)}, {fmt_value(hi, q.unit)}]")  # fmt: skip
-    return out
-
-
-def answer_run(q: Question, run_dir: Path, seconds: float = 0.0) -> Answer:
-    """Read one question's run directory and answer it (share, word, numbers, condition)."""
-    summary = load_summary(run_dir)
-    columns, data = read_paths_csv(run_dir / "paths.csv")
-    ok = np.ones(data.shape[0], dtype=bool)
-    for c in q.conditions:
-        if c.column not in columns:
-            raise InvalidInput("questions/missing-metric", f"the run has no column {c.column!r}")
-        ok &= c.holds(data[:, columns.index(c.column)])
-    n = int(data.shape[0])
-    held = int(ok.sum())
-    ci = wilson_interval(held, n)
-    word = answer_word(ci)
-    numbers = [_number(summary, x) for x in q.quotes]
-    share = f"{100 * held / n:.1f}% [{100 * ci[0]:.1f}%, {100 * ci[1]:.1f}%] of {n} paths"
-    sentence = (f"{word.capitalize()}: {q.holds} on {share}; "
-                + "; ".join(x["text"] for x in numbers) + ".")  # fmt: skip
-    cond = (
-        f"{summary['conditional_on'].rstrip('.')}; {q.engine} engine, {n} paths, "
-        f"seed {summary['seed']}"
-    )
-    return Answer(q.key, q.ask, word, sentence, q.holds, held / n, ci, numbers, cond, q.engine,
-                  n, run_dir.name, seconds)  # fmt: skip
 
 
 def _run_path(engine: str) -> RunPath:
@@ -421,24 +172,37 @@ def run_questions(
     return answers
 
 
+def _count(lo: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``lo`` (a bad one is a one-line usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if v < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo}, got {v}")
+        return v
+
+    return parse
+
+
 def questions_arguments(p: Any) -> None:
     """Options of ``peglab questions`` (an ``argparse.ArgumentParser``)."""
-    from ..cli import _non_negative_int, _positive_int
-
     p.add_argument(
         "--paths",
-        type=_positive_int,
+        type=_count(1),
         default=None,
         help="paths per question (default: enough for every tail each one quotes)",
     )
-    p.add_argument("--seed", type=_non_negative_int, default=1, help="root seed (default 1)")
+    p.add_argument("--seed", type=_count(0), default=1, help="root seed (default 1)")
     p.add_argument(
         "--out",
         type=Path,
         default=Path("runs/questions"),
         help="output directory (default runs/questions)",
     )
-    p.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
+    p.add_argument("--workers", type=_count(1), default=2, help="worker processes (default 2)")
     p.add_argument(
         "--only",
         default=None,
@@ -447,7 +211,7 @@ def questions_arguments(p: Any) -> None:
     )
     p.add_argument(
         "--sensitivity-paths",
-        type=_non_negative_int,
+        type=_count(0),
         default=0,
         help="ai-token-crash's threshold-sensitivity section on this many paths (0: none)",
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .questions import QUESTIONS, TERRA_KEY, Answer, fmt_value
+from .question_set import QUESTIONS, TERRA_KEY, Answer, fmt_value
 from .rundir import load_catalog, load_summary, read_paths_csv
 
 __all__ = ["first_table_rows", "write_report"]

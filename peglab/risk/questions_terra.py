@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .questions import TERRA_KEY, Answer, fmt_value
+from .question_set import TERRA_KEY, Answer, fmt_value
 from .rundir import write_json
 from .validation.cases import terra_2022 as terra
 
