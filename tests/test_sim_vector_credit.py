@@ -135,3 +135,22 @@ def test_cross_validation__reduced_redemption_run__means_agree_within_stated_tol
     canary = reduced_library(tmp_path, "redemption-run", "300d", 10, 'tbill_apr = "0.0615"\n')
     bad = disagreements(sc, exact, vector_chunk(canary, ss))
     assert any("realised_yield" in b for b in bad)
+
+
+def test_vector_chunk__usdai_block_added__gaib_paths_unchanged(tmp_path: Path) -> None:
+    """As on the exact engine, the second credit family reuses the first one's GPU draws, so
+    adding the USD.AI block leaves the Gaib paths of a seed unchanged to the bit."""
+    both = scenario(tmp_path, extra='run_month = 1\nutilisation_to = "0.55"')
+    text = (tmp_path / "s.toml").read_text()
+    gaib_only = text.split("[[system.usdai]]")[0] + "[[assets]]" + text.split("[[assets]]")[1]
+    gaib_only = gaib_only.split('[[system.pools]]\nid = "USDai-USDC"')[0]
+    p = tmp_path / "gaib.toml"
+    p.write_text(gaib_only)
+    alone = vector_chunk(load_scenario_file(p), seeds(3))
+    side = vector_chunk(both, seeds(3))
+    for a, b in zip(alone, side, strict=True):
+        for k, v in a.metrics.items():
+            if k.endswith(".AID"):
+                assert np.float64(v).tobytes() == np.float64(b.metrics[k]).tobytes(), k
+        assert a.series["said_nav.AID"].tobytes() == b.series["said_nav.AID"].tobytes()
+    assert side[0].metrics["gpu_low.USDai"] == side[0].metrics["gpu_low.AID"]

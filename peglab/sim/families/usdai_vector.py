@@ -23,10 +23,10 @@ the exact engine (docs/usdai.md §9 for the agents, §4-5 for the mechanisms):
   below 0.999, burns and sells the T-bill dollar at par.
 
 Approximations (against the integer engine): float64 dollars, no integer floors (quotes rounded
-up, pro-rata tranche remainders, the per-second rate's floor); the reserve's yield accrues daily
-on the day's closing balance plus the unconverted yield (the engine settles it into sUSDai's own
-T-bill balance at each USDai mint or burn, which then earns too: a difference of the order of a
-month's yield times a month's rate).
+up, pro-rata tranche remainders, the per-second rate's floor, the T-bill dollar's floored
+accruals). The base yield follows the engine's settlement: the reserve's accrual settles into
+sUSDai's own T-bill balance at each USDai mint or burn (and at the monthly claim), where it earns
+too.
 """
 
 from __future__ import annotations
@@ -86,7 +86,11 @@ class UsdaiBatch:
         self.supply = np.full(P, fund + 2 * pool_usd + junior * n)
         self.reserve = self.supply.copy()  # the T-bill dollar behind USDai
         self.apr = sc.tbill_bps / BPS
-        self.yld = np.zeros(P)  # base yield accrued for sUSDai, not yet converted
+        # sUSDai's base yield: its own T-bill balance (settled yield), the reserve's accrual not
+        # yet settled into it, and its own balance's accrual not yet settled
+        self.settled = np.zeros(P)
+        self.acc_reserve = np.zeros(P)
+        self.acc_own = np.zeros(P)
         principal = each + junior
         self.collateral = principal / 0.75
         self.gpus = float(max(1, int(principal) // 22_500))
@@ -138,18 +142,28 @@ class UsdaiBatch:
 
     def price(self) -> F:
         """sUSDai's redemption price: base yield after its fee + loans + idle, per share."""
-        assets = self.yld * (1.0 - FEE_BASE) + self.loans_value() + self.idle
+        base = self.settled + self.acc_reserve + self.acc_own
+        assets = base * (1.0 - FEE_BASE) + self.loans_value() + self.idle
         ts = self.total_shares
         return np.where(ts > 0, assets / np.where(ts > 0, ts, 1.0), 1.0)
 
     # -- helpers ----------------------------------------------------------------------------
+    def settle_yield(self, mask: B) -> None:
+        """The T-bill dollar settles the reserve's and sUSDai's accruals into sUSDai's balance."""
+        self.settled = np.where(mask, self.settled + self.acc_own + self.acc_reserve, self.settled)
+        self.acc_own = np.where(mask, 0.0, self.acc_own)
+        self.acc_reserve = np.where(mask, 0.0, self.acc_reserve)
+
     def mint(self, amount: F) -> None:
+        """USDai minted against the T-bill dollar (the reserve's accrual settles first)."""
+        self.settle_yield(amount > 0)
         self.supply = self.supply + amount
         self.reserve = self.reserve + amount
 
     def burn(self, amount: F) -> F:
         """Burn balances of at least one base unit for the T-bill dollar; returns what burnt."""
         out = np.where(amount >= 1e-6, amount, 0.0)
+        self.settle_yield(out > 0)
         self.supply = self.supply - out
         self.reserve = self.reserve - out
         return out
@@ -184,10 +198,12 @@ class UsdaiBatch:
         self.sen_pending = np.where(repay, self.sen_pending - sp, self.sen_pending)
         self.idle = self.idle + np.where(repay, sp + si * (1.0 - FEE_LOAN), 0.0).sum(axis=1)
         self.paid += 1
-        # the base yield: sUSDai's T-bill dollar becomes USDai (admin fee out), idle
-        self.mint(self.yld)
-        self.idle = self.idle + self.yld * (1.0 - FEE_BASE)
-        self.yld = np.zeros(self.P)
+        # the base yield is claimed and sUSDai's T-bill dollar becomes USDai (admin fee out), idle
+        self.settle_yield(np.ones(self.P, dtype=bool))
+        got = self.settled
+        self.mint(got)
+        self.idle = self.idle + got * (1.0 - FEE_BASE)
+        self.settled = np.zeros(self.P)
 
     def workouts(self) -> None:
         day = float(self.day)
@@ -301,7 +317,8 @@ class UsdaiBatch:
 
     def step_day(self) -> None:
         sc = self.sc
-        self.yld = self.yld + (self.reserve + self.yld) * self.apr / 365.0
+        self.acc_reserve = self.acc_reserve + self.reserve * self.apr / 365.0
+        self.acc_own = self.acc_own + self.settled * self.apr / 365.0
         self.day += 1
         day = self.day
         if day % 30 == 0:
