@@ -179,11 +179,14 @@ def test_float_cdp_path__dutch_crash__no_zero_bids_and_sane_accounting(tiny: Sce
 
 
 def test_keeper_failure__with_and_without_keepers__black_thursday_contrast() -> None:
-    """Keeper-failure (4 paths, seed 1): mean 5.09M bad debt (1.3-7.5M) with no bids for 6 h; 0 with keepers.
+    """Keeper-failure (4 paths, seed 1) on the vectorised model: mean 5.8M bad debt with no bids
+    for 6 h, 1.8M with keepers (the exact engine on the same paths: 5.9M and 1.9M).
 
-    The English auction without bidders clears at zero (hundreds of zero-bid lots), the deficit
-    exhausts the surplus buffer and backstop and triggers the governance-token recap; the same
-    price paths with keepers present leave no bad debt.
+    Without keepers the English auctions clear at zero (hundreds of zero-bid lots), the deficit
+    exhausts the backstop and every path either recapitalises through debt auctions or shuts an
+    AI dollar down (cage refunds the debt-auction bids). With keepers present on the same price
+    paths most of the deficit goes: their capital still runs out in the burst of 10-minute
+    auctions (some zero bids remain, as on Black Thursday), and debt auctions cover the rest.
     """
     failing = load_scenario("keeper-failure")
     working = failing.model_copy(
@@ -194,6 +197,6 @@ def test_keeper_failure__with_and_without_keepers__black_thursday_contrast() -> 
     mean_fail = np.mean([m["bad_debt_usd"] for m in bad_fail])
     mean_work = np.mean([m["bad_debt_usd"] for m in bad_work])
     assert mean_fail > 3_000_000 and all(m["zero_bids"] > 100 for m in bad_fail)
-    assert all(m["recap_usd"] > 0 for m in bad_fail)
-    assert mean_work <= 0.2 * mean_fail
-    assert all(m["zero_bids"] == 0 for m in bad_work)
+    assert all(m["recap_usd"] > 0 or m["shutdown"] >= 1 for m in bad_fail)
+    assert mean_work <= 0.4 * mean_fail
+    assert all(m["recap_usd"] > 0 and m["shutdown"] == 0 for m in bad_work)

@@ -30,7 +30,7 @@ from .conditions import Conditions
 from .liquidity import exit_bid_one
 from .scenario import Scenario
 
-__all__ = ["Venue", "impact_per_usd"]
+__all__ = ["Venue", "VenueConstants", "impact_per_usd"]
 
 
 def impact_per_usd(d10_usd: float, impact: float = 0.10) -> float:
@@ -48,19 +48,14 @@ def impact_per_usd(d10_usd: float, impact: float = 0.10) -> float:
     return u / d10_usd
 
 
-class Venue:
-    """The external market of every asset on one path (module docstring)."""
+class VenueConstants:
+    """What a venue needs from the scenario, shared by the exact and the vectorised venue: each
+    asset's ``D10`` (``inf``: not traded) and impact per USD ``k0``, the book's refill factor per
+    step, and ``(derivative, underlying)`` index pairs (a staking receipt trades as its
+    underlying times the exchange rate)."""
 
-    def __init__(self, sc: Scenario, cond: Conditions) -> None:
+    def __init__(self, sc: Scenario, n_assets: int) -> None:
         liq = sc.liquidity
-        self.transient = liq.model == "transient"
-        self.fundamental = cond.prices
-        self.realised = np.array(cond.prices, dtype=np.float64, copy=True)
-        self.cond = cond
-        self.eta, self.delta = float(liq.impact), float(liq.delta)
-        self.kappa = float(liq.kappa)
-        n_assets = cond.prices.shape[1]
-        self.impact = np.zeros(n_assets)
         self.d10 = np.full(n_assets, math.inf)
         for i, a in enumerate(sc.assets):
             if a.d10_usd is not None:
@@ -74,7 +69,25 @@ class Venue:
             (idx[a.symbol], idx[a.underlying])
             for a in sc.assets
             if a.kind == "derivative" and a.underlying is not None
-        ]  # a staking receipt trades as its underlying times the exchange rate
+        ]
+
+
+class Venue:
+    """The external market of every asset on one path (module docstring)."""
+
+    def __init__(self, sc: Scenario, cond: Conditions) -> None:
+        liq = sc.liquidity
+        self.transient = liq.model == "transient"
+        self.fundamental = cond.prices
+        self.realised = np.array(cond.prices, dtype=np.float64, copy=True)
+        self.cond = cond
+        self.eta, self.delta = float(liq.impact), float(liq.delta)
+        self.kappa = float(liq.kappa)
+        n_assets = cond.prices.shape[1]
+        self.impact = np.zeros(n_assets)
+        const = VenueConstants(sc, n_assets)
+        self.d10, self.k0, self.refill = const.d10, const.k0, const.refill
+        self.derivatives = const.derivatives
         self.k = 0
         self.sold_usd = np.zeros(n_assets)  # fundamental notional sold (+) / bought (-) so far
 

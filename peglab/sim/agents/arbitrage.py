@@ -25,6 +25,7 @@ first (its stock is outside the chain).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,7 +36,7 @@ from ..families.ai_dollar.state import DollarPath
 from ..world import MARKET
 from . import dealer
 
-__all__ = ["ARB", "Arbitrageur", "Leg"]
+__all__ = ["ARB", "Arbitrageur", "Leg", "cycles", "graph"]
 
 ARB = "arb"
 _CANDIDATES = 2  # cycles sized per round (best estimated gains first)
@@ -73,29 +74,19 @@ class Arbitrageur:
         self.params = s.sc.agents.arbitrageurs
         self.trades = 0
         self.volume_usd = 0.0
-        legs: list[Leg] = []
-        for pid, pool in w.pools.items():
-            for a in pool.coins:
-                for b in pool.coins:
-                    if a != b:
-                        legs.append(Leg("pool", pid, a, b))
-        if self.stable is not None:
-            pooled = {c for pool in w.pools.values() for c in pool.coins}
-            for a in s.sc.assets:
-                if (
-                    a.symbol in pooled
-                    and a.d10_usd is not None
-                    and a.kind in ("ai-token", "major", "governance")
-                ):
-                    legs.append(Leg("venue", a.symbol, self.stable, a.symbol))
-                    legs.append(Leg("venue", a.symbol, a.symbol, self.stable))
-            for sym, d in s.dollars.items():
-                if d.psm is not None and d.psm.token == self.stable:
-                    legs.append(Leg("psm", sym, self.stable, sym))
-                    legs.append(Leg("psm", sym, sym, self.stable))
+        legs = graph(
+            {pid: pool.coins for pid, pool in w.pools.items()},
+            s.sc.assets,
+            self.stable,
+            [
+                sym
+                for sym, d in s.dollars.items()
+                if d.psm is not None and d.psm.token == self.stable
+            ],
+        )
         self.legs = legs
         self._margins: dict[tuple[Leg, tuple[int, ...]], tuple[float, float]] = {}
-        self.cycles = _cycles(legs, self.stable, int(self.params.max_legs)) if self.stable else []
+        self.cycles = cycles(legs, self.stable, int(self.params.max_legs)) if self.stable else []
 
     # -- one leg ---------------------------------------------------------------------------------
     def quote(self, leg: Leg, x: int) -> int:
@@ -363,7 +354,40 @@ def _gem_ok(d: Any) -> bool:
     return bool(ok) and val >= PEG_FLOOR_WAD
 
 
-def _cycles(legs: list[Leg], stable: str, max_legs: int) -> list[tuple[Leg, ...]]:
+def graph(
+    pools: Mapping[str, Sequence[str]],
+    assets: Sequence[Any],
+    stable: str | None,
+    psm_dollars: Sequence[str],
+) -> list[Leg]:
+    """The arbitrage graph's edges: each ordered pair of coins of every pool (``pools``: id ->
+    coins); with a reference stablecoin, the venue's buy and sell of every pooled asset with a
+    ``D10`` (AI tokens, majors, the governance token) and the mint and redemption of every AI
+    dollar in ``psm_dollars`` (those with a PSM of the stablecoin)."""
+    legs: list[Leg] = []
+    for pid, coins in pools.items():
+        for c_in in coins:
+            for c_out in coins:
+                if c_in != c_out:
+                    legs.append(Leg("pool", pid, c_in, c_out))
+    if stable is None:
+        return legs
+    pooled = {c for coins in pools.values() for c in coins}
+    for a in assets:
+        if (
+            a.symbol in pooled
+            and a.d10_usd is not None
+            and a.kind in ("ai-token", "major", "governance")
+        ):
+            legs.append(Leg("venue", a.symbol, stable, a.symbol))
+            legs.append(Leg("venue", a.symbol, a.symbol, stable))
+    for sym in psm_dollars:
+        legs.append(Leg("psm", sym, stable, sym))
+        legs.append(Leg("psm", sym, sym, stable))
+    return legs
+
+
+def cycles(legs: list[Leg], stable: str, max_legs: int) -> list[tuple[Leg, ...]]:
     """Simple cycles ``stable -> ... -> stable`` of 2..``max_legs`` legs (tokens not repeated),
     skipping a leg that undoes the previous one on the same venue."""
     out_of: dict[str, list[Leg]] = {}

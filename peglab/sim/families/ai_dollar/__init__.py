@@ -1,4 +1,4 @@
-"""The AI-dollar family (docs/cdp-spec.md): its scenario block, exact run, float model and metrics.
+"""The AI-dollar family (docs/cdp-spec.md): its scenario block, exact run, vectorised model, metrics.
 
 ``[[system.ai_dollars]]`` blocks describe Maitrix-style AI dollars (collateral types with their
 vault populations, buffers, a PSM); :data:`FAMILY` is the family's adapter
@@ -16,10 +16,10 @@ from ...family import FamilyMetrics, VectorBatch, VectorResult, register_family
 from ...scenario import Scenario
 from ...scenario.fields import unique
 from ...world import World
-from .float_model import float_outcome
 from .metrics import METRICS, SERIES, AiDollarOutcome, measure
 from .run import AiDollarRun
 from .schema import AiDollar, Collateral, Psm, VaultPopulation, collateral_params, draw_vaults
+from .vector_model import vector_outcomes
 
 __all__ = [
     "FAMILY",
@@ -66,10 +66,7 @@ class AiDollarFamily:
     def vector_outcomes(
         self, block: list[AiDollar], scenario: Scenario, batch: VectorBatch
     ) -> VectorResult:
-        prices, rngs = batch.prices, batch.rngs
-        return VectorResult(
-            [float_outcome(block, scenario, prices[p], r) for p, r in enumerate(rngs)]
-        )
+        return vector_outcomes(block, scenario, batch)
 
     def measure(
         self, block: list[AiDollar], scenario: Scenario, outcome: AiDollarOutcome

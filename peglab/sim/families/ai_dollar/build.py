@@ -22,8 +22,7 @@ from ....protocols.cdp import (
 )
 from ....protocols.cdp.psm import PsmSpec
 from ...world import HOLDERS, MARKET, World, to_wad
-from .schema import AiDollar, collateral_params, draw_vaults
-from .vault_book import collateral_vol
+from .schema import AiDollar, collateral_params, draw_book
 
 __all__ = ["VaultBook", "build_dollars"]
 
@@ -126,25 +125,21 @@ def _open_vaults(
 ) -> list[VaultBook]:
     sc, chain = world.sc, world.chain
     ledger = chain.ledger
-    idx = sc.asset_index
     prices0 = world.cond.prices[0]
-    kp = sc.agents.keepers
     books = []
     for dol in block:
         d = dollars[dol.symbol]
         for c in dol.collaterals:
             asset = sc.asset(c.asset)
-            priced = (
-                idx[asset.underlying]
-                if asset.kind == "derivative" and asset.underlying
-                else idx[asset.symbol]
+            drawn = draw_book(c, sc, prices0, rng)
+            priced, er, debt, ink, target = (
+                drawn.priced,
+                drawn.er,
+                drawn.debt,
+                drawn.ink,
+                drawn.target,
             )
-            er = float(asset.exchange_rate) if asset.kind == "derivative" else 1.0
-            p0 = float(prices0[priced]) * er
-            debt, ink, target = draw_vaults(c, p0, rng, collateral_vol(sc, c.asset))
-            lo, hi = kp.latency_steps
-            lat = rng.integers(lo, hi + 1, size=kp.count) if kp.count else np.zeros(0, int)
-            caps = rng.uniform(float(kp.capital[0]), float(kp.capital[1]), size=kp.count)
+            lat, caps = drawn.latencies, drawn.capital
             dust = float(c.dust)
             ids, owners = [], []
             for i in range(len(debt)):

@@ -8,6 +8,7 @@ path by path (docs/risk-lab.md "Per-path metrics").
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from ...results import peg_metrics, report_grid
 from ...scenario import Scenario
 from .schema import AiDollar
 
-__all__ = ["METRICS", "SERIES", "AiDollarOutcome", "DollarOutcome", "measure"]
+__all__ = ["METRICS", "SERIES", "AiDollarOutcome", "DollarOutcome", "dollar_outcome", "measure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,53 @@ class DollarOutcome:
     psm: np.ndarray | None = None
     pooled: np.ndarray | None = None
     shut: np.ndarray | None = None
+
+
+def dollar_outcome(
+    symbol: str,
+    waterfall: tuple[float, float, float, float],
+    shut_k: int,
+    dt: int,
+    redemption: float,
+    stats: Mapping[str, float],
+    series: Mapping[str, np.ndarray],
+    refused: float | None = None,
+) -> DollarOutcome:
+    """A :class:`DollarOutcome` from what both engines record: ``waterfall`` is ``(deficit
+    left, backstop used, recapitalised, governance tokens issued)``; ``shut_k`` the step of
+    shutdown (-1: none); ``stats`` the auction and keeper totals (``run.STAT_KEYS``);
+    ``series``: ``peg``, ``cr``, ``liquidated``, ``run``, ``psm``, ``pooled`` per step."""
+    final, backstop, raised, dilution = waterfall
+    n1 = len(series["peg"])
+    return DollarOutcome(
+        symbol=symbol,
+        bad_debt_usd=final + backstop + raised,
+        backstop_used_usd=backstop,
+        recap_usd=raised,
+        bad_debt_final_usd=final,
+        dilution_tokens=dilution,
+        shutdown=1.0 if shut_k >= 0 else 0.0,
+        shutdown_at_s=float(shut_k * dt) if shut_k >= 0 else math.nan,
+        redemption_value=redemption,
+        liquidated_usd=stats["liquidated"],
+        liquidations=stats["barks"],
+        zero_bids=stats["zero"],
+        recovered_usd=stats["proceeds"],
+        take_value_usd=stats["take_value"],
+        clear_time_s=stats["clear_time"],
+        closed=stats["closed"],
+        given_usd=stats["given"],
+        cleared_due_usd=stats["cleared_due"],
+        keeper_profit_usd=stats["keeper"],
+        peg=series["peg"],
+        cr=series["cr"],
+        liquidated_step=series["liquidated"],
+        refused_actions=refused,
+        run=series["run"],
+        psm=series["psm"],
+        pooled=series["pooled"],
+        shut=(np.arange(n1) >= shut_k).astype(float) if shut_k >= 0 else np.zeros(n1),
+    )
 
 
 @dataclass(frozen=True, slots=True)

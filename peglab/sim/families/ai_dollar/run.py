@@ -18,7 +18,6 @@ Every amount is read from the engine's integer state and converted to float only
 from __future__ import annotations
 
 import heapq
-import math
 
 import numpy as np
 
@@ -26,7 +25,7 @@ from ....units import RAD, RAY, WAD
 from ...agents import arbitrage, borrowers, dealer, holders, keepers, pools, recap, sellers
 from ...world import HOLDERS, MARKET, OPERATOR, World
 from .build import build_dollars, peg_pools
-from .metrics import AiDollarOutcome, DollarOutcome
+from .metrics import AiDollarOutcome, dollar_outcome
 from .schema import AiDollar
 from .state import DollarPath
 
@@ -167,36 +166,22 @@ class AiDollarRun:
             backstop = r.backstop_wad / WAD
             raised = r.raised_rad / RAD
             out.append(
-                DollarOutcome(
-                    symbol=sym,
-                    bad_debt_usd=final + backstop + raised,
-                    backstop_used_usd=backstop,
-                    recap_usd=raised,
-                    bad_debt_final_usd=final,
-                    dilution_tokens=(r.minted_wad + committed) / WAD,
-                    shutdown=1.0 if r.shut_k >= 0 else 0.0,
-                    shutdown_at_s=float(r.shut_k * s.dt) if r.shut_k >= 0 else math.nan,
-                    redemption_value=r.redemption,
-                    liquidated_usd=st["liquidated"],
-                    liquidations=st["barks"],
-                    zero_bids=st["zero"],
-                    recovered_usd=st["proceeds"],
-                    take_value_usd=st["take_value"],
-                    clear_time_s=st["clear_time"],
-                    closed=st["closed"],
-                    given_usd=st["given"],
-                    cleared_due_usd=st["cleared_due"],
-                    keeper_profit_usd=st["keeper"],
-                    peg=s.peg[d_i],
-                    cr=s.cr[d_i],
-                    liquidated_step=s.liq_step[d_i],
-                    refused_actions=st["refused"],
-                    run=s.run_usd[d_i],
-                    psm=s.psm_usd[d_i],
-                    pooled=s.pooled[d_i],
-                    shut=(np.arange(s.n + 1) >= r.shut_k).astype(float)
-                    if r.shut_k >= 0
-                    else np.zeros(s.n + 1),
+                dollar_outcome(
+                    sym,
+                    (final, backstop, raised, (r.minted_wad + committed) / WAD),
+                    r.shut_k,
+                    s.dt,
+                    r.redemption,
+                    st,
+                    {
+                        "peg": s.peg[d_i],
+                        "cr": s.cr[d_i],
+                        "liquidated": s.liq_step[d_i],
+                        "run": s.run_usd[d_i],
+                        "psm": s.psm_usd[d_i],
+                        "pooled": s.pooled[d_i],
+                    },
+                    refused=st["refused"],
                 )
             )
         return AiDollarOutcome(

@@ -7,8 +7,9 @@ decimals to the engine's ``CollateralParams`` once; ``draw_vaults`` samples its 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field
@@ -25,14 +26,19 @@ from ...scenario.fields import (
     Ratio,
     Symbol,
 )
-from .vault_book import buffer_fit
+from .vault_book import buffer_fit, collateral_vol
+
+if TYPE_CHECKING:
+    from ...scenario import Scenario
 
 __all__ = [
     "AiDollar",
+    "BookDraws",
     "Collateral",
     "Psm",
     "VaultPopulation",
     "collateral_params",
+    "draw_book",
     "draw_vaults",
 ]
 
@@ -168,3 +174,39 @@ def draw_vaults(
     if not math.isfinite(float(ink.sum())):
         raise InvalidInput("scenario/invalid", f"{c.ilk}: vault sizes overflow")
     return debt, ink, target
+
+
+@dataclass(frozen=True)
+class BookDraws:
+    """One collateral type's random setup on a path: the priced asset (the underlying of a
+    derivative) and its exchange rate, the vaults (``draw_vaults``), each keeper's latency in
+    steps and capital as a fraction of the type's debt."""
+
+    priced: int
+    er: float
+    debt: np.ndarray
+    ink: np.ndarray
+    target: np.ndarray
+    latencies: np.ndarray
+    capital: np.ndarray
+
+
+def draw_book(
+    c: Collateral, sc: Scenario, prices0: np.ndarray, rng: np.random.Generator
+) -> BookDraws:
+    """Draw ``c``'s vaults and keepers from ``rng`` in the one order both engines use (the
+    vaults, then ``keepers.count`` latencies, then as many capital shares), so path ``i`` of
+    the exact runner and of the vectorised model has the same book."""
+    idx = sc.asset_index
+    asset = sc.asset(c.asset)
+    derivative = asset.kind == "derivative" and asset.underlying is not None
+    priced = idx[asset.underlying] if derivative and asset.underlying else idx[asset.symbol]
+    er = float(asset.exchange_rate) if asset.kind == "derivative" else 1.0
+    debt, ink, target = draw_vaults(
+        c, float(prices0[priced]) * er, rng, collateral_vol(sc, c.asset)
+    )
+    kp = sc.agents.keepers
+    lo, hi = kp.latency_steps
+    lat = rng.integers(lo, hi + 1, size=kp.count) if kp.count else np.zeros(0, np.int64)
+    caps = rng.uniform(float(kp.capital[0]), float(kp.capital[1]), size=kp.count)
+    return BookDraws(priced, er, debt, ink, target, np.asarray(lat, np.int64), caps)

@@ -1,0 +1,298 @@
+"""Operator, borrowers and market agents of the vectorised AI-dollar model (``sim.agents`` over a batch).
+
+* ``operate``: reporters publish the market price (oracle shocks freeze, stale or manipulate it);
+  each collateral type's OSM is poked once its hop has passed (one-hop delay, 40% jump guard
+  with 2% confirmation, ``max_age`` staleness); ``spot`` follows; fees drip into the buffer.
+* ``borrowers`` (``sim.agents.borrowers``): the same draws per vault (attendance, choice,
+  deleveraging, panic), the same rules; a path's top-ups are one venue purchase split pro rata
+  by USD, its repayments one purchase of AI dollars (PSM or pool) split pro rata, its
+  deleveraging one venue sale (the exact runner trades vault by vault; the venue's cost of a sum
+  equals the sum of the sequential costs, so only the split between vaults differs).
+* ``sellers``, ``panic``, ``holders``, ``lps``: ``sim.agents.sellers``, ``pools`` and ``holders``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .vector_dealer import buy_dollars, psm_redeem
+from .vector_state import Dol, Ilk, VState
+
+__all__ = ["borrowers", "holders", "lp_shocks", "lps", "operate", "panic", "peg_price", "sellers"]
+
+F = NDArray[np.float64]
+B = NDArray[np.bool_]
+
+
+def operate(s: VState, k: int) -> None:
+    """Publish, poke the OSMs, refresh spot, drip (module docstring)."""
+    now = s.now(k)
+    for il in s.ilks:
+        a = il.a
+        mode = int(s.modes[k, a])
+        live = s.dols[il.d].live()
+        if mode == 0:
+            il.feed_val, il.feed_ok = s.prices[:, k, a].copy(), True
+        elif mode == 2:
+            il.feed_ok = False
+        elif mode == 3:
+            il.feed_val, il.feed_ok = s.prices[:, k, a] * (1.0 + float(s.msize[k, a])), True
+        if now >= il.zzz + il.hop and il.feed_ok:
+            val = il.feed_val
+            jumps = np.abs(val - il.nxt) > 0.4 * il.nxt
+            confirmed = (il.held > 0) & (np.abs(val - il.held) <= 0.02 * il.held)
+            hold = jumps & ~confirmed
+            il.held = np.where(hold, val, 0.0)
+            new_nxt = np.where(hold, il.nxt, val)
+            il.cur = np.where(live, il.nxt, il.cur)
+            il.nxt = np.where(live, new_nxt, il.nxt)
+            il.zzz = now - now % il.hop
+        valid = now - il.zzz <= il.max_age
+        il.feed = il.cur * il.er[k] * (1.0 - il.haircut) if valid else np.zeros(s.P)
+        il.spot = np.where(live, il.feed / il.mat, il.spot)
+        old = il.rate
+        il.rate = np.where(live, il.rate * il.growth, il.rate)
+        s.dols[il.d].dai += il.art.sum(axis=1) * (il.rate - old)
+
+
+def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], F]) -> None:
+    """The book's borrowers at step ``k``; ``take(n, paths)`` hands out the paths' next ``n``
+    uniforms in the exact runner's order (attend, choice, deleverage; panic only after a drop)."""
+    bw = s.sc.agents.borrowers
+    d = s.dols[il.d]
+    day = s.dt / 86_400.0
+    p_act = 1.0 - (1.0 - float(bw.p_attend)) ** day
+    p_panic = 1.0 - (1.0 - float(bw.p_panic)) ** day
+    panic_steps = max(1, round(bw.panic_window / s.dt))
+    p = s.coll_price(il, k)[:, None]
+    live = d.live()[:, None]
+    n = il.art.shape[1]
+    u = take(3 * n, live[:, 0]).reshape(s.P, 3, n)
+    debt = il.art * il.rate[:, None]
+    attend = il.active & live & (u[:, 0] < p_act) & (debt > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = il.ink * p / debt
+    low = attend & (ratio < il.target - float(bw.band))
+    pt, pr = float(bw.p_topup), float(bw.p_topup) + float(bw.p_repay)
+    top = low & (u[:, 1] < pt)
+    rep = low & ~top & (u[:, 1] < pr)
+    spent = np.zeros_like(debt)
+    if top.any():
+        usd = np.minimum(np.maximum(debt * il.target - il.ink * p, 0.0), il.budget)
+        usd = np.where(top & (usd > 1.0), np.minimum(usd, il.cash), 0.0)
+        total = usd.sum(axis=1)
+        units = s.venue.quote_buy(il.a, total)
+        s.venue.buy(il.a, units)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(total[:, None] > 0, usd / total[:, None], 0.0)
+        il.ink += share * (units / il.er[k])[:, None]
+        il.flow["topup"] += np.where(total > 0, units / il.er[k], 0.0)
+        il.cash -= usd
+        spent += np.where(units[:, None] > 0, usd, 0.0)
+    if rep.any():
+        usd = np.minimum(np.maximum(debt - il.ink * p / il.target, 0.0), il.budget)
+        usd = np.where(rep & (usd > 1.0), np.minimum(usd, il.cash), 0.0)
+        got = _repay(s, d, il, usd, k)
+        spent += np.where(got > 0, usd, 0.0)
+    il.budget -= spent
+    dl = low & (spent <= 1.0) & (u[:, 2] < float(bw.p_delever))
+    if dl.any():
+        need = (debt * il.target - il.ink * p) / np.maximum(il.target - 1.0, 1e-9)
+        spot = il.spot[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            locked = np.where(spot > 0, il.art * il.rate[:, None] * 1.01 / spot, np.inf)
+            amount = np.minimum(il.ink - locked, np.where(p > 0, need / p, 0.0))
+        amount = np.where(dl & (need > 1.0) & (spot > 0) & (amount > 0), amount, 0.0)
+        if (amount > 0).any():
+            il.ink -= amount
+            il.flow["out"] += amount.sum(axis=1)
+            units = amount.sum(axis=1) * il.er[k]
+            raised = s.venue.sell(il.a, units)
+            tot = amount.sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(tot[:, None] > 0, amount / tot[:, None], 0.0)
+            cash = share * raised[:, None]
+            il.cash += cash
+            _repay(s, d, il, cash, k)
+    window = s.prices[:, max(0, k - panic_steps) : k + 1, il.a].max(axis=1)
+    crashed = s.prices[:, k, il.a] < (1.0 - float(bw.panic_drop)) * window
+    crashed &= live[:, 0]
+    if crashed.any():
+        u_panic = take(n, crashed)
+        debt = il.art * il.rate[:, None]
+        pan = il.active & live & crashed[:, None] & (u_panic < p_panic) & (il.budget >= debt * 1.02)
+        if pan.any():
+            usd = np.where(pan, np.minimum(debt * 1.02, il.cash), 0.0)
+            got = _repay(s, d, il, usd, k, close=pan)
+            il.budget -= np.where(got > 0, debt * 1.02, 0.0)
+
+
+def _repay(s: VState, d: Dol, il: Ilk, usd: F, k: int, close: B | None = None) -> F:
+    """Buy AI dollars for the vaults' ``usd`` (one purchase per path, split pro rata) and repay
+    (or close, returning the collateral); returns each vault's AI dollars."""
+    total = usd.sum(axis=1)
+    if not (total > 0).any():
+        return np.zeros_like(usd)
+    got_total = buy_dollars(s, d, total, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total[:, None] > 0, usd / total[:, None], 0.0)
+        cost = np.where(got_total > 0, total, 0.0)
+    got = share * got_total[:, None]
+    il.cash -= share * cost[:, None]
+    debt = il.art * il.rate[:, None]
+    if close is not None:
+        done = close & (got >= debt * (1 - 1e-9)) & (debt > 0)
+        il.flow["out"] += np.where(done, il.ink, 0.0).sum(axis=1)
+        il.art = np.where(done, 0.0, il.art)
+        il.ink = np.where(done, 0.0, il.ink)
+        il.active &= ~done
+        return got
+    pay = np.minimum(got, debt)
+    left = debt - pay
+    pay = np.where((left > 0) & (left < il.dust), 0.0, pay)  # a dusty vault is refused
+    il.art -= pay / il.rate[:, None]
+    return got
+
+
+def sellers(s: VState, k: int) -> None:
+    """Treasuries whose token trades more than ``trigger`` below its high sell ``rate`` per hour."""
+    p = s.sc.agents.sellers
+    share = min(1.0, float(p.rate) * s.dt_h)
+    for i, inv in s.treasury.items():
+        s.highs[i] = np.maximum(s.highs[i], s.prices[:, k, i])
+        trig = s.venue.price(i) < (1.0 - float(p.trigger)) * s.highs[i]
+        units = np.where(trig, inv * share, 0.0)
+        if (units > 0).any():
+            s.treasury_sold += s.venue.sell(i, units)
+            inv -= units
+
+
+def peg_price(s: VState, d: Dol) -> F:
+    """The peg pool's marginal price of the AI dollar in the reference stablecoin, after fee."""
+    pool = d.peg_pool
+    if pool is None or s.stable is None:
+        return np.ones(s.P)
+    return pool.price(pool.index(d.sym), pool.index(s.stable))
+
+
+def lp_shocks(s: VState, d: Dol, k: int) -> None:
+    """Scheduled LP withdrawals and pool-depth shocks on the peg pool."""
+    pool = d.peg_pool
+    if pool is None:
+        return
+    target = float(s.pool_factor[k])
+    for sh in s.sc.shocks:
+        if sh.kind == "lp-withdraw" and (not sh.pools or pool.id in sh.pools):
+            dur = sh.duration or (s.sc.horizon - sh.at) or s.dt
+            start, stop = s.sc.step_of(sh.at), s.sc.step_of(sh.at + dur)
+            if k > start:
+                target *= 1.0 - float(sh.fraction) * min(1.0, (k - start) / max(stop - start, 1))
+    want = s.lp0[pool.id] * target
+    held = s.lp_held[pool.id]
+    out = np.where((held > want) & (target < 1.0), held - want, 0.0)
+    if (out > 0).any():
+        s.lp_coins[pool.id] += pool.remove(out)
+        s.lp_held[pool.id] = held - out
+
+
+def panic(s: VState, d: Dol, k: int) -> None:
+    """Before arbitrage: LP shocks, then panic sellers dump into the peg pool below their trigger."""
+    pool = d.peg_pool
+    if pool is None:
+        return
+    lp_shocks(s, d, k)
+    ps = s.sc.agents.panic_sellers
+    if not ps.enabled:
+        return
+    below = peg_price(s, d) < float(ps.trigger_price)
+    amount = np.where(below, d.holders * min(1.0, float(ps.sell_rate) * s.dt_h), 0.0)
+    if (amount > 0).any():
+        assert s.stable is not None
+        d.holders -= amount
+        pool.swap(pool.index(d.sym), pool.index(s.stable), amount)
+
+
+def holders(s: VState, d: Dol, k: int, signals: tuple[F, F, F, B]) -> None:
+    """The cohorts whose threshold a signal crossed exit ``rate`` of their t0 holding this step:
+    redeem at the PSM, sell the rest on the peg pool."""
+    h = s.sc.agents.holders
+    if not h.enabled:
+        return
+    peg, unbacked, uncovered, advised = signals
+    n = d.cohorts.shape[1]
+    q = (np.arange(n) + 0.5) / n
+    p_lo, p_hi = float(h.peg[0]), float(h.peg[1])
+    u_lo, u_hi = float(h.unbacked[0]), float(h.unbacked[1])
+    c_lo, c_hi = float(h.uncovered[0]), float(h.uncovered[1])
+    run = (
+        (
+            (peg[:, None] < p_hi - q * (p_hi - p_lo))
+            | (unbacked[:, None] > u_lo + q * (u_hi - u_lo))
+            | (uncovered[:, None] > c_lo + q * (c_hi - c_lo))
+            | (advised & bool(h.on_shutdown))[:, None]
+        )
+        & (d.cohorts > 0)
+        & d.live()[:, None]
+    )
+    if not run.any():
+        return
+    out = np.where(run, np.minimum(d.cohorts, d.cohort_step[:, None]), 0.0)
+    d.cohorts -= out
+    want = np.minimum(out.sum(axis=1), d.holders)
+    gem, paid = psm_redeem(s, d, want, k)
+    d.holders -= paid
+    rest = want - paid
+    got = gem
+    pool = d.peg_pool
+    if pool is not None and s.stable is not None:
+        sell = np.where(rest >= 1.0, rest, 0.0)
+        d.holders -= sell
+        got = got + pool.swap(pool.index(d.sym), pool.index(s.stable), sell)
+    d.run[:, k] += got
+
+
+def lps(s: VState, d: Dol, k: int) -> None:
+    """After arbitrage: LPs leave a stressed peg pool (keeping ``LP_FLOOR``) and return after calm."""
+    pool = d.peg_pool
+    if pool is None:
+        return
+    lp = s.sc.agents.lps
+    price = peg_price(s, d)
+    below = price < float(lp.trigger_price)
+    d.below_since = np.where(below, np.where(d.below_since < 0, k, d.below_since), -1)
+    share = pool.bal[:, pool.index(d.sym)] / np.maximum(pool.bal.sum(axis=1), 1e-300)
+    imb = float(lp.imbalance)
+    stressed = ((d.below_since >= 0) & ((k - d.below_since) * s.dt >= lp.trigger_duration)) | ~(
+        (1 - imb <= share) & (share <= imb)
+    )
+    held = s.lp_held[pool.id]
+    floor = s.lp0[pool.id] * 0.05  # sim.agents.pools.LP_FLOOR
+    out = np.where(
+        stressed,
+        np.minimum(
+            held * min(1.0, float(lp.withdraw_rate) * s.dt_h), np.maximum(held - floor, 0.0)
+        ),
+        0.0,
+    )
+    if (out > 0).any():
+        s.lp_coins[pool.id] += pool.remove(out)
+        s.lp_held[pool.id] = held - out
+        rows = np.flatnonzero(out > 0)
+        d.lp_stack[rows, d.lp_top[rows]] = out[rows]
+        d.lp_top[rows] += 1
+    d.calm_since = np.where(stressed, k, d.calm_since)
+    back = ~stressed & ((k - d.calm_since) * s.dt >= lp.calm_return) & (d.lp_top > 0)
+    if back.any():
+        rows = np.flatnonzero(back)
+        d.lp_top[rows] -= 1
+        returning = np.zeros(s.P)
+        returning[rows] = d.lp_stack[rows, d.lp_top[rows]]
+        amounts = np.minimum(
+            s.lp_coins[pool.id], pool.bal * (returning / np.maximum(pool.supply, 1e-300))[:, None]
+        )
+        amounts = np.where((amounts.min(axis=1) > 0)[:, None], amounts, 0.0)
+        s.lp_coins[pool.id] -= amounts
+        s.lp_held[pool.id] = s.lp_held[pool.id] + pool.add(amounts)

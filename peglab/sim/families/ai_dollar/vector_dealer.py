@@ -1,0 +1,173 @@
+"""How vectorised agents acquire AI dollars (``sim.agents.dealer`` over a batch): PSM, then pool.
+
+Each function takes full-batch vectors (one entry per path, 0 where a path does nothing) and
+returns full-batch vectors. The PSM mints ``x (1 - tin)`` for ``x`` stablecoin within its room
+(the day's flow cap, its own ceiling, the instance's ceiling) and redeems ``x / (1 + tout)``
+within its inventory; fees go to the buffer. Pool purchases are sized as the exact dealer sizes
+them: the largest input whose average price stays within ``keepers.max_buy_price``
+(bisection, :data:`BISECT` fixed steps instead of the exact 0.1%), and exact-out purchases invert
+the StableSwap curve in closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .vector_pools import VecPool
+from .vector_state import Dol, VState
+
+__all__ = [
+    "BISECT",
+    "buy_dollars",
+    "buy_exact",
+    "debt_total",
+    "payable",
+    "pool_buy_size",
+    "psm_mint",
+    "psm_redeem",
+    "psm_room",
+]
+
+F = NDArray[np.float64]
+BISECT = 14  # bisection steps of a capped pool purchase (2^-14 of the size)
+
+
+def debt_total(s: VState, d: Dol) -> F:
+    """The instance's total debt [AI dollars]: its vaults, auctions' debt is off the vaults."""
+    out = d.psm_art.copy()
+    for il in s.ilks:
+        if s.dols[il.d] is d:
+            out += il.art.sum(axis=1) * il.rate
+    return out
+
+
+def psm_room(s: VState, d: Dol, k: int) -> F:
+    """AI dollars the PSM can still mint today, per path (0 after shutdown or without a PSM)."""
+    if not d.has_psm or s.stable_a is None:
+        return np.zeros(s.P)
+    day = s.now(k) // 86_400
+    today = np.where(d.day == day, d.net, 0.0)
+    room = np.minimum(d.flow_cap - today, d.psm_line - d.psm_art)
+    room = np.minimum(room, d.line - debt_total(s, d))
+    gem_ok = s.venue.realised[:, k, s.stable_a] >= 0.98  # the gem's own price (sell_gem halts)
+    return np.asarray(np.where(d.live() & gem_ok, np.maximum(room, 0.0), 0.0), dtype=np.float64)
+
+
+def _day(s: VState, d: Dol, k: int) -> None:
+    day = s.now(k) // 86_400
+    d.net = np.where(d.day == day, d.net, 0.0)
+    d.day[:] = day
+
+
+def psm_mint(s: VState, d: Dol, gem: F, k: int) -> F:
+    """``sell_gem``: ``gem`` stablecoin in (the caller kept it within the room), AI dollars out."""
+    gem = np.maximum(gem, 0.0)
+    _day(s, d, k)
+    d.gem += gem
+    d.psm_art += gem
+    d.net += gem
+    d.dai += gem * d.tin
+    return np.asarray(gem * (1.0 - d.tin), dtype=np.float64)
+
+
+def psm_redeem(s: VState, d: Dol, amount: F, k: int) -> tuple[F, F]:
+    """``buy_gem`` for up to ``amount`` AI dollars: ``(gem out, AI dollars paid)``."""
+    if not d.has_psm:
+        z = np.zeros(s.P)
+        return z, z
+    gem = np.where(d.live(), np.minimum(np.maximum(amount, 0.0) / (1.0 + d.tout), d.gem), 0.0)
+    _day(s, d, k)
+    d.gem -= gem
+    d.psm_art -= gem
+    d.net -= gem
+    d.dai += gem * d.tout
+    return np.asarray(gem, dtype=np.float64), np.asarray(gem * (1.0 + d.tout), dtype=np.float64)
+
+
+def _ij(s: VState, pool: VecPool, sym: str) -> tuple[int, int]:
+    assert s.stable is not None
+    return pool.index(s.stable), pool.index(sym)
+
+
+def pool_buy_size(s: VState, d: Dol, cash: F) -> tuple[F, F]:
+    """``(input, AI dollars out)``: the largest input up to ``cash`` whose average price on the
+    peg pool stays within ``max_buy_price`` (bisection on the exact-in quote)."""
+    pool = d.peg_pool
+    z = np.zeros(s.P)
+    if pool is None or not (cash > 0).any():
+        return z, z
+    i, j = _ij(s, pool, d.sym)
+    cap = float(s.sc.agents.keepers.max_buy_price)
+    cash = np.maximum(cash, 0.0)
+    full = pool.quote(i, j, cash)
+    ok_full = (full > 0) & (cash <= cap * full)
+    if ok_full[cash > 0].all():
+        return cash, full
+    lo, hi = z.copy(), cash.copy()
+    for _ in range(BISECT):
+        mid = (lo + hi) / 2
+        out = pool.quote(i, j, mid)
+        good = (out > 0) & (mid <= cap * out)
+        lo = np.where(good, mid, lo)
+        hi = np.where(good, hi, mid)
+    x = np.where(ok_full, cash, lo)
+    return x, pool.quote(i, j, x)
+
+
+def payable(s: VState, d: Dol, have: F, cash: F, k: int) -> F:
+    """AI dollars held plus what ``cash`` buys now: PSM room first, then the pool."""
+    room = psm_room(s, d, k)
+    gem = np.minimum(cash, room)
+    left = cash - gem
+    return np.asarray(have + gem * (1.0 - d.tin) + pool_buy_size(s, d, left)[1], dtype=np.float64)
+
+
+def buy_dollars(s: VState, d: Dol, usd: F, k: int) -> F:
+    """Borrowers: spend up to ``usd`` on AI dollars, all at the PSM if its room takes all of it
+    and it pays at least the pool, else on the pool within the price cap; AI dollars out."""
+    usd = np.maximum(usd, 0.0)
+    if not (usd > 0).any():
+        return np.zeros(s.P)
+    room = psm_room(s, d, k)
+    via_psm = np.minimum(usd, room) * (1.0 - d.tin)
+    size, via_pool = pool_buy_size(s, d, usd)
+    psm = (usd <= room) & (via_psm >= via_pool) & (via_psm > 0)
+    got = psm_mint(s, d, np.where(psm, usd, 0.0), k)
+    if d.peg_pool is not None:
+        i, j = _ij(s, d.peg_pool, d.sym)
+        got = got + d.peg_pool.swap(i, j, np.where(~psm & (via_pool > 0), size, 0.0))
+    return got
+
+
+def buy_exact(s: VState, d: Dol, need: F, cash: F, k: int, commit: F) -> tuple[F, F, F]:
+    """Keepers: acquire ``need`` AI dollars with ``cash`` (PSM within its room, then the pool's
+    smallest input that buys the rest, if its average stays within the cap). Nothing is traded
+    on paths where ``commit`` is 0 or the need cannot be met (the take would be refused).
+    Returns ``(AI dollars got, cash spent, met)``."""
+    need = np.maximum(need, 0.0)
+    room = psm_room(s, d, k) if d.tin < 1 else np.zeros(s.P)
+    gem = np.minimum(np.minimum(need / max(1.0 - d.tin, 1e-12) + 1e-6, room), cash)
+    gem = np.where(need > 0, gem, 0.0)
+    via_psm = gem * (1.0 - d.tin)
+    short = np.maximum(need - via_psm, 0.0)
+    x = np.zeros(s.P)
+    pool = d.peg_pool
+    cap = float(s.sc.agents.keepers.max_buy_price)
+    if pool is not None and (short > 0).any():
+        i, j = _ij(s, pool, d.sym)
+        y_new = pool.bal[:, j] - short / (1.0 - pool.fee) - 1e-18
+        ok = y_new > 0
+        x_new = pool._y(j, i, np.where(ok, y_new, pool.bal[:, j]), slice(None))
+        x = np.where(ok & (short > 0), np.maximum(x_new - pool.bal[:, i], 0.0) * (1 + 1e-12), 0.0)
+        fits = ok & (x <= cash - gem) & (x <= cap * short)
+        x = np.where(fits, x, 0.0)
+    else:
+        fits = np.zeros(s.P, bool)
+    met = (commit > 0) & ((short <= 1e-9) | fits)
+    got = psm_mint(s, d, np.where(met, gem, 0.0), k)
+    if pool is not None:
+        i, j = _ij(s, pool, d.sym)
+        got = got + pool.swap(i, j, np.where(met, x, 0.0))
+    spent = np.where(met, gem + x, 0.0)
+    return got, spent, met.astype(np.float64)

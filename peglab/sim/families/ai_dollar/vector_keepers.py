@@ -1,0 +1,373 @@
+"""Keepers of the vectorised AI-dollar model: barks, Dutch takes, English bids (``sim.agents.keepers``,
+``english``) over a batch.
+
+* Barks: every vault unsafe (``art rate > ink spot``) for at least the fastest present keeper's
+  latency, in vault order, within the collateral type's ``hole``: a cumulative sum of the tabs
+  over the vault axis finds the vaults that fit and the one partial liquidation (with the dust
+  rule) where the room runs out. The keeper receives ``tip + chip tab``; the buffer books the
+  debt (queued) and the incentive.
+* Dutch auctions (stair-step, linear or exponential curve; ``tail``/``cusp`` restarts): each
+  keeper bid is ``venue sale price of the lot x (1 - margin) - gas / lot``; within a step the
+  takes run in rounds, each round taking on every path the open auction whose curve crosses its
+  bid first (the exact runner's time order), then re-pricing the rest at the venue the take
+  moved. A take buys the AI dollars it owes (PSM, then pool within the price cap) and sells
+  the slice on the venue; a keeper who cannot buy them is refused for the rest of the step.
+* English auctions: deal, tick, the keeper tends up to the tab and dents the lot down to what
+  covers it at its price; an opportunist bids 1 wei where nobody bid (the "zero bid").
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .vector_dealer import buy_exact, payable
+from .vector_state import Dol, Ilk, VState, otc_buy
+
+__all__ = ["keepers"]
+
+F = NDArray[np.float64]
+B = NDArray[np.bool_]
+WEI = 1e-27  # one rad unit of internal AI dollar (the zero bid)
+
+
+def _curve(il: Ilk, top: F, age: F) -> F:
+    if il.calc == "linear":
+        return np.asarray(top * np.maximum(0.0, (il.tau - age) / il.tau), dtype=np.float64)
+    if il.calc == "exponential":
+        return np.asarray(top * il.cut**age, dtype=np.float64)
+    return np.asarray(top * il.cut ** np.floor(age / il.step_s), dtype=np.float64)
+
+
+def _needs_redo(il: Ilk, top: F, age: F) -> B:
+    price = _curve(il, top, age)
+    return np.asarray((age > il.tail) | (price <= 0) | (price < il.cusp * top))
+
+
+def _crossing(il: Ilk, top: F, thr: F, age0: F, window: float, grain: float) -> tuple[F, F]:
+    """``(age, price)`` of the first point at or after ``age0`` (within ``window``) where the
+    curve is at or below ``thr`` before it needs a restart; ``inf`` age where there is none."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where((thr > 0) & (top > 0), thr / top, 0.0)
+        if il.calc == "linear":
+            a = il.tau * (1.0 - r)
+        else:
+            n = np.log(r) / math.log(il.cut) if il.cut < 1 else np.where(r >= 1, 0.0, np.inf)
+            a = np.ceil(n - 1e-9) * il.step_s if il.calc == "stairstep" else n
+    a = np.where(r >= 1.0, 0.0, a)
+    a = np.maximum(a, age0)
+    if il.calc != "stairstep":
+        a = age0 + np.ceil(np.maximum(a - age0, 0.0) / grain) * grain
+    a = np.where(thr > 0, a, np.inf)
+    price = _curve(il, top, np.where(np.isfinite(a), a, 0.0))
+    bad = (
+        ~np.isfinite(a)
+        | (a >= age0 + window)
+        | _needs_redo(il, top, np.where(np.isfinite(a), a, 0.0))
+    )
+    return np.where(bad, np.inf, a), np.where(bad, 0.0, price)
+
+
+def _unit_bid(
+    s: VState, il: Ilk, lot: F, k: int, sold: F, rows: NDArray[np.intp] | None = None
+) -> F:
+    """What one unit of a ``lot`` fetches on the venue now: ``lot`` is ``(P, V)`` (``rows``
+    None) or flat with each entry's path in ``rows``."""
+
+    def per(v: F) -> F:
+        return v[:, None] if rows is None else v[rows]
+
+    p = per(s.coll_price(il, k))
+    if not s.venue.transient:
+        v = per(s.venue.depth(il.a))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            imp = s.venue.eta * (np.maximum(per(sold) + lot, 0.0) * p / v) ** s.venue.delta
+        return np.asarray(p * np.clip(1.0 - imp, 0.0, 1.0), dtype=np.float64)
+    ven = s.venue
+    f = per(ven.f[:, k, il.a])
+    kk = per(ven.k_of(il.a))
+    pm = f * per(np.exp(-ven.impact[:, il.a]))
+    x = f * lot * il.er[k]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        usd = np.where(kk > 0, pm * -np.expm1(-kk * x) / (kk * f), x * pm / f)
+        return np.asarray(np.where(lot > 0, usd / lot, p), dtype=np.float64)
+
+
+def _sell(s: VState, il: Ilk, units: F, k: int, sold: F) -> F:
+    """Sell ``units`` of the collateral per path; USD proceeds."""
+    if not s.venue.transient:
+        p = s.coll_price(il, k)
+        return np.asarray(units * s.venue.exit_bid(il.a, sold + units, p), dtype=np.float64)
+    return s.venue.sell(il.a, units * il.er[k])
+
+
+def _close(s: VState, il: Ilk, d: Dol, done: B, k: int) -> None:
+    if done.any():
+        st = d.stats
+        st["given"] += np.where(done, il.given, 0.0).sum(axis=1)
+        st["cleared_due"] += np.where(done, il.due, 0.0).sum(axis=1)
+        st["clear_time"] += np.where(done, (k - il.kick) * s.dt, 0).sum(axis=1)
+        st["closed"] += done.sum(axis=1)
+        il.flow["back"] += np.where(done, il.lot, 0.0).sum(axis=1)
+        il.on &= ~done
+        il.tab = np.where(done, 0.0, il.tab)
+        il.lot = np.where(done, 0.0, il.lot)
+
+
+def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
+    """The keepers of ``il`` at step ``k`` (module docstring); ``u_drop``: ``(P, n_keepers)``."""
+    kp, d = s.sc.agents.keepers, s.dols[il.d]
+    n_k = il.lat.shape[1]
+    if n_k == 0:
+        return
+    live = d.live()
+    dropped = (s.gas[:, k] > float(kp.dropout_gas))[:, None] & (u_drop < float(kp.dropout_prob))
+    share = (~dropped).sum(axis=1) / n_k
+    min_lat = il.lat.min(axis=1) * float(s.lat_factor[k])
+    rel = np.where(live, il.release[:, k], 0.0)
+    if (rel > 0).any():
+        il.free += rel
+        otc_buy(d, il, rel)
+    _bark(s, il, d, k, share, min_lat, live)
+    avail = il.free * share * float(s.cap_factor[k])
+    if il.english:
+        _english(s, il, d, k, share, np.where(live, avail, 0.0))
+        return
+    now = s.now(k)
+    age = now - il.tic
+    redo = il.on & _needs_redo(il, il.top, age) & (share > 0)[:, None] & live[:, None]
+    redo &= (il.feed > 0)[:, None]
+    if redo.any():
+        il.top = np.where(redo, (il.feed * il.buf)[:, None], il.top)
+        il.tic = np.where(redo, float(now), il.tic)
+        chost = il.dust * il.chop
+        coin = np.where(
+            redo & (il.tab >= chost) & (il.lot * il.feed[:, None] >= chost),
+            il.tip + il.chip * il.tab,
+            0.0,
+        ).sum(axis=1)
+        d.sin += coin
+        il.kdol += coin
+    has_sales = il.on.any(axis=1)
+    pay = np.where(has_sales & live, payable(s, d, il.kdol, il.kcash, k), 0.0)
+    avail = np.where(pay < 1.0, 0.0, avail)
+    _takes(s, il, d, k, share, pay, live & (avail > 0))
+
+
+def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> None:
+    rate = il.rate[:, None]
+    unsafe = il.active & (il.art * rate > il.ink * il.spot[:, None])
+    il.unsafe_since = np.where(unsafe, np.where(il.unsafe_since < 0, k, il.unsafe_since), -1)
+    ok = (il.spot > 0) & (share > 0) & live
+    ready = unsafe & (k - il.unsafe_since >= min_lat[:, None]) & ok[:, None] & ~il.on
+    if not ready.any():
+        return
+    tab_full = np.where(ready, il.art * rate * il.chop, 0.0)
+    cum = np.cumsum(tab_full, axis=1)
+    room = (il.hole - il.tab.sum(axis=1))[:, None]
+    full = ready & (cum <= room)
+    over = ready & (cum > room) & (cum - tab_full <= room) & (room > 0)
+    left = room - (cum - tab_full)
+    dart = np.where(over, left / (rate * il.chop), il.art)
+    dust_full = over & ((il.art - dart) * rate < il.dust)
+    refused = over & ~dust_full & (dart * rate < il.dust)
+    go = full | (over & ~refused)
+    dart = np.where(full | dust_full, il.art, dart)
+    dart = np.where(go, dart, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lot = np.where(go, np.where(dart >= il.art, il.ink, il.ink * dart / il.art), 0.0)
+    due = dart * rate
+    tab = due * il.chop
+    il.art = il.art - dart
+    il.ink = il.ink - lot
+    il.flow["barked"] += lot.sum(axis=1)
+    now = float(s.now(k))
+    il.on |= go
+    il.tab = np.where(go, tab, il.tab)
+    il.lot = np.where(go, lot, il.lot)
+    il.top = np.where(go, (il.feed * il.buf)[:, None], il.top)
+    il.tic = np.where(go, now, il.tic)
+    il.kick = np.where(go, k, il.kick)
+    il.due = np.where(go, due, il.due)
+    il.given = np.where(go, 0.0, il.given)
+    il.bid = np.where(go, 0.0, il.bid)
+    il.guy = np.where(go, 0, il.guy).astype(np.int8)
+    il.btic = np.where(go, 0.0, il.btic)
+    il.end = np.where(go, now + il.flip_tau, il.end)
+    coin = np.where(go, il.tip + il.chip * tab, 0.0).sum(axis=1)
+    debt = due.sum(axis=1)
+    d.sin += debt + coin
+    d.queue[:, k] += debt
+    il.kdol += coin
+    p = s.coll_price(il, k)
+    value = lot.sum(axis=1) * p
+    d.stats["barks"] += go.sum(axis=1)
+    d.stats["liquidated"] += value
+    d.liq_step[:, k] += value
+    emptied = go & (il.art <= 0)
+    il.active &= ~emptied
+    il.unsafe_since = np.where(emptied, -1, il.unsafe_since)
+
+
+def _takes(s: VState, il: Ilk, d: Dol, k: int, share: F, pay: F, can: B) -> None:
+    kp = s.sc.agents.keepers
+    margin = float(kp.margin)
+    gas_usd = float(kp.gas_usd) * s.gas[:, k]
+    recycle = max(1, round(kp.recycle / s.dt))
+    due_k = min(k + recycle, s.n + 1)
+    now = s.now(k)
+    grain = float(il.step_s if il.calc == "stairstep" else max(1, s.dt // 120))
+    tried = np.zeros(il.on.shape, bool)
+    short = np.zeros(s.P, bool)
+    sold = np.zeros(s.P)
+    chost = il.dust * il.chop
+    for _ in range(il.on.shape[1]):
+        cr, cc = np.nonzero(il.on & ~tried & (can & ~short)[:, None])
+        if cr.size == 0:
+            return
+        lot = il.lot[cr, cc]
+        unit = _unit_bid(s, il, lot, k, sold, cr)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thr = unit * (1.0 - margin) - gas_usd[cr] / np.maximum(lot, 1e-18)
+        tic = il.tic[cr, cc]
+        at, price = _crossing(il, il.top[cr, cc], thr, now - tic, float(s.dt), grain)
+        when = np.full(il.on.shape, np.inf)
+        when[cr, cc] = tic + at
+        price_all = np.zeros(il.on.shape)
+        price_all[cr, cc] = price
+        j = np.argmin(when, axis=1)
+        rows = np.arange(s.P)
+        has = np.isfinite(when[rows, j])
+        if not has.any():
+            return
+        tried[rows[has], j[has]] = True
+        lot_j, tab_j, price_j = il.lot[rows, j], il.tab[rows, j], price_all[rows, j]
+        avail = il.free * share * float(s.cap_factor[k])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            amount = np.where(has, np.minimum(lot_j, np.minimum(avail, pay * 0.995) / price_j), 0.0)
+        amount = np.where(np.isfinite(amount) & (amount > 0), amount, 0.0)
+        owe = amount * price_j
+        slc = amount
+        over = owe >= tab_j
+        owe = np.where(over, tab_j, owe)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slc = np.where(over, tab_j / price_j, slc)
+            part = ~over & (slc < lot_j) & (tab_j - owe < chost)
+            owe = np.where(part, tab_j - chost, owe)
+            slc = np.where(part, owe / price_j, slc)
+        go = (amount > 0) & ~(part & (tab_j <= chost))
+        slc = np.where(go, np.minimum(slc, lot_j), 0.0)
+        owe = np.where(go, owe, 0.0)
+        proceeds = _sell(s, il, slc, k, sold)  # inside the take; the venue keeps it if refused
+        need = np.maximum(owe - il.kdol, 0.0)
+        got, spent, met = buy_exact(s, d, need, il.kcash + proceeds, k, go.astype(np.float64))
+        done = go & ((need <= 0) | (met > 0))
+        short |= go & ~done
+        owe = np.where(done, owe, 0.0)
+        slc = np.where(done, slc, 0.0)
+        proceeds = np.where(done, proceeds, 0.0)
+        sold += slc
+        il.flow["sold"] += slc
+        il.kcash += proceeds - spent
+        il.kdol += got - owe
+        d.dai += owe
+        pay -= owe
+        il.free -= owe
+        il.release[:, due_k] += proceeds
+        p = s.coll_price(il, k)
+        st = d.stats
+        st["keeper"] += np.where(done, proceeds - owe - gas_usd, 0.0)
+        st["proceeds"] += owe
+        st["take_value"] += slc * p
+        r = rows[done]
+        c = j[done]
+        il.given[r, c] += slc[done] * p[done]
+        il.lot[r, c] -= slc[done]
+        il.tab[r, c] -= owe[done]
+        closed = np.zeros(il.on.shape, bool)
+        closed[r, c] = (il.tab[r, c] <= 1e-9 * np.maximum(il.due[r, c], 1.0)) | (
+            il.lot[r, c] <= 1e-12
+        )
+        _close(s, il, d, closed, k)
+
+
+def _english(s: VState, il: Ilk, d: Dol, k: int, share: F, avail: F) -> None:
+    """Deal, tick, tend, dent and the zero bid (module docstring; ``sim.agents.english``)."""
+    kp = s.sc.agents.keepers
+    now = float(s.now(k))
+    p = s.coll_price(il, k)
+    on = il.on
+    deal = on & (il.btic != 0) & ((il.btic < now) | (il.end < now))
+    if deal.any():
+        lot = np.where(deal, il.lot, 0.0)
+        mine = deal & (il.guy == 1)
+        units = np.where(mine, lot, 0.0).sum(axis=1)
+        proceeds = _sell(s, il, units, k, np.zeros(s.P))
+        il.kcash += proceeds
+        recycle = max(1, round(kp.recycle / s.dt))
+        il.release[:, min(k + recycle, s.n + 1)] += proceeds
+        st = d.stats
+        st["keeper"] += proceeds - np.where(mine, il.bid, 0.0).sum(axis=1)
+        st["zero"] += (deal & (il.bid * 1000 < il.tab)).sum(axis=1)
+        st["proceeds"] += np.where(deal, il.bid, 0.0).sum(axis=1)
+        st["take_value"] += lot.sum(axis=1) * p
+        il.given = il.given + lot * p[:, None]
+        il.flow["sold"] += lot.sum(axis=1)
+        il.lot = np.where(deal, 0.0, il.lot)
+        _close(s, il, d, deal, k)
+    on = il.on
+    tick = on & (il.end < now) & (il.btic == 0)
+    il.end = np.where(tick, now + il.flip_tau, il.end)
+    biddable = on & ~tick & ((il.btic > now) | (il.btic == 0)) & (il.end > now)
+    if not biddable.any():
+        return
+    has = on.any(axis=1) & (avail > 0)
+    pay = np.where(has, payable(s, d, il.kdol, il.kcash, k), 0.0)
+    keen = (share > 0) & (pay > 1.0)
+    lot = np.where(biddable, il.lot, 0.0)
+    unit = np.where(keen[:, None], _unit_bid(s, il, lot, k, np.zeros(s.P)), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = unit * (1.0 - float(kp.margin)) - float(kp.gas_usd) * s.gas[:, k][
+            :, None
+        ] / np.maximum(lot, 1e-18)
+    unit = np.where(keen[:, None], unit, 0.0)
+    worth = np.maximum(unit, 0.0) * lot
+    dent_phase = il.bid >= il.tab
+    min_bid = np.where(
+        il.bid == 0, WEI, np.minimum(np.maximum(il.beg * il.bid, il.bid + WEI), il.tab)
+    )
+    bid = np.minimum(np.minimum(il.tab, worth), pay[:, None])
+    tend = biddable & ~dent_phase & (worth >= min_bid) & (il.guy != 1) & (bid >= min_bid)
+    cum = np.cumsum(np.where(tend, bid, 0.0), axis=1)
+    tend &= cum <= pay[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need_lot = np.where(unit > 0, il.tab / unit, np.inf)
+    max_lot = np.maximum(np.minimum(il.lot / il.beg, il.lot - 1e-18), 0.0)
+    own = il.guy == 1
+    dent = biddable & dent_phase & (unit > 0) & (need_lot > 0) & (need_lot <= max_lot)
+    dent &= own | (pay[:, None] >= il.tab + cum)
+    cost = np.where(tend, bid - np.where(own, il.bid, 0.0), 0.0) + np.where(
+        dent & ~own, il.tab, 0.0
+    )
+    total = cost.sum(axis=1)
+    need = np.maximum(total - il.kdol, 0.0)
+    got, spent, met = buy_exact(s, d, need, il.kcash, k, (total > 0).astype(np.float64))
+    ok = ((need <= 0) | (met > 0))[:, None]
+    tend &= ok
+    dent &= ok
+    total = np.where(ok[:, 0], total, 0.0)
+    il.kcash -= spent
+    il.kdol += got - total
+    d.dai += np.where(tend, bid - il.bid, 0.0).sum(axis=1)
+    il.free -= np.where(tend, bid, 0.0).sum(axis=1)
+    il.bid = np.where(tend, bid, il.bid)
+    il.flow["back"] += np.where(dent, il.lot - need_lot, 0.0).sum(axis=1)
+    il.lot = np.where(dent, need_lot, il.lot)
+    il.guy = np.where(tend | dent, 1, il.guy).astype(np.int8)
+    il.btic = np.where(tend | dent, now + il.ttl, il.btic)
+    zero = biddable & ~tend & ~dent & (il.bid == 0)
+    il.bid = np.where(zero, WEI, il.bid)
+    il.guy = np.where(zero, 2, il.guy).astype(np.int8)
+    il.btic = np.where(zero, now + il.ttl, il.btic)

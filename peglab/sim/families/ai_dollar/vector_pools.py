@@ -1,0 +1,247 @@
+"""Pools and the external venue of the vectorised AI-dollar model: one float64 entry per path.
+
+Every pool of the scenario's ``system.pools`` is a :class:`VecPool` whose reserves are a
+``(paths, coins)`` array in whole tokens (a reference stablecoin and an AI dollar both count one
+per unit, as the engine's ``xp`` does after its rate multipliers):
+
+* StableSwap (the legacy invariant of docs/amm-spec.md, ``Ann = A n``): ``D`` by a fixed number
+  of Newton steps from the sum (warm-started from the last ``D`` after a trade), and the balance
+  ``y`` after a trade in closed form: for fixed ``D`` the invariant is the quadratic
+  ``y^2 + (S' + D/Ann - D) y = D^(n+1) / (n^n prod' x Ann n)`` that the contract's ``get_y``
+  iterates, solved here by the quadratic formula. A swap keeps the contract's order: ``dy`` out
+  of the curve less one unit of rounding guard, the fee ``fee/1e10`` of it, half the fee (the
+  admin part) leaving the accounted balances.
+* constant product (Uniswap v2): ``out = r_out x (1 - fee) / (r_in + x (1 - fee))``.
+
+:class:`VecVenue` is ``sim.venue.Venue`` over a batch: the impact ``I`` is ``(paths, assets)``;
+selling ``q`` units of fundamental notional ``x`` fetches ``F e^-I (1 - e^-kx) / k`` and raises
+``I`` by ``kx``; the book refills by ``2^(-dt/h)`` between steps; the static model leaves no trace
+(collateral sales then fetch the exit bid ``p (1 - eta (q p / V)^delta)``, :meth:`exit_bid`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ...scenario import Scenario
+from ...venue import VenueConstants
+
+__all__ = ["NEWTON_STEPS", "VecPool", "VecVenue"]
+
+F = NDArray[np.float64]
+NEWTON_STEPS = 6  # Newton steps for D per recomputation (warm start: converged to ~1e-12)
+
+
+class VecPool:
+    """One pool over the batch (module docstring); ``bal[:, i]`` is coin ``i``'s reserve."""
+
+    def __init__(
+        self, pid: str, kind: str, coins: tuple[str, ...], bal: F, amp: int, fee: float
+    ) -> None:
+        self.id, self.kind, self.coins = pid, kind, coins
+        self.n = len(coins)
+        self.bal = bal
+        self.ann = float(amp) * self.n
+        self.fee = fee  # fraction (StableSwap fee / 1e10; constant product fee_bps / 1e4)
+        self.stable = kind == "stableswap"
+        self.supply = bal.sum(axis=1)  # LP tokens: the t0 deposit's value (D at balance)
+        self.d = bal.sum(axis=1)
+        if self.stable:
+            self.d = self._get_d(bal, self.d)
+
+    def index(self, coin: str) -> int:
+        return self.coins.index(coin)
+
+    # -- StableSwap ---------------------------------------------------------------------------
+    def _get_d(self, xp: F, d0: F) -> F:
+        s = xp.sum(axis=1)
+        n, ann = self.n, self.ann
+        d = np.maximum(d0, 1e-12)
+        prod = np.prod(xp * n, axis=1)
+        ok = prod > 0
+        prod = np.where(ok, prod, 1.0)
+        for _ in range(NEWTON_STEPS):
+            d_p = d ** (n + 1) / prod
+            d = (ann * s + d_p * n) * d / ((ann - 1.0) * d + (n + 1) * d_p)
+        return np.where(ok, d, 0.0)
+
+    def _y(self, i: int, j: int, x: F, rows: NDArray[np.intp] | slice) -> F:
+        """Balance of coin ``j`` with coin ``i`` at ``x`` at the rows' ``D`` (closed form)."""
+        d = self.d[rows]
+        n, ann = self.n, self.ann
+        if n == 2:
+            xk = np.maximum(x, 1e-300)
+            c = d * d / (xk * 2.0) * d / (ann * 2.0)
+            b = x + d / ann - d
+            return np.asarray((np.sqrt(b * b + 4.0 * c) - b) / 2.0, dtype=np.float64)
+        xp = self.bal[rows]
+        c = d.copy()
+        s_ = np.zeros_like(d)
+        for k in range(n):
+            if k == j:
+                continue
+            xk = x if k == i else xp[:, k]
+            s_ = s_ + xk
+            c = c * d / np.maximum(xk * n, 1e-300)
+        c = c * d / (ann * n)
+        b = s_ + d / ann - d
+        return np.asarray((np.sqrt(b * b + 4.0 * c) - b) / 2.0, dtype=np.float64)
+
+    def quote(self, i: int, j: int, dx: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
+        """Coin ``j`` out for ``dx`` of coin ``i`` in, per row (0 for ``dx <= 0``)."""
+        dx = np.maximum(dx, 0.0)
+        bal = self.bal[rows]
+        if self.stable:
+            y = self._y(i, j, bal[:, i] + dx, rows)
+            dy = np.maximum(bal[:, j] - y - 1e-18, 0.0)
+            return np.asarray(np.where(dx > 0, dy * (1.0 - self.fee), 0.0), dtype=np.float64)
+        x = dx * (1.0 - self.fee)
+        return np.asarray(bal[:, j] * x / np.maximum(bal[:, i] + x, 1e-300), dtype=np.float64)
+
+    def swap(self, i: int, j: int, dx: F) -> F:
+        """Trade ``dx`` (a full-batch vector, 0 where a path does not trade); returns coin ``j`` out."""
+        out = self.quote(i, j, dx)
+        admin = out / max(1.0 - self.fee, 1e-12) * self.fee * 0.5 if self.stable else 0.0
+        self.bal[:, i] += np.maximum(dx, 0.0)
+        self.bal[:, j] -= out + admin
+        self._refresh(dx > 0)
+        return out
+
+    def _refresh(self, moved: NDArray[np.bool_]) -> None:
+        """Recompute ``D`` on the rows whose balances moved (warm start from the last ``D``; rows
+        that did not trade keep theirs, so a path's ``D`` never depends on the other paths)."""
+        if self.stable and moved.any():
+            self.d = np.where(moved, self._get_d(self.bal, self.d), self.d)
+
+    def price(self, i: int, j: int, bal: F | None = None) -> F:
+        """Marginal price of coin ``i`` in coin ``j`` before the fee (the invariant's slope at the
+        current ``D``; ``bal``: other balances, same ``D``)."""
+        xp = self.bal if bal is None else bal
+        if not self.stable:
+            return np.asarray(xp[:, j] / np.maximum(xp[:, i], 1e-300), dtype=np.float64)
+        n = self.n
+        d = self.d
+        d_p = d ** (n + 1) / np.maximum(np.prod(xp * n, axis=1), 1e-300)
+        return np.asarray(
+            (self.ann + d_p / np.maximum(xp[:, i], 1e-300))
+            / (self.ann + d_p / np.maximum(xp[:, j], 1e-300)),
+            dtype=np.float64,
+        )
+
+    def remove(self, lp: F) -> F:
+        """Burn ``lp`` LP tokens per path: proportional coins out ``(paths, coins)``."""
+        share = np.clip(lp / np.maximum(self.supply, 1e-300), 0.0, 1.0)
+        out = self.bal * share[:, None]
+        self.bal -= out
+        self.supply = self.supply - lp
+        self._refresh(lp > 0)
+        return np.asarray(out, dtype=np.float64)
+
+    def add(self, amounts: F) -> F:
+        """Deposit ``(paths, coins)`` amounts; LP tokens minted ``supply (D1 - D0) / D0``
+        (the imbalance fee of a lopsided deposit is not charged: returning LPs add their own
+        withdrawal back, which is close to proportional)."""
+        if self.stable:
+            d0 = self.d
+            self.bal += amounts
+            self._refresh(amounts.sum(axis=1) > 0)
+            minted = self.supply * (self.d - d0) / np.maximum(d0, 1e-300)
+        else:
+            share = amounts[:, 0] / np.maximum(self.bal[:, 0], 1e-300)
+            self.bal += amounts
+            minted = self.supply * share
+        self.supply = self.supply + minted
+        return np.asarray(minted, dtype=np.float64)
+
+
+class VecVenue:
+    """The external market of every asset over a batch (module docstring; ``sim.venue.Venue``)."""
+
+    def __init__(self, sc: Scenario, fundamental: F, dd: F, ext_factor: F) -> None:
+        liq = sc.liquidity
+        self.transient = liq.model == "transient"
+        self.f = fundamental  # (P, n + 1, A)
+        self.realised = fundamental.copy()
+        self.dd, self.ext = dd, ext_factor  # (P, n + 1, A), (P, n + 1)
+        self.eta, self.delta, self.kappa = float(liq.impact), float(liq.delta), float(liq.kappa)
+        n_a = fundamental.shape[2]
+        const = VenueConstants(sc, n_a)
+        self.d10, self.k0, self.refill = const.d10, const.k0, const.refill
+        self.derivatives = const.derivatives
+        self.impact = np.zeros((fundamental.shape[0], n_a))
+        self.k = 0
+        self._k_cache: dict[int, F] = {}
+
+    def begin_step(self, k: int) -> None:
+        self.k = k
+        self._k_cache.clear()
+        if self.transient:
+            self.impact *= self.refill
+            self.realised[:, k] = self.f[:, k] * np.exp(-self.impact)
+            for d, u in self.derivatives:
+                self.realised[:, k, d] = self.f[:, k, d] * np.exp(-self.impact[:, u])
+
+    def price(self, a: int) -> F:
+        return np.asarray(self.f[:, self.k, a] * np.exp(-self.impact[:, a]), dtype=np.float64)
+
+    def k_of(self, a: int) -> F:
+        """Impact per USD of notional now (``k0`` over the depth multiplier), cached per step."""
+        known = self._k_cache.get(a)
+        if known is None:
+            m = np.exp(-self.kappa * self.dd[:, self.k, a]) * self.ext[:, self.k]
+            with np.errstate(divide="ignore"):
+                known = np.asarray(np.where(m > 0, self.k0[a] / m, np.inf), dtype=np.float64)
+            self._k_cache[a] = known
+        return known
+
+    def depth(self, a: int) -> F:
+        return np.asarray(
+            self.d10[a] * np.exp(-self.kappa * self.dd[:, self.k, a]) * self.ext[:, self.k],
+            dtype=np.float64,
+        )
+
+    def quote_sell(self, a: int, units: F) -> F:
+        """USD that ``units`` of asset ``a`` fetch now, per path (no state change)."""
+        units = np.maximum(units, 0.0)
+        f = self.f[:, self.k, a]
+        k = self.k_of(a)
+        x = f * units
+        p = f * np.exp(-self.impact[:, a])
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            out = np.where(k > 0, p * -np.expm1(-k * x) / (k * f), x * p / np.maximum(f, 1e-300))
+        return np.asarray(np.where(np.isinf(k) | (units <= 0), 0.0, out), dtype=np.float64)
+
+    def sell(self, a: int, units: F) -> F:
+        got = self.quote_sell(a, units)
+        self._move(a, np.maximum(units, 0.0))
+        return got
+
+    def quote_buy(self, a: int, usd: F) -> F:
+        """Units of asset ``a`` that ``usd`` buys now, per path."""
+        usd = np.maximum(usd, 0.0)
+        f = self.f[:, self.k, a]
+        p = f * np.exp(-self.impact[:, a])
+        k = self.k_of(a)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(k > 0, np.log1p(usd * k * f / np.maximum(p, 1e-300)) / (k * f), usd / p)
+        return np.asarray(np.where(np.isinf(k) | (p <= 0) | (usd <= 0), 0.0, out), dtype=np.float64)
+
+    def exit_bid(self, a: int, units: F, price: F) -> F:
+        """The static model's average price per unit for ``units`` (``liquidity.exit_bid``)."""
+        v = self.depth(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            imp = np.where(
+                v > 0, self.eta * (np.maximum(units, 0.0) * price / v) ** self.delta, np.inf
+            )
+        return np.asarray(
+            price * np.clip(np.where(units > 0, 1.0 - imp, 1.0), 0.0, 1.0), dtype=np.float64
+        )
+
+    def buy(self, a: int, units: F) -> None:
+        self._move(a, -np.maximum(units, 0.0))
+
+    def _move(self, a: int, units: F) -> None:
+        if self.transient:
+            k = self.k_of(a)
+            self.impact[:, a] += np.where(np.isinf(k), 0.0, k * self.f[:, self.k, a] * units)
