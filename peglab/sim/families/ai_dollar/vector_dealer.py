@@ -158,7 +158,7 @@ def buy_exact(s: VState, d: Dol, need: F, cash: F, k: int, commit: F) -> tuple[F
         i, j = _ij(s, pool, d.sym)
         y_new = pool.bal[:, j] - short / (1.0 - pool.fee) - 1e-18
         ok = y_new > 0
-        x_new = pool._y(j, i, np.where(ok, y_new, pool.bal[:, j]), slice(None))
+        x_new = pool.y(j, i, np.where(ok, y_new, pool.bal[:, j]), slice(None))
         x = np.where(ok & (short > 0), np.maximum(x_new - pool.bal[:, i], 0.0) * (1 + 1e-12), 0.0)
         fits = ok & (x <= cash - gem) & (x <= cap * short)
         x = np.where(fits, x, 0.0)

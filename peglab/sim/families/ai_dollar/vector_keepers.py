@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from .vector_dealer import buy_exact, payable
 from .vector_state import Dol, Ilk, VState, otc_buy
 
-__all__ = ["keepers"]
+__all__ = ["keepers", "unit_bid"]
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -70,7 +70,7 @@ def _crossing(il: Ilk, top: F, thr: F, age0: F, window: float, grain: float) -> 
     return np.where(bad, np.inf, a), np.where(bad, 0.0, price)
 
 
-def _unit_bid(
+def unit_bid(
     s: VState, il: Ilk, lot: F, k: int, sold: F, rows: NDArray[np.intp] | None = None
 ) -> F:
     """What one unit of a ``lot`` fetches on the venue now: ``lot`` is ``(P, V)`` (``rows``
@@ -228,7 +228,7 @@ def _takes(s: VState, il: Ilk, d: Dol, k: int, share: F, pay: F, can: B) -> None
         if cr.size == 0:
             return
         lot = il.lot[cr, cc]
-        unit = _unit_bid(s, il, lot, k, sold, cr)
+        unit = unit_bid(s, il, lot, k, sold, cr)
         with np.errstate(divide="ignore", invalid="ignore"):
             thr = unit * (1.0 - margin) - gas_usd[cr] / np.maximum(lot, 1e-18)
         tic = il.tic[cr, cc]
@@ -327,7 +327,7 @@ def _english(s: VState, il: Ilk, d: Dol, k: int, share: F, avail: F) -> None:
     pay = np.where(has, payable(s, d, il.kdol, il.kcash, k), 0.0)
     keen = (share > 0) & (pay > 1.0)
     lot = np.where(biddable, il.lot, 0.0)
-    unit = np.where(keen[:, None], _unit_bid(s, il, lot, k, np.zeros(s.P)), 0.0)
+    unit = np.where(keen[:, None], unit_bid(s, il, lot, k, np.zeros(s.P)), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         unit = unit * (1.0 - float(kp.margin)) - float(kp.gas_usd) * s.gas[:, k][
             :, None

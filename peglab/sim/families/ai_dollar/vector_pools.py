@@ -66,7 +66,7 @@ class VecPool:
             d = (ann * s + d_p * n) * d / ((ann - 1.0) * d + (n + 1) * d_p)
         return np.where(ok, d, 0.0)
 
-    def _y(self, i: int, j: int, x: F, rows: NDArray[np.intp] | slice) -> F:
+    def y(self, i: int, j: int, x: F, rows: NDArray[np.intp] | slice) -> F:
         """Balance of coin ``j`` with coin ``i`` at ``x`` at the rows' ``D`` (closed form)."""
         d = self.d[rows]
         n, ann = self.n, self.ann
@@ -93,7 +93,7 @@ class VecPool:
         dx = np.maximum(dx, 0.0)
         bal = self.bal[rows]
         if self.stable:
-            y = self._y(i, j, bal[:, i] + dx, rows)
+            y = self.y(i, j, bal[:, i] + dx, rows)
             dy = np.maximum(bal[:, j] - y - 1e-18, 0.0)
             return np.asarray(np.where(dx > 0, dy * (1.0 - self.fee), 0.0), dtype=np.float64)
         x = dx * (1.0 - self.fee)

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .vector_dealer import buy_exact, debt_total
-from .vector_keepers import _unit_bid
+from .vector_keepers import unit_bid
 from .vector_state import Dol, VState
 
 __all__ = ["deficit", "settle", "signals"]
@@ -50,7 +50,7 @@ def open_recovery(s: VState, d: Dol, k: int) -> F:
         if s.dols[il.d] is not d or il.english or not il.on.any():
             continue
         lot = np.where(il.on, il.lot, 0.0)
-        unit = _unit_bid(s, il, lot, k, np.zeros(s.P))
+        unit = unit_bid(s, il, lot, k, np.zeros(s.P))
         total += np.where(il.on, np.minimum(il.tab, lot * unit * (1 - margin)), 0.0).sum(axis=1)
     return total
 
