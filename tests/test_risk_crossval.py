@@ -48,10 +48,14 @@ def test_crossval__real_engines__every_common_column_compared(
                    tolerances={"liquidations": (2.0, 0.0)})  # fmt: skip
     m = res["metrics"]["liquidated_usd"]
     assert m["n"] == 8 and m["ci"][0] <= m["difference"] <= m["ci"][1]
-    assert m["difference"] == pytest.approx(m["mean_vector"] - m["mean_exact"], rel=1e-9)
+    # the mean of per-path differences is the difference of the means, to float rounding (the
+    # two engines agree almost path by path, so the difference itself may be ~0)
+    scale = abs(m["mean_exact"]) + abs(m["mean_vector"])
+    assert abs(m["difference"] - (m["mean_vector"] - m["mean_exact"])) <= 1e-12 * scale
     assert res["metrics"]["liquidations"]["status"] in ("pass", "FLAG")
     assert res["metrics"]["liquidations"]["tolerance"] == 2.0
-    assert res["metrics"]["gov_sold_usd"]["status"] == "only-exact"  # the vector model lacks it
+    # the vector model refuses nothing, so it reports no refused actions
+    assert res["metrics"]["refused_actions.tUSD"]["status"] == "only-exact"
     assert (tmp_path / "exact/paths.csv").is_file() and (tmp_path / "vector/paths.csv").is_file()
     assert json.loads((tmp_path / "crossval.json").read_text()) == res
     assert "liquidations" in (tmp_path / "README.md").read_text()
@@ -64,10 +68,13 @@ def test_crossval__model_off_by_ten_percent__fails_its_tolerance(
     kw = dict(progress=False, n_resamples=100, exact=Batched(Scaled(1.1)))
     bad = crossval(reduced, 6, 3, tmp_path / "a", tolerances={"liquidated_usd": (0.0, 0.01)}, **kw)
     # a metric's tolerance holds for its total and every instance column
-    assert bad["passed"] is False and bad["failed"] == ["liquidated_usd", "liquidated_usd.tUSD"]
+    # (the AI dollars' stated peg tolerances fail too: a peg 10% off is far outside them)
+    assert bad["passed"] is False
+    assert {"liquidated_usd", "liquidated_usd.tUSD"} <= set(bad["failed"])
     assert bad["metrics"]["liquidated_usd"]["ci"][1] < 0
     ok = crossval(reduced, 6, 3, tmp_path / "b", tolerances={"liquidated_usd": (0.0, 0.2)}, **kw)
-    assert ok["passed"] is True and ok["failed"] == []
+    assert not {"liquidated_usd", "liquidated_usd.tUSD"} & set(ok["failed"])
+    assert set(ok["failed"]) == set(bad["failed"]) - {"liquidated_usd", "liquidated_usd.tUSD"}
     assert "FAIL" in (tmp_path / "a" / "README.md").read_text()
 
 
