@@ -11,6 +11,7 @@ import each other. Files in a run directory:
 | ``paths.csv`` | ``path`` + one column per scalar metric, rewritten sorted by path at the end |
 | ``series/<name>.npy`` | float32 ``(paths, points)`` matrices, written through ``open_memmap`` |
 | ``paths/path-<i>.csv`` | the full series of the first ``keep_paths`` paths |
+| ``tiers/plan.json``, ``tiers/exact/paths.csv`` | tiered runs: the selected paths and their exact values (``summary.json`` ``tiers``: the statistics) |
 | ``report.html`` | the offline report |
 """
 
