@@ -22,6 +22,7 @@ from peglab.risk.backends import Batched, DaskBackend, LocalPool
 from peglab.risk.engines import canonical_engine, choose_engine, engine_model
 from peglab.risk.montecarlo import run_monte_carlo, run_tiered
 from peglab.risk.params import apply_params
+from peglab.risk.report import _headline_entry
 from peglab.risk.tiers import control_sample, tier_depth
 from peglab.sim.results import PathResult
 from peglab.sim.runner import run_path, vector_chunk
@@ -229,6 +230,10 @@ def test_tiered__exact_tail_paths__tail_statistics_identical_to_full_run(
     # entirely: the check must report those, and only those, as not covered
     assert {x.split(":")[0] for x in t["tiers"]["not_covered"]} <= {"peg_min", "peg_max"}
     assert t["tiers"]["rule"]["exact_paths"] < N  # the exact tier is a part of the run
+    # the headline table shows the covered statistic's exact value, marked exact
+    entry, exact = _headline_entry(t, "liquidated_usd", "ES97.5")
+    assert exact and entry["value"] == tails["liquidated_usd"]["ES97.5"]["value"]
+    assert _headline_entry(t, "liquidated_usd", "EVaR95")[1] is False  # never tiered
 
 
 def test_tiered__fast_ranking_broken__reported_not_covered(
@@ -310,7 +315,8 @@ def test_cli_stress__tiered__two_tiers_in_summary_and_report(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["engine"] == "tiered" and summary["tiers"]["rule"]["control"] == 5
     assert "Two tiers" in (out / "report.html").read_text()
-    assert "Two tiers" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Two tiers" in printed and "* exact (two tiers" in printed
 
 
 def test_cli_stress__bad_tier_options__one_line(capsys: pytest.CaptureFixture[str]) -> None:

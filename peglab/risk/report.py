@@ -352,6 +352,15 @@ def _rows(summary: dict[str, Any], specs: Catalog) -> list[tuple[str, dict[str, 
     return [(k, metrics[k]) for k in specs.headline() if k in metrics and metrics[k].get("n")]
 
 
+def _headline_entry(summary: dict[str, Any], name: str, key: str) -> tuple[Any, bool]:
+    """A headline cell's statistic: the exact tier's when a tiered run covers it (and True),
+    else the summary's (the vectorised model's on a tiered run)."""
+    tier = summary.get("tiers", {}).get("tail", {}).get(name, {}).get(key)
+    if isinstance(tier, dict) and tier.get("status") == "ok":
+        return tier, True
+    return summary["metrics"][name].get(key), False
+
+
 def _page(
     summary: dict[str, Any], specs: Catalog, parts: list[str], tables: str = "", extra: str = ""
 ) -> str:
@@ -361,11 +370,15 @@ def _page(
     for name, m in _rows(summary, specs):
         cells = [html.escape(name), _fmt(m["n"])]
         for key in header[2:]:
-            if key in m and m[key]["value"] is None:  # honest tail rule (measures.py)
-                cells.append(f"<small>{html.escape(m[key].get('note', 'n too small'))}</small>")
-            elif key in m:
-                lo, hi = m[key]["ci"]
-                cells.append(f"{_fmt(m[key]['value'])}<br><small>[{_fmt(lo)}, {_fmt(hi)}]</small>")
+            entry, exact = _headline_entry(summary, name, key)
+            if entry is not None and entry["value"] is None:  # honest tail rule (measures.py)
+                cells.append(f"<small>{html.escape(entry.get('note', 'n too small'))}</small>")
+            elif entry is not None:
+                lo, hi = entry["ci"]
+                mark = " <small><b>exact</b></small>" if exact else ""
+                cells.append(
+                    f"{_fmt(entry['value'])}{mark}<br><small>[{_fmt(lo)}, {_fmt(hi)}]</small>"
+                )
             else:
                 cells.append("")
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
@@ -420,18 +433,18 @@ def print_summary(
     for name, m in _rows(summary, cat):
         mean = m["mean"]
         cells = [name, f"{_fmt(mean['value'])} [{_fmt(mean['ci'][0])}, {_fmt(mean['ci'][1])}]"]
-        cells += [
-            (
-                ""
-                if k not in m
-                else _fmt(m[k]["value"])
-                if m[k]["value"] is not None
-                else f"n<{m[k].get('paths_needed', '?')}"
-            )  # honest tail rule (measures.py)
-            for k in ("VaR95", "VaR99", "ES97.5", "EVaR95")
-        ]
+        for k in ("VaR95", "VaR99", "ES97.5", "EVaR95"):
+            entry, exact = _headline_entry(summary, name, k)
+            if entry is None:
+                cells.append("")
+            elif entry["value"] is None:  # honest tail rule (measures.py)
+                cells.append(f"n<{entry.get('paths_needed', '?')}")
+            else:
+                cells.append(_fmt(entry["value"]) + (" *" if exact else ""))
         table.add_row(*cells)
     con.print(table)
+    if "tiers" in summary:
+        con.print("* exact (two tiers: re-run on the exact engine); other cells: vectorised model")
     for fam in cat.families:
         t = _instance_table(summary, fam)
         if t is not None:
