@@ -85,3 +85,14 @@ def test_validate__crvusd_eth_history__reduced_targets_pass() -> None:
     for name in ("llamma_loss_n22", "llamma_loss_n5", "clipper_loss_of_debt", "clipper_vs_llamma"):
         assert by[name].passed is True, name
     assert c.passed is True
+
+
+def test_sensitivity__short_swing__every_variant_measured_and_raw_oracle_differs() -> None:
+    t = np.arange(4 * 60 + 1)
+    swing = v5.P0 * (0.96 + 0.03 * np.cos(2 * np.pi * t / 120))
+    swing[0] = v5.P0
+    table = v5.sensitivity([swing])
+    assert list(table) == list(v5.SENSITIVITY)
+    base = table["the case (1-minute trades, EMA 600 s, fee 0.6%)"]
+    assert all(0 < w < n for w, n in table.values())  # the narrow range loses more each time
+    assert table["oracle = market (no EMA)"] != base

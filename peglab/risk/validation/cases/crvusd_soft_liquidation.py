@@ -48,6 +48,7 @@ __all__ = [
     "dip_paths",
     "llamma_window",
     "run",
+    "sensitivity",
     "summarise",
 ]
 
@@ -82,8 +83,10 @@ def _wad(x: float) -> int:
     return round(x * 1e6) * 10**12  # prices to a millionth of a dollar, exact after
 
 
-def _ema(path: np.ndarray) -> np.ndarray:
-    w = 2.0 ** (-60.0 / EMA_T_S)
+def _ema(path: np.ndarray, t_s: int = EMA_T_S, dt_s: int = 60) -> np.ndarray:
+    if t_s == 0:  # no averaging: the oracle is the market
+        return path.copy()
+    w = 2.0 ** (-dt_s / t_s)
     out = np.empty_like(path)
     acc = path[0]
     for k, p in enumerate(path):
@@ -116,8 +119,20 @@ def _arbitrage(amm: Llamma, p_mkt: int) -> None:
         amount //= 2
 
 
-def llamma_window(path: np.ndarray, n_bands: int) -> dict[str, float]:
-    """One loan of 10 ETH over ``n_bands`` bands through ``path``: its loss and end health."""
+def llamma_window(
+    path: np.ndarray,
+    n_bands: int,
+    *,
+    step_min: int = 1,
+    ema_t_s: int = EMA_T_S,
+    fee_wad: int | None = None,
+) -> dict[str, float]:
+    """One loan of 10 ETH over ``n_bands`` bands through ``path``: its loss and end health.
+
+    The keywords vary the case's choices for the sensitivity table (docs/validation.md §12):
+    trade every ``step_min`` minutes, the oracle's EMA time (0: the market itself), the AMM fee.
+    """
+    params = MarketParams() if fee_wad is None else MarketParams(fee_wad=fee_wad)
     chain = Chain()
     chain.ledger.create_token("crvUSD", 18, "stablecoin")
     chain.ledger.create_token("ETH", 18, "collateral")
@@ -127,7 +142,7 @@ def llamma_window(path: np.ndarray, n_bands: int) -> dict[str, float]:
         borrowed="crvUSD",
         collateral="ETH",
         price_wad=_wad(P0 * 1.005),
-        params=MarketParams(),
+        params=params,
     )
     chain.grant(m.oracle.ROLE, "oracle", sender=chain.root)
     m.oracle.set_price(_wad(P0), sender="oracle")
@@ -137,11 +152,12 @@ def llamma_window(path: np.ndarray, n_bands: int) -> dict[str, float]:
     ctl, amm = m.controller, m.amm
     ctl.create_loan(COLLATERAL, ctl.max_borrowable(COLLATERAL, n_bands), n_bands, sender=_BORROWER)
     x0 = amm.get_x_down(_BORROWER)
-    ema = _ema(path)
-    for k in range(1, len(path)):
-        chain.advance(60)
+    seen = path[::step_min]
+    ema = _ema(seen, ema_t_s, 60 * step_min)
+    for k in range(1, len(seen)):
+        chain.advance(60 * step_min)
         m.oracle.set_price(_wad(float(ema[k])), sender="oracle")
-        _arbitrage(amm, _wad(float(path[k])))
+        _arbitrage(amm, _wad(float(seen[k])))
     x1 = amm.get_x_down(_BORROWER)
     return {
         "loss": 1.0 - x1 / x0,
@@ -237,3 +253,22 @@ def summarise(paths: list[np.ndarray]) -> Mapping[str, Value]:
 def run(draw: int, seed: np.random.SeedSequence) -> Mapping[str, Value]:
     """One draw: ``WINDOWS_PER_DRAW`` dips, both designs on every one (``draw`` unused)."""
     return summarise(dip_paths(np.random.default_rng(seed), WINDOWS_PER_DRAW))
+
+
+SENSITIVITY = {  # name -> llamma_window keywords (choices of §11 varied one at a time)
+    "the case (1-minute trades, EMA 600 s, fee 0.6%)": {},
+    "trades every 5 minutes": {"step_min": 5},
+    "oracle = market (no EMA)": {"ema_t_s": 0},
+    "EMA 1,200 s": {"ema_t_s": 1200},
+    "AMM fee 0.3%": {"fee_wad": 3 * 10**15},
+}
+
+
+def sensitivity(paths: list[np.ndarray]) -> dict[str, tuple[float, float]]:
+    """Mean LLAMMA loss (N = 22, N = 5) over ``paths`` for each variant of ``SENSITIVITY``."""
+    out: dict[str, tuple[float, float]] = {}
+    for name, kw in SENSITIVITY.items():
+        wide = float(np.mean([llamma_window(p, 22, **kw)["loss"] for p in paths]))
+        narrow = float(np.mean([llamma_window(p, 5, **kw)["loss"] for p in paths]))
+        out[name] = (wide, narrow)
+    return out
