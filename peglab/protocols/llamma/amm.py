@@ -34,6 +34,7 @@ from .math import (
     log_a_ratio_wad,
     max_oracle_dn_pow,
     p_current_band,
+    reverts,
     sqrt_band_ratio_wad,
 )
 from .math import p_oracle_up as _p_oracle_up
@@ -215,6 +216,7 @@ class Llamma:
     def p_oracle_down(self, n: int) -> int:
         return _p_oracle_up(n + 1, self.get_base_price(), self.log_a_ratio)
 
+    @reverts
     def limit_p_o(self, p: int) -> tuple[int, int]:
         """(limited oracle price, dynamic fee) for an external price ``p`` (module docstring)."""
         st = self.state

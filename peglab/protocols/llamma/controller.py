@@ -29,7 +29,7 @@ from ...math.fixedpoint import div_trunc
 from ...units import check_amount, check_positive
 from .amm import Llamma
 from .events import FeeSet, LoanChanged, LoanCreated, LoanLiquidated, LoanRepaid, RateSet
-from .math import DEAD_SHARES, MAX_SKIP_TICKS, MAX_TICKS, WAD, log2_wad
+from .math import DEAD_SHARES, MAX_SKIP_TICKS, MAX_TICKS, WAD, log2_wad, reverts
 
 __all__ = ["Controller", "ControllerState"]
 
@@ -123,7 +123,7 @@ class Controller:
         kept = WAD - min(discount_wad + margin, WAD)
         d = collateral18 * kept // (amm.sqrt_band_ratio * n_bands)
         total = d
-        for _ in range(1, n_bands):
+        for _ in range(1, min(n_bands, MAX_TICKS)):  # the contract's loop stops at 50 bands
             d = d * (amm.a - 1) // amm.a
             total += d
         return total
@@ -134,6 +134,7 @@ class Controller:
         the oracle price or below liquidity that cannot be skipped)."""
         if debt <= 0:
             raise InvalidInput("llamma/no-loan", "debt must be positive")
+        _check_n(n_bands)
         amm = self.amm
         n0 = amm.active_band
         p_base = amm.p_oracle_up(n0)
@@ -154,6 +155,7 @@ class Controller:
             raise Unsafe("llamma/debt-too-high", "the loan's top band would be above the price")
         return n1
 
+    @reverts
     def _max_p_base(self) -> int:
         amm = self.amm
         p_oracle = amm.price_oracle()

@@ -31,10 +31,13 @@ one bit). It truncates every step, so it is a slight under-estimate, exactly lik
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from decimal import Decimal, localcontext
 from math import isqrt
+from typing import ParamSpec, TypeVar
 
-from ...errors import InvalidInput
+from ...errors import InvalidInput, Overflow
 from ...math.fixedpoint import div_trunc
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "max_oracle_dn_pow",
     "p_current_band",
     "p_oracle_up",
+    "reverts",
     "sqrt_band_ratio_wad",
     "wad_exp",
 ]
@@ -79,6 +83,31 @@ _Q_COEFFS = (
 )
 _EXP_SCALE = 3822833074963236453042738258902158003155416615667  # rescales p/q to 1e18·2^195
 _EXP_MIN, _EXP_MAX = -42139678854452767551, 135305999368893231589  # exclusive bounds on power
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def reverts(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn a division by zero inside ``fn`` into the typed refusal ``llamma/division-by-zero``.
+
+    The contracts divide by values that state can drive to zero (an empty band's ``g``, an
+    oracle limited to nothing); the EVM then reverts. Applied to the entry points of the band
+    math, so a refusal is typed and the transaction rolls back.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kw: _P.kwargs) -> _R:
+        try:
+            return fn(*args, **kw)
+        except ZeroDivisionError:
+            raise InvalidInput(
+                "llamma/division-by-zero",
+                f"{fn.__name__}: a division by zero (the contract reverts)",
+            ) from None
+
+    return wrapper
 
 
 def _t(a: int, b: int) -> int:
@@ -118,6 +147,8 @@ def log2_wad(x_wad: int) -> int:
     """``1e18 · log2(x_wad / 1e18)`` (signed), truncating like the Controller (see above)."""
     if x_wad <= 0:
         raise InvalidInput("llamma/amount-too-low", "log2 of a non-positive number")
+    if x_wad >= _U256:  # the contract's argument is a uint256
+        raise Overflow("llamma/overflow", "log2 of a number beyond 256 bits")
     inverse = x_wad < WAD
     x = WAD * WAD // x_wad if inverse else x_wad
     res = 0
@@ -164,6 +195,7 @@ def p_oracle_up(n: int, base_price_wad: int, log_a_ratio: int) -> int:
     return base_price_wad * e // WAD
 
 
+@reverts
 def p_current_band(p_o: int, p_base: int) -> int:
     """The AMM price at the upper edge of a band whose oracle edge is ``p_base``: ``p_o³/p_base²``."""
     return (p_o * p_o // p_base * p_o) // p_base
@@ -187,6 +219,7 @@ def get_y0(x: int, y: int, p_o: int, p_o_up: int, a: int) -> int:
     return b * WAD // (a * p_o)
 
 
+@reverts
 def get_p(x: int, y: int, p_o: int, p_o_up: int, a: int) -> int:
     """The AMM's price inside a band with ``(x, y)`` at oracle ``p_o`` (floor).
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ...errors import InvalidInput
 from .math import (
     DEAD_SHARES,
     MAX_SKIP_TICKS,
@@ -32,6 +33,7 @@ from .math import (
     get_p,
     get_y0,
     invariant_parts,
+    reverts,
 )
 
 __all__ = ["BandView", "Trade", "amount_for_price", "calc_swap", "xy_down_up"]
@@ -69,6 +71,7 @@ class Trade:
     admin_fee: int = 0
 
 
+@reverts
 def calc_swap(
     v: BandView,
     pump: bool,
@@ -190,6 +193,7 @@ def _band_step(
     return False
 
 
+@reverts
 def amount_for_price(
     v: BandView, p: int, p_o: int, fee_wad: int, dfee_wad: int, precisions: tuple[int, int]
 ) -> tuple[int, bool]:
@@ -213,7 +217,7 @@ def amount_for_price(
     low_ratio = WAD * WAD // v.max_oracle_dn_pow
     for i in range(_LOOP):
         if p_o_up <= 0:
-            raise AssertionError("band edge reached zero")
+            raise InvalidInput("llamma/price-out-of-range", "a band edge reached zero")
         x, y = v.bx(n), v.by(n)
         if i == 0 and p < get_p(x, y, p_o, p_o_up, a):
             pump = False
@@ -256,6 +260,7 @@ def amount_for_price(
     return (amount - 1) // prec + 1, pump
 
 
+@reverts
 def xy_down_up(
     v: BandView,
     ns: tuple[int, int],
