@@ -56,6 +56,11 @@ class Arbitrage:
         p = sc.agents.arbitrageurs
         self.cycles = cycles(legs, s.stable, int(p.max_legs)) if s.stable else []
         self.idx = sc.asset_index
+        where = {leg: i for i, leg in enumerate(self.legs)}
+        longest = max((len(c) for c in self.cycles), default=0)
+        self.table = np.full((len(self.cycles), longest), len(self.legs), np.intp)
+        for ci, cyc in enumerate(self.cycles):
+            self.table[ci, : len(cyc)] = [where[leg] for leg in cyc]
         self.room: dict[str, F] = {}
         self.enabled = bool(p.enabled) and s.stable is not None and bool(self.cycles)
 
@@ -99,10 +104,9 @@ class Arbitrage:
             return pool.quote(pool.index(leg.src), pool.index(leg.dst), x, rows)
         if leg.kind == "venue":
             a = self.idx[leg.key]
-            full = np.zeros(s.P)
-            full[rows] = x
-            out = s.venue.quote_buy(a, full) if leg.src == s.stable else s.venue.quote_sell(a, full)
-            return np.asarray(out[rows], dtype=np.float64)
+            if leg.src == s.stable:
+                return s.venue.quote_buy(a, x, rows)
+            return s.venue.quote_sell(a, x, rows)
         d = s.dol_of[leg.key]
         if leg.src == s.stable:
             return np.asarray(np.minimum(x, self.room[leg.key][rows]) * (1.0 - d.tin))
@@ -172,23 +176,22 @@ class Arbitrage:
         for _ in range(int(p.max_trades)):
             if not active.any():
                 return
-            margins = {leg: self._margin(leg, k) for leg in self.legs}
-            n_c = len(self.cycles)
-            score = np.full((s.P, n_c), -np.inf)
-            at = np.zeros((s.P, n_c))
-            for ci, cyc in enumerate(self.cycles):
-                m, inv = np.ones(s.P), np.zeros(s.P)
-                for leg in cyc:
-                    r, scale = margins[leg]
-                    inv = inv + m / scale
-                    m = m * r
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    big_r = np.where(inv > 0, 1.0 / inv, np.inf)
-                    est = np.where(m > 1.0, big_r * (m - 1.0) ** 2 / 2.0, 0.0)
-                    at[:, ci] = np.where(m > 1.0, big_r * (m - 1.0), 0.0)
-                cost = n_gas[ci] * gas
-                ok = active & (m > 1.0) & (_SCREEN * est >= floor + cost)
-                score[:, ci] = np.where(ok, est - cost, -np.inf)
+            rate = np.ones((len(self.legs) + 1, s.P))  # the last row: the padding leg
+            scale = np.full((len(self.legs) + 1, s.P), np.inf)
+            for li, leg in enumerate(self.legs):
+                rate[li], scale[li] = self._margin(leg, k)
+            m, inv = np.ones((len(self.cycles), s.P)), np.zeros((len(self.cycles), s.P))
+            for t in range(self.table.shape[1]):  # every cycle at once, leg by leg
+                li = self.table[:, t]
+                inv = inv + m / scale[li]
+                m = m * rate[li]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                big_r = np.where(inv > 0, 1.0 / inv, np.inf)
+                est = np.where(m > 1.0, big_r * (m - 1.0) ** 2 / 2.0, 0.0)
+                at = np.where(m > 1.0, big_r * (m - 1.0), 0.0).T
+            cost = n_gas[:, None] * gas[None, :]
+            ok = active[None, :] & (m > 1.0) & (_SCREEN * est >= floor + cost)
+            score = np.where(ok, est - cost, -np.inf).T
             order = np.argsort(-score, axis=1)[:, :_CANDIDATES]
             best_net = np.full(s.P, -np.inf)
             best_x = np.zeros(s.P)

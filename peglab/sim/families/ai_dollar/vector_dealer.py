@@ -102,17 +102,21 @@ def pool_buy_size(s: VState, d: Dol, cash: F) -> tuple[F, F]:
     cash = np.maximum(cash, 0.0)
     full = pool.quote(i, j, cash)
     ok_full = (full > 0) & (cash <= cap * full)
-    if ok_full[cash > 0].all():
+    rows = np.flatnonzero(~ok_full & (cash > 0))
+    if rows.size == 0:
         return cash, full
-    lo, hi = z.copy(), cash.copy()
-    for _ in range(BISECT):
+    lo, hi = np.zeros(rows.size), cash[rows]
+    for _ in range(BISECT):  # on the capped paths only
         mid = (lo + hi) / 2
-        out = pool.quote(i, j, mid)
+        out = pool.quote(i, j, mid, rows)
         good = (out > 0) & (mid <= cap * out)
         lo = np.where(good, mid, lo)
         hi = np.where(good, hi, mid)
-    x = np.where(ok_full, cash, lo)
-    return x, pool.quote(i, j, x)
+    x = np.where(ok_full, cash, 0.0)
+    x[rows] = lo
+    got = np.where(ok_full, full, 0.0)
+    got[rows] = pool.quote(i, j, lo, rows)
+    return x, got
 
 
 def payable(s: VState, d: Dol, have: F, cash: F, k: int) -> F:

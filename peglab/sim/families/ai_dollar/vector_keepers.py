@@ -135,10 +135,12 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
     if il.english:
         _english(s, il, d, k, share, np.where(live, avail, 0.0))
         return
+    if not il.on.any():
+        return
     now = s.now(k)
-    age = now - il.tic
-    redo = il.on & _needs_redo(il, il.top, age) & (share > 0)[:, None] & live[:, None]
-    redo &= (il.feed > 0)[:, None]
+    rr, rc = np.nonzero(il.on & ((share > 0) & live & (il.feed > 0))[:, None])
+    redo = np.zeros(il.on.shape, bool)
+    redo[rr, rc] = _needs_redo(il, il.top[rr, rc], now - il.tic[rr, rc])
     if redo.any():
         il.top = np.where(redo, (il.feed * il.buf)[:, None], il.top)
         il.tic = np.where(redo, float(now), il.tic)

@@ -201,13 +201,13 @@ class VecVenue:
             dtype=np.float64,
         )
 
-    def quote_sell(self, a: int, units: F) -> F:
-        """USD that ``units`` of asset ``a`` fetch now, per path (no state change)."""
+    def quote_sell(self, a: int, units: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
+        """USD that ``units`` of asset ``a`` fetch now, per path of ``rows`` (no state change)."""
         units = np.maximum(units, 0.0)
-        f = self.f[:, self.k, a]
-        k = self.k_of(a)
+        f = self.f[rows, self.k, a]
+        k = self.k_of(a)[rows]
         x = f * units
-        p = f * np.exp(-self.impact[:, a])
+        p = f * np.exp(-self.impact[rows, a])
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             out = np.where(k > 0, p * -np.expm1(-k * x) / (k * f), x * p / np.maximum(f, 1e-300))
         return np.asarray(np.where(np.isinf(k) | (units <= 0), 0.0, out), dtype=np.float64)
@@ -217,12 +217,12 @@ class VecVenue:
         self._move(a, np.maximum(units, 0.0))
         return got
 
-    def quote_buy(self, a: int, usd: F) -> F:
-        """Units of asset ``a`` that ``usd`` buys now, per path."""
+    def quote_buy(self, a: int, usd: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
+        """Units of asset ``a`` that ``usd`` buys now, per path of ``rows``."""
         usd = np.maximum(usd, 0.0)
-        f = self.f[:, self.k, a]
-        p = f * np.exp(-self.impact[:, a])
-        k = self.k_of(a)
+        f = self.f[rows, self.k, a]
+        p = f * np.exp(-self.impact[rows, a])
+        k = self.k_of(a)[rows]
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(k > 0, np.log1p(usd * k * f / np.maximum(p, 1e-300)) / (k * f), usd / p)
         return np.asarray(np.where(np.isinf(k) | (p <= 0) | (usd <= 0), 0.0, out), dtype=np.float64)
