@@ -178,13 +178,13 @@ class Arbitrage:
                 return
             rate = np.ones((len(self.legs) + 1, s.P))  # the last row: the padding leg
             scale = np.full((len(self.legs) + 1, s.P), np.inf)
-            for li, leg in enumerate(self.legs):
-                rate[li], scale[li] = self._margin(leg, k)
+            for row, leg in enumerate(self.legs):
+                rate[row], scale[row] = self._margin(leg, k)
             m, inv = np.ones((len(self.cycles), s.P)), np.zeros((len(self.cycles), s.P))
             for t in range(self.table.shape[1]):  # every cycle at once, leg by leg
-                li = self.table[:, t]
-                inv = inv + m / scale[li]
-                m = m * rate[li]
+                at_t = self.table[:, t]
+                inv = inv + m / scale[at_t]
+                m = m * rate[at_t]
             with np.errstate(divide="ignore", invalid="ignore"):
                 big_r = np.where(inv > 0, 1.0 / inv, np.inf)
                 est = np.where(m > 1.0, big_r * (m - 1.0) ** 2 / 2.0, 0.0)
