@@ -191,3 +191,21 @@ def test_calm_year__library__one_year_hourly() -> None:
     calm = load_scenario("calm")
     assert sc.step == 3600 and sc.horizon == 365 * 86_400 and sc.n_steps == 8760
     assert sc.system == calm.system and sc.prices == calm.prices and not sc.shocks
+
+
+def test_quote_number__tiered_run__tail_from_the_exact_tier() -> None:
+    values = np.linspace(0.0, 1.0, 1000)
+    summary = {"metrics": {"loss": risk_summary(values, seed=1, tail=True, n_resamples=100)}}
+    summary["tiers"] = {"tail": {"loss": {
+        "VaR99": {"status": "ok", "value": 2.0, "ci": [1.5, 2.5]},
+        "ES97.5": {"status": "not-covered", "value": 3.0, "ci": [2.0, 4.0]},
+        "VaR95": {"status": "beyond-tier"},
+    }}}  # fmt: skip
+    var99 = quote_number(summary, Quote("loss, VaR99", "loss", "VaR99", "usd"))
+    assert var99["value"] == 2.0 and var99["ci"] == [1.5, 2.5]
+    assert var99["text"].endswith("(exact tier)")
+    es = quote_number(summary, Quote("loss, ES97.5", "loss", "ES97.5", "usd"))
+    assert es["value"] == 3.0 and es["text"].endswith("(exact tier, not covered)")
+    var95 = quote_number(summary, Quote("loss, VaR95", "loss", "VaR95", "usd"))
+    assert var95["value"] == summary["metrics"]["loss"]["VaR95"]["value"]  # the vector model's
+    assert "exact tier" not in var95["text"]

@@ -37,7 +37,7 @@ __all__ = [
     "wilson_interval",
 ]
 
-ENGINES = ("exact", "float")
+ENGINES = ("exact", "vector", "tiered")  # risk.engines
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
 
@@ -119,18 +119,19 @@ _CREDIT_PEG = (
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
-        "ai-token-crash", "Does the peg hold when AI tokens crash?", "ai-token-crash", "float",
+        "ai-token-crash", "Does the peg hold when AI tokens crash?", "ai-token-crash", "tiered",
         _PEG, (Condition("peg_min", ">=", 0.99), Condition("bad_debt_final_usd", "<=", 0.0)),
         (Quote("lowest AI-dollar price, p05", "peg_min", "p05", "price"),
          Quote("highest AI-dollar price, p95", "peg_max", "p95", "price"),
          Quote("bad debt, mean", "bad_debt_usd", "mean", "usd"),
-         Quote("bad debt, VaR95", "bad_debt_usd", "VaR95", "usd"),
-         Quote("collateral liquidated, VaR95", "liquidated_usd", "VaR95", "usd")),
+         Quote("bad debt, VaR99", "bad_debt_usd", "VaR99", "usd"),
+         Quote("bad debt, ES97.5", "bad_debt_usd", "ES97.5", "usd"),
+         Quote("collateral liquidated, VaR99", "liquidated_usd", "VaR99", "usd")),
         {"horizon": "12h"},
     ),
     Question(
         "liquidity-crunch", "Does the peg hold when liquidity dries up?", "liquidity-crunch",
-        "float", _PEG,
+        "vector", _PEG,
         (Condition("peg_min", ">=", 0.99), Condition("bad_debt_final_usd", "<=", 0.0)),
         (Quote("lowest AI-dollar price, p05", "peg_min", "p05", "price"),
          Quote("bad debt, mean", "bad_debt_usd", "mean", "usd"),
@@ -140,35 +141,36 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "gpu-rental-collapse", "Do the GPU-credit dollars hold when GPU rental prices collapse?",
-        "gpu-rental-collapse", "exact", _CREDIT, _CREDIT_HOLDS,
+        "gpu-rental-collapse", "vector", _CREDIT, _CREDIT_HOLDS,
         (*_CREDIT_PEG,
          Quote("sAID principal loss, mean", "said_principal_loss", "mean", "pct"),
-         Quote("sAID principal loss, VaR95", "said_principal_loss", "VaR95", "pct"),
-         Quote("sUSDai principal loss, VaR95", "susdai_principal_loss", "VaR95", "pct")),
+         Quote("sAID principal loss, VaR99", "said_principal_loss", "VaR99", "pct"),
+         Quote("sUSDai principal loss, VaR99", "susdai_principal_loss", "VaR99", "pct")),
         {"horizon": "60d"},
     ),
     Question(
         "default-wave", "Do they hold when GPU borrowers default together?", "default-wave",
-        "exact", _CREDIT, _CREDIT_HOLDS,
+        "vector", _CREDIT, _CREDIT_HOLDS,
         (*_CREDIT_PEG,
-         Quote("sAID principal loss, VaR95", "said_principal_loss", "VaR95", "pct"),
-         Quote("senior loan loss (sUSDai), VaR95", "loan_loss_senior.USDai", "VaR95", "pct"),
-         Quote("junior loan loss, VaR95", "loan_loss_junior.USDai", "VaR95", "pct")),
+         Quote("sAID principal loss, mean", "said_principal_loss", "mean", "pct"),
+         Quote("sAID principal loss, VaR99", "said_principal_loss", "VaR99", "pct"),
+         Quote("senior loan loss (sUSDai), VaR99", "loan_loss_senior.USDai", "VaR99", "pct"),
+         Quote("junior loan loss, VaR99", "loan_loss_junior.USDai", "VaR99", "pct")),
         {"horizon": "60d"},
     ),
     Question(
-        "redemption-run", "Do they hold when holders run?", "redemption-run", "exact",
+        "redemption-run", "Do they hold when holders run?", "redemption-run", "vector",
         _CREDIT, _CREDIT_HOLDS,
         (*_CREDIT_PEG,
          Quote("sAID exits still unfilled after 30 days, p95", "said_unfilled_30d.AID", "p95",
                "pct"),
          Quote("sAID exit haircut, p95", "said_exit_haircut.AID", "p95", "pct"),
-         Quote("sAID principal loss, VaR95", "said_principal_loss", "VaR95", "pct")),
+         Quote("sAID principal loss, VaR99", "said_principal_loss", "VaR99", "pct")),
         {"horizon": "120d"},
     ),
     Question(
         "contagion", "Does a crash in one AI ecosystem spread to the other AI dollars?",
-        "contagion", "float",
+        "contagion", "vector",
         "it did not spread (AUSD and ai16zUSD, whose tokens only follow, >= 0.99 throughout; "
         "no bad debt left after the waterfall)",
         (Condition("peg_min.AUSD", ">=", 0.99), Condition("peg_min.ai16zUSD", ">=", 0.99),
@@ -251,6 +253,12 @@ def fmt_value(x: float | None, unit: str) -> str:
 
 
 def quote_number(summary: dict[str, Any], q: Quote) -> dict[str, Any]:
+    """One quoted statistic with its interval, or "n too small, need N" (docs/validation.md §1).
+
+    On a tiered run (``summary["tiers"]``) a tail statistic the exact tier covers is quoted from
+    the exact engine ("exact tier"; "exact tier, not covered" when the coverage check failed);
+    every other number is the vector model's.
+    """
     m = summary["metrics"].get(q.column)
     if not m or not m.get("n"):
         raise InvalidInput("questions/missing-metric", f"the run has no column {q.column!r}")
@@ -263,10 +271,16 @@ def quote_number(summary: dict[str, Any], q: Quote) -> dict[str, Any]:
         out["text"] = f"{q.label}: n too small, need {e['paths_needed']:,} paths"
         out["note"] = e.get("note", "")
         return out
-    lo, hi = e["ci"]
-    out.update(value=e["value"], ci=[lo, hi])
-    out["text"] = (f"{q.label} {fmt_value(e['value'], q.unit)} "
-                   f"[{fmt_value(lo, q.unit)}, {fmt_value(hi, q.unit)}]")  # fmt: skip
+    value, (lo, hi) = e["value"], e["ci"]
+    tier = summary.get("tiers", {}).get("tail", {}).get(q.column, {}).get(q.stat)
+    source = ""
+    if isinstance(tier, dict) and tier.get("status") in ("ok", "not-covered"):
+        value, (lo, hi) = tier["value"], tier["ci"]
+        source = " (exact tier)" if tier["status"] == "ok" else " (exact tier, not covered)"
+        out["source"] = "exact tier" if tier["status"] == "ok" else "exact tier, not covered"
+    out.update(value=value, ci=[lo, hi])
+    out["text"] = (f"{q.label} {fmt_value(value, q.unit)} "
+                   f"[{fmt_value(lo, q.unit)}, {fmt_value(hi, q.unit)}]{source}")  # fmt: skip
     return out
 
 

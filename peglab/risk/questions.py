@@ -34,8 +34,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import InvalidInput
-from ..sim.results import RunPath
-from .backends import make_backend
+from .backends import Model, make_backend
 from .question_set import (
     ENGINES,
     QUESTIONS,
@@ -65,12 +64,13 @@ __all__ = [
 ]
 
 
-def _run_path(engine: str) -> RunPath:
-    from ..sim.runner import float_path, run_path
+def _model(engine: str) -> Model:
+    """The model that writes a question's ``paths.csv`` (a tiered run's first tier: vector)."""
+    from .engines import engine_model
 
     if engine not in ENGINES:
         raise InvalidInput("questions/bad-engine", f"engine must be one of {', '.join(ENGINES)}")
-    return run_path if engine == "exact" else float_path
+    return engine_model("vector" if engine == "tiered" else engine)
 
 
 def _select(only: Sequence[str] | None) -> list[str]:
@@ -107,7 +107,7 @@ def run_questions(
     paths). Writes ``questions.json``, ``questions.md`` and ``questions.html``; returns the answers.
     """
     from .library import load_scenario
-    from .montecarlo import run_monte_carlo
+    from .montecarlo import run_monte_carlo, run_tiered
     from .params import apply_params
     from .questions_report import write_report
     from .report import render_report
@@ -139,12 +139,17 @@ def run_questions(
         sc = load_scenario(q.scenario)
         if reduced and q.reduced:
             sc = apply_params(sc, dict(q.reduced))
-        rp = _run_path(q.engine)
+        rp = _model(q.engine)
         tell(f"[{i}/{len(keys)}] {q.ask}  ({q.scenario}, {q.engine} engine, {n} paths)")
         sub = out / key
-        run_monte_carlo(sc, rp, paths=n, seed=seed, out_dir=sub, workers=workers,
-                        progress=progress, n_resamples=n_resamples,
-                        backend=make_backend(scheduler, workers))  # fmt: skip
+        common: dict[str, Any] = dict(
+            paths=n, seed=seed, out_dir=sub, workers=workers, progress=progress,
+            n_resamples=n_resamples, backend=make_backend(scheduler, workers),
+        )  # fmt: skip
+        if q.engine == "tiered":
+            run_tiered(sc, **common)
+        else:
+            run_monte_carlo(sc, rp, engine=q.engine, **common)
         if sensitivity_paths and key == "ai-token-crash":
             from .sensitivity import run_sensitivity
 
