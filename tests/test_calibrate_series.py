@@ -105,7 +105,7 @@ def test_lower_tail_dependence__comonotone_and_independent() -> None:
 def test_fisher_and_wilson__known_values() -> None:
     lo, hi = cs.fisher(0.0, 103)  # z half-width 1.96 / 10
     assert lo == pytest.approx(-math.tanh(0.1959964)) and hi == pytest.approx(math.tanh(0.1959964))
-    lo, hi = cs.wilson(0, 10)
+    lo, hi = cs.wilson_interval(0, 10)
     assert lo == 0.0 and hi == pytest.approx(0.27753, abs=1e-4)
 
 

@@ -10,7 +10,6 @@ the set; ``risk.questions_report`` writes the report.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInput
+from ..sim.calibrate_series import wilson_interval
 from .measures import paths_needed
 from .rundir import load_summary, read_paths_csv
 
@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 ENGINES = ("exact", "vector", "tiered")  # risk.engines
-Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
 
 @dataclass(frozen=True)
@@ -209,24 +208,6 @@ class Answer:
         d["share_ci"] = None if self.share_ci is None else list(self.share_ci)
         d.pop("seconds")  # wall time varies between identical runs: timings.json only
         return d
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a binomial share (95% by default); ``(0, 1)`` for ``n = 0``.
-
-    ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``: unlike the normal interval it
-    stays inside [0, 1] and is not empty when every path agrees (``p = 1`` gives
-    ``[n / (n + z²), 1]``).
-    """
-    if n <= 0:
-        return (0.0, 1.0)
-    p = successes / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    lo = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends (no rounding)
-    hi = 1.0 if successes == n else min(1.0, centre + half)
-    return (lo, hi)
 
 
 def answer_word(ci: tuple[float, float]) -> str:

@@ -61,7 +61,7 @@ __all__ = [
     "load_prices",
     "log_returns",
     "undocumented",
-    "wilson",
+    "wilson_interval",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -84,7 +84,7 @@ FIT_END = date(2024, 6, 30)
 HOLDOUT_START = date(2024, 7, 1)
 JUMP_THRESHOLD = 4.0  # in bipower standard deviations: a normal day passes it with prob. 6e-5
 STRESS_QUANTILE = 0.8  # top 20% of ETH's trailing 7-day volatility = stressed [O]
-Z95 = 1.959964
+Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
 
 @dataclass(frozen=True)
@@ -172,15 +172,22 @@ def jump_days(r: FloatArray, threshold: float = JUMP_THRESHOLD) -> NDArray[np.bo
     return np.asarray(np.abs(r - np.median(r)) > threshold * math.sqrt(bipower_var(r)))
 
 
-def wilson(k: int, n: int) -> list[float]:
-    """Wilson 95% interval of a binomial proportion ``k / n``."""
-    if n == 0:
-        return [0.0, 1.0]
-    p = k / n
-    den = 1 + Z95**2 / n
-    mid = (p + Z95**2 / (2 * n)) / den
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / den
-    return [max(mid - half, 0.0), min(mid + half, 1.0)]
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a binomial share (95% by default); ``(0, 1)`` for ``n = 0``.
+
+    ``(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``: unlike the normal interval it
+    stays inside [0, 1] and is not empty when every path agrees (``p = 1`` gives
+    ``[n / (n + z²), 1]``).
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    p = successes / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends (no rounding)
+    hi = 1.0 if successes == n else min(1.0, centre + half)
+    return (lo, hi)
 
 
 def _token_fit(rets: Returns) -> dict[str, Any]:
@@ -315,7 +322,7 @@ def fit_correlation(a: str = "TAO", b: str = "RNDR") -> dict[str, Any]:
     out["co_jumps"] = both
     out["jump_days"] = [int(jump_a.sum()), int(jump_b.sum())]
     out["jump_common"] = both / base if base else 0.0
-    out["jump_common_ci95"] = wilson(both, max(round(base), both))
+    out["jump_common_ci95"] = list(wilson_interval(both, max(round(base), both)))
     out.update(_switching_rates(stress))
     return out
 
