@@ -77,6 +77,30 @@ def test_run_questions__reduced_set__first_table_one_row_per_question(reduced_ru
 
 
 @pytest.mark.slow
+def test_run_questions__reduced_set__thresholds_swept_on_the_runs_outcomes(reduced_run) -> None:  # type: ignore[no-untyped-def]
+    out, answers = reduced_run
+    record = json.loads((out / "questions.json").read_text())
+    sweeps = record["threshold_sweep"]
+    assert [s["key"] for s in sweeps] == [a.key for a in answers]
+    md = (out / "questions.md").read_text(encoding="utf-8")
+    rows = _first_table(md)
+    for row, a, s in zip(rows, answers, sweeps, strict=True):
+        assert s["base"] == a.word  # the sweep at our choices is the answer
+        assert row[4] == s["verdict"]  # the first table says robust or where it flips
+        if a.key == TERRA_KEY:
+            assert len(s["rows"]) == 5 and not s["cuts"]
+            continue
+        ours = next(r for r in s["rows"] if r["line"] == 0.99)
+        assert ours["held"] == round(a.share * a.paths) and ours["ci"] == list(a.share_ci)
+        assert len(s["rows"]) == 5 and len(s["cuts"]) == 9
+        held = [r["held"] for r in s["rows"]]
+        assert held == sorted(held, reverse=True)  # a higher line never holds on more paths
+    assert "## Sensitivity to the thresholds we chose" in md
+    assert md.index("## Sensitivity") < md.index("## 1.")
+    assert "Sensitivity to the thresholds we chose" in (out / "questions.html").read_text()
+
+
+@pytest.mark.slow
 def test_run_questions__too_few_paths__tail_says_n_too_small(reduced_run) -> None:  # type: ignore[no-untyped-def]
     out, answers = reduced_run
     tails = [x for a in answers for x in a.numbers if x.get("stat") in ("VaR95", "p05", "p95")]

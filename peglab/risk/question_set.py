@@ -24,8 +24,12 @@ from .rundir import load_summary, read_paths_csv
 
 __all__ = [
     "ENGINES",
+    "NO_AT",
+    "PEG_LINE",
     "QUESTIONS",
     "TERRA_KEY",
+    "TERRA_LINE",
+    "YES_AT",
     "Answer",
     "Condition",
     "Question",
@@ -38,6 +42,10 @@ __all__ = [
 ]
 
 ENGINES = ("exact", "vector", "tiered")  # risk.engines
+PEG_LINE = 0.99  # [O] the lowest price still counted as "held" (swept: risk.question_sweep)
+YES_AT = 0.95  # [O] "yes" when the share's lower bound is at least this (swept)
+NO_AT = 0.5  # [O] "no" when the share's upper bound is at most this (swept)
+TERRA_LINE = 0.95  # [O] Terra: the AI dollar "spirals" below this lowest hourly price (swept)
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,20 @@ class Quote:
 
 @dataclass(frozen=True)
 class Condition:
-    """``column <op> threshold`` on one path (``op`` is ``">="`` or ``"<="``)."""
+    """``column <op> threshold`` on one path (``op`` is ``">="`` or ``"<="``).
+
+    ``peg_line``: the threshold is the peg line we chose (0.99), which the report's threshold
+    sweep varies (``risk.question_sweep``, docs/questions.md §2a).
+    """
 
     column: str
     op: str
     threshold: float
+    peg_line: bool = False
 
-    def holds(self, values: np.ndarray) -> np.ndarray:
-        return values >= self.threshold if self.op == ">=" else values <= self.threshold
+    def holds(self, values: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        t = self.threshold if threshold is None else threshold
+        return values >= t if self.op == ">=" else values <= t
 
 
 @dataclass(frozen=True)
@@ -106,8 +120,8 @@ _CREDIT = (
     "<= reserve every day)"
 )
 _CREDIT_HOLDS = (
-    Condition("aid_price_min", ">=", 0.99),
-    Condition("usdai_price_min", ">=", 0.99),
+    Condition("aid_price_min", ">=", PEG_LINE, peg_line=True),
+    Condition("usdai_price_min", ">=", PEG_LINE, peg_line=True),
     Condition("aid_fully_backed", ">=", 1.0),
     Condition("usdai_fully_backed", ">=", 1.0),
 )
@@ -119,7 +133,8 @@ _CREDIT_PEG = (
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "ai-token-crash", "Does the peg hold when AI tokens crash?", "ai-token-crash", "tiered",
-        _PEG, (Condition("peg_min", ">=", 0.99), Condition("bad_debt_final_usd", "<=", 0.0)),
+        _PEG, (Condition("peg_min", ">=", PEG_LINE, peg_line=True),
+               Condition("bad_debt_final_usd", "<=", 0.0)),
         (Quote("lowest AI-dollar price, p05", "peg_min", "p05", "price"),
          Quote("highest AI-dollar price, p95", "peg_max", "p95", "price"),
          Quote("bad debt, mean", "bad_debt_usd", "mean", "usd"),
@@ -131,7 +146,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "liquidity-crunch", "Does the peg hold when liquidity dries up?", "liquidity-crunch",
         "vector", _PEG,
-        (Condition("peg_min", ">=", 0.99), Condition("bad_debt_final_usd", "<=", 0.0)),
+        (Condition("peg_min", ">=", PEG_LINE, peg_line=True),
+         Condition("bad_debt_final_usd", "<=", 0.0)),
         (Quote("lowest AI-dollar price, p05", "peg_min", "p05", "price"),
          Quote("bad debt, mean", "bad_debt_usd", "mean", "usd"),
          Quote("bad debt, VaR95", "bad_debt_usd", "VaR95", "usd"),
@@ -172,7 +188,8 @@ QUESTIONS: tuple[Question, ...] = (
         "contagion", "vector",
         "it did not spread (AUSD and ai16zUSD, whose tokens only follow, >= 0.99 throughout; "
         "no bad debt left after the waterfall)",
-        (Condition("peg_min.AUSD", ">=", 0.99), Condition("peg_min.ai16zUSD", ">=", 0.99),
+        (Condition("peg_min.AUSD", ">=", PEG_LINE, peg_line=True),
+         Condition("peg_min.ai16zUSD", ">=", PEG_LINE, peg_line=True),
          Condition("bad_debt_final_usd", "<=", 0.0)),
         (Quote("lowest vUSD price (the crashing ecosystem), p05", "peg_min.vUSD", "p05", "price"),
          Quote("lowest AUSD price, p05", "peg_min.AUSD", "p05", "price"),
@@ -210,11 +227,12 @@ class Answer:
         return d
 
 
-def answer_word(ci: tuple[float, float]) -> str:
-    """``yes`` when the share's lower bound is >= 95%, ``no`` when its upper bound is <= 50%."""
-    if ci[0] >= 0.95:
+def answer_word(ci: tuple[float, float], yes_at: float = YES_AT, no_at: float = NO_AT) -> str:
+    """``yes`` when the share's lower bound is >= ``yes_at`` (95%), ``no`` when its upper bound
+    is <= ``no_at`` (50%), ``partly`` otherwise."""
+    if ci[0] >= yes_at:
         return "yes"
-    if ci[1] <= 0.5:
+    if ci[1] <= no_at:
         return "no"
     return "partly"
 

@@ -27,6 +27,7 @@ tails it cannot support are withheld, as above).
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -109,6 +110,7 @@ def run_questions(
     from .library import load_scenario
     from .montecarlo import run_monte_carlo, run_tiered
     from .params import apply_params
+    from .question_sweep import sweep_answer
     from .questions_report import write_report
     from .report import render_report
 
@@ -159,6 +161,7 @@ def run_questions(
                             run_monte_carlo)  # fmt: skip
         render_report(sub)
         answers.append(answer_run(q, sub, time.perf_counter() - t0))
+    sweeps = [sweep_answer(out, a) for a in answers]  # no simulation: the runs' outcomes
     record = {
         "peglab_version": __version__,
         "seed": seed,
@@ -168,12 +171,13 @@ def run_questions(
         "path_rule": "each question runs paths_needed(q) paths for the most extreme tail level q "
         "it quotes (>= 10 paths beyond it), unless paths_override is set",
         "questions": [a.as_dict() for a in answers],
+        "threshold_sweep": [s.as_dict() for s in sweeps],
     }
     write_json(out / "questions.json", record)
     timings = {"wall_s": round(time.perf_counter() - t_all, 1), "workers": workers,
                "questions": {a.key: round(a.seconds, 1) for a in answers}}  # fmt: skip
     write_json(out / "timings.json", timings)
-    write_report(out, answers, record)
+    write_report(out, answers, record, sweeps)
     return answers
 
 
@@ -247,7 +251,10 @@ def cmd_questions(args: Any) -> None:
     table.add_column("question", ratio=1)
     table.add_column("answer", ratio=3)
     table.add_column("conditional on", ratio=2)
+    table.add_column("the thresholds we chose, swept", ratio=1)
+    record = json.loads((Path(args.out) / "questions.json").read_text(encoding="utf-8"))
+    verdicts = {s["key"]: s["verdict"] for s in record["threshold_sweep"]}
     for a in answers:
-        table.add_row(a.ask, a.sentence, a.conditional_on)
+        table.add_row(a.ask, a.sentence, a.conditional_on, verdicts[a.key])
     con.print(table)
     print(f"report: {Path(args.out) / 'questions.md'} and {Path(args.out) / 'questions.html'}")

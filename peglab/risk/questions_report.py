@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from .question_set import QUESTIONS, TERRA_KEY, Answer, fmt_value
+from .question_sweep import SWEEP_HOW, Sweep
 from .rundir import load_catalog, load_summary, read_paths_csv
 
-__all__ = ["first_table_rows", "write_report"]
+__all__ = ["FIRST_HEADER", "first_table_rows", "sweep_rows", "write_report"]
 
 _TAILS = ("mean", "p05", "p50", "p95", "VaR95", "VaR99", "ES97.5", "EVaR95")
 
@@ -29,10 +30,45 @@ def _cell(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")
 
 
-def first_table_rows(answers: list[Answer]) -> list[tuple[str, str, str, str]]:
-    """``(question, answer sentence, conditional on, engine and paths)`` per answer, in order."""
+FIRST_HEADER = ["question", "answer (95% intervals)", "conditional on", "engine, paths",
+                "the thresholds we chose, swept (§ Sensitivity)"]  # fmt: skip
+
+
+def first_table_rows(answers: list[Answer], sweeps: list[Sweep]) -> list[tuple[str, ...]]:
+    """``(question, answer sentence, conditional on, engine and paths, robust or where it
+    flips)`` per answer, in order."""
     return [(a.ask, a.sentence, a.conditional_on,
-             f"{a.engine}, {a.paths} path{'s' if a.paths != 1 else ''}") for a in answers]  # fmt: skip
+             f"{a.engine}, {a.paths} path{'s' if a.paths != 1 else ''}", s.verdict())
+            for a, s in zip(answers, sweeps, strict=True)]  # fmt: skip
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def sweep_rows(s: Sweep) -> tuple[list[str], list[list[str]]]:
+    """One question's sweep as a table: per peg line the share held and the word per cut-off."""
+    if not s.cuts:
+        return (["line (lowest hourly price)", "held", "answer"],
+                [[f"{r.line:g}", "yes" if r.held else "no", s.word(r.words[0])]
+                 for r in s.rows])  # fmt: skip
+    head = ["peg line", "paths held", "share [95%]"]
+    head += [f"yes >= {100 * y:g}%, no <= {100 * n:g}%" for y, n in s.cuts]
+    rows = []
+    for r in s.rows:
+        lo, hi = r.ci if r.ci is not None else (0.0, 1.0)
+        mark = " (ours)" if r.line == s.base_line else ""
+        rows.append([f"{r.line:g}{mark}", f"{r.held} of {r.n}",
+                     f"{_pct(r.held / r.n)} [{_pct(lo)}, {_pct(hi)}]", *r.words])  # fmt: skip
+    return head, rows
+
+
+def _sweep_summary(answers: list[Answer], sweeps: list[Sweep]) -> list[list[str]]:
+    return [[a.key, s.word(s.base), "robust" if s.robust else "flips", s.verdict()]
+            for a, s in zip(answers, sweeps, strict=True)]  # fmt: skip
+
+
+_SWEEP_HEAD = ["question", "answer at our choices", "robust?", "across the sweep"]
 
 
 def _headline(sub: Path) -> list[list[str]]:
@@ -111,13 +147,19 @@ _HOW = (
 )
 
 
-def write_report(out: Path, answers: list[Answer], record: dict[str, Any]) -> None:
-    """Write ``questions.md`` and ``questions.html`` in ``out`` from the answers."""
+def write_report(
+    out: Path, answers: list[Answer], record: dict[str, Any], sweeps: list[Sweep]
+) -> None:
+    """Write ``questions.md`` and ``questions.html`` in ``out`` from the answers and sweeps."""
     md = [f"# The critic's questions (peglab {record['peglab_version']}, seed {record['seed']}"
           f"{', reduced' if record['reduced'] else ''})", ""]  # fmt: skip
-    md += _md_table(["question", "answer (95% intervals)", "conditional on", "engine, paths"],
-                    [list(r) for r in first_table_rows(answers)])  # fmt: skip
-    md += ["", _HOW, ""]
+    md += _md_table(FIRST_HEADER, [list(r) for r in first_table_rows(answers, sweeps)])
+    md += ["", _HOW, "", "## Sensitivity to the thresholds we chose", "", SWEEP_HOW, ""]
+    md += _md_table(_SWEEP_HEAD, _sweep_summary(answers, sweeps))
+    for a, sw in zip(answers, sweeps, strict=True):
+        md += ["", f"**{a.key}** ({sw.verdict()}):", ""]
+        md += _md_table(*sweep_rows(sw))
+    md.append("")
     for i, a in enumerate(answers, 1):
         md += [f"## {i}. {a.ask}", "", a.sentence, "", _section_meta(out, a), ""]
         md += _md_table(["number", "value", "95% interval", "interval"], _number_rows(a))
@@ -129,7 +171,7 @@ def write_report(out: Path, answers: list[Answer], record: dict[str, Any]) -> No
                        "(section \"Sensitivity\")."]  # fmt: skip
         md.append("")
     (out / "questions.md").write_text("\n".join(md), encoding="utf-8")
-    (out / "questions.html").write_text(_html(out, answers, record), encoding="utf-8")
+    (out / "questions.html").write_text(_html(out, answers, record, sweeps), encoding="utf-8")
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
@@ -178,7 +220,7 @@ def _charts(out: Path, answers: list[Answer]) -> dict[str, Any]:
     return figs
 
 
-def _html(out: Path, answers: list[Answer], record: dict[str, Any]) -> str:
+def _html(out: Path, answers: list[Answer], record: dict[str, Any], sweeps: list[Sweep]) -> str:
     figs = _charts(out, answers)
     first = [True]
 
@@ -191,11 +233,16 @@ def _html(out: Path, answers: list[Answer], record: dict[str, Any]) -> str:
         first[0] = False
         return f'<div class="chart">{text}</div>'
 
-    top = _html_table(["question", "answer (95% intervals)", "conditional on", "engine, paths"],
-                      [list(r) for r in first_table_rows(answers)])  # fmt: skip
+    top = _html_table(FIRST_HEADER, [list(r) for r in first_table_rows(answers, sweeps)])
     parts = [f"<h1>The critic's questions</h1><p>peglab {html.escape(record['peglab_version'])}"
              f" &middot; seed {record['seed']}{' &middot; reduced' if record['reduced'] else ''}"
              f"</p>{top}<p><small>{html.escape(_HOW)}</small></p>", chart("_shares")]  # fmt: skip
+    parts.append("<h2>Sensitivity to the thresholds we chose</h2>"
+                 f"<p><small>{html.escape(SWEEP_HOW)}</small></p>"
+                 + _html_table(_SWEEP_HEAD, _sweep_summary(answers, sweeps)))  # fmt: skip
+    for a, sw in zip(answers, sweeps, strict=True):
+        parts.append(f"<h3>{html.escape(a.key)}</h3><p>{html.escape(sw.verdict())}</p>"
+                     + _html_table(*sweep_rows(sw)))  # fmt: skip
     for i, a in enumerate(answers, 1):
         link = f'<a href="{html.escape(a.run_dir)}/report.html">full stress report</a>'
         parts.append(f"<h2>{i}. {html.escape(a.ask)}</h2><p>{html.escape(a.sentence)}</p>"

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .question_set import TERRA_KEY, Answer, fmt_value
+from .question_set import TERRA_KEY, TERRA_LINE, Answer, fmt_value
 from .rundir import write_json
 from .validation.cases import terra_2022 as terra
 
-__all__ = ["ASK", "run_terra"]
+__all__ = ["AI_BACKED", "AI_LOW", "ASK", "run_terra"]
 
+AI_LOW = "AI dollar lowest price"  # labels of terra.json's numbers (read by risk.question_sweep)
+AI_BACKED = "AI dollar backed by >= $1 of collateral every hour"
 ASK = "Terra Luna, anyone? Does an AI dollar spiral like UST under Terra's run?"
 CONDITION = (
     "the historical run of 7-13 May 2022 (Anchor's $14B, 10%/day for two days, then holders "
@@ -35,17 +37,17 @@ def run_terra(out_dir: Path) -> Answer:
     ai = terra.ai_dollar_side(ai_px)
     backed = bool(ai["backed"])
     ai_low = float(ai["min_price"])
-    spiral = not backed or ai_low < 0.95
+    spiral = not backed or ai_low < TERRA_LINE
     numbers = [
         _n("UST lowest price", float(ust.min()), "price"),
         _n("UST on 10 May (72 h)", float(ust[72]), "price"),
         _n("LUNA supply multiple at day 7", float(multiple), "x"),
-        _n("AI dollar lowest price", ai_low, "price"),
-        {"label": "AI dollar backed by >= $1 of collateral every hour", "value": backed,
+        _n(AI_LOW, ai_low, "price"),
+        {"label": AI_BACKED, "value": backed,
          "unit": "flag", "status": "ok", "text": f"AI dollar backed every hour: {'yes' if backed else 'no'}"},
     ]  # fmt: skip
     word = "yes" if spiral else "no"
-    lead = ("Yes: the AI dollar lost its backing or fell below 0.95 under the run"
+    lead = (f"Yes: the AI dollar lost its backing or fell below {TERRA_LINE} under the run"
             if spiral else "No: the AI dollar stays collateral-backed while UST spirals")  # fmt: skip
     sentence = f"{lead}; " + "; ".join(x["text"] for x in numbers) + " (one path, no interval)."
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -70,9 +72,9 @@ def run_terra(out_dir: Path) -> Answer:
         "ai_dollar_price": [round(x, 9) for x in ai_px],
         "numbers": numbers,
     })  # fmt: skip
-    return Answer(TERRA_KEY, ASK, word, sentence,
-                  "the AI dollar stays backed every hour and above 0.95", None, None, numbers,
-                  CONDITION, "exact", 1, out_dir.name, 0.0)  # fmt: skip
+    holds = f"the AI dollar stays backed every hour and above {TERRA_LINE}"
+    return Answer(TERRA_KEY, ASK, word, sentence, holds, None, None, numbers, CONDITION, "exact",
+                  1, out_dir.name, 0.0)  # fmt: skip
 
 
 def _n(label: str, value: float, unit: str) -> dict[str, Any]:
