@@ -123,7 +123,7 @@ def test_crossval_library__reduced_entry__one_table_of_every_judged_column(
     assert entry["run"]["exact_reused"] is False and entry["run"]["wall_s"]["exact"] > 0
     assert res["commit"] and res["paths"] == 3 and res["seed"] == 3
     assert json.loads((tmp_path / "library.json").read_text()) == res
-    table = (tmp_path / "LIBRARY.md").read_text()
+    table = (tmp_path / "README.md").read_text()
     # the summary row, then one row per judged column, named by scenario and column
     summary, detail = table.split("| scenario | column |")
     verdict = "**PASS**" if res["passed"] else "**FAIL**"
@@ -142,7 +142,7 @@ def test_crossval_library__a_column_disagrees__fail_in_the_table(
                            progress=False, n_resamples=50, exact=Batched(Scaled(1.1)),
                            tolerances={"liquidated_usd": (0.0, 0.01)})  # fmt: skip
     assert res["passed"] is False and "small:liquidated_usd" in res["failed"]
-    table = (tmp_path / "LIBRARY.md").read_text()
+    table = (tmp_path / "README.md").read_text()
     assert "**FAIL**" in table
     assert any(r.startswith("| small | liquidated_usd |") and r.endswith("| FAIL |")
                for r in table.splitlines())  # fmt: skip
@@ -158,7 +158,7 @@ def test_crossval_library__no_vectorised_model__listed_not_compared_and_not_pass
     res = crossval_library(tmp_path, 2, 3, entries=[("small", reduced, "reduced")],
                            progress=False, vector=Batched(_no_model))  # fmt: skip
     assert res["not_compared"] == ["small"] and res["passed"] is False
-    assert "not compared (stress/no-float-model" in (tmp_path / "LIBRARY.md").read_text()
+    assert "not compared (stress/no-float-model" in (tmp_path / "README.md").read_text()
 
 
 def test_crossval__reuse_exact__same_run_read_other_run_redone(
@@ -193,7 +193,7 @@ def test_cli_crossval_all__zero_tolerance__library_table_and_exit_1(
     printed = capsys.readouterr().out
     assert rc == 1 and "small-crash" in printed and "FAIL" in printed
     assert "small-crash:liquidated_usd" in json.loads((out / "library.json").read_text())["failed"]
-    assert (out / "LIBRARY.md").is_file() and (
+    assert (out / "README.md").is_file() and (
         out / "small-crash" / "exact" / "paths.csv"
     ).is_file()
 

@@ -14,7 +14,7 @@ returns the JSON's content. With ``reuse_exact`` an exact run directory already 
 (the exact engine is the expensive side; a fix to a vectorised model re-runs only that side).
 
 ``crossval_library`` runs it on every library scenario (``peglab crossval --all``), one
-subdirectory each, and writes one table of every judged column (``LIBRARY.md``) with the seed,
+subdirectory each, and writes one table of every judged column (``README.md``) with the seed,
 paths, commit and load; ``LIBRARY_REDUCED`` states the scenarios run on a prefix.
 """
 
@@ -266,7 +266,7 @@ def crossval_library(
     **kw: Any,
 ) -> dict[str, Any]:
     """:func:`crossval` on every entry (default :func:`library_entries`) into
-    ``out_dir/<name>``; writes ``out_dir/library.json`` and the table ``out_dir/LIBRARY.md``.
+    ``out_dir/<name>``; writes ``out_dir/library.json`` and the table ``out_dir/README.md``.
 
     A scenario whose family has no vectorised model (``stress/no-float-model``) is listed as not
     compared; ``passed`` is true only when every scenario was compared and no column failed.
@@ -306,7 +306,7 @@ def crossval_library(
     }
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "library.json", result)
-    (out / "LIBRARY.md").write_text(library_markdown(result), encoding="utf-8")
+    (out / "README.md").write_text(library_markdown(result), encoding="utf-8")
     return result
 
 
@@ -441,5 +441,5 @@ def _cmd_library(args: argparse.Namespace, kw: dict[str, Any]) -> int:
         else:
             state = "PASS" if e["passed"] else "FAIL " + ", ".join(e["failed"])
             print(f"{e['name']}: {e['judged']} judged column(s), {state}")
-    print(f"cross-validation of the library: {out / 'LIBRARY.md'} and {out / 'library.json'}")
+    print(f"cross-validation of the library: {out / 'README.md'} and {out / 'library.json'}")
     return 0 if result["passed"] else 1
