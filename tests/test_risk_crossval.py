@@ -193,9 +193,7 @@ def test_cli_crossval_all__zero_tolerance__library_table_and_exit_1(
     printed = capsys.readouterr().out
     assert rc == 1 and "small-crash" in printed and "FAIL" in printed
     assert "small-crash:liquidated_usd" in json.loads((out / "library.json").read_text())["failed"]
-    assert (out / "README.md").is_file() and (
-        out / "small-crash" / "exact" / "paths.csv"
-    ).is_file()
+    assert (out / "README.md").is_file() and (out / "small-crash" / "exact" / "paths.csv").is_file()
 
 
 @pytest.mark.parametrize("argv", [["crossval"], ["crossval", "calm", "--all"],

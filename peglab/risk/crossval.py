@@ -266,7 +266,7 @@ def crossval_library(
     **kw: Any,
 ) -> dict[str, Any]:
     """:func:`crossval` on every entry (default :func:`library_entries`) into
-    ``out_dir/<name>``; writes ``out_dir/library.json`` and the table ``out_dir/README.md``.
+    ``out_dir/<name>``; writes ``library.json`` and the table ``README.md`` in ``out_dir``.
 
     A scenario whose family has no vectorised model (``stress/no-float-model``) is listed as not
     compared; ``passed`` is true only when every scenario was compared and no column failed.
