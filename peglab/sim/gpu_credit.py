@@ -57,6 +57,7 @@ from .world import HOLDERS as LAB_HOLDERS
 __all__ = [
     "SAID_HOLDERS",
     "SCENARIOS",
+    "YEAR_DAYS",
     "CreditStress",
     "GaibOutcome",
     "GaibPath",
@@ -64,6 +65,7 @@ __all__ = [
     "PoolLike",
     "critic_table",
     "gpu_drivers",
+    "realised_yield",
     "run_gaib_path",
     "run_scenario",
     "summarise",
@@ -71,6 +73,25 @@ __all__ = [
 ]
 
 HOURS = 730
+YEAR_DAYS = 360  # the model's year: 12 months of 30 days
+
+
+def realised_yield(nav: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """The vault holders' capital-weighted yield a year (docs/gaib.md §5, "realised yield").
+
+    ``nav`` and ``shares`` are ``[..., days + 1]``: the exit price per share and the shares
+    outstanding (escrowed requests included) at the start and after each day. The holders'
+    income of day ``t`` is ``S[t-1] (N[t] - N[t-1])`` and their capital ``S[t-1] N[t-1]``; the
+    total income over the summed capital is the capital-weighted mean daily return ``r``, and the
+    yield is ``(1 + r)^360 - 1``. A day on which a drained vault's last dust of shares owns the
+    income weighs by that dust's capital, so NAV per share exploding on dust cannot blow the
+    yield up (the NAV-growth yield it replaces rose to thousands of percent there); with shares
+    constant and a steady return it equals the NAV growth annualised.
+    """
+    gain = (shares[..., :-1] * np.diff(nav, axis=-1)).sum(axis=-1)
+    capital = (shares[..., :-1] * nav[..., :-1]).sum(axis=-1)
+    r = np.where(capital > 0, gain / np.where(capital > 0, capital, 1.0), 0.0)
+    return np.asarray((1.0 + r) ** YEAR_DAYS - 1.0, dtype=np.float64)
 
 
 def _wad(usd: float) -> int:
@@ -252,6 +273,7 @@ class GaibPath:
         self.exits: list[tuple[int, float, float]] = []  # (month index, exit NAV, shares)
         self.prices: list[float] = []
         self.nav_daily: list[float] = []
+        self.shares_daily = [self.vault.total_supply() / WAD]  # the start, then after each day
         self.backed_min = math.inf
         self.nav_w = [self.vault.withdrawal_nav_wad() / WAD]
         self.nav_d = [self.vault.deposit_nav_wad() / WAD]
@@ -448,6 +470,7 @@ class GaibPath:
         self.arbitrage()
         self.prices.append(self.pool_price())
         self.nav_daily.append(self.vault.withdrawal_nav_wad() / WAD)
+        self.shares_daily.append(self.vault.total_supply() / WAD)
         self.backed_min = min(
             self.backed_min, (self.aid.reserve_value_wad() - self.aid.supply_wad) / WAD
         )
@@ -478,11 +501,12 @@ class GaibPath:
         losses = [d.loss_wad / WAD for d in deals]
         waits = [self.filled_day.get(k, self.day) - d0 for k, (d0, _) in self.requests.items()]
         prices = np.array(self.prices)
-        years = sc.months / 12
         metrics = {
             "nav_end": float(navs[-1]),
             "nav_drawdown": float(np.max(1.0 - navs / peak)),
-            "realised_yield": float(navs[-1] ** (1.0 / years) - 1.0),
+            "realised_yield": float(
+                realised_yield(np.array([navs[0], *self.nav_daily]), np.array(self.shares_daily))
+            ),
             "principal_loss": float(max(0.0, 1.0 - navs.min())),
             "default_rate": sum(d.status in ("default", "sold", "recovery") for d in deals)
             / len(deals),

@@ -49,6 +49,7 @@ from .gpu_credit import (
     GpuDrivers,
     PoolLike,
     gpu_drivers,
+    realised_yield,
     run_gaib_path,
     with_low,
 )
@@ -155,6 +156,7 @@ class UsdaiPath:
         self.nav_w = [s.staked.redemption_price() / WAD]
         self.nav_d = [s.staked.deposit_price() / WAD]
         self.nav_daily: list[float] = []
+        self.shares_daily = [s.staked.total_supply() / WAD]  # the start, then after each day
         self.backed_min = math.inf
         self.day = 0
 
@@ -348,6 +350,7 @@ class UsdaiPath:
         self.arbitrage()
         self.prices.append(self.pool_price())
         self.nav_daily.append(s.staked.redemption_price() / WAD)
+        self.shares_daily.append(s.staked.total_supply() / WAD)
         self.backed_min = min(self.backed_min, s.usdai.backing_gap() / WAD)
 
     def run(self) -> GaibOutcome:
@@ -361,13 +364,14 @@ class UsdaiPath:
         navs = np.array(self.nav_w)
         peak = np.maximum.accumulate(navs)
         prices = np.array(self.prices) if self.prices else np.ones(1)
-        years = self.sc.months / 12
         waits = [self.filled_day.get(r, self.day) - d0 for r, (d0, _) in self.requested.items()]
         senior, junior = self.lent
         metrics = {
             "nav_end": float(navs[-1]),
             "nav_drawdown": float(np.max(1.0 - navs / peak)),
-            "realised_yield": float(navs[-1] ** (1.0 / years) - 1.0),
+            "realised_yield": float(
+                realised_yield(np.array([navs[0], *self.nav_daily]), np.array(self.shares_daily))
+            ),
             "principal_loss": float(max(0.0, 1.0 - navs.min())),
             "default_rate": len(self.liquidated) / len(self.loans),
             "loss_senior": self.tranche_loss[0] / WAD / senior,

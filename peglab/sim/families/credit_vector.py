@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..gpu import BorrowerParams
-from ..gpu_credit import CreditStress, gpu_drivers
+from ..gpu_credit import CreditStress, gpu_drivers, realised_yield
 
 __all__ = ["BatchDrivers", "VecPool", "batch_drivers", "common_measures", "percentile_rows"]
 
@@ -145,17 +145,18 @@ def percentile_rows(values: F, q: float) -> F:
 
 
 def common_measures(
-    nav_w: F, prices: F, backed_min: F, waits: F, gpu_price: F, months: int
+    nav_w: F, prices: F, backed_min: F, waits: F, gpu_price: F, daily: tuple[F, F]
 ) -> dict[str, F]:
     """Per-path measures both designs report: ``nav_w`` ``[P, months + 1]`` (the monthly exit
     price), ``prices`` ``[P, days]`` (the pool price after each day), ``waits`` ``[P, requests]``
-    (NaN where a path made fewer requests), ``backed_min`` the lowest reserve - supply."""
+    (NaN where a path made fewer requests), ``backed_min`` the lowest reserve - supply, ``daily``
+    the exit price and the shares outstanding ``[P, days + 1]`` (the start, then after each day:
+    the capital-weighted realised yield, ``gpu_credit.realised_yield``)."""
     peak = np.maximum.accumulate(nav_w, axis=1)
-    years = months / 12
     return {
         "nav_end": nav_w[:, -1],
         "nav_drawdown": np.max(1.0 - nav_w / peak, axis=1),
-        "realised_yield": nav_w[:, -1] ** (1.0 / years) - 1.0,
+        "realised_yield": realised_yield(*daily),
         "principal_loss": np.maximum(0.0, 1.0 - nav_w.min(axis=1)),
         "queue_wait_p50_days": percentile_rows(waits, 50),
         "queue_wait_p95_days": percentile_rows(waits, 95),

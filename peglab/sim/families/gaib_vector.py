@@ -208,6 +208,7 @@ class GaibBatch:
         self.nav_w = [self.nav()]
         self.prices: list[F] = []
         self.nav_daily: list[F] = []
+        self.shares_daily = [self.total_shares.copy()]  # the start, then after each day
         self.backed_min = np.full(P, np.inf)
         self.first_loss = np.zeros(P)
         self.day = 0
@@ -488,6 +489,7 @@ class GaibBatch:
         self.arbitrage()
         self.prices.append(self.pool.price())
         self.nav_daily.append(self.nav())
+        self.shares_daily.append(self.total_shares.copy())
         self.backed_min = np.minimum(self.backed_min, self.reserve_value() - self.supply)
 
     def run(self) -> dict[str, F]:
@@ -504,7 +506,11 @@ class GaibBatch:
             np.where(self.filled_day >= 0, self.filled_day, float(self.day)) - self.req_day,
             np.nan,
         ).reshape(self.P, -1)
-        out = common_measures(navs, prices, self.backed_min, waits, self.drv.price, sc.months)
+        daily = (
+            np.column_stack([self.nav_w[0], *self.nav_daily]),
+            np.stack(self.shares_daily, axis=1),
+        )
+        out = common_measures(navs, prices, self.backed_min, waits, self.drv.price, daily)
         deployed = sc.fund_usd * sc.deployed_bps / 10_000
         defaulted = (d.status == DEFAULT) | (d.status == SOLD) | (d.status == RECOVERY)
         out["default_rate"] = defaulted.sum(axis=1) / sc.n_deals

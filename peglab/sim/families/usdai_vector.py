@@ -128,6 +128,7 @@ class UsdaiBatch:
         self.nav_w = [self.price()]
         self.prices: list[F] = []
         self.nav_daily: list[F] = []
+        self.shares_daily = [self.total_shares.copy()]  # the start, then after each day
         self.backed_min = np.full(P, np.inf)
 
     # -- reads ------------------------------------------------------------------------------
@@ -340,6 +341,7 @@ class UsdaiBatch:
         self.arbitrage()
         self.prices.append(self.pool.price())
         self.nav_daily.append(self.price())
+        self.shares_daily.append(self.total_shares.copy())
         self.backed_min = np.minimum(self.backed_min, self.reserve - self.supply)
 
     def measures(self) -> dict[str, F]:
@@ -350,7 +352,11 @@ class UsdaiBatch:
         filled = self.q_filled[:, : self.q_next]
         end = np.where(filled >= 0, filled, float(self.day))
         waits = np.where(made, end - self.q_day[None, : self.q_next], np.nan)
-        out = common_measures(navs, prices, self.backed_min, waits, self.drv.price, sc.months)
+        daily = (
+            np.column_stack([self.nav_w[0], *self.nav_daily]),
+            np.stack(self.shares_daily, axis=1),
+        )
+        out = common_measures(navs, prices, self.backed_min, waits, self.drv.price, daily)
         senior, junior = self.lent
         out["default_rate"] = self.liquidated.sum(axis=1) / sc.n_deals
         out["loss_senior"] = self.tranche_loss[:, 0] / senior
