@@ -3,7 +3,9 @@ test; skipped with the reason where PostgreSQL is not installed)."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -254,3 +256,15 @@ def test_restart__state_and_log__survive(world: dict[str, Any], server: Server) 
     server.start()
     assert head(alice) == before
     ok(alice.act("demo", "cdp.AIDollar.drip", "dollars[AUSD]", ilk="ATH-A"))
+
+
+def test_server_start__port_taken__fails_at_once_with_its_output(tmp_path: Path) -> None:
+    """The start-up wait ends on the server's exit, not at its deadline, and says why."""
+    srv = Server(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", srv.port))
+        taken.listen()
+        with pytest.raises(RuntimeError, match=r"exited with [1-9]\d* before it was ready") as e:
+            srv.start()
+    assert "address already in use" in str(e.value).lower()
+    assert srv.proc is not None and srv.proc.returncode not in (None, 0)

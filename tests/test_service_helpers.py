@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from peglab.service.server import READY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +48,15 @@ class Server:
         self.env = {**os.environ, "PEGLAB_RUNS_DIR": str(tmp / "runs"), **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_s: float = 60.0) -> None:
+    def start(self, timeout_s: float = 300.0) -> None:
+        """Start ``peglab serve`` and block until it prints its ready line (``server.READY``:
+        the socket is bound and listening), its exit, or ``timeout_s``: no polling, no sleep.
+
+        A thread copies the server's output to its log file and sets an event on the ready line
+        or at the end of the output; the deadline is generous because a loaded machine (load 8
+        on 2 cores) can take minutes to import and build the app, and a miss says how long it
+        waited, the load average and what the server printed.
+        """
         cmd = [
             sys.executable,
             "-m",
@@ -56,24 +67,42 @@ class Server:
             "--database-url",
             self.url,
         ]
-        self.log = (self.tmp / f"server-{self.port}.log").open("ab")
-        self.proc = subprocess.Popen(
-            cmd, stdout=self.log, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT
+        log = self.tmp / f"server-{self.port}.log"
+        self.proc = proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT
         )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.output()}")
-            try:
-                if httpx.get(self.base + "/api/systems", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not start: {self.output()}")
+        ready, ended = threading.Event(), threading.Event()
+
+        def pump() -> None:  # until the server's output ends (it exits), so the pipe never fills
+            assert proc.stdout is not None
+            with log.open("ab") as out:
+                for line in proc.stdout:
+                    out.write(line)
+                    out.flush()
+                    if line.startswith(READY.encode()):
+                        ready.set()
+            ended.set()
+            ready.set()  # wake the waiter: the output ended before or after the ready line
+
+        threading.Thread(target=pump, name=f"server-{self.port}-output", daemon=True).start()
+        t0 = time.monotonic()
+        if not ready.wait(timeout_s):
+            raise RuntimeError(
+                f"peglab serve printed no ready line within {timeout_s:.0f} s (load average "
+                f"{os.getloadavg()[0]:.1f}); its output:\n{self.output()}"
+            )
+        if ended.is_set():
+            code = proc.wait()
+            raise RuntimeError(
+                f"peglab serve exited with {code} before it was ready "
+                f"({time.monotonic() - t0:.1f} s); its output:\n{self.output()}"
+            )
+        r = httpx.get(self.base + "/api/systems", timeout=timeout_s)  # listening: one request
+        assert r.status_code == 200, f"/api/systems answered {r.status_code}: {r.text[:500]}"
 
     def output(self) -> str:
-        return (self.tmp / f"server-{self.port}.log").read_text(errors="replace")[-3000:]
+        log = self.tmp / f"server-{self.port}.log"
+        return log.read_text(errors="replace")[-3000:] if log.is_file() else ""
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,7 +12,7 @@ from fastapi import FastAPI
 from ..store import Store, database_url
 from .app import Service, create_app
 
-__all__ = ["build_app", "cmd_serve", "serve", "serve_arguments"]
+__all__ = ["READY", "build_app", "cmd_serve", "serve", "serve_arguments"]
 
 
 def _runs_dir(url: str) -> Path:
@@ -32,17 +33,28 @@ def build_app(url: str | None = None, runs_dir: Path | None = None) -> FastAPI:
     return create_app(Service(store, runs_dir or _runs_dir(url)))
 
 
+READY = "peglab service ready: listening on"  # the line that says the socket accepts requests
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, url: str | None = None) -> None:
-    """Start uvicorn on ``host:port``; logs the database in use."""
+    """Start uvicorn on ``host:port``; logs the database in use, then one line (``READY``) once
+    the socket is bound and listening, the moment a client may send requests."""
     import uvicorn
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if not self.should_exit:  # a failed bind sets should_exit and never listens
+                print(f"{READY} http://{host}:{port}", flush=True)
 
     url = url or database_url()
     app = build_app(url)
     shown = url.split("@")[-1] if "@" in url else url
     print(
-        f"peglab service on http://{host}:{port}  (database: {shown}; dashboard at /, API at /docs)"
+        f"peglab service on http://{host}:{port}  (database: {shown}; dashboard at /, API at /docs)",
+        flush=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    _Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
 
 
 def serve_arguments(p: argparse.ArgumentParser) -> None:
