@@ -307,6 +307,10 @@ class YieldPath:
                 pos = c.markets[k].supply_balance(self.safe)
                 if t > pos:
                     targets[k] = pos + (t - pos) * room // spend
+        for k, t in targets.items():  # dust: a supply under one whole asset unit is dropped
+            pos = c.markets[k].supply_balance(self.safe)
+            if 0 < t - pos < self.unit:
+                targets[k] = pos
         self._allocate(targets)
 
     def _claim_holders(self) -> None:

@@ -133,6 +133,8 @@ def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBa
         # -- operate --------------------------------------------------------------------------
         for t in terms:
             t.day = k
+        for m in lending:  # reads see the interest accrued to now; actions write it
+            m.now = float(k * DAY)
         if p.spike_day is not None and k == p.spike_day:
             if p.spike_market is not None:
                 spiked[:] = p.spike_market
@@ -140,7 +142,6 @@ def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBa
                 held = np.stack([m.balance("safe") for m in lending], axis=1)
                 spiked[:] = np.argmax(held, axis=1)  # first of equals: the lowest index
         for i, m in enumerate(lending):
-            m.accrue()
             m.move_outside(np.floor(supply0[:, i] * dr["sm"][:, k, i]))
             m.borrower_act(dr["bm"][:, k, i], (spiked == i) & in_spike)
         if p.loss_day is not None and k == p.loss_day and p.loss_frac > 0:

@@ -115,7 +115,6 @@ class VecLoopers:
         self.rows = np.arange(paths)
         # the keeper
         self.k_dollars = np.zeros(paths)
-        self.k_coin = np.zeros(paths)  # internal AI dollars from the auctions' incentives
         self.k_cash = np.zeros(paths)
         self.k_shares = np.zeros(paths)
         self.k_target = 0.0
@@ -283,7 +282,7 @@ class VecLoopers:
             self.a_id[:, i] = np.where(go & ~self.a_live[:, i], self.kicks, self.a_id[:, i])
             self.a_live[:, i] |= go
             self.kicks += 1
-            self.k_coin += np.where(go, d.c.tip + d.c.chip * tab, 0.0)
+            self.k_dollars += np.where(go, d.c.tip + d.c.chip * tab, 0.0)  # the keeper's coin
             self.ink[:, i] = np.where(go, 0.0, self.ink[:, i])
             self.art[:, i] = np.where(go, 0.0, self.art[:, i])
             self.liquidated[:, i] |= go
@@ -305,6 +304,10 @@ class VecLoopers:
             redo = live & ((age > c.tail_s) | (c.cut**age < c.cusp))
             top = np.where(redo, d.cur * c.buf, top)
             tic = np.where(redo, now, tic)
+            tab = self.a_tab[rows, i]
+            chost = c.dust * c.chop  # a reset pays the keeper's coin on a lot worth chost or more
+            paid = redo & (tab >= chost) & (self.a_lot[rows, i] / self.v.u * d.cur >= chost)
+            self.k_dollars += np.where(paid, c.tip + c.chip * tab, 0.0)
             self.a_top[rows, i], self.a_tic[rows, i] = top, tic
             lo, hi = now - tic, np.minimum(before - 1 - tic, c.tail_s)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -330,9 +333,7 @@ class VecLoopers:
         sl = np.where(over, tab / np.where(ok, price, 1.0), amount)
         whole = ~over & (amount >= lot)
         owe, sl = np.where(ok, owe, 0.0), np.where(ok, sl, 0.0)
-        from_coin = np.minimum(self.k_coin, owe)
-        self.k_coin -= from_coin
-        self.k_dollars -= owe - from_coin
+        self.k_dollars -= owe
         self.k_shares += sl * self.v.u
         self.a_got[rows, i] += owe
         tab_left = np.where(ok & over, 0.0, tab - owe)

@@ -17,8 +17,7 @@ rate-elastic borrower (``RateBorrower``):
 
 Amounts are float64 asset base units (USDC: 1e-6 dollars); an account is ``"lp"`` (the outside
 supplier) or ``"safe"`` (the vault's safe). The integer floors and ceilings of the contracts are
-not reproduced. Interest accrues once a day at the day's first action, as on the exact engine,
-where every market acts every day.
+not reproduced. Time is ``now`` in seconds since t0, set by the caller each day.
 """
 
 from __future__ import annotations
@@ -34,17 +33,24 @@ __all__ = ["VecLending", "VecTerm"]
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
 RESERVE_FACTOR = 1000 / BPS  # LendingMarket's default reserve_factor_bps
-DT = float(DAY)
 
 
 class VecLending:
-    """Market ``k`` of the book with its outside supplier and borrower (module docstring)."""
+    """Market ``k`` of the book with its outside supplier and borrower (module docstring).
+
+    Interest accrues lazily, as on the contracts: an action brings the market to ``now`` first
+    (on the paths where it acts), reads see the interest accrued since the last action without
+    writing it (``_current``). A market nobody touches for days (a pinned market whose lender
+    cannot withdraw) accrues simple interest over the whole gap at the rate of its last action.
+    """
 
     def __init__(self, k: int, supply0: F, util0: F, elasticity: float) -> None:
         self.k = k
         self.aave = k % 2 == 0
         self.id = f"aave{k}" if self.aave else f"comp{k}"
         p = len(supply0)
+        self.now = 0.0
+        self.last = np.zeros(p)
         if self.aave:
             am = aave_params(80 + 2 * (k % 6), 0, 300 + 50 * k % 400, 6000)
             self.opt = am.optimal_usage_ray / RAY
@@ -67,43 +73,82 @@ class VecLending:
             self.reserves = np.zeros(p)
         self.cash = np.zeros(p)
         self.bal = {"lp": np.zeros(p), "safe": np.zeros(p)}  # scaled units / cTokens
-        self.supply("lp", supply0, np.ones(p, dtype=bool))
+        ones = np.ones(p, dtype=bool)
+        self.supply("lp", supply0, ones)
         debt = np.floor(supply0 * util0)
-        self.borrow(debt)
+        self.borrow(debt, ones)
         self.base_debt = debt
         self.elasticity = elasticity
         self.r_ref = np.maximum(self.rates()[1], 1e-4)
 
-    # -- reads -----------------------------------------------------------------------------------
-    def debt(self) -> F:
-        return self.debt_s * self.bi if self.aave else self.borrows
+    # -- interest ----------------------------------------------------------------------------------
+    def _current(self) -> tuple[F, F, F]:
+        """Aave: ``(liquidity index, borrow index, treasury)``; Compound: ``(borrows, reserves,
+        0)``, accrued to ``now`` from the last action (nothing written)."""
+        dt = self.now - self.last
+        if self.aave:
+            li = np.where(self.liq_rate > 0, self.li * (1.0 + self.liq_rate * dt / YEAR), self.li)
+            r = self.borrow_rate / YEAR
+            growth = 1.0 + r * dt + dt * (dt - 1) / 2 * r * r
+            growth = growth + dt * (dt - 1) * np.maximum(dt - 2, 0) / 6 * r**3
+            bi = np.where((self.debt_s > 0) & (dt > 0), self.bi * growth, self.bi)
+            treas = self.treas + RESERVE_FACTOR * self.debt_s * (bi - self.bi) / li
+            return li, bi, treas
+        _, rate = self._comp_rate(self.borrows, self.reserves)
+        interest = rate * dt * self.borrows
+        return self.borrows + interest, self.reserves + RESERVE_FACTOR * interest, self.cash * 0
 
-    def _rate(self) -> F:
+    def _touch(self, mask: B) -> None:
+        """Write the interest accrued to ``now`` where ``mask`` (an action's first step)."""
+        a, b, c = self._current()
+        if self.aave:
+            self.li = np.where(mask, a, self.li)
+            self.bi = np.where(mask, b, self.bi)
+            self.treas = np.where(mask, c, self.treas)
+        else:
+            self.borrows = np.where(mask, a, self.borrows)
+            self.reserves = np.where(mask, b, self.reserves)
+        self.last = np.where(mask, self.now, self.last)
+
+    def _after(self) -> None:
+        """Aave stores the rates of the new state after every action."""
+        if self.aave:
+            self.liq_rate, self.borrow_rate = self.rates()
+
+    # -- reads -------------------------------------------------------------------------------------
+    def debt(self) -> F:
+        a, b, _ = self._current()
+        return self.debt_s * b if self.aave else a
+
+    def _rate(self, borrows: F, reserves: F) -> F:
         """Exchange rate of a cToken (Compound; 1 before any supply)."""
         tokens = self.bal["lp"] + self.bal["safe"]
         live = tokens > 0
-        return np.where(
-            live, (self.cash + self.borrows - self.reserves) / np.where(live, tokens, 1.0), 1.0
-        )
+        return np.where(live, (self.cash + borrows - reserves) / np.where(live, tokens, 1.0), 1.0)
+
+    def _per_unit(self) -> F:
+        a, b, _ = self._current()
+        return a if self.aave else self._rate(a, b)
 
     def balance(self, who: str) -> F:
         """What ``who`` could withdraw given unlimited cash."""
-        return self.bal[who] * (self.li if self.aave else self._rate())
+        return np.asarray(self.bal[who] * self._per_unit())
 
     def max_withdraw(self, who: str) -> F:
         return np.minimum(self.balance(who), self.cash)
 
     def total_supplied(self) -> F:
+        a, b, c = self._current()
         if self.aave:
-            return (self.bal["lp"] + self.bal["safe"] + self.treas) * self.li
-        return (self.bal["lp"] + self.bal["safe"]) * self._rate()
+            return np.asarray((self.bal["lp"] + self.bal["safe"] + c) * a)
+        return np.asarray((self.bal["lp"] + self.bal["safe"]) * self._rate(a, b))
 
     def utilisation(self) -> F:
         d = self.debt()
         return np.where(d > 0, d / np.maximum(self.cash + d, 1e-300), 0.0)
 
     def rates(self) -> tuple[F, F]:
-        """Annual ``(supply, borrow)`` rates now (fractions)."""
+        """Annual ``(supply, borrow)`` rates now (fractions), from the state accrued to now."""
         if self.aave:
             d = self.debt()
             u = np.where(d > 0, d / np.maximum(self.cash + d, 1e-300), 0.0)
@@ -114,12 +159,12 @@ class VecLending:
             )
             supply = np.where(d > 0, borrow * u * (1.0 - RESERVE_FACTOR), 0.0)
             return supply, borrow
-        u, per_s = self._comp_rate()
+        a, b, _ = self._current()
+        u, per_s = self._comp_rate(a, b)
         return u * per_s * (1.0 - RESERVE_FACTOR) * YEAR, per_s * YEAR
 
-    def _comp_rate(self) -> tuple[F, F]:
-        b = self.borrows
-        den = self.cash + b - self.reserves
+    def _comp_rate(self, b: F, reserves: F) -> tuple[F, F]:
+        den = self.cash + b - reserves
         u = np.where(b > 0, b / np.maximum(den, 1e-300), 0.0)
         rate = np.where(
             u <= self.kink,
@@ -128,69 +173,61 @@ class VecLending:
         )
         return u, rate
 
-    # -- accrual and actions (``mask``: the paths that act) -----------------------------------------
-    def accrue(self) -> None:
-        """One day of interest (the day's first action)."""
-        if self.aave:
-            li = np.where(self.liq_rate > 0, self.li * (1.0 + self.liq_rate * DT / YEAR), self.li)
-            r = self.borrow_rate / YEAR
-            growth = 1.0 + r * DT + DT * (DT - 1) / 2 * r * r + DT * (DT - 1) * (DT - 2) / 6 * r**3
-            bi = np.where(self.debt_s > 0, self.bi * growth, self.bi)
-            self.treas = self.treas + RESERVE_FACTOR * self.debt_s * (bi - self.bi) / li
-            self.li, self.bi = li, bi
-        else:
-            _, rate = self._comp_rate()
-            interest = rate * DT * self.borrows
-            self.borrows = self.borrows + interest
-            self.reserves = self.reserves + RESERVE_FACTOR * interest
-
-    def _update(self) -> None:
-        if self.aave:
-            self.liq_rate, self.borrow_rate = self.rates()
-
+    # -- actions (``mask``: the paths that act) ---------------------------------------------------------
     def supply(self, who: str, amount: F, mask: B) -> None:
-        amt = np.where(mask, np.maximum(amount, 0.0), 0.0)
-        per = self.li if self.aave else self._rate()
-        self.bal[who] = self.bal[who] + amt / per
+        mask = mask & (amount > 0)
+        if not mask.any():
+            return
+        self._touch(mask)
+        amt = np.where(mask, amount, 0.0)
+        self.bal[who] = self.bal[who] + amt / self._per_unit()
         self.cash = self.cash + amt
-        self._update()
+        self._after()
 
     def withdraw(self, who: str, amount: F, mask: B) -> F:
         """Withdraw ``amount`` (within balance and cash) where ``mask``; returns what left."""
-        amt = np.where(mask, np.clip(amount, 0.0, None), 0.0)
-        amt = np.minimum(amt, self.max_withdraw(who))
-        per = self.li if self.aave else self._rate()
-        self.bal[who] = np.maximum(self.bal[who] - amt / per, 0.0)
+        mask = mask & (amount > 0)
+        if not mask.any():
+            return np.zeros_like(amount)
+        self._touch(mask)
+        amt = np.minimum(np.where(mask, amount, 0.0), self.max_withdraw(who))
+        self.bal[who] = np.maximum(self.bal[who] - amt / self._per_unit(), 0.0)
         self.cash = self.cash - amt
-        self._update()
-        return amt
+        self._after()
+        return np.asarray(amt)
 
-    def borrow(self, amount: F) -> None:
-        amt = np.maximum(amount, 0.0)
+    def borrow(self, amount: F, mask: B) -> None:
+        mask = mask & (amount > 0)
+        if not mask.any():
+            return
+        self._touch(mask)
+        amt = np.where(mask, amount, 0.0)
         if self.aave:
             self.debt_s = self.debt_s + amt / self.bi
         else:
             self.borrows = self.borrows + amt
         self.cash = self.cash - amt
-        self._update()
+        self._after()
 
-    def repay(self, amount: F) -> None:
-        amt = np.minimum(np.maximum(amount, 0.0), self.debt())
+    def repay(self, amount: F, mask: B) -> None:
+        mask = mask & (amount > 0)
+        if not mask.any():
+            return
+        self._touch(mask)
+        amt = np.minimum(np.where(mask, amount, 0.0), self.debt())
         if self.aave:
             self.debt_s = np.maximum(self.debt_s - amt / self.bi, 0.0)
         else:
             self.borrows = np.maximum(self.borrows - amt, 0.0)
         self.cash = self.cash + amt
-        self._update()
+        self._after()
 
     # -- the outside supplier and the borrower (``YieldPath._markets``) ------------------------------
     def move_outside(self, level: F) -> None:
         have = self.balance("lp")
-        up = level > have
-        self.supply("lp", level - have, up)
+        self.supply("lp", level - have, level > have)
         down = (have > level) & (self.max_withdraw("lp") > 0)
-        if down.any():
-            self.withdraw("lp", have - level, down)
+        self.withdraw("lp", have - level, down)
 
     def borrower_act(self, mult: F, pin: B) -> None:
         """``RateBorrower.act``: toward ``base × mult × (r_ref / r)^e`` a quarter of the way, or
@@ -204,11 +241,9 @@ class VecLending:
             pin, cash, np.maximum(0.0, np.trunc((99 * (cash + owed) - 100 * owed) / 100))
         )
         amount = np.where(step > 0, np.minimum(step, room), 0.0)
-        if (amount > 0).any():
-            self.borrow(np.where(amount > 0, amount, 0.0))
+        self.borrow(amount, amount > 0)
         pay = np.where((step < 0) & (owed > 0), np.minimum(-step, owed), 0.0)
-        if (pay > 0).any():
-            self.repay(pay)
+        self.repay(pay, pay > 0)
 
 
 class VecTerm:
@@ -227,7 +262,7 @@ class VecTerm:
     def _grown(self, k: int) -> F:
         start = np.arange(self.principal.shape[1])
         elapsed = np.clip(np.minimum(k, start + self.lock_days) - start, 0, None)
-        return self.principal * (1.0 + self.rate * elapsed * DT / YEAR)
+        return self.principal * (1.0 + self.rate * elapsed * DAY / YEAR)
 
     def balance(self, who: str = "safe") -> F:
         return np.asarray(self._grown(self.day).sum(axis=1))

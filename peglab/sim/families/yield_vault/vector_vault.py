@@ -95,10 +95,11 @@ class VecVault:
         return np.floor(self.u * (self.A + 1.0) / (self.S + 1.0)) / self.u
 
     def positions(self) -> F:
-        return np.stack([m.balance("safe") for m in self.markets], axis=1)
+        """The safe's supply balances, floored to the unit as the markets report them."""
+        return np.floor(np.stack([m.balance("safe") for m in self.markets], axis=1))
 
     def withdrawable(self) -> F:
-        return np.stack([m.max_withdraw("safe") for m in self.markets], axis=1)
+        return np.floor(np.stack([m.max_withdraw("safe") for m in self.markets], axis=1))
 
     def nav(self) -> F:
         return np.asarray(self.idle + self.positions().sum(axis=1))
@@ -226,6 +227,7 @@ class VecVault:
             pos + np.floor((t - pos) * (room / np.where(spend > 0, spend, 1.0))[:, None]),
             t,
         )
+        t = np.where((t > pos) & (t - pos < self.u), pos, t)  # dust supplies are dropped
         for j in range(len(self.markets)):
             out = move & (t[:, j] < pos[:, j])
             if out.any():
@@ -250,6 +252,7 @@ class VecVault:
         few = eligible.sum(axis=1) < MIN_PROTOCOLS
         h = self.nhist
         sustained = apr if h == 0 else np.minimum(self.hist[:, :, -h:].min(axis=2), apr)
+        sustained = np.where(self.locked, apr, sustained)  # a term deposit has no history
         key = np.where(eligible, -sustained, np.inf)
         order = np.lexsort((np.broadcast_to(self.id_rank, key.shape), key), axis=1)
         rows = self.rows
@@ -278,7 +281,7 @@ class VecVault:
         broken |= (pos * self.locked).sum(axis=1) > capital * LOCKED_MAX
         broken |= (pos > (capital * PROTOCOL_CAP + 1)[:, None]).any(axis=1)
         gain = np.zeros(self.P, dtype=bool)
-        if self.nhist >= SUSTAIN_DAYS:
+        if self.nhist >= SUSTAIN_DAYS and not self.locked.any():
             cap = np.where(capital > 0, capital, 1.0)
             gain[:] = True
             for d in range(1, SUSTAIN_DAYS + 1):
@@ -287,8 +290,12 @@ class VecVault:
         return np.asarray(~same & (broken | gain))
 
     def record_history(self) -> None:
-        """Today's supply rates and market sizes (the rules' APR history and TVL a day ago)."""
+        """Today's supply rates and market sizes (the rules' APR history and TVL a day ago). As
+        ``YieldPath.operate`` records them, of the lending markets only: a term deposit has no
+        history (so the rules' gain test, which needs seven days of every market, never passes
+        while the book holds one) and no TVL a day ago."""
         apr = np.stack([m.rates()[0] for m in self.markets], axis=1)
         self.hist = np.concatenate([self.hist[:, :, 1:], apr[:, :, None]], axis=2)
         self.nhist = min(self.nhist + 1, SUSTAIN_DAYS)
-        self.tvl_prev = np.stack([m.total_supplied() for m in self.markets], axis=1)
+        tvl = np.stack([m.total_supplied() for m in self.markets], axis=1)
+        self.tvl_prev = np.where(self.locked, 0.0, tvl)
