@@ -283,7 +283,9 @@ class Looper:
             pay = min(have, debt)
             dust = self.dollar.ilk(self.ilk).dust_rad // RAY
             if 0 < debt - pay < dust:  # a partial repayment may not leave dust debt
-                pay = debt - dust
+                # one wei less than ``debt - dust``: the engine floors the normalised debt it
+                # takes off, which could otherwise leave the vault a hair under the dust (refused)
+                pay = debt - dust - 1
             if pay > 0:
                 self._try(self.dollar.repay, self.cdp, pay, sender=a)
         coll, debt = self.position()

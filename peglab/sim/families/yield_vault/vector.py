@@ -36,7 +36,7 @@ from ...scenario import Scenario
 from ..ai_dollar.vector_pools import VecPool
 from .path import YieldParams
 from .vector_agents import CdpParams, VecDollar, VecLoopers
-from .vector_markets import VecLending, VecTerm
+from .vector_markets import VecLending, VecTerm, rowsum
 from .vector_vault import VecVault
 
 __all__ = ["YieldBatch", "run_yield_batch"]
@@ -182,9 +182,7 @@ def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBa
         levs = np.stack([lp.leverage(i) for i in range(L)], axis=1) if L else np.zeros((P, 0))
         keep = lp.has_cdp & np.isfinite(levs)
         cnt = keep.sum(axis=1)
-        lev[:, k] = np.where(
-            cnt > 0, np.where(keep, levs, 0.0).sum(axis=1) / np.maximum(cnt, 1), 1.0
-        )
+        lev[:, k] = np.where(cnt > 0, rowsum(np.where(keep, levs, 0.0)) / np.maximum(cnt, 1), 1.0)
     return YieldBatch(pps, peg, lev, _measures(p, days, vault, lp, pps, peg, lev))
 
 
@@ -275,5 +273,5 @@ def _measures(
         "loopers_liquidated": lp.liquidated.sum(axis=1) * frac,
         "loopers_unwound": (lp.unwinds > 0).sum(axis=1) * frac,
         "loop_leverage_max": lev.max(axis=1),
-        "looper_return": ret.mean(axis=1) if n else np.zeros(P),
+        "looper_return": rowsum(ret) / n if n else np.zeros(P),
     }

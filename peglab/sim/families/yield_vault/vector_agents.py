@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from ...agents.looping import LoopParams
 from ..ai_dollar.vector_pools import VecPool
+from .vector_markets import rowsum
 from .vector_vault import VecVault
 
 __all__ = ["CdpParams", "VecDollar", "VecLoopers", "pool_price"]
@@ -374,5 +375,5 @@ class VecLoopers:
         """``ShareKeeper.shortfall_rad``: per auction ``due - recovered``, a running auction's lot
         at NAV off, never below zero (AI dollars)."""
         left = self.a_due - self.a_got - self.a_lot / self.v.u * nav[:, None]
-        running = np.where(self.a_live, np.maximum(0.0, left), 0.0).sum(axis=1)
+        running = rowsum(np.where(self.a_live, np.maximum(0.0, left), 0.0))
         return np.asarray(self.closed_short + running)

@@ -28,11 +28,20 @@ from numpy.typing import NDArray
 from ....protocols.lending.presets import aave_params, jump_params
 from ....units import BPS, DAY, RAY, WAD, YEAR
 
-__all__ = ["VecLending", "VecTerm"]
+__all__ = ["VecLending", "VecTerm", "rowsum"]
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
 RESERVE_FACTOR = 1000 / BPS  # LendingMarket's default reserve_factor_bps
+
+
+def rowsum(a: F) -> F:
+    """Each row's sum, columns added left to right (numpy's own reduction may associate a row
+    differently in a batch of one than in a larger batch; a path must not depend on its batch)."""
+    out = np.zeros(a.shape[0])
+    for j in range(a.shape[1]):
+        out = out + a[:, j]
+    return out
 
 
 class VecLending:
@@ -110,10 +119,12 @@ class VecLending:
             self.reserves = np.where(mask, b, self.reserves)
         self.last = np.where(mask, self.now, self.last)
 
-    def _after(self) -> None:
-        """Aave stores the rates of the new state after every action."""
+    def _after(self, mask: B) -> None:
+        """Aave stores the rates of the new state after every action (where ``mask``)."""
         if self.aave:
-            self.liq_rate, self.borrow_rate = self.rates()
+            liq, borrow = self.rates()
+            self.liq_rate = np.where(mask, liq, self.liq_rate)
+            self.borrow_rate = np.where(mask, borrow, self.borrow_rate)
 
     # -- reads -------------------------------------------------------------------------------------
     def debt(self) -> F:
@@ -182,7 +193,7 @@ class VecLending:
         amt = np.where(mask, amount, 0.0)
         self.bal[who] = self.bal[who] + amt / self._per_unit()
         self.cash = self.cash + amt
-        self._after()
+        self._after(mask)
 
     def withdraw(self, who: str, amount: F, mask: B) -> F:
         """Withdraw ``amount`` (within balance and cash) where ``mask``; returns what left."""
@@ -193,7 +204,7 @@ class VecLending:
         amt = np.minimum(np.where(mask, amount, 0.0), self.max_withdraw(who))
         self.bal[who] = np.maximum(self.bal[who] - amt / self._per_unit(), 0.0)
         self.cash = self.cash - amt
-        self._after()
+        self._after(mask)
         return np.asarray(amt)
 
     def borrow(self, amount: F, mask: B) -> None:
@@ -207,7 +218,7 @@ class VecLending:
         else:
             self.borrows = self.borrows + amt
         self.cash = self.cash - amt
-        self._after()
+        self._after(mask)
 
     def repay(self, amount: F, mask: B) -> None:
         mask = mask & (amount > 0)
@@ -220,7 +231,7 @@ class VecLending:
         else:
             self.borrows = np.maximum(self.borrows - amt, 0.0)
         self.cash = self.cash + amt
-        self._after()
+        self._after(mask)
 
     # -- the outside supplier and the borrower (``YieldPath._markets``) ------------------------------
     def move_outside(self, level: F) -> None:
@@ -265,12 +276,12 @@ class VecTerm:
         return self.principal * (1.0 + self.rate * elapsed * DAY / YEAR)
 
     def balance(self, who: str = "safe") -> F:
-        return np.asarray(self._grown(self.day).sum(axis=1))
+        return rowsum(self._grown(self.day))
 
     def max_withdraw(self, who: str = "safe") -> F:
         start = np.arange(self.principal.shape[1])
         matured = start + self.lock_days <= self.day
-        return np.asarray((self._grown(self.day) * matured).sum(axis=1))
+        return rowsum(self._grown(self.day) * matured)
 
     def total_supplied(self) -> F:
         return np.full(self.principal.shape[0], self.capacity)
@@ -289,6 +300,6 @@ class VecTerm:
         """Redeem every matured tranche where ``mask`` (whatever ``amount`` asks)."""
         start = np.arange(self.principal.shape[1])
         matured = (start + self.lock_days <= self.day)[None, :] & mask[:, None]
-        paid = (self._grown(self.day) * matured).sum(axis=1)
+        paid = rowsum(self._grown(self.day) * matured)
         self.principal[matured] = 0.0
         return np.asarray(paid)

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ....units import YEAR
-from .vector_markets import VecLending, VecTerm
+from .vector_markets import VecLending, VecTerm, rowsum
 
 __all__ = ["VecVault"]
 
@@ -102,10 +102,10 @@ class VecVault:
         return np.floor(np.stack([m.max_withdraw("safe") for m in self.markets], axis=1))
 
     def nav(self) -> F:
-        return np.asarray(self.idle + self.positions().sum(axis=1))
+        return np.asarray(self.idle + rowsum(self.positions()))
 
     def pending_redeem(self) -> F:
-        return np.asarray(self.red_open.sum(axis=1) + self.red_closed.sum(axis=1))
+        return np.asarray(rowsum(self.red_open) + rowsum(self.red_closed))
 
     # -- requests and claims (``mask``: the paths that act) ----------------------------------------
     def request_deposit(self, c: int, assets: F, mask: B) -> None:
@@ -156,7 +156,7 @@ class VecVault:
                         short = np.where(sel, short - take, short)
         nav = self.nav()
         # propose: the open redemption epoch closes unless an earlier one still waits
-        closing = (self.red_open.sum(axis=1) > 0) & ~self.has_closed
+        closing = (rowsum(self.red_open) > 0) & ~self.has_closed
         self.red_closed = np.where(closing[:, None], self.red_open, self.red_closed)
         self.red_open = np.where(closing[:, None], 0.0, self.red_open)
         self.closed_ep = np.where(closing, self.open_ep, self.closed_ep)
@@ -166,7 +166,7 @@ class VecVault:
         self._take_fees()
         # deposits: one price for the epoch
         dep = self.dep_open
-        total = dep.sum(axis=1)
+        total = rowsum(dep)
         each = np.floor(dep * ((self.S + 1.0) / (self.A + 1.0))[:, None])
         self.dep_claim += each
         self.S = self.S + np.floor(total * (self.S + 1.0) / (self.A + 1.0))
@@ -174,7 +174,7 @@ class VecVault:
         self.idle = self.idle + total
         self.dep_open = np.zeros_like(dep)
         # redemptions: whole or not at all
-        shares = self.red_closed.sum(axis=1)
+        shares = rowsum(self.red_closed)
         assets = self.to_assets(shares)
         ok = self.has_closed & (assets <= self.idle)
         paid = np.floor(self.red_closed * ((self.A + 1.0) / (self.S + 1.0))[:, None])
@@ -206,7 +206,7 @@ class VecVault:
         supply = np.stack([m.total_supplied() for m in self.markets], axis=1)
         util = np.stack([m.utilisation() for m in self.markets], axis=1)
         apr = np.stack([m.rates()[0] for m in self.markets], axis=1)
-        capital = self.idle + pos.sum(axis=1)
+        capital = self.idle + rowsum(pos)
         new = self._desired(pos, wd, supply, apr, capital)
         move = self._decide(new, pos, wd, supply, capital)
         if not move.any():
@@ -218,8 +218,8 @@ class VecVault:
         t = np.where(up, np.minimum(t, np.floor(share * (supply - pos) / (1e4 - share))), t)
         t = np.maximum(t, pos - wd)
         buffer = np.floor(IDLE_BUFFER_BPS * capital / 1e4)
-        spend = np.maximum(0.0, t - pos).sum(axis=1)
-        free = self.idle + np.maximum(0.0, pos - t).sum(axis=1)
+        spend = rowsum(np.maximum(0.0, t - pos))
+        free = self.idle + rowsum(np.maximum(0.0, pos - t))
         scale = spend > free - buffer
         room = np.maximum(0.0, free - buffer)
         t = np.where(
@@ -245,8 +245,8 @@ class VecVault:
         locked_left = np.floor(capital * LOCKED_MAX)
         cap = np.floor(capital * PROTOCOL_CAP)
         x = np.maximum(0.0, pos - wd)
-        locked_left = locked_left - (x * self.locked).sum(axis=1)
-        budget = budget - x.sum(axis=1)
+        locked_left = locked_left - rowsum(x * self.locked)
+        budget = budget - rowsum(x)
         crashed = (self.tvl_prev > 0) & (supply < (1 - TVL_DROP) * self.tvl_prev)
         eligible = ~crashed
         few = eligible.sum(axis=1) < MIN_PROTOCOLS
@@ -274,18 +274,18 @@ class VecVault:
         same = (new == pos).all(axis=1)
         crashed = (self.tvl_prev > 0) & (supply < (1 - TVL_DROP) * self.tvl_prev)
         liquid = np.maximum(np.floor(capital * LIQUID_MIN), 0.0)
-        movable = np.minimum(pos, wd).sum(axis=1)
+        movable = rowsum(np.minimum(pos, wd))
         broken = (crashed & (pos > 0) & (wd > 0)).any(axis=1)
         broken |= (self.idle < liquid) & (movable > 0)
         broken |= self.idle > liquid + capital * IDLE_EXCESS
-        broken |= (pos * self.locked).sum(axis=1) > capital * LOCKED_MAX
+        broken |= rowsum(pos * self.locked) > capital * LOCKED_MAX
         broken |= (pos > (capital * PROTOCOL_CAP + 1)[:, None]).any(axis=1)
         gain = np.zeros(self.P, dtype=bool)
         if self.nhist >= SUSTAIN_DAYS and not self.locked.any():
             cap = np.where(capital > 0, capital, 1.0)
             gain[:] = True
             for d in range(1, SUSTAIN_DAYS + 1):
-                spread = ((new - pos) * self.hist[:, :, -d]).sum(axis=1) / cap
+                spread = rowsum((new - pos) * self.hist[:, :, -d]) / cap
                 gain &= spread * 1e4 > GAIN_BPS
         return np.asarray(~same & (broken | gain))
 
