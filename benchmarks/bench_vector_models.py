@@ -1,17 +1,18 @@
 """Benchmark a family's vectorised model against the exact engine on common paths (docs/scale.md
-"Vectorised models: GPU credit and yield vaults").
+"Vectorised models: GPU credit and yield vaults", "Vectorised models: yield vaults").
 
 For a library scenario and ``N`` paths (path ``i`` seeded ``SeedSequence(seed, spawn_key=(i,))``
 on both engines): wall time of the exact runner (``run_path``, one path at a time), of the
 vectorised models (``vector_chunk`` in chunks of ``CHUNK`` paths) and of the floor (each path's
 generator drawing its random inputs alone: ``simulate_prices``, and the GPU economy of a credit
-scenario, ``gpu_drivers``), as path-steps per second and
+scenario, ``gpu_drivers``, or the markets' and holders' daily draws of a yield-vault scenario,
+``yield_vault.vector.path_draws``), as path-steps per second and
 ratios measured in the same run; then, per metric with a stated tolerance (``MetricSpec.agree``),
 the exact and vectorised means over the common paths, their difference, the tolerance and whether
 it holds, the largest per-path difference and the 95th percentile on each engine.
 
 Run: ``.venv/bin/python benchmarks/bench_vector_models.py gpu-rental-collapse 200 [seed]
-[exact_paths]``; ``exact_paths`` (default: all ``N``) runs only the first paths on the exact
+[exact_paths]`` (also ``rate-spike``, ``vault-run``); ``exact_paths`` (default: all ``N``) runs only the first paths on the exact
 engine, for a throughput ratio where exact paths are expensive (``ai-token-crash 64 1 4``: one
 chunk of 64 vectorised paths against 4 exact ones); the agreement table then covers those.
 """
@@ -25,6 +26,8 @@ import numpy as np
 
 from peglab.risk.library import load_scenario
 from peglab.sim.families.credit import CreditFamily
+from peglab.sim.families.yield_vault import YieldVaultFamily, to_params
+from peglab.sim.families.yield_vault.vector import path_draws
 from peglab.sim.family import metric_spec, scenario_families
 from peglab.sim.gpu_credit import gpu_drivers
 from peglab.sim.processes import rng_from
@@ -48,6 +51,8 @@ def main(name: str, n: int, seed: int, n_exact: int | None = None) -> None:
             if isinstance(fam, CreditFamily):  # the GPU economy: the credit paths' own draws
                 gpu_drivers(fam.stress(block[0], sc), rng)
                 break
+            if isinstance(fam, YieldVaultFamily):  # the markets' and holders' daily draws
+                path_draws(to_params(block[0]), sc.n_steps, (rng,))
     floor = time.perf_counter() - t
 
     t = time.perf_counter()

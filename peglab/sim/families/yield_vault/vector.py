@@ -39,7 +39,7 @@ from .vector_agents import CdpParams, VecDollar, VecLoopers
 from .vector_markets import VecLending, VecTerm, rowsum
 from .vector_vault import VecVault
 
-__all__ = ["YieldBatch", "run_yield_batch"]
+__all__ = ["YieldBatch", "path_draws", "run_yield_batch"]
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
@@ -58,7 +58,7 @@ class YieldBatch:
         self.pps, self.peg, self.lev, self.metrics = pps, peg, lev, metrics
 
 
-def _draws(p: YieldParams, days: int, rngs: tuple[np.random.Generator, ...]) -> dict[str, F]:
+def path_draws(p: YieldParams, days: int, rngs: tuple[np.random.Generator, ...]) -> dict[str, F]:
     """``YieldPath.__init__``'s draws from each path's generator, stacked."""
     n = p.n_markets
     lo, hi = p.market_size_usd
@@ -76,7 +76,7 @@ def _draws(p: YieldParams, days: int, rngs: tuple[np.random.Generator, ...]) -> 
 def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBatch:
     """The batch's paths on the vectorised model (module docstring)."""
     days, P = sc.n_steps, batch.paths
-    dr = _draws(p, days, batch.rngs)
+    dr = path_draws(p, days, batch.rngs)
     u = 1e6  # the stablecoin's base unit (the lab world's stablecoin has 6 decimals)
     supply0 = np.floor(dr["s0"]) * u
     lending = [
