@@ -122,6 +122,23 @@ def test_cross_validation__reduced_library__means_agree_within_stated_tolerances
     assert any(b.startswith(m + ".") for b in bad for m in moved), bad
 
 
+def test_cross_validation__reduced_vault_run_with_bad_debt__auctions_agree(tmp_path: Path) -> None:
+    """A 12% exploit at 8x leaves the AI dollar with bad debt (docs/yield-vaults.md §8.5): the
+    keeper's auctions of both engines liquidate the same loopers and lose the same debt."""
+    later = {'at = "10d"': 'at = "20d"', 'at = "11d"': 'at = "21d"'}  # loopers at 8x by then
+    sc = reduced(tmp_path, "vault-run", subs={'fraction = "0.06"': 'fraction = "0.12"', **later})
+    ss = seeds(6)
+    exact = [run_path(sc, i, s) for i, s in enumerate(ss)]
+    vec = vector_chunk(sc, ss)
+    assert disagreements(sc, exact, vec) == []
+    for e, v in zip(exact, vec, strict=True):
+        assert e.metrics["dollar_bad_debt.alUSD"] > 100_000
+        assert v.metrics["dollar_bad_debt.alUSD"] == pytest.approx(
+            e.metrics["dollar_bad_debt.alUSD"], rel=1e-6
+        )
+        assert v.metrics["loopers_liquidated.alUSD"] == e.metrics["loopers_liquidated.alUSD"]
+
+
 def test_family__optimizer_allocator__no_vectorised_model(tmp_path: Path) -> None:
     sc = reduced(tmp_path, "rate-spike", 'allocator = "optimizer"\n')
     [(fam, block)] = scenario_families(sc)

@@ -260,7 +260,6 @@ def _measures(
         if n
         else np.zeros((P, 0))
     )
-    frac = 1.0 / n if n else 0.0
     return {
         "vault_nav_drawdown": np.max(1.0 - pps / peak, axis=1),
         "vault_realised_apy": (pps[:, -1] / pps[:, 0]) ** (365.0 / days) - 1.0,
@@ -270,8 +269,8 @@ def _measures(
         "dollar_bad_debt": lp.shortfall(nav),
         "dollar_price_min": peg.min(axis=1),
         "dollar_peg_dev_max": np.max(np.abs(peg - 1.0), axis=1),
-        "loopers_liquidated": lp.liquidated.sum(axis=1) * frac,
-        "loopers_unwound": (lp.unwinds > 0).sum(axis=1) * frac,
+        "loopers_liquidated": lp.liquidated.sum(axis=1) / n if n else np.zeros(P),
+        "loopers_unwound": (lp.unwinds > 0).sum(axis=1) / n if n else np.zeros(P),
         "loop_leverage_max": lev.max(axis=1),
         "looper_return": rowsum(ret) / n if n else np.zeros(P),
     }

@@ -188,7 +188,7 @@ class VecLoopers:
         stop = ~lever & ~self.triggers(i, self.lp.relever_gap, pps, borrow_apr)
         self.unwinds[:, i] += start
         self.unwind[:, i] = (self.unwind[:, i] | start) & ~stop
-        self._lever(i, ~self.unwind[:, i], k)
+        self._lever(i, ~self.unwind[:, i])
         self._unwind(i, self.unwind[:, i], k)
 
     def _sell(self, i: int, amount: F, mask: B) -> None:
@@ -207,7 +207,7 @@ class VecLoopers:
             dx = np.where(active, dx / 2, 0.0)
             active &= dx >= 1.0
 
-    def _lever(self, i: int, m: B, k: int) -> None:
+    def _lever(self, i: int, m: B) -> None:
         p, d, u = self.lp, self.d, self.v.u
         has = m & (self.held[:, i] > 0)
         if has.any():
