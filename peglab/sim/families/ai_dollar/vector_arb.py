@@ -6,8 +6,9 @@ and redemption; the same cycles (``arbitrage.cycles``: stablecoin to stablecoin,
 ``max_legs`` legs). Each round, for every path at once:
 
 1. every leg's marginal rate and decay scale (pools from the invariant or the reserves, less
-   the fee; the venue at its current price; the PSM at ``1 - tin`` / ``1 / (1 + tout)`` while it
-   has room or inventory) give every cycle's first-order gain ``R (m - 1)^2 / 2`` at the input
+   the fee; the venue at its current price; the PSM at ``1 - tin`` while its room takes a
+   1,000-dollar probe, and ``1 / (1 + tout)`` while its inventory pays the probe out, less
+   beyond) give every cycle's first-order gain ``R (m - 1)^2 / 2`` at the input
    ``R (m - 1)``; cycles whose doubled estimate covers gas and threshold are screened in and a
    path's two best are sized;
 2. sizing is a golden-section search on ``log x`` within a factor 16 of the estimated input
@@ -38,6 +39,7 @@ SEARCH = 12  # golden-section steps on log x: the bracket (a factor 256) shrinks
 _CANDIDATES = 2  # cycles sized per path and round (the best estimated gains), as the exact one
 _SCREEN = 2.0  # a cycle is sized when twice its estimated gain covers gas + threshold
 _G = (math.sqrt(5.0) - 1.0) / 2.0
+PROBE = 1000.0  # the exact margin's probe of a PSM leg [reference stablecoin]
 
 
 class Arbitrage:
@@ -92,10 +94,14 @@ class Arbitrage:
                 if leg.src == s.stable:
                     return np.where(px > 0, 1.0 / px, 0.0), np.where(kf > 0, px / kf, np.inf)
                 return px, np.where(kf > 0, 1.0 / kf, np.inf)
+        # a PSM at the rate of a 1,000-dollar probe, as the exact ``margin``: a mint is refused
+        # beyond the day's room (so a PSM with less room is closed), a redemption pays out at most
+        # the inventory
         d = s.dol_of[leg.key]
         if leg.src == s.stable:
-            return np.where(self.room[leg.key] > 1.0, 1.0 - d.tin, 0.0), inf
-        return np.where(d.live() & (d.gem > 1.0), 1.0 / (1.0 + d.tout), 0.0), inf
+            return np.where(self.room[leg.key] >= PROBE, 1.0 - d.tin, 0.0), inf
+        probe = np.minimum(PROBE / (1.0 + d.tout), np.maximum(d.gem, 0.0)) / PROBE
+        return np.where(d.live(), probe, 0.0), inf
 
     def _quote(self, leg: Leg, x: F, rows: NDArray[np.intp], k: int) -> F:
         s = self.s
@@ -108,8 +114,8 @@ class Arbitrage:
                 return s.venue.quote_buy(a, x, rows)
             return s.venue.quote_sell(a, x, rows)
         d = s.dol_of[leg.key]
-        if leg.src == s.stable:
-            return np.asarray(np.minimum(x, self.room[leg.key][rows]) * (1.0 - d.tin))
+        if leg.src == s.stable:  # all or nothing, as ``sell_gem`` within the room
+            return np.asarray(np.where(x <= self.room[leg.key][rows], x * (1.0 - d.tin), 0.0))
         live = d.live()[rows]
         return np.asarray(np.where(live, np.minimum(x / (1.0 + d.tout), d.gem[rows]), 0.0))
 
