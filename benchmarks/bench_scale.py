@@ -16,17 +16,19 @@
    speed-up and pool/dask ratio; the three must give identical ``summary.json`` bytes (checked);
    and the process pool of 2 on per-path calls of the same model (``float_path``), whose wall
    against the batched run is the gain of batching.
-4. **Memory**: peak RSS (``ru_maxrss``) of the driver and of its largest pool worker on the
-   vector engine, each run in a fresh interpreter, for prefixes of ``calm-year`` (one year of
-   hourly steps; a full year of 10,000 paths does not finish in a session on 2 cores): 30 days
-   with ``N`` and ``4 N`` paths in chunks of ``MEM_CHUNK`` (flat in paths: a chunk bounds what a
-   worker holds, series go to disk-backed ``.npy``), and 90 days with ``N`` paths (how a worker
-   grows with steps). The worker's peak is then extrapolated linearly in chunk x steps (its
-   arrays are ``(chunk, steps, assets)``) to a full year in chunks of ``VECTOR_CHUNK``, and driver
-   + 2 x that worker is compared with 2 GiB.
+4. **Memory**: ``peglab stress SCENARIO --engine vector --paths N --seed 1 --workers 2
+   --sensitivity-paths 0`` run as a child process whose whole process tree (the driver and each
+   pool worker) is sampled every second from ``/proc/<pid>/status`` (``VmHWM``: each process's
+   own peak; ``VmRSS``: the simultaneous sum) into ``OUT.rss.csv`` (:class:`TreeSampler`;
+   ``ru_maxrss`` and ``/usr/bin/time -v`` give only the largest process, not the sum). Reported
+   per run: the driver's peak, the largest worker's, their sum against 2 GiB, the largest
+   simultaneous sum and the run directory's size on disk; with several ``--memory-paths`` the
+   driver's and worker's growth between the first and the last. ``--memory-scenario`` (default
+   ``ausd-year``), ``--memory-days D`` (its first ``D`` days, through a file extending it),
+   ``--memory-chunk``, ``--memory-out`` (keep the runs). Linux only.
 
 Run: ``.venv/bin/python benchmarks/bench_scale.py [--parts throughput,tiered,scaling,memory]
-[--tiered-paths 1000] [--scaling-paths 64] [--memory-paths 64]`` (tens of minutes on 2 cores;
+[--tiered-paths 1000] [--scaling-paths 64] [--memory-paths 1000]`` (tens of minutes on 2 cores;
 run it once, not in a loop). Each part prints one line and a JSON record.
 """
 
@@ -39,6 +41,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -46,18 +49,15 @@ from typing import Any
 import numpy as np
 
 from peglab.risk.backends import Batched, DaskBackend, LocalPool, path_seed
-from peglab.risk.library import load_scenario
+from peglab.risk.library import load_scenario, scenario_path
 from peglab.risk.montecarlo import VECTOR_CHUNK, run_monte_carlo, run_stress
-from peglab.risk.params import apply_params
 from peglab.sim.processes import rng_from
 from peglab.sim.runner import float_path, run_path, vector_chunk
 from peglab.sim.scenario import simulate_prices
 
 CRASH = "ai-token-crash"
-YEAR = "calm-year"
+YEAR = "ausd-year"  # one AI dollar, hourly for a year (the library says why)
 GIB = 1024.0  # MiB
-MEM_CHUNK = 32
-YEAR_STEPS = 8760
 
 
 def _load() -> str:
@@ -157,60 +157,203 @@ def bench_scaling(paths: int) -> None:
     )
 
 
-def measure_rss(days: int, paths: int) -> dict[str, Any]:
-    """Peak RSS in MiB of this process (the driver) and of its largest pool worker, one run of
-    the first ``days`` days of ``calm-year`` in chunks of ``MEM_CHUNK`` paths."""
-    sc = apply_params(load_scenario(YEAR), {"horizon": f"{days}d"})
-    with tempfile.TemporaryDirectory() as tmp:
-        wall = _run(Path(tmp), sc, paths, LocalPool(2), MEM_CHUNK)
-    kib = 1024.0  # ru_maxrss is in KiB on Linux
+class TreeSampler(threading.Thread):
+    """Every ``interval`` seconds, ``VmHWM`` and ``VmRSS`` (``/proc/<pid>/status``) of a process
+    and of every process below it, one CSV row per process and sample into ``log``.
+
+    ``ru_maxrss`` or ``/usr/bin/time -v`` give one number for the driver and its waited children
+    together (the largest, not the sum); this keeps each process's own peak (``VmHWM`` is its
+    high-water mark, so a peak between two samples is still seen at the next one, unless the
+    process exits first) and the largest simultaneous sum of ``VmRSS``. Linux only."""
+
+    def __init__(self, root: int, log: Path, interval: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self.root, self.log, self.interval = root, log, interval
+        self.hwm_kib: dict[int, int] = {}
+        self.parent: dict[int, int] = {}
+        self.max_sum_rss_kib = 0
+        self.samples = 0
+        self._stop_event = threading.Event()
+
+    def tree(self) -> list[int]:
+        """``root`` and its descendants, found through ``/proc/<pid>/task/<tid>/children``."""
+        out, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    kids = [int(x) for x in task.read_text().split()]
+                except OSError:
+                    continue
+                for kid in kids:
+                    self.parent[kid] = pid
+                todo.extend(kids)
+        return out
+
+    @staticmethod
+    def status_kib(pid: int) -> tuple[int, int] | None:
+        """``(VmHWM, VmRSS)`` in KiB, or None when the process is gone (or a zombie)."""
+        try:
+            text = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return None
+        vals = {}
+        for line in text.splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                vals[key] = int(rest.split()[0])
+        return (vals["VmHWM"], vals["VmRSS"]) if len(vals) == 2 else None
+
+    def sample(self, fh: Any, t: float) -> None:
+        total = 0
+        for pid in self.tree():
+            kib = self.status_kib(pid)
+            if kib is None:
+                continue
+            hwm, rss = kib
+            self.hwm_kib[pid] = max(hwm, self.hwm_kib.get(pid, 0))
+            total += rss
+            fh.write(f"{t:.1f},{pid},{self.parent.get(pid, 0)},{hwm},{rss}\n")
+        self.max_sum_rss_kib = max(self.max_sum_rss_kib, total)
+        self.samples += 1
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        with self.log.open("w", encoding="utf-8") as fh:
+            fh.write("t_s,pid,ppid,vm_hwm_kib,vm_rss_kib\n")
+            while not self._stop_event.is_set():
+                self.sample(fh, time.perf_counter() - t0)
+                fh.flush()
+                self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def peaks_mib(self) -> dict[str, Any]:
+        """Driver peak, each worker's peak (children of the driver and below), their sum."""
+        kib = 1024.0
+        workers = {p: h / kib for p, h in self.hwm_kib.items() if p != self.root}
+        driver = self.hwm_kib.get(self.root, 0) / kib
+        return {
+            "driver_mib": driver,
+            "workers_mib": sorted(workers.values(), reverse=True),
+            "largest_worker_mib": max(workers.values(), default=0.0),
+            "sum_of_peaks_mib": driver + sum(workers.values()),
+            "max_simultaneous_rss_mib": self.max_sum_rss_kib / kib,
+            "samples": self.samples,
+        }
+
+
+def disk_mib(path: Path) -> dict[str, float]:
+    """Allocated size on disk (``st_blocks``) of each top-level entry of a run directory, MiB."""
+    sizes: dict[str, float] = {}
+    for entry in sorted(path.iterdir()):
+        files = [entry] if entry.is_file() else [f for f in entry.rglob("*") if f.is_file()]
+        sizes[entry.name] = sum(f.stat().st_blocks * 512 for f in files) / 2**20
+    return sizes
+
+
+def measure_tree(
+    scenario: str,
+    paths: int,
+    out: Path,
+    chunk: int | None = None,
+    interval: float = 1.0,
+    days: int | None = None,
+) -> dict[str, Any]:
+    """``peglab stress SCENARIO --engine vector --paths N --seed 1 --workers 2 --out OUT`` as a
+    child process, its process tree sampled by :class:`TreeSampler` into ``OUT.rss.csv``.
+    ``days``: the scenario's first ``days`` days instead (a file ``OUT.toml`` extending it)."""
+    if days is not None:
+        prefix = out.with_suffix(".toml")
+        prefix.write_text(
+            f'base = "{scenario_path(scenario).resolve()}"\nname = "{scenario}-{days}d"\n'
+            f'horizon = "{days}d"\n',
+            encoding="utf-8",
+        )
+        scenario = str(prefix)
+    cmd = [str(Path(sys.executable).with_name("peglab")), "stress", scenario, "--engine", "vector",
+           "--paths", str(paths), "--seed", "1", "--workers", "2", "--out", str(out),
+           "--no-progress", "--sensitivity-paths", "0"]  # fmt: skip
+    if chunk is not None:
+        cmd += ["--chunk", str(chunk)]
+    log = out.with_suffix(".rss.csv")
+    load0 = os.getloadavg()[:2]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sampler = TreeSampler(proc.pid, log, interval)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t
+    sampler.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err.strip().splitlines()[-1:]}")
     return {
-        "days": days, "steps": sc.n_steps, "paths": paths, "chunk": MEM_CHUNK,
-        "wall_s": round(wall, 1),
-        "driver_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / kib,
-        "worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / kib,
+        "command": " ".join(cmd), "scenario": scenario, "steps": load_scenario(scenario).n_steps,
+        "paths": paths, "chunk": chunk, "wall_s": round(wall, 1), "load_start": load0,
+        "load_end": os.getloadavg()[:2], "samples_csv": str(log),
+        # the largest single process over the run, from the kernel (a cross-check of the samples)
+        "ru_maxrss_children_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "disk_mib": disk_mib(out), **sampler.peaks_mib(),
     }  # fmt: skip
 
 
-def _rss(days: int, paths: int) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--rss", str(days), str(paths)],
-                         capture_output=True, text=True, check=True)  # fmt: skip
-    row: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return row
-
-
-def bench_memory(paths: int) -> None:
-    a, b, d = _rss(30, paths), _rss(30, 4 * paths), _rss(90, paths)
-    # worker ~ w0 + slope * chunk * steps: the slope from 30 d -> 90 d at the same chunk
-    slope = (d["worker_mib"] - a["worker_mib"]) / (MEM_CHUNK * (d["steps"] - a["steps"]))
-    year_worker = a["worker_mib"] + slope * (VECTOR_CHUNK * YEAR_STEPS - MEM_CHUNK * a["steps"])
-    driver = max(a["driver_mib"], b["driver_mib"], d["driver_mib"])
-    bound = driver + 2 * year_worker
-    _emit(
-        "memory",
-        f"{YEAR} prefixes, vector engine, pool of 2, chunks of {MEM_CHUNK}: 30 d x {a['paths']} "
-        f"paths driver {a['driver_mib']:.0f} MiB, largest worker {a['worker_mib']:.0f} MiB "
-        f"({a['wall_s']:.0f} s); 30 d x {b['paths']} paths driver {b['driver_mib']:.0f}, worker "
-        f"{b['worker_mib']:.0f} ({b['wall_s']:.0f} s): 4x paths -> driver "
-        f"{b['driver_mib'] / a['driver_mib']:.2f}x, worker {b['worker_mib'] / a['worker_mib']:.2f}x; "
-        f"90 d x {d['paths']} paths worker {d['worker_mib']:.0f} MiB ({d['wall_s']:.0f} s); "
-        f"extrapolated to 365 d in chunks of {VECTOR_CHUNK}: worker {year_worker:.0f} MiB, driver "
-        f"+ 2 workers {bound:.0f} MiB ({bound / GIB:.2f} GiB, budget 2 GiB; whatever the number "
-        f"of paths); {_load()}",
-        {"rows": [a, b, d], "slope_mib_per_path_step": slope, "year_worker_mib": year_worker,
-         "bound_mib": bound},
-    )  # fmt: skip
+def bench_memory(
+    scenario: str,
+    sizes: list[int],
+    out_root: Path | None,
+    chunk: int | None,
+    interval: float,
+    days: int | None = None,
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = out_root if out_root is not None else Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        tag = scenario if days is None else f"{scenario}-{days}d"
+        rows = [measure_tree(scenario, n, root / f"{tag}-{n}", chunk, interval, days)
+                for n in sizes]  # fmt: skip
+    for r in rows:
+        total = sum(r["disk_mib"].values())
+        _emit(
+            "memory",
+            f"{r['paths']:,} paths of {tag} ({r['steps']:,} steps), vector engine, pool of 2"
+            f"{'' if chunk is None else f', chunks of {chunk}'}: {r['wall_s'] / 60:.1f} min; "
+            f"driver peak {r['driver_mib']:.0f} MiB, largest worker {r['largest_worker_mib']:.0f} "
+            f"MiB, sum of the peaks {r['sum_of_peaks_mib']:.0f} MiB "
+            f"({r['sum_of_peaks_mib'] / GIB:.2f} GiB, budget 2 GiB; largest simultaneous sum "
+            f"{r['max_simultaneous_rss_mib']:.0f} MiB over {r['samples']} samples); outputs "
+            f"{total:.0f} MiB on disk; load {r['load_start'][0]:.1f} -> {r['load_end'][0]:.1f}",
+            r,
+        )
+    if len(rows) > 1:
+        a, b = rows[0], rows[-1]
+        _emit(
+            "memory-growth",
+            f"{b['paths'] / a['paths']:.0f}x paths: driver {b['driver_mib'] / a['driver_mib']:.2f}x, "
+            f"largest worker {b['largest_worker_mib'] / a['largest_worker_mib']:.2f}x",
+            {"paths": [a["paths"], b["paths"]],
+             "driver_ratio": b["driver_mib"] / a["driver_mib"],
+             "worker_ratio": b["largest_worker_mib"] / a["largest_worker_mib"]},
+        )  # fmt: skip
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--rss":
-        print(json.dumps(measure_rss(int(sys.argv[2]), int(sys.argv[3]))))
-        sys.exit(0)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--parts", default="throughput,tiered,scaling,memory")
     ap.add_argument("--tiered-paths", type=int, default=1_000)
     ap.add_argument("--scaling-paths", type=int, default=64)
-    ap.add_argument("--memory-paths", type=int, default=64)
+    ap.add_argument(
+        "--memory-paths",
+        default="1000",
+        help="comma-separated path counts, each one run (10000: the issue's goal)",
+    )
+    ap.add_argument("--memory-scenario", default=YEAR)
+    ap.add_argument("--memory-days", type=int, default=None, help="the scenario's first days")
+    ap.add_argument("--memory-chunk", type=int, default=None, help="default: the driver's")
+    ap.add_argument("--memory-out", type=Path, default=None, help="keep the run directories")
+    ap.add_argument("--sample-s", type=float, default=1.0)
     args = ap.parse_args()
     parts = args.parts.split(",")
     print(f"bench_scale: {_load()}")
@@ -221,4 +364,6 @@ if __name__ == "__main__":
     if "scaling" in parts:
         bench_scaling(args.scaling_paths)
     if "memory" in parts:
-        bench_memory(args.memory_paths)
+        sizes = [int(x) for x in args.memory_paths.split(",")]
+        bench_memory(args.memory_scenario, sizes, args.memory_out, args.memory_chunk,
+                     args.sample_s, args.memory_days)  # fmt: skip

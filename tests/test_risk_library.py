@@ -61,3 +61,13 @@ def test_load_scenario__path__loads_a_copy(tmp_path: Path) -> None:
         text.replace('base = "default-system"', f'base = "{LIBRARY_DIR}/_default-system.toml"')
     )
     assert scenario_hash(load_scenario(copy)) == scenario_hash(load_scenario("flash-crash"))
+
+
+def test_ausd_year__library__calm_year_cut_to_one_ai_dollar() -> None:
+    sc, year = load_scenario("ausd-year"), load_scenario("calm-year")
+    assert sc.step == 3600 and sc.n_steps == 8760 and not sc.shocks
+    assert sc.prices == year.prices and sc.assets == year.assets  # the same price paths
+    (ausd,) = sc.system.ai_dollars
+    full = next(d for d in year.system.ai_dollars if d.symbol == "AUSD")
+    assert ausd.psm == full.psm and ausd.collaterals == full.collaterals[:1]  # ATH-A, 200 vaults
+    assert [p.id for p in sc.system.pools] == ["AUSD-USDC", "ATH-AUSD"]
