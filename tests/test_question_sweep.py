@@ -78,6 +78,18 @@ def test_sweep__half_held__no_cut_off_moves_the_word() -> None:
     assert not s.robust and "peg line 0.97: yes" in s.verdict()
 
 
+def test_sweep__200_paths_four_below_0999__flips_at_99pct_and_at_0999_with_95pct() -> None:
+    # contagion's shape: 4 of 200 paths bottom between 0.995 and 0.999
+    s = sweep_outcomes(CRASH, COLS, _crash([0.998] * 4 + [1.0] * 196))
+    assert s.verdict() == ("flips at 18 of 45 settings: yes cut-off 99% at every peg line: "
+                           "partly; peg line 0.999, yes cut-off 95%: partly")  # fmt: skip
+
+
+def test_sweep__no_cut_off_matters__each_setting_named() -> None:
+    s = sweep_outcomes(CRASH, COLS, _crash([0.98] * 600 + [1.0] * 400))
+    assert s.base == "no" and "peg line 0.99, yes 90% / no 25%: partly" in s.verdict()
+
+
 def test_sweep__bad_debt_condition__keeps_its_threshold_at_every_line() -> None:
     s = sweep_outcomes(CRASH, COLS, _crash([1.0] * 10, [0.0] * 9 + [5.0]))
     assert [r.held for r in s.rows] == [9] * 5

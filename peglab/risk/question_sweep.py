@@ -124,7 +124,8 @@ class Sweep:
         return f"flips at {len(flips)} of {self.settings} settings: {self._where(flips)}"
 
     def _where(self, flips: list[tuple[float, Cut | None, str]]) -> str:
-        """The flips in few words: a whole peg line, a yes cut-off at every line, or one cell."""
+        """The flips in few words: a whole peg line, a yes cut-off at every line, a yes cut-off
+        on one line (whatever the no cut-off), or single settings."""
         left = list(flips)
         parts: list[str] = []
         if not self.cuts:
@@ -143,8 +144,16 @@ class Sweep:
                 at = "every other peg line" if parts else "every peg line"
                 parts.append(f"yes cut-off {100 * y:g}% at {at}: {mine[0][2]}")
                 left = [f for f in left if f not in mine]
-        parts += [f"peg line {x:g}, yes {100 * c[0]:g}% / no {100 * c[1]:g}%: {w}"
-                  for x, c, w in left if c is not None]  # fmt: skip
+        for x, y in dict.fromkeys((f[0], f[1][0]) for f in left if f[1] is not None):
+            mine = [f for f in left if f[0] == x and f[1] is not None and f[1][0] == y]
+            if (
+                len(mine) == sum(1 for c in self.cuts if c[0] == y)
+                and len({f[2] for f in mine}) == 1
+            ):
+                parts.append(f"peg line {x:g}, yes cut-off {100 * y:g}%: {mine[0][2]}")
+            else:  # the no cut-off matters: each setting
+                parts += [f"peg line {x:g}, yes {100 * c[0]:g}% / no {100 * c[1]:g}%: {w}"
+                          for x, c, w in mine if c is not None]  # fmt: skip
         return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
