@@ -7,8 +7,8 @@ models: GPU credit and yield vaults").
   exact engine, the first credit family of a scenario draws them and a second family with the
   same GPU parameters reuses them (a one-slot cache keyed by the batch's generators).
 * :class:`VecPool`: a two-coin StableSwap pool (peg token against the stablecoin) per path, in
-  float64: ``get_D`` by Newton's iteration as the contract does it, ``y`` from the invariant's
-  quadratic in closed form, the fee taken from the output and its admin half leaving the
+  float64, on the shared invariant ``sim.vector_stableswap``: ``get_D`` by Newton's iteration as
+  the contract does it, ``y`` from the invariant's quadratic in closed form, the fee taken from the output and its admin half leaving the
   balances (docs/amm.md). Quotes are floored to the stablecoin's base unit as the exact
   ``quote_exact_in`` of one token returns them.
 * :func:`common_measures`: the measures both designs report (NAV drawdown, realised yield,
@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from ..gpu import BorrowerParams
 from ..gpu_credit import CreditStress, gpu_drivers, realised_yield
+from ..vector_stableswap import get_d, get_y
 
 __all__ = ["BatchDrivers", "VecPool", "batch_drivers", "common_measures", "percentile_rows"]
 
@@ -89,20 +90,11 @@ class VecPool:
 
     def _get_d(self, x: F, y: F, d: F, iters: int) -> F:
         """Newton's iteration of the contract's ``get_D`` (a fixed count: no path waits on another)."""
-        s, ann = x + y, self.ann
-        for _ in range(iters):
-            dp = d * d * d / (4.0 * x * y)
-            d = (ann * s + 2.0 * dp) * d / ((ann - 1.0) * d + 3.0 * dp)
-        return d
+        return get_d((x, y), self.ann, d, iters)
 
     def _y(self, x_new: F, d: F) -> F:
         """The other balance when one is ``x_new`` at invariant ``d`` (the quadratic's root)."""
-        c = d * d * d / (4.0 * x_new * self.ann)
-        b = x_new + d / self.ann - d
-        root = np.sqrt(b * b + 4.0 * c)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stable = np.where(b > 0, 2.0 * c / (b + root), (root - b) / 2.0)
-        return np.asarray(stable, dtype=np.float64)
+        return get_y((x_new,), d, self.ann)
 
     def price(self) -> F:
         """Stablecoin paid for one peg token now, after the fee, floored to the base unit."""

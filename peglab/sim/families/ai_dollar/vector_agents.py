@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .vector_dealer import buy_dollars, psm_redeem
-from .vector_state import Dol, Ilk, VState
+from .vector_state import Dol, Ilk, VState, path_sum
 
 __all__ = ["borrowers", "holders", "lp_shocks", "lps", "operate", "panic", "peg_price", "sellers"]
 
@@ -60,100 +60,133 @@ def operate(s: VState, k: int) -> None:
 
 def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], F]) -> None:
     """The book's borrowers at step ``k``; ``take(n, paths)`` hands out the paths' next ``n``
-    uniforms in the exact runner's order (attend, choice, deleverage; panic only after a drop)."""
+    uniforms in the exact runner's order (attend, choice, deleverage; panic only after a drop).
+
+    Only the vaults whose attendance draw fires are touched (``p_attend`` a day is under 1% of
+    the vaults a 15-minute step): their indices ``(r, c)`` (row-major, so vault order within a
+    path) carry every later rule, and per-path totals are sums over those entries."""
     bw = s.sc.agents.borrowers
     d = s.dols[il.d]
     day = s.dt / 86_400.0
     p_act = 1.0 - (1.0 - float(bw.p_attend)) ** day
     p_panic = 1.0 - (1.0 - float(bw.p_panic)) ** day
     panic_steps = max(1, round(bw.panic_window / s.dt))
-    p = s.coll_price(il, k)[:, None]
-    live = d.live()[:, None]
+    p_all = s.coll_price(il, k)
+    live = d.live()
     n = il.art.shape[1]
-    u = take(3 * n, live[:, 0]).reshape(s.P, 3, n)
-    debt = il.art * il.rate[:, None]
-    attend = il.active & live & (u[:, 0] < p_act) & (debt > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = il.ink * p / debt
-    low = attend & (ratio < il.target - float(bw.band))
+    u = take(3 * n, live).reshape(s.P, 3, n)
+    r, c = np.nonzero((u[:, 0] < p_act) & il.active)
+    keep = live[r] & (il.art[r, c] > 0)
+    r, c = r[keep], c[keep]
+    if r.size:
+        _attend(s, d, il, k, r, c, u[r, 1, c], u[r, 2, c], p_all[r])
+    window = s.prices[:, max(0, k - panic_steps) : k + 1, il.a].max(axis=1)
+    crashed = s.prices[:, k, il.a] < (1.0 - float(bw.panic_drop)) * window
+    crashed &= live
+    if crashed.any():
+        u_panic = take(n, crashed)
+        r, c = np.nonzero((u_panic < p_panic) & crashed[:, None] & il.active)
+        debt = il.art[r, c] * il.rate[r]
+        pan = il.budget[r, c] >= debt * 1.02
+        r, c, debt = r[pan], c[pan], debt[pan]
+        if r.size:
+            usd = np.minimum(debt * 1.02, il.cash[r, c])
+            got = _repay(s, d, il, r, c, usd, k, close=True)
+            il.budget[r, c] -= np.where(got > 0, debt * 1.02, 0.0)
+
+
+def _attend(
+    s: VState, d: Dol, il: Ilk, k: int, r: NDArray[np.intp], c: NDArray[np.intp], u1: F, u2: F,
+    p: F,
+) -> None:  # fmt: skip
+    """The attending vaults ``(r, c)`` (choice draw ``u1``, deleverage draw ``u2``, collateral
+    price ``p`` per entry): top up, repay, then deleverage (``sim.agents.borrowers``)."""
+    bw = s.sc.agents.borrowers
+    rate = il.rate[r]
+    debt = il.art[r, c] * rate
+    ink, target = il.ink[r, c], il.target[r, c]
+    low = ink * p / debt < target - float(bw.band)
+    r, c, u1, u2, p, rate = r[low], c[low], u1[low], u2[low], p[low], rate[low]
+    if r.size == 0:
+        return
+    debt, ink, target = debt[low], ink[low], target[low]
+    budget, cash = il.budget[r, c], il.cash[r, c]
     pt, pr = float(bw.p_topup), float(bw.p_topup) + float(bw.p_repay)
-    top = low & (u[:, 1] < pt)
-    rep = low & ~top & (u[:, 1] < pr)
-    spent = np.zeros_like(debt)
+    top = u1 < pt
+    rep = ~top & (u1 < pr)
+    spent = np.zeros(r.size)
     if top.any():
-        usd = np.minimum(np.maximum(debt * il.target - il.ink * p, 0.0), il.budget)
-        usd = np.where(top & (usd > 1.0), np.minimum(usd, il.cash), 0.0)
-        total = usd.sum(axis=1)
+        usd = np.minimum(np.maximum(debt * target - ink * p, 0.0), budget)
+        usd = np.where(top & (usd > 1.0), np.minimum(usd, cash), 0.0)
+        total = path_sum(r, usd, s.P)
         units = s.venue.quote_buy(il.a, total)
         s.venue.buy(il.a, units)
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(total[:, None] > 0, usd / total[:, None], 0.0)
-        il.ink += share * (units / il.er[k])[:, None]
+            share = np.where(total[r] > 0, usd / total[r], 0.0)
+        il.ink[r, c] += share * (units / il.er[k])[r]
         il.flow["topup"] += np.where(total > 0, units / il.er[k], 0.0)
-        il.cash -= usd
-        spent += np.where(units[:, None] > 0, usd, 0.0)
+        il.cash[r, c] -= usd
+        spent += np.where(units[r] > 0, usd, 0.0)
     if rep.any():
-        usd = np.minimum(np.maximum(debt - il.ink * p / il.target, 0.0), il.budget)
-        usd = np.where(rep & (usd > 1.0), np.minimum(usd, il.cash), 0.0)
-        got = _repay(s, d, il, usd, k)
+        ink_now = il.ink[r, c]
+        usd = np.minimum(np.maximum(debt - ink_now * p / target, 0.0), budget)
+        usd = np.where(rep & (usd > 1.0), np.minimum(usd, il.cash[r, c]), 0.0)
+        got = _repay(s, d, il, r, c, usd, k)
         spent += np.where(got > 0, usd, 0.0)
-    il.budget -= spent
-    dl = low & (spent <= 1.0) & (u[:, 2] < float(bw.p_delever))
-    if dl.any():
-        need = (debt * il.target - il.ink * p) / np.maximum(il.target - 1.0, 1e-9)
-        spot = il.spot[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            locked = np.where(spot > 0, il.art * il.rate[:, None] * 1.01 / spot, np.inf)
-            amount = np.minimum(il.ink - locked, np.where(p > 0, need / p, 0.0))
-        amount = np.where(dl & (need > 1.0) & (spot > 0) & (amount > 0), amount, 0.0)
-        if (amount > 0).any():
-            il.ink -= amount
-            il.flow["out"] += amount.sum(axis=1)
-            units = amount.sum(axis=1) * il.er[k]
-            raised = s.venue.sell(il.a, units)
-            tot = amount.sum(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                share = np.where(tot[:, None] > 0, amount / tot[:, None], 0.0)
-            cash = share * raised[:, None]
-            il.cash += cash
-            _repay(s, d, il, cash, k)
-    window = s.prices[:, max(0, k - panic_steps) : k + 1, il.a].max(axis=1)
-    crashed = s.prices[:, k, il.a] < (1.0 - float(bw.panic_drop)) * window
-    crashed &= live[:, 0]
-    if crashed.any():
-        u_panic = take(n, crashed)
-        debt = il.art * il.rate[:, None]
-        pan = il.active & live & crashed[:, None] & (u_panic < p_panic) & (il.budget >= debt * 1.02)
-        if pan.any():
-            usd = np.where(pan, np.minimum(debt * 1.02, il.cash), 0.0)
-            got = _repay(s, d, il, usd, k, close=pan)
-            il.budget -= np.where(got > 0, debt * 1.02, 0.0)
+    il.budget[r, c] -= spent
+    dl = (spent <= 1.0) & (u2 < float(bw.p_delever))
+    if not dl.any():
+        return
+    r, c, p, rate, debt, target = r[dl], c[dl], p[dl], rate[dl], debt[dl], target[dl]
+    ink = il.ink[r, c]
+    need = (debt * target - ink * p) / np.maximum(target - 1.0, 1e-9)
+    spot = il.spot[r]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        locked = np.where(spot > 0, il.art[r, c] * rate * 1.01 / spot, np.inf)
+        amount = np.minimum(ink - locked, np.where(p > 0, need / p, 0.0))
+    amount = np.where((need > 1.0) & (spot > 0) & (amount > 0), amount, 0.0)
+    if not (amount > 0).any():
+        return
+    il.ink[r, c] -= amount
+    tot = path_sum(r, amount, s.P)
+    il.flow["out"] += tot
+    raised = s.venue.sell(il.a, tot * il.er[k])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(tot[r] > 0, amount / tot[r], 0.0)
+    cash = share * raised[r]
+    il.cash[r, c] += cash
+    _repay(s, d, il, r, c, cash, k)
 
 
-def _repay(s: VState, d: Dol, il: Ilk, usd: F, k: int, close: B | None = None) -> F:
-    """Buy AI dollars for the vaults' ``usd`` (one purchase per path, split pro rata) and repay
-    (or close, returning the collateral); returns each vault's AI dollars."""
-    total = usd.sum(axis=1)
+def _repay(
+    s: VState, d: Dol, il: Ilk, r: NDArray[np.intp], c: NDArray[np.intp], usd: F, k: int,
+    close: bool = False,
+) -> F:  # fmt: skip
+    """Buy AI dollars for the vaults' ``usd`` (entries ``(r, c)``; one purchase per path, split
+    pro rata) and repay (or close, returning the collateral); returns each entry's AI dollars."""
+    total = path_sum(r, usd, s.P)
     if not (total > 0).any():
         return np.zeros_like(usd)
     got_total = buy_dollars(s, d, total, k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total[:, None] > 0, usd / total[:, None], 0.0)
+        share = np.where(total[r] > 0, usd / total[r], 0.0)
         cost = np.where(got_total > 0, total, 0.0)
-    got = share * got_total[:, None]
-    il.cash -= share * cost[:, None]
-    debt = il.art * il.rate[:, None]
-    if close is not None:
-        done = close & (got >= debt * (1 - 1e-9)) & (debt > 0)
-        il.flow["out"] += np.where(done, il.ink, 0.0).sum(axis=1)
-        il.art = np.where(done, 0.0, il.art)
-        il.ink = np.where(done, 0.0, il.ink)
-        il.active &= ~done
+    got = share * got_total[r]
+    il.cash[r, c] -= share * cost[r]
+    rate = il.rate[r]
+    debt = il.art[r, c] * rate
+    if close:
+        done = (got >= debt * (1 - 1e-9)) & (debt > 0)
+        rd, cd = r[done], c[done]
+        il.flow["out"] += path_sum(rd, il.ink[rd, cd], s.P)
+        il.art[rd, cd] = 0.0
+        il.ink[rd, cd] = 0.0
+        il.active[rd, cd] = False
         return got
     pay = np.minimum(got, debt)
     left = debt - pay
     pay = np.where((left > 0) & (left < il.dust), 0.0, pay)  # a dusty vault is refused
-    il.art -= pay / il.rate[:, None]
+    il.art[r, c] -= pay / rate
     return got
 
 

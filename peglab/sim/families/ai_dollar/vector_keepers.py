@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .vector_dealer import buy_exact, payable
-from .vector_state import Dol, Ilk, VState, otc_buy
+from .vector_state import Dol, Ilk, VState, otc_buy, path_sum
 
 __all__ = ["keepers", "unit_bid"]
 
@@ -103,17 +103,20 @@ def _sell(s: VState, il: Ilk, units: F, k: int, sold: F) -> F:
     return s.venue.sell(il.a, units * il.er[k])
 
 
-def _close(s: VState, il: Ilk, d: Dol, done: B, k: int) -> None:
-    if done.any():
-        st = d.stats
-        st["given"] += np.where(done, il.given, 0.0).sum(axis=1)
-        st["cleared_due"] += np.where(done, il.due, 0.0).sum(axis=1)
-        st["clear_time"] += np.where(done, (k - il.kick) * s.dt, 0).sum(axis=1)
-        st["closed"] += done.sum(axis=1)
-        il.flow["back"] += np.where(done, il.lot, 0.0).sum(axis=1)
-        il.on &= ~done
-        il.tab = np.where(done, 0.0, il.tab)
-        il.lot = np.where(done, 0.0, il.lot)
+def _close(s: VState, il: Ilk, d: Dol, r: NDArray[np.intp], c: NDArray[np.intp], k: int) -> None:
+    """End the auctions at ``(r, c)`` (each entry once): stats, the lot back to the vault's owner."""
+    if r.size == 0:
+        return
+    st = d.stats
+    P = s.P
+    st["given"] += path_sum(r, il.given[r, c], P)
+    st["cleared_due"] += path_sum(r, il.due[r, c], P)
+    st["clear_time"] += path_sum(r, ((k - il.kick[r, c]) * s.dt).astype(np.float64), P)
+    st["closed"] += np.bincount(r, minlength=P)
+    il.flow["back"] += path_sum(r, il.lot[r, c], P)
+    il.on[r, c] = False
+    il.tab[r, c] = 0.0
+    il.lot[r, c] = 0.0
 
 
 def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
@@ -139,17 +142,15 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
         return
     now = s.now(k)
     rr, rc = np.nonzero(il.on & ((share > 0) & live & (il.feed > 0))[:, None])
-    redo = np.zeros(il.on.shape, bool)
-    redo[rr, rc] = _needs_redo(il, il.top[rr, rc], now - il.tic[rr, rc])
+    redo = _needs_redo(il, il.top[rr, rc], now - il.tic[rr, rc])
     if redo.any():
-        il.top = np.where(redo, (il.feed * il.buf)[:, None], il.top)
-        il.tic = np.where(redo, float(now), il.tic)
+        rr, rc = rr[redo], rc[redo]
+        il.top[rr, rc] = (il.feed * il.buf)[rr]
+        il.tic[rr, rc] = float(now)
         chost = il.dust * il.chop
-        coin = np.where(
-            redo & (il.tab >= chost) & (il.lot * il.feed[:, None] >= chost),
-            il.tip + il.chip * il.tab,
-            0.0,
-        ).sum(axis=1)
+        tab, lot = il.tab[rr, rc], il.lot[rr, rc]
+        incentive = (tab >= chost) & (lot * il.feed[rr] >= chost)
+        coin = path_sum(rr, np.where(incentive, il.tip + il.chip * tab, 0.0), s.P)
         d.sin += coin
         il.kdol += coin
     has_sales = il.on.any(axis=1)
@@ -159,58 +160,69 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
 
 
 def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> None:
-    rate = il.rate[:, None]
-    unsafe = il.active & (il.art * rate > il.ink * il.spot[:, None])
-    il.unsafe_since = np.where(unsafe, np.where(il.unsafe_since < 0, k, il.unsafe_since), -1)
+    rate = il.rate
+    unsafe = il.active & (il.art * rate[:, None] > il.ink * il.spot[:, None])
+    since = il.unsafe_since
+    since[~unsafe] = -1
+    since[unsafe & (since < 0)] = k
     ok = (il.spot > 0) & (share > 0) & live
-    ready = unsafe & (k - il.unsafe_since >= min_lat[:, None]) & ok[:, None] & ~il.on
+    ready = unsafe & (k - since >= min_lat[:, None]) & ok[:, None] & ~il.on
     if not ready.any():
         return
-    tab_full = np.where(ready, il.art * rate * il.chop, 0.0)
-    cum = np.cumsum(tab_full, axis=1)
-    room = (il.hole - il.tab.sum(axis=1))[:, None]
-    full = ready & (cum <= room)
-    over = ready & (cum > room) & (cum - tab_full <= room) & (room > 0)
+    # the room within ``hole`` runs out along the vaults in order: a cumulative sum per path
+    cum_all = np.cumsum(np.where(ready, il.art * rate[:, None] * il.chop, 0.0), axis=1)
+    r, c = np.nonzero(ready)
+    rate_r = rate[r]
+    art = il.art[r, c]
+    tab_full = art * rate_r * il.chop
+    cum = cum_all[r, c]
+    room = (il.hole - il.tab.sum(axis=1))[r]
+    full = cum <= room
+    over = (cum > room) & (cum - tab_full <= room) & (room > 0)
     left = room - (cum - tab_full)
-    dart = np.where(over, left / (rate * il.chop), il.art)
-    dust_full = over & ((il.art - dart) * rate < il.dust)
-    refused = over & ~dust_full & (dart * rate < il.dust)
+    dart = np.where(over, left / (rate_r * il.chop), art)
+    dust_full = over & ((art - dart) * rate_r < il.dust)
+    refused = over & ~dust_full & (dart * rate_r < il.dust)
     go = full | (over & ~refused)
-    dart = np.where(full | dust_full, il.art, dart)
-    dart = np.where(go, dart, 0.0)
+    dart = np.where(full | dust_full, art, dart)
+    r, c, dart, art, rate_r = r[go], c[go], dart[go], art[go], rate_r[go]
+    if r.size == 0:
+        return
+    ink = il.ink[r, c]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lot = np.where(go, np.where(dart >= il.art, il.ink, il.ink * dart / il.art), 0.0)
-    due = dart * rate
+        lot = np.where(dart >= art, ink, ink * dart / art)
+    due = dart * rate_r
     tab = due * il.chop
-    il.art = il.art - dart
-    il.ink = il.ink - lot
-    il.flow["barked"] += lot.sum(axis=1)
+    il.art[r, c] = art - dart
+    il.ink[r, c] = ink - lot
+    P = s.P
+    il.flow["barked"] += path_sum(r, lot, P)
     now = float(s.now(k))
-    il.on |= go
-    il.tab = np.where(go, tab, il.tab)
-    il.lot = np.where(go, lot, il.lot)
-    il.top = np.where(go, (il.feed * il.buf)[:, None], il.top)
-    il.tic = np.where(go, now, il.tic)
-    il.kick = np.where(go, k, il.kick)
-    il.due = np.where(go, due, il.due)
-    il.given = np.where(go, 0.0, il.given)
-    il.bid = np.where(go, 0.0, il.bid)
-    il.guy = np.where(go, 0, il.guy).astype(np.int8)
-    il.btic = np.where(go, 0.0, il.btic)
-    il.end = np.where(go, now + il.flip_tau, il.end)
-    coin = np.where(go, il.tip + il.chip * tab, 0.0).sum(axis=1)
-    debt = due.sum(axis=1)
+    il.on[r, c] = True
+    il.tab[r, c] = tab
+    il.lot[r, c] = lot
+    il.top[r, c] = (il.feed * il.buf)[r]
+    il.tic[r, c] = now
+    il.kick[r, c] = k
+    il.due[r, c] = due
+    il.given[r, c] = 0.0
+    il.bid[r, c] = 0.0
+    il.guy[r, c] = 0
+    il.btic[r, c] = 0.0
+    il.end[r, c] = now + il.flip_tau
+    coin = path_sum(r, il.tip + il.chip * tab, P)
+    debt = path_sum(r, due, P)
     d.sin += debt + coin
     d.queue[:, k] += debt
     il.kdol += coin
     p = s.coll_price(il, k)
-    value = lot.sum(axis=1) * p
-    d.stats["barks"] += go.sum(axis=1)
+    value = path_sum(r, lot, P) * p
+    d.stats["barks"] += np.bincount(r, minlength=P)
     d.stats["liquidated"] += value
     d.liq_step[:, k] += value
-    emptied = go & (il.art <= 0)
-    il.active &= ~emptied
-    il.unsafe_since = np.where(emptied, -1, il.unsafe_since)
+    emptied = il.art[r, c] <= 0
+    il.active[r[emptied], c[emptied]] = False
+    il.unsafe_since[r[emptied], c[emptied]] = -1
 
 
 def _takes(s: VState, il: Ilk, d: Dol, k: int, share: F, pay: F, can: B) -> None:
@@ -221,31 +233,39 @@ def _takes(s: VState, il: Ilk, d: Dol, k: int, share: F, pay: F, can: B) -> None
     due_k = min(k + recycle, s.n + 1)
     now = s.now(k)
     grain = float(il.step_s if il.calc == "stairstep" else max(1, s.dt // 120))
-    tried = np.zeros(il.on.shape, bool)
     short = np.zeros(s.P, bool)
     sold = np.zeros(s.P)
     chost = il.dust * il.chop
+    # the open auctions the keepers may take this step (row-major: vault order within a path);
+    # each is tried at most once, and a path drops out once a keeper is short of AI dollars
+    cr_all, cc_all = np.nonzero(il.on & can[:, None])
+    untried = np.ones(cr_all.size, bool)
+    rows = np.arange(s.P)
     for _ in range(il.on.shape[1]):
-        cr, cc = np.nonzero(il.on & ~tried & (can & ~short)[:, None])
-        if cr.size == 0:
+        sel = np.flatnonzero(untried & ~short[cr_all])
+        if sel.size == 0:
             return
+        cr, cc = cr_all[sel], cc_all[sel]
         lot = il.lot[cr, cc]
         unit = unit_bid(s, il, lot, k, sold, cr)
         with np.errstate(divide="ignore", invalid="ignore"):
             thr = unit * (1.0 - margin) - gas_usd[cr] / np.maximum(lot, 1e-18)
         tic = il.tic[cr, cc]
         at, price = _crossing(il, il.top[cr, cc], thr, now - tic, float(s.dt), grain)
-        when = np.full(il.on.shape, np.inf)
-        when[cr, cc] = tic + at
-        price_all = np.zeros(il.on.shape)
-        price_all[cr, cc] = price
-        j = np.argmin(when, axis=1)
-        rows = np.arange(s.P)
-        has = np.isfinite(when[rows, j])
-        if not has.any():
+        # per path the auction whose curve crosses first (ties: the lower vault)
+        order = np.lexsort((tic + at, cr))
+        first = order[np.r_[True, cr[order][1:] != cr[order][:-1]]]
+        first = first[np.isfinite(at[first])]
+        if first.size == 0:
             return
-        tried[rows[has], j[has]] = True
-        lot_j, tab_j, price_j = il.lot[rows, j], il.tab[rows, j], price_all[rows, j]
+        untried[sel[first]] = False
+        has = np.zeros(s.P, bool)
+        has[cr[first]] = True
+        j = np.zeros(s.P, np.intp)
+        j[cr[first]] = cc[first]
+        price_j = np.zeros(s.P)
+        price_j[cr[first]] = price[first]
+        lot_j, tab_j = il.lot[rows, j], il.tab[rows, j]
         avail = il.free * share * float(s.cap_factor[k])
         with np.errstate(divide="ignore", invalid="ignore"):
             amount = np.where(has, np.minimum(lot_j, np.minimum(avail, pay * 0.995) / price_j), 0.0)
@@ -288,11 +308,8 @@ def _takes(s: VState, il: Ilk, d: Dol, k: int, share: F, pay: F, can: B) -> None
         il.given[r, c] += slc[done] * p[done]
         il.lot[r, c] -= slc[done]
         il.tab[r, c] -= owe[done]
-        closed = np.zeros(il.on.shape, bool)
-        closed[r, c] = (il.tab[r, c] <= 1e-9 * np.maximum(il.due[r, c], 1.0)) | (
-            il.lot[r, c] <= 1e-12
-        )
-        _close(s, il, d, closed, k)
+        closed = (il.tab[r, c] <= 1e-9 * np.maximum(il.due[r, c], 1.0)) | (il.lot[r, c] <= 1e-12)
+        _close(s, il, d, r[closed], c[closed], k)
 
 
 def _english(s: VState, il: Ilk, d: Dol, k: int, share: F, avail: F) -> None:
@@ -318,7 +335,8 @@ def _english(s: VState, il: Ilk, d: Dol, k: int, share: F, avail: F) -> None:
         il.given = il.given + lot * p[:, None]
         il.flow["sold"] += lot.sum(axis=1)
         il.lot = np.where(deal, 0.0, il.lot)
-        _close(s, il, d, deal, k)
+        dr, dc = np.nonzero(deal)
+        _close(s, il, d, dr, dc, k)
     on = il.on
     tick = on & (il.end < now) & (il.btic == 0)
     il.end = np.where(tick, now + il.flip_tau, il.end)

@@ -45,15 +45,24 @@ class Draws:
         self.at = np.zeros(s.P, np.int64)
 
     def take(self, n: int, who: NDArray[np.bool_]) -> F:
-        """``(P, n)`` uniforms; only the paths in ``who`` consume them."""
+        """``(P, n)`` uniforms; only the paths in ``who`` consume them (the other rows hold
+        whatever their cursor points at and must not be used)."""
         s = self.s
         short = who & (self.at + n > self.buf.shape[1])
         for p in np.flatnonzero(short):
             rest = self.buf[p, self.at[p] :]
             self.buf[p] = np.concatenate([rest, s.step_rngs[p].random(self.width - rest.size)])
             self.at[p] = 0
-        cols = self.at[:, None] + np.arange(n)
-        out = np.take_along_axis(self.buf, np.minimum(cols, self.buf.shape[1] - 1), axis=1)
+        first = int(self.at[0])
+        if (self.at == first).all():  # in step: one view, no copy
+            out = self.buf[:, first : first + n]
+            if out.shape[1] < n:  # rows outside ``who`` near the end of the buffer
+                out = np.pad(out, ((0, 0), (0, n - out.shape[1])))
+        else:  # each row's window of n from its own cursor (a contiguous copy per row)
+            start = np.minimum(self.at, self.buf.shape[1] - n)
+            out = np.lib.stride_tricks.sliding_window_view(self.buf, n, axis=1)[
+                np.arange(self.buf.shape[0]), start
+            ]
         self.at += np.where(who, n, 0)
         return np.asarray(out, dtype=np.float64)
 

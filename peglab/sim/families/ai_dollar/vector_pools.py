@@ -4,9 +4,10 @@ Every pool of the scenario's ``system.pools`` is a :class:`VecPool` whose reserv
 ``(paths, coins)`` array in whole tokens (a reference stablecoin and an AI dollar both count one
 per unit, as the engine's ``xp`` does after its rate multipliers):
 
-* StableSwap (the legacy invariant of docs/amm-spec.md, ``Ann = A n``): ``D`` by a fixed number
-  of Newton steps from the sum (warm-started from the last ``D`` after a trade), and the balance
-  ``y`` after a trade in closed form: for fixed ``D`` the invariant is the quadratic
+* StableSwap (the legacy invariant of docs/amm-spec.md, ``Ann = A n``, through the shared
+  ``sim.vector_stableswap``): ``D`` by a fixed number of Newton steps from the sum
+  (warm-started from the last ``D`` after a trade), and the balance ``y`` after a trade in closed
+  form: for fixed ``D`` the invariant is the quadratic
   ``y^2 + (S' + D/Ann - D) y = D^(n+1) / (n^n prod' x Ann n)`` that the contract's ``get_y``
   iterates, solved here by the quadratic formula. A swap keeps the contract's order: ``dy`` out
   of the curve less one unit of rounding guard, the fee ``fee/1e10`` of it, half the fee (the
@@ -25,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...scenario import Scenario
+from ...vector_stableswap import get_d, get_y, price
 from ...venue import VenueConstants
 
 __all__ = ["NEWTON_STEPS", "VecPool", "VecVenue"]
@@ -53,40 +55,18 @@ class VecPool:
     def index(self, coin: str) -> int:
         return self.coins.index(coin)
 
-    # -- StableSwap ---------------------------------------------------------------------------
+    # -- StableSwap (the shared float invariant: ``sim.vector_stableswap``) ---------------------
+    def _cols(self, xp: F) -> list[F]:
+        return [xp[:, k] for k in range(self.n)]
+
     def _get_d(self, xp: F, d0: F) -> F:
-        s = xp.sum(axis=1)
-        n, ann = self.n, self.ann
-        d = np.maximum(d0, 1e-12)
-        prod = np.prod(xp * n, axis=1)
-        ok = prod > 0
-        prod = np.where(ok, prod, 1.0)
-        for _ in range(NEWTON_STEPS):
-            d_p = d ** (n + 1) / prod
-            d = (ann * s + d_p * n) * d / ((ann - 1.0) * d + (n + 1) * d_p)
-        return np.where(ok, d, 0.0)
+        return get_d(self._cols(xp), self.ann, d0, NEWTON_STEPS)
 
     def y(self, i: int, j: int, x: F, rows: NDArray[np.intp] | slice) -> F:
         """Balance of coin ``j`` with coin ``i`` at ``x`` at the rows' ``D`` (closed form)."""
-        d = self.d[rows]
-        n, ann = self.n, self.ann
-        if n == 2:
-            xk = np.maximum(x, 1e-300)
-            c = d * d / (xk * 2.0) * d / (ann * 2.0)
-            b = x + d / ann - d
-            return np.asarray((np.sqrt(b * b + 4.0 * c) - b) / 2.0, dtype=np.float64)
         xp = self.bal[rows]
-        c = d.copy()
-        s_ = np.zeros_like(d)
-        for k in range(n):
-            if k == j:
-                continue
-            xk = x if k == i else xp[:, k]
-            s_ = s_ + xk
-            c = c * d / np.maximum(xk * n, 1e-300)
-        c = c * d / (ann * n)
-        b = s_ + d / ann - d
-        return np.asarray((np.sqrt(b * b + 4.0 * c) - b) / 2.0, dtype=np.float64)
+        others = [x if k == i else xp[:, k] for k in range(self.n) if k != j]
+        return get_y(others, self.d[rows], self.ann)
 
     def quote(self, i: int, j: int, dx: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
         """Coin ``j`` out for ``dx`` of coin ``i`` in, per row (0 for ``dx <= 0``)."""
@@ -120,14 +100,7 @@ class VecPool:
         xp = self.bal if bal is None else bal
         if not self.stable:
             return np.asarray(xp[:, j] / np.maximum(xp[:, i], 1e-300), dtype=np.float64)
-        n = self.n
-        d = self.d
-        d_p = d ** (n + 1) / np.maximum(np.prod(xp * n, axis=1), 1e-300)
-        return np.asarray(
-            (self.ann + d_p / np.maximum(xp[:, i], 1e-300))
-            / (self.ann + d_p / np.maximum(xp[:, j], 1e-300)),
-            dtype=np.float64,
-        )
+        return price(xp[:, i], xp[:, j], self._cols(xp), self.d, self.ann)
 
     def remove(self, lp: F) -> F:
         """Burn ``lp`` LP tokens per path: proportional coins out ``(paths, coins)``."""

@@ -34,7 +34,7 @@ from ...scenario import Scenario
 from .schema import AiDollar, BookDraws, Collateral, collateral_params, draw_book
 from .vector_pools import VecPool, VecVenue
 
-__all__ = ["FLOPS", "FLOW_KEYS", "Dol", "Ilk", "VState", "build_state", "otc_buy"]
+__all__ = ["FLOPS", "FLOW_KEYS", "Dol", "Ilk", "VState", "build_state", "otc_buy", "path_sum"]
 
 F = NDArray[np.float64]
 I = NDArray[np.int64]  # noqa: E741
@@ -372,3 +372,9 @@ def otc_buy(d: Dol, il: Ilk, usd: F) -> None:
     il.kcash -= amt
     d.holders -= amt
     il.kdol += amt
+
+
+def path_sum(rows: NDArray[np.intp], values: F, paths: int) -> F:
+    """Per-path totals of entries whose paths are ``rows`` (``[paths]``; 0 for a path without
+    one). Each path adds its own entries in their order, so a total never depends on the others."""
+    return np.asarray(np.bincount(rows, values, paths), dtype=np.float64)

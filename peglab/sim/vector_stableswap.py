@@ -1,0 +1,111 @@
+"""The float64 StableSwap invariant over a batch of paths, shared by every vectorised model.
+
+The legacy invariant of docs/amm-spec.md (``Ann = A n``, as the contract and
+``peglab.math.stableswap`` write it) with one entry per path: each balance is a ``[P]`` vector
+in whole tokens (after the rate multipliers), ``D`` a ``[P]`` vector. The vectorised AI-dollar
+pools (``families.ai_dollar.vector_pools.VecPool``) and the GPU-credit peg pools
+(``families.credit_vector.VecPool``) both call these functions, so there is one float
+implementation of the curve (docs/scale.md "Vectorised models").
+
+* :func:`get_d`: the contract's Newton iteration for ``D``, a fixed number of steps from a start
+  value (the sum of the balances, or the last ``D`` after a trade: a warm start). A fixed count
+  keeps every path's arithmetic independent of the others (no path waits on another's
+  convergence).
+* :func:`get_y`: the balance of the remaining coin when the others are given, at fixed ``D``. The
+  contract's ``get_y`` iterates ``y <- (y^2 + c) / (2 y + b - D)`` to the positive root of
+  ``y^2 + (b - D) y = c`` with ``b = S' + D / Ann`` and ``c = D^(n+1) / (n^n prod' x Ann n)``;
+  here the root is taken in closed form, in the cancellation-free form ``2 c / (b' + sqrt(b'^2 +
+  4 c))`` when ``b' = b - D > 0`` and ``(sqrt(b'^2 + 4 c) - b') / 2`` otherwise.
+* :func:`get_y_and_slope`: the same ``y`` and ``dy/dx_i`` (the curve's slope at fixed ``D``,
+  negative), by implicit differentiation of the quadratic: ``dy/dx_i = -(y + c / x_i) / (2 y + b')``
+  (``2 y + b'`` is the discriminant's root, positive).
+* :func:`price`: the marginal price of coin ``i`` in coin ``j`` at the current ``D`` (before
+  fees): ``(Ann + D_P / x_i) / (Ann + D_P / x_j)`` with ``D_P = D^(n+1) / (n^n prod x)``.
+
+No function keeps state; all are float64 and elementwise over the paths, so a path's result does
+not depend on the batch it runs in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["d_p", "get_d", "get_y", "get_y_and_slope", "price"]
+
+F = NDArray[np.float64]
+TINY = 1e-300  # divisor floor: an empty balance gives a huge ratio, not a division error
+
+
+def d_p(xs: Sequence[F], d: F) -> F:
+    """``D^(n+1) / (n^n prod x)``, accumulated one coin at a time as the contract does."""
+    n = len(xs)
+    out = d
+    for x in xs:
+        out = out * d / np.maximum(x * n, TINY)
+    return out
+
+
+def get_d(xs: Sequence[F], ann: float, d0: F, iters: int) -> F:
+    """``D`` of the balances ``xs`` (``[P]`` each) by ``iters`` Newton steps from ``d0``; 0 on a
+    path where a balance is empty (the contract returns 0 for an empty pool)."""
+    n = len(xs)
+    s = xs[0]
+    ok = xs[0] > 0
+    for x in xs[1:]:
+        s = s + x
+        ok = ok & (x > 0)
+    safe = [np.where(ok, x, 1.0) for x in xs]
+    d = np.maximum(d0, 1e-12)
+    for _ in range(iters):
+        dp = d_p(safe, d)
+        d = (ann * s + dp * n) * d / ((ann - 1.0) * d + (n + 1) * dp)
+    return np.asarray(np.where(ok, d, 0.0), dtype=np.float64)
+
+
+def _coefficients(others: Sequence[F], d: F, ann: float) -> tuple[F, F]:
+    """``(b', c)`` of the quadratic ``y^2 + b' y = c`` for the remaining coin."""
+    n = len(others) + 1
+    s = np.zeros_like(d)
+    c = d
+    for x in others:
+        s = s + x
+        c = c * d / np.maximum(x * n, TINY)
+    c = c * d / (ann * n)
+    return s + d / ann - d, c
+
+
+def _root(b: F, c: F) -> tuple[F, F]:
+    """``(y, sqrt(b'^2 + 4 c))``: the positive root and the discriminant's root (``= 2 y + b'``)."""
+    root = np.sqrt(b * b + 4.0 * c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.where(b > 0, 2.0 * c / (b + root), (root - b) / 2.0)
+    return np.asarray(y, dtype=np.float64), root
+
+
+def get_y(others: Sequence[F], d: F, ann: float) -> F:
+    """The remaining coin's balance when the other ``n - 1`` balances are ``others`` (``[P]``
+    each) at invariant ``d`` (module docstring)."""
+    b, c = _coefficients(others, d, ann)
+    return _root(b, c)[0]
+
+
+def get_y_and_slope(x_i: F, others: Sequence[F], d: F, ann: float) -> tuple[F, F]:
+    """``(y, dy/dx_i)`` at fixed ``d``, where ``x_i`` is one of ``others`` (the traded-in coin,
+    passed again so the slope knows which balance moves) and ``y`` the remaining coin."""
+    b, c = _coefficients(others, d, ann)
+    y, root = _root(b, c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = -(y + c / np.maximum(x_i, TINY)) / root
+    return y, np.asarray(slope, dtype=np.float64)
+
+
+def price(x_i: F, x_j: F, xs: Sequence[F], d: F, ann: float) -> F:
+    """Marginal price of coin ``i`` in coin ``j`` (balances ``x_i``, ``x_j`` among all ``xs``)
+    at invariant ``d``, before fees."""
+    dp = d_p(xs, d)
+    return np.asarray(
+        (ann + dp / np.maximum(x_i, TINY)) / (ann + dp / np.maximum(x_j, TINY)), dtype=np.float64
+    )
