@@ -16,9 +16,12 @@ implementation of the curve (docs/scale.md "Vectorised models").
   ``y^2 + (b - D) y = c`` with ``b = S' + D / Ann`` and ``c = D^(n+1) / (n^n prod' x Ann n)``;
   here the root is taken in closed form, in the cancellation-free form ``2 c / (b' + sqrt(b'^2 +
   4 c))`` when ``b' = b - D > 0`` and ``(sqrt(b'^2 + 4 c) - b') / 2`` otherwise.
-* :func:`get_y_and_slope`: the same ``y`` and ``dy/dx_i`` (the curve's slope at fixed ``D``,
-  negative), by implicit differentiation of the quadratic: ``dy/dx_i = -(y + c / x_i) / (2 y + b')``
-  (``2 y + b'`` is the discriminant's root, positive).
+* :func:`fold` and :func:`solve`: the same quadratic for one traded pair with the other coins
+  folded into two numbers per path (``b_rest``, ``k``), so a trade of any size on that pair is
+  solved from ``x`` alone, with its slope ``dy/dx_i`` at fixed ``D`` by implicit differentiation:
+  ``dy/dx_i = -(y + c / x_i) / (2 y + b')`` (``2 y + b'`` is the discriminant's root, positive);
+  :func:`get_y_and_slope` and :func:`price_folded` (the marginal price from the folded ``k``)
+  build on them.
 * :func:`price`: the marginal price of coin ``i`` in coin ``j`` at the current ``D`` (before
   fees): ``(Ann + D_P / x_i) / (Ann + D_P / x_j)`` with ``D_P = D^(n+1) / (n^n prod x)``.
 
@@ -33,7 +36,9 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["d_p", "get_d", "get_y", "get_y_and_slope", "price"]
+__all__ = [
+    "d_p", "fold", "get_d", "get_y", "get_y_and_slope", "price", "price_folded", "solve",
+]  # fmt: skip
 
 F = NDArray[np.float64]
 TINY = 1e-300  # divisor floor: an empty balance gives a huge ratio, not a division error
@@ -65,41 +70,54 @@ def get_d(xs: Sequence[F], ann: float, d0: F, iters: int) -> F:
     return np.asarray(np.where(ok, d, 0.0), dtype=np.float64)
 
 
-def _coefficients(others: Sequence[F], d: F, ann: float) -> tuple[F, F]:
-    """``(b', c)`` of the quadratic ``y^2 + b' y = c`` for the remaining coin."""
-    n = len(others) + 1
+def fold(rest: Sequence[F], d: F, ann: float, n: int) -> tuple[F, F]:
+    """``(b_rest, k)``: the coins that neither trade in nor out (``rest``, ``n - 2`` of them)
+    folded into the quadratic of the traded pair: with the traded-in balance ``x``, the
+    remaining coin's ``y`` solves ``y^2 + (b_rest + x) y = k / x``, where
+    ``b_rest = S_rest + D / Ann - D`` and ``k = D^(n+1) / (n^n Ann prod_rest)``."""
     s = np.zeros_like(d)
-    c = d
-    for x in others:
+    k = d
+    for x in rest:
         s = s + x
-        c = c * d / np.maximum(x * n, TINY)
-    c = c * d / (ann * n)
-    return s + d / ann - d, c
+        k = k * d / np.maximum(x * n, TINY)
+    k = k * d / (ann * n) * d / n
+    return s + d / ann - d, k
 
 
-def _root(b: F, c: F) -> tuple[F, F]:
-    """``(y, sqrt(b'^2 + 4 c))``: the positive root and the discriminant's root (``= 2 y + b'``)."""
+def solve(x: F, b_rest: F, k: F) -> tuple[F, F]:
+    """``(y, dy/dx)`` of the folded quadratic (:func:`fold`) at traded-in balance ``x``: the
+    positive root, in the cancellation-free form, and its slope ``-(y + c / x) / sqrt(b'^2 + 4
+    c)`` with ``c = k / x``, ``b' = b_rest + x`` (the discriminant's root is ``2 y + b' > 0``)."""
+    xs = np.maximum(x, TINY)
+    c = k / xs
+    b = b_rest + x
     root = np.sqrt(b * b + 4.0 * c)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(b > 0, 2.0 * c / (b + root), (root - b) / 2.0)
-    return np.asarray(y, dtype=np.float64), root
+        slope = -(y + c / xs) / root
+    return np.asarray(y, dtype=np.float64), np.asarray(slope, dtype=np.float64)
 
 
 def get_y(others: Sequence[F], d: F, ann: float) -> F:
     """The remaining coin's balance when the other ``n - 1`` balances are ``others`` (``[P]``
     each) at invariant ``d`` (module docstring)."""
-    b, c = _coefficients(others, d, ann)
-    return _root(b, c)[0]
+    b_rest, k = fold(others[1:], d, ann, len(others) + 1)
+    return solve(others[0], b_rest, k)[0]
 
 
 def get_y_and_slope(x_i: F, others: Sequence[F], d: F, ann: float) -> tuple[F, F]:
-    """``(y, dy/dx_i)`` at fixed ``d``, where ``x_i`` is one of ``others`` (the traded-in coin,
-    passed again so the slope knows which balance moves) and ``y`` the remaining coin."""
-    b, c = _coefficients(others, d, ann)
-    y, root = _root(b, c)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = -(y + c / np.maximum(x_i, TINY)) / root
-    return y, np.asarray(slope, dtype=np.float64)
+    """``(y, dy/dx_i)`` at fixed ``d``, where ``x_i`` is the traded-in balance and ``others``
+    the other balances except the remaining coin's."""
+    b_rest, k = fold(others, d, ann, len(others) + 2)
+    return solve(x_i, b_rest, k)
+
+
+def price_folded(x_i: F, x_j: F, k: F) -> F:
+    """Marginal price of coin ``i`` in coin ``j`` before fees from the folded ``k``
+    (:func:`fold`): ``D_P = k Ann / (x_i x_j)`` gives ``(1 + k / (x_i^2 x_j)) / (1 + k / (x_i
+    x_j^2))``."""
+    xi, xj = np.maximum(x_i, TINY), np.maximum(x_j, TINY)
+    return np.asarray((1.0 + k / (xi * xi * xj)) / (1.0 + k / (xi * xj * xj)), dtype=np.float64)
 
 
 def price(x_i: F, x_j: F, xs: Sequence[F], d: F, ann: float) -> F:

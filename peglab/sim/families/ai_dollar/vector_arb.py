@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...agents.arbitrage import Leg, cycles, graph
+from ...vector_stableswap import fold, price_folded, solve
 from .vector_dealer import psm_mint, psm_redeem, psm_room
 from .vector_state import VState
 
@@ -40,6 +41,16 @@ _CANDIDATES = 2  # cycles sized per path and round (the best estimated gains), a
 _SCREEN = 2.0  # a cycle is sized when twice its estimated gain covers gas + threshold
 _G = (math.sqrt(5.0) - 1.0) / 2.0
 PROBE = 1000.0  # the exact margin's probe of a PSM leg [reference stablecoin]
+PAD, STABLE, CP, BUY, SELL, MINT, REDEEM = range(7)  # leg kinds (PAD: past a cycle's end)
+
+
+class _Group:
+    """The pairs of one leg kind at one position of the cycles being sized: their indices in
+    the pair list and the leg parameters gathered for them (fixed while a round sizes)."""
+
+    def __init__(self, kind: int, idx: NDArray[np.intp], a: F, b: F, c: F, e: F, fee: F) -> None:
+        self.kind, self.idx = kind, idx
+        self.a, self.b, self.c, self.e, self.fee = a, b, c, e, fee
 
 
 class Arbitrage:
@@ -63,62 +74,178 @@ class Arbitrage:
         self.table = np.full((len(self.cycles), longest), len(self.legs), np.intp)
         for ci, cyc in enumerate(self.cycles):
             self.table[ci, : len(cyc)] = [where[leg] for leg in cyc]
+        n_l = len(legs) + 1  # the last row: the padding leg (identity)
+        self.kind = np.full(n_l, PAD, np.int8)
+        self.fee = np.zeros(n_l)
+        for row, leg in enumerate(legs):
+            if leg.kind == "pool":
+                pool = s.pools[leg.key]
+                self.kind[row], self.fee[row] = (STABLE if pool.stable else CP), pool.fee
+            elif leg.kind == "venue":
+                self.kind[row] = BUY if leg.src == s.stable else SELL
+            else:
+                d = s.dol_of[leg.key]
+                mint = leg.src == s.stable
+                self.kind[row], self.fee[row] = (MINT, d.tin) if mint else (REDEEM, d.tout)
+        self.rows_of = {kd: np.flatnonzero(self.kind == kd) for kd in range(1, 7)}
+        # leg parameters per path, refreshed each round (module docstring, "Legs")
+        self.a, self.b = np.zeros((n_l, s.P)), np.zeros((n_l, s.P))
+        self.c, self.e = np.zeros((n_l, s.P)), np.zeros((n_l, s.P))
+        self.n_gas = np.array([sum(leg.onchain for leg in cyc) for cyc in self.cycles], float)
         self.room: dict[str, F] = {}
         self.enabled = bool(p.enabled) and s.stable is not None and bool(self.cycles)
 
-    def _margin(self, leg: Leg, k: int) -> tuple[F, F]:
-        """``(rate, scale)`` of ``leg`` per path: the marginal rate less fees and the input over
-        which it decays like ``1 / (1 + x / scale)`` (``Arbitrageur.margin`` of the exact one)."""
+    # -- the legs' parameters and margins ------------------------------------------------------
+    def _tables(self, k: int) -> None:
+        """Every leg's parameters now: pools ``a``, ``b`` the in and out balances (StableSwap:
+        ``e``, ``c`` the folded rest and ``k`` of ``sim.vector_stableswap.fold``); the venue
+        ``a`` the fundamental price, ``b`` the current price, ``c`` the impact per USD; a PSM
+        ``a`` its room (mint) or inventory (redeem, 0 after shutdown)."""
         s = self.s
-        inf = np.full(s.P, np.inf)
-        if leg.kind == "pool":
-            pool = s.pools[leg.key]
-            i, j = pool.index(leg.src), pool.index(leg.dst)
-            r0 = pool.price(i, j)
-            if not pool.stable:
-                return r0 * (1.0 - pool.fee), pool.bal[:, i] / 2
-            h = pool.bal[:, i] / 100
-            moved = pool.bal.copy()
-            moved[:, i] += h
-            moved[:, j] -= r0 * h
-            r1 = pool.price(i, j, moved)
+        folded: dict[tuple[str, int, int], tuple[F, F]] = {}
+        for row, leg in enumerate(self.legs):
+            kd = int(self.kind[row])
+            if kd in (STABLE, CP):
+                pool = s.pools[leg.key]
+                i, j = pool.index(leg.src), pool.index(leg.dst)
+                self.a[row], self.b[row] = pool.bal[:, i], pool.bal[:, j]
+                if kd == STABLE:
+                    key = (leg.key, min(i, j), max(i, j))
+                    if key not in folded:
+                        rest = [pool.bal[:, m] for m in range(pool.n) if m not in (i, j)]
+                        folded[key] = fold(rest, pool.d, pool.ann, pool.n)
+                    self.e[row], self.c[row] = folded[key]
+            elif kd in (BUY, SELL):
+                a = self.idx[leg.key]
+                self.a[row] = s.venue.f[:, s.venue.k, a]
+                self.b[row] = s.venue.price(a)
+                self.c[row] = s.venue.k_of(a)
+            elif kd == MINT:
+                self.a[row] = self.room[leg.key]
+            else:
+                d = s.dol_of[leg.key]
+                self.a[row] = np.where(d.live(), d.gem, 0.0)
+
+    def _margins(self) -> tuple[F, F]:
+        """``(rate, scale)`` of every leg per path (``[legs + 1, P]``): the marginal rate less
+        fees and the input over which it decays like ``1 / (1 + x / scale)``
+        (``Arbitrageur.margin`` of the exact one)."""
+        rate = np.ones_like(self.a)
+        scale = np.full_like(self.a, np.inf)
+        fee = self.fee[:, None]
+        r = self.rows_of[STABLE]
+        if r.size:
+            xi, xj, kk = self.a[r], self.b[r], self.c[r]
+            r0 = price_folded(xi, xj, kk)
+            h = xi / 100
+            mj = xj - r0 * h
+            r1 = price_folded(xi + h, mj, kk)
             with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where((r1 < r0) & (moved[:, j] > 0), h / (r0 / r1 - 1.0), np.inf)
-            scale = np.minimum(scale, np.minimum(pool.bal[:, i], pool.bal[:, j]))
-            return r0 * (1.0 - pool.fee), scale
-        if leg.kind == "venue":
-            a = self.idx[leg.key]
-            px = s.venue.price(a)
-            kf = s.venue.k_of(a) * s.venue.f[:, s.venue.k, a]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if leg.src == s.stable:
-                    return np.where(px > 0, 1.0 / px, 0.0), np.where(kf > 0, px / kf, np.inf)
-                return px, np.where(kf > 0, 1.0 / kf, np.inf)
+                sc_ = np.where((r1 < r0) & (mj > 0), h / (r0 / r1 - 1.0), np.inf)
+            scale[r] = np.minimum(sc_, np.minimum(xi, xj))
+            rate[r] = r0 * (1.0 - fee[r])
+        r = self.rows_of[CP]
+        if r.size:
+            rate[r] = self.b[r] / np.maximum(self.a[r], 1e-300) * (1.0 - fee[r])
+            scale[r] = self.a[r] / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for kd in (BUY, SELL):
+                r = self.rows_of[kd]
+                if r.size:
+                    px, kf = self.b[r], self.c[r] * self.a[r]
+                    if kd == BUY:
+                        rate[r] = np.where(px > 0, 1.0 / px, 0.0)
+                        scale[r] = np.where(kf > 0, px / kf, np.inf)
+                    else:
+                        rate[r] = px
+                        scale[r] = np.where(kf > 0, 1.0 / kf, np.inf)
         # a PSM at the rate of a 1,000-dollar probe, as the exact ``margin``: a mint is refused
         # beyond the day's room (so a PSM with less room is closed), a redemption pays out at most
-        # the inventory
-        d = s.dol_of[leg.key]
-        if leg.src == s.stable:
-            return np.where(self.room[leg.key] >= PROBE, 1.0 - d.tin, 0.0), inf
-        probe = np.minimum(PROBE / (1.0 + d.tout), np.maximum(d.gem, 0.0)) / PROBE
-        return np.where(d.live(), probe, 0.0), inf
+        # the inventory (``a``: 0 after shutdown)
+        r = self.rows_of[MINT]
+        if r.size:
+            rate[r] = np.where(self.a[r] >= PROBE, 1.0 - fee[r], 0.0)
+        r = self.rows_of[REDEEM]
+        if r.size:
+            rate[r] = np.minimum(PROBE / (1.0 + fee[r]), np.maximum(self.a[r], 0.0)) / PROBE
+        return rate, scale
 
-    def _quote(self, leg: Leg, x: F, rows: NDArray[np.intp], k: int) -> F:
-        s = self.s
-        if leg.kind == "pool":
-            pool = s.pools[leg.key]
-            return pool.quote(pool.index(leg.src), pool.index(leg.dst), x, rows)
-        if leg.kind == "venue":
-            a = self.idx[leg.key]
-            if leg.src == s.stable:
-                return s.venue.quote_buy(a, x, rows)
-            return s.venue.quote_sell(a, x, rows)
-        d = s.dol_of[leg.key]
-        if leg.src == s.stable:  # all or nothing, as ``sell_gem`` within the room
-            return np.asarray(np.where(x <= self.room[leg.key][rows], x * (1.0 - d.tin), 0.0))
-        live = d.live()[rows]
-        return np.asarray(np.where(live, np.minimum(x / (1.0 + d.tout), d.gem[rows]), 0.0))
+    # -- sizing: every chosen (path, cycle) pair at once ----------------------------------------
+    def _groups(self, pp: NDArray[np.intp], cyc: NDArray[np.intp]) -> list[list[_Group]]:
+        """Per position of the cycles, the pairs grouped by leg kind with their parameters."""
+        P = self.s.P
+        a, b, c, e = self.a.ravel(), self.b.ravel(), self.c.ravel(), self.e.ravel()
+        out = []
+        for t in range(self.table.shape[1]):
+            legs = self.table[cyc, t]
+            kinds = self.kind[legs]
+            flat = legs * P + pp
+            groups = []
+            for kd in range(1, 7):
+                idx = np.flatnonzero(kinds == kd)
+                if idx.size:
+                    f = flat[idx]
+                    fee = self.fee[legs[idx]]
+                    groups.append(_Group(kd, idx, a[f], b[f], c[f], e[f], fee))
+            out.append(groups)
+        return out
 
+    @staticmethod
+    def _leg(g: _Group, x: F) -> F:
+        """What the group's legs pay out for inputs ``x``: the quotes of ``VecPool.quote``,
+        ``VecVenue.quote_buy``/``quote_sell`` and the PSM, on the gathered parameters."""
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if g.kind == STABLE:
+                raw = g.b - solve(g.a + x, g.e, g.c)[0] - 1e-18
+                return np.where((x > 0) & (raw > 0), raw * (1.0 - g.fee), 0.0)
+            if g.kind == CP:
+                xe = x * (1.0 - g.fee)
+                return np.asarray(g.b * xe / np.maximum(g.a + xe, 1e-300), dtype=np.float64)
+            if g.kind == BUY:  # a: fundamental, b: price now, c: impact per USD of notional
+                kf = g.c * g.a
+                out = np.where(g.c > 0, np.log1p(x * kf / np.maximum(g.b, 1e-300)) / kf, x / g.b)
+                return np.where(np.isinf(g.c) | (g.b <= 0) | (x <= 0), 0.0, out)
+            if g.kind == SELL:
+                kf = g.c * g.a
+                out = np.where(g.c > 0, g.b * -np.expm1(-kf * x) / kf, x * g.b)
+                return np.where(np.isinf(g.c) | (x <= 0), 0.0, out)
+            if g.kind == MINT:  # all or nothing, as ``sell_gem`` within the room
+                return np.where(x <= g.a, x * (1.0 - g.fee), 0.0)
+            return np.minimum(x / (1.0 + g.fee), g.a)  # REDEEM (a: 0 after shutdown)
+
+    def _gain(self, groups: list[list[_Group]], x: F) -> F:
+        """Every pair's cycle gain (output less input) for inputs ``x``, leg position by position."""
+        amt = x
+        for per_t in groups:
+            nxt = amt.copy()  # the padding leg passes its input on
+            for g in per_t:
+                nxt[g.idx] = self._leg(g, amt[g.idx])
+            amt = nxt
+        return amt - x
+
+    def _size(self, groups: list[list[_Group]], cash: F, guess: F) -> tuple[F, F]:
+        """``(input, gain)`` of every pair: golden section on ``log x`` within ``guess / 16 ..
+        16 guess`` (capped by the cash), :data:`SEARCH` fixed steps on all pairs at once."""
+        g = np.where(np.isfinite(guess), guess, cash)
+        lo = np.log(np.clip(g / 16, 1.0, np.maximum(cash, 1.0)))
+        hi = np.log(np.clip(g * 16, 1.0, np.maximum(cash, 1.0)))
+        c = hi - _G * (hi - lo)
+        dd = lo + _G * (hi - lo)
+        gc = self._gain(groups, np.exp(c))
+        gd = self._gain(groups, np.exp(dd))
+        for _ in range(SEARCH):
+            left = gc >= gd
+            hi = np.where(left, dd, hi)
+            lo = np.where(left, lo, c)
+            dd_new = np.where(left, c, lo + _G * (hi - lo))
+            c_new = np.where(left, hi - _G * (hi - lo), dd)
+            g_eval = self._gain(groups, np.exp(np.where(left, c_new, dd_new)))
+            gd, gc = np.where(left, gc, g_eval), np.where(left, g_eval, gd)
+            c, dd = c_new, dd_new
+        x = np.exp(np.where(gc >= gd, c, dd))
+        return x, np.maximum(gc, gd)
+
+    # -- execution --------------------------------------------------------------------------------
     def _execute(self, leg: Leg, x: F, k: int) -> F:
         s = self.s
         if leg.kind == "pool":
@@ -138,36 +265,6 @@ class Arbitrage:
             return psm_mint(s, d, gem, k)
         return psm_redeem(s, d, x, k)[0]
 
-    def _gain(self, cyc: tuple[Leg, ...], x: F, rows: NDArray[np.intp], k: int) -> F:
-        amt = x
-        for leg in cyc:
-            amt = self._quote(leg, amt, rows, k)
-        return amt - x
-
-    def _size(
-        self, cyc: tuple[Leg, ...], rows: NDArray[np.intp], cash: F, guess: F, k: int
-    ) -> tuple[F, F]:
-        """``(input, gain)``: golden section on ``log x`` within ``guess / 16 .. 16 guess``
-        (capped by the cash) for the paths ``rows`` that chose ``cyc``."""
-        g = np.where(np.isfinite(guess), guess, cash)
-        lo = np.log(np.clip(g / 16, 1.0, np.maximum(cash, 1.0)))
-        hi = np.log(np.clip(g * 16, 1.0, np.maximum(cash, 1.0)))
-        c = hi - _G * (hi - lo)
-        dd = lo + _G * (hi - lo)
-        gc = self._gain(cyc, np.exp(c), rows, k)
-        gd = self._gain(cyc, np.exp(dd), rows, k)
-        for _ in range(SEARCH):
-            left = gc >= gd
-            hi = np.where(left, dd, hi)
-            lo = np.where(left, lo, c)
-            dd_new = np.where(left, c, lo + _G * (hi - lo))
-            c_new = np.where(left, hi - _G * (hi - lo), dd)
-            g_eval = self._gain(cyc, np.exp(np.where(left, c_new, dd_new)), rows, k)
-            gd, gc = np.where(left, gc, g_eval), np.where(left, g_eval, gd)
-            c, dd = c_new, dd_new
-        x = np.exp(np.where(gc >= gd, c, dd))
-        return x, np.maximum(gc, gd)
-
     def run(self, k: int) -> None:
         """Trade this step until no path's best cycle gains the threshold after gas."""
         if not self.enabled:
@@ -178,14 +275,12 @@ class Arbitrage:
         floor = float(p.min_profit_usd)
         active = s.arb_cash > 0
         self.room = {d.sym: psm_room(s, d, k) for d in s.dols if d.has_psm}
-        n_gas = np.array([sum(leg.onchain for leg in cyc) for cyc in self.cycles], float)
+        n_gas = self.n_gas
         for _ in range(int(p.max_trades)):
             if not active.any():
                 return
-            rate = np.ones((len(self.legs) + 1, s.P))  # the last row: the padding leg
-            scale = np.full((len(self.legs) + 1, s.P), np.inf)
-            for row, leg in enumerate(self.legs):
-                rate[row], scale[row] = self._margin(leg, k)
+            self._tables(k)
+            rate, scale = self._margins()
             m, inv = np.ones((len(self.cycles), s.P)), np.zeros((len(self.cycles), s.P))
             for t in range(self.table.shape[1]):  # every cycle at once, leg by leg
                 at_t = self.table[:, t]
@@ -199,26 +294,40 @@ class Arbitrage:
             ok = active[None, :] & (m > 1.0) & (_SCREEN * est >= floor + cost)
             score = np.where(ok, est - cost, -np.inf).T
             order = np.argsort(-score, axis=1)[:, :_CANDIDATES]
+            chosen = np.isfinite(np.take_along_axis(score, order, axis=1))
+            pp, rank = np.nonzero(chosen)
+            if pp.size == 0:
+                return
+            cyc = order[pp, rank]
+            x, g = self._size(self._groups(pp, cyc), s.arb_cash[pp], at[pp, cyc])
+            net = g - n_gas[cyc] * gas[pp]
+            # per path the best sized candidate (ties: the lower cycle index)
+            best = np.lexsort((cyc, -net, pp))
+            best = best[np.r_[True, pp[best][1:] != pp[best][:-1]]]
             best_net = np.full(s.P, -np.inf)
             best_x = np.zeros(s.P)
             best_c = np.full(s.P, -1)
-            chosen = np.isfinite(np.take_along_axis(score, order, axis=1))
-            for ci in np.unique(order[chosen]):
-                rows = np.flatnonzero((chosen & (order == ci)).any(axis=1))
-                x, g = self._size(self.cycles[ci], rows, s.arb_cash[rows], at[rows, ci], k)
-                net = g - n_gas[ci] * gas[rows]
-                better = net > best_net[rows]
-                best_net[rows] = np.where(better, net, best_net[rows])
-                best_x[rows] = np.where(better, x, best_x[rows])
-                best_c[rows] = np.where(better, ci, best_c[rows])
+            best_net[pp[best]] = net[best]
+            best_x[pp[best]] = x[best]
+            best_c[pp[best]] = cyc[best]
             trade = active & (best_net >= floor) & (best_x > 0)
             if not trade.any():
                 return
-            for ci in np.unique(best_c[trade]):
-                sel = trade & (best_c == ci)
-                amt = np.where(sel, best_x, 0.0)
-                s.arb_cash -= amt
-                for leg in self.cycles[ci]:
-                    amt = np.where(sel, self._execute(leg, amt, k), 0.0)
-                s.arb_cash += amt
+            self._trade(trade, best_x, best_c, k)
             active = trade & (s.arb_cash > 0)
+
+    def _trade(self, trade: NDArray[np.bool_], x: F, cyc: NDArray[np.intp], k: int) -> None:
+        """Each trading path runs its cycle leg by leg; the paths on the same leg at the same
+        position trade together (paths never share state, so the order between them is moot)."""
+        s = self.s
+        amt = np.where(trade, x, 0.0)
+        s.arb_cash -= amt
+        pad = len(self.legs)
+        for t in range(self.table.shape[1]):
+            legs = np.where(trade, self.table[np.maximum(cyc, 0), t], pad)
+            for row in np.unique(legs):
+                if row == pad:
+                    continue
+                sel = legs == row
+                amt = np.where(sel, self._execute(self.legs[row], np.where(sel, amt, 0.0), k), amt)
+        s.arb_cash += amt

@@ -106,16 +106,17 @@ def pool_buy_size(s: VState, d: Dol, cash: F) -> tuple[F, F]:
     if rows.size == 0:
         return cash, full
     lo, hi = np.zeros(rows.size), cash[rows]
+    quote = pool.quoter(i, j, rows)
     for _ in range(BISECT):  # on the capped paths only
         mid = (lo + hi) / 2
-        out = pool.quote(i, j, mid, rows)
+        out = quote(mid)
         good = (out > 0) & (mid <= cap * out)
         lo = np.where(good, mid, lo)
         hi = np.where(good, hi, mid)
     x = np.where(ok_full, cash, 0.0)
     x[rows] = lo
     got = np.where(ok_full, full, 0.0)
-    got[rows] = pool.quote(i, j, lo, rows)
+    got[rows] = quote(lo)
     return x, got
 
 

@@ -214,6 +214,7 @@ def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> 
     debt = path_sum(r, due, P)
     d.sin += debt + coin
     d.queue[:, k] += debt
+    d.queued += debt
     il.kdol += coin
     p = s.coll_price(il, k)
     value = path_sum(r, lot, P) * p

@@ -22,16 +22,19 @@ selling ``q`` units of fundamental notional ``x`` fetches ``F e^-I (1 - e^-kx) /
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
 from ...scenario import Scenario
-from ...vector_stableswap import get_d, get_y, price
+from ...vector_stableswap import fold, get_d, get_y, price, solve
 from ...venue import VenueConstants
 
 __all__ = ["NEWTON_STEPS", "VecPool", "VecVenue"]
 
 F = NDArray[np.float64]
+Quote = Callable[[F], F]
 NEWTON_STEPS = 6  # Newton steps for D per recomputation (warm start: converged to ~1e-12)
 
 
@@ -68,16 +71,31 @@ class VecPool:
         others = [x if k == i else xp[:, k] for k in range(self.n) if k != j]
         return get_y(others, self.d[rows], self.ann)
 
+    def quoter(self, i: int, j: int, rows: NDArray[np.intp] | slice = slice(None)) -> Quote:
+        """:meth:`quote` of the rows with the pool's state folded once (``sim.vector_stableswap
+        .fold``): for repeated quotes of the same rows at several sizes (a bisection)."""
+        bal = self.bal[rows]
+        xi, xj, keep = bal[:, i], bal[:, j], 1.0 - self.fee
+        if not self.stable:
+
+            def cp(dx: F) -> F:
+                x = np.maximum(dx, 0.0) * keep
+                return np.asarray(xj * x / np.maximum(xi + x, 1e-300), dtype=np.float64)
+
+            return cp
+        rest = [bal[:, m] for m in range(self.n) if m not in (i, j)]
+        b_rest, k = fold(rest, self.d[rows], self.ann, self.n)
+
+        def stable(dx: F) -> F:
+            dx = np.maximum(dx, 0.0)
+            dy = np.maximum(xj - solve(xi + dx, b_rest, k)[0] - 1e-18, 0.0)
+            return np.asarray(np.where(dx > 0, dy * keep, 0.0), dtype=np.float64)
+
+        return stable
+
     def quote(self, i: int, j: int, dx: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
         """Coin ``j`` out for ``dx`` of coin ``i`` in, per row (0 for ``dx <= 0``)."""
-        dx = np.maximum(dx, 0.0)
-        bal = self.bal[rows]
-        if self.stable:
-            y = self.y(i, j, bal[:, i] + dx, rows)
-            dy = np.maximum(bal[:, j] - y - 1e-18, 0.0)
-            return np.asarray(np.where(dx > 0, dy * (1.0 - self.fee), 0.0), dtype=np.float64)
-        x = dx * (1.0 - self.fee)
-        return np.asarray(bal[:, j] * x / np.maximum(bal[:, i] + x, 1e-300), dtype=np.float64)
+        return self.quoter(i, j, rows)(dx)
 
     def swap(self, i: int, j: int, dx: F) -> F:
         """Trade ``dx`` (a full-batch vector, 0 where a path does not trade); returns coin ``j`` out."""

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from .vector_dealer import buy_exact, debt_total
 from .vector_keepers import unit_bid
-from .vector_state import Dol, VState
+from .vector_state import Dol, VState, path_sum
 
 __all__ = ["deficit", "settle", "signals"]
 
@@ -33,7 +33,7 @@ END_WAIT_S = 72 * 3600
 
 
 def _free(d: Dol) -> F:
-    return np.asarray(d.sin - d.queue.sum(axis=1) - d.ash, dtype=np.float64)
+    return np.asarray(d.sin - d.queued - d.ash, dtype=np.float64)
 
 
 def _heal(d: Dol) -> None:
@@ -49,9 +49,10 @@ def open_recovery(s: VState, d: Dol, k: int) -> F:
     for il in s.ilks:
         if s.dols[il.d] is not d or il.english or not il.on.any():
             continue
-        lot = np.where(il.on, il.lot, 0.0)
-        unit = unit_bid(s, il, lot, k, np.zeros(s.P))
-        total += np.where(il.on, np.minimum(il.tab, lot * unit * (1 - margin)), 0.0).sum(axis=1)
+        r, c = np.nonzero(il.on)
+        lot = il.lot[r, c]
+        unit = unit_bid(s, il, lot, k, np.zeros(s.P), r)
+        total += path_sum(r, np.minimum(il.tab[r, c], lot * unit * (1 - margin)), s.P)
     return total
 
 
@@ -110,8 +111,14 @@ def _waterfall(s: VState, d: Dol, k: int, live: B) -> B:
     now = s.now(k)
     _heal(d)
     released = max(0, k - math.ceil(WAIT_S / s.dt) + 1)
-    if released and d.queue[:, :released].any():
-        d.queue[:, :released] = np.where(live[:, None], 0.0, d.queue[:, :released])
+    # each step frees one more column of the queue (the earlier ones were freed on the paths
+    # that were live then; a shut path stays shut, so its columns stay)
+    col = d.queue[:, released - 1] if released else None
+    if col is not None and (d.frozen or col.any()):
+        d.queued -= np.where(live, col, 0.0)
+        kept = np.where(live, 0.0, col)
+        d.frozen = d.frozen or bool(kept.any())
+        d.queue[:, released - 1] = kept
         _heal(d)
     _bid(s, d, k, live)
     _close_flops(s, d, k, live)

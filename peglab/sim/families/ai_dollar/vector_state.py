@@ -136,6 +136,8 @@ class Dol:
         # buffer (vow), in AI dollars
         self.sin, self.dai, self.ash, self.backstop = z.copy(), z.copy(), z.copy(), z.copy()
         self.queue = np.zeros((p, n + 1))  # debt queued at bark, by step (flog after ``wait``)
+        self.queued = z.copy()  # the queue's total per path (kept as columns come and go)
+        self.frozen = False  # a released column kept on a shut path (the buffer no longer flogs)
         self.resets = np.zeros(p, np.int64)
         self.recap_limit = 0.0
         self.sump, self.dump0 = 50_000.0, 50_000.0
