@@ -20,7 +20,7 @@ from peglab.cli import main
 from peglab.errors import InvalidInput
 from peglab.risk.backends import Batched, DaskBackend, LocalPool
 from peglab.risk.engines import canonical_engine, choose_engine, engine_model
-from peglab.risk.montecarlo import run_monte_carlo, run_tiered
+from peglab.risk.montecarlo import chunk_size, run_monte_carlo, run_tiered, vector_cap
 from peglab.risk.params import apply_params
 from peglab.risk.report import _headline_entry
 from peglab.risk.tiers import control_sample, tier_depth
@@ -122,6 +122,16 @@ def test_vector_engine__chunk_size_and_workers__bytes_identical(
     for other in "bcd":
         _same(tmp_path / "a", tmp_path / other)
     assert json.loads((tmp_path / "a/summary.json").read_text())["engine"] == "vector"
+
+
+def test_chunk_size__batched__capped_by_paths_and_by_path_steps() -> None:
+    vec = Batched(vector_chunk)
+    assert vector_cap(768) == 256  # ai-token-crash: 8 days of 15 minutes
+    assert vector_cap(8_760) == 128  # a year hourly: the long-horizon cap
+    assert vector_cap(1_500) == 170  # in between: 256,000 path-steps
+    assert chunk_size(vec, 10_000, 2, 768) == 256
+    assert chunk_size(vec, 100, 2, 768) == 25  # n / (2 workers) when that is smaller
+    assert chunk_size(run_path, 10_000, 2, 768) == 64  # a per-path model: unchanged
 
 
 @pytest.fixture(scope="module")

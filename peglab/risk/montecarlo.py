@@ -78,11 +78,16 @@ __all__ = [
     "run_stress",
     "run_tiered",
     "stream_paths",
+    "vector_cap",
 ]
 
 BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)
 # the most paths one chunk of a batched (vectorised) model holds: memory is bounded by it
-VECTOR_CHUNK = 128
+VECTOR_CHUNK = 256
+# ... and the most path-steps, unless that leaves fewer than VECTOR_CHUNK_LONG paths: a chunk's
+# series grow with paths x steps, so a long horizon gets the smaller cap
+VECTOR_PATH_STEPS = 256_000
+VECTOR_CHUNK_LONG = 128
 
 
 def _chunks(indices: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -90,12 +95,20 @@ def _chunks(indices: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(indices[start : start + size])
 
 
-def chunk_size(model: Model, n: int, workers: int) -> int:
+def vector_cap(steps: int) -> int:
+    """The most paths in one chunk of a batched model for a scenario of ``steps`` steps:
+    :data:`VECTOR_CHUNK`, fewer once the chunk would pass :data:`VECTOR_PATH_STEPS`
+    path-steps, never fewer than :data:`VECTOR_CHUNK_LONG`."""
+    return min(VECTOR_CHUNK, max(VECTOR_CHUNK_LONG, VECTOR_PATH_STEPS // max(steps, 1)))
+
+
+def chunk_size(model: Model, n: int, workers: int, steps: int = 0) -> int:
     """Paths per chunk: a per-path model 1 on one worker, else ``n / (8 workers)`` capped at 64
     (small chunks balance the load); a batched model ``n / (2 workers)`` capped at
-    :data:`VECTOR_CHUNK` (large chunks feed the arrays). A result never depends on it."""
+    :func:`vector_cap` of the scenario's ``steps`` (large chunks feed the arrays: a vectorised
+    step costs less per path the more paths share it). A result never depends on it."""
     if isinstance(model, Batched):
-        return max(1, min(VECTOR_CHUNK, math.ceil(n / (2 * workers))))
+        return max(1, min(vector_cap(steps), math.ceil(n / (2 * workers))))
     return 1 if workers == 1 else max(1, min(64, n // (workers * 8)))
 
 
@@ -112,7 +125,8 @@ def stream_paths(
     its chunk completes, advancing a progress task of ``bar``."""
     task = bar.add_task(description, total=len(indices))
     workers = backend.workers
-    size = chunk if chunk is not None else chunk_size(job.run_path, len(indices), workers)
+    steps = job.scenario.n_steps
+    size = chunk if chunk is not None else chunk_size(job.run_path, len(indices), workers, steps)
     for results in backend.map_chunks(job, _chunks(indices, size), in_flight=2 * workers):
         for idx, res in results:
             sink.add(idx, res)
