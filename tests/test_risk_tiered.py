@@ -126,10 +126,10 @@ def test_vector_engine__chunk_size_and_workers__bytes_identical(
 
 def test_chunk_size__batched__capped_by_paths_and_by_path_steps() -> None:
     vec = Batched(vector_chunk)
-    assert vector_cap(768) == 256  # ai-token-crash: 8 days of 15 minutes
+    assert vector_cap(768) == 512  # ai-token-crash: 8 days of 15 minutes
     assert vector_cap(8_760) == 128  # a year hourly: the long-horizon cap
-    assert vector_cap(1_500) == 170  # in between: 256,000 path-steps
-    assert chunk_size(vec, 10_000, 2, 768) == 256
+    assert vector_cap(1_500) == 266  # in between: 400,000 path-steps
+    assert chunk_size(vec, 10_000, 2, 768) == 512
     assert chunk_size(vec, 100, 2, 768) == 25  # n / (2 workers) when that is smaller
     assert chunk_size(run_path, 10_000, 2, 768) == 64  # a per-path model: unchanged
 

@@ -28,7 +28,7 @@ from .vector_state import VState, build_state
 __all__ = ["STEP_BLOCK", "Draws", "run_batch", "vector_outcomes"]
 
 F = NDArray[np.float64]
-STEP_BLOCK = 16  # steps' worth of per-step uniforms drawn per path at once
+STEP_BLOCK = 8  # steps' worth of per-step uniforms drawn per path at once (memory: paths x this)
 
 
 class Draws:
