@@ -88,43 +88,50 @@ class Arbitrage:
                 mint = leg.src == s.stable
                 self.kind[row], self.fee[row] = (MINT, d.tin) if mint else (REDEEM, d.tout)
         self.rows_of = {kd: np.flatnonzero(self.kind == kd) for kd in range(1, 7)}
-        # leg parameters per path, refreshed each round (module docstring, "Legs")
-        self.a, self.b = np.zeros((n_l, s.P)), np.zeros((n_l, s.P))
-        self.c, self.e = np.zeros((n_l, s.P)), np.zeros((n_l, s.P))
+        # leg parameters per active path, refreshed each round (``_tables``)
+        self.a, self.b = np.zeros((n_l, 0)), np.zeros((n_l, 0))
+        self.c, self.e = np.zeros((n_l, 0)), np.zeros((n_l, 0))
         self.n_gas = np.array([sum(leg.onchain for leg in cyc) for cyc in self.cycles], float)
         self.room: dict[str, F] = {}
         self.enabled = bool(p.enabled) and s.stable is not None and bool(self.cycles)
 
     # -- the legs' parameters and margins ------------------------------------------------------
-    def _tables(self, k: int) -> None:
-        """Every leg's parameters now: pools ``a``, ``b`` the in and out balances (StableSwap:
-        ``e``, ``c`` the folded rest and ``k`` of ``sim.vector_stableswap.fold``); the venue
-        ``a`` the fundamental price, ``b`` the current price, ``c`` the impact per USD; a PSM
-        ``a`` its room (mint) or inventory (redeem, 0 after shutdown)."""
+    def _tables(self, rows: NDArray[np.intp]) -> None:
+        """Every leg's parameters now on the paths ``rows`` (the active ones): pools ``a``, ``b``
+        the in and out balances (StableSwap: ``e``, ``c`` the folded rest and ``k`` of
+        ``sim.vector_stableswap.fold``); the venue ``a`` the fundamental price, ``b`` the
+        current price, ``c`` the impact per USD; a PSM ``a`` its room (mint) or inventory
+        (redeem, 0 after shutdown)."""
         s = self.s
+        shape = (len(self.legs) + 1, rows.size)
+        self.a, self.b, self.c, self.e = (np.zeros(shape) for _ in range(4))
         folded: dict[tuple[str, int, int], tuple[F, F]] = {}
+        bals: dict[str, F] = {}
         for row, leg in enumerate(self.legs):
             kd = int(self.kind[row])
             if kd in (STABLE, CP):
                 pool = s.pools[leg.key]
+                bal = bals.get(leg.key)
+                if bal is None:
+                    bal = bals[leg.key] = pool.bal[rows]
                 i, j = pool.index(leg.src), pool.index(leg.dst)
-                self.a[row], self.b[row] = pool.bal[:, i], pool.bal[:, j]
+                self.a[row], self.b[row] = bal[:, i], bal[:, j]
                 if kd == STABLE:
                     key = (leg.key, min(i, j), max(i, j))
                     if key not in folded:
-                        rest = [pool.bal[:, m] for m in range(pool.n) if m not in (i, j)]
-                        folded[key] = fold(rest, pool.d, pool.ann, pool.n)
+                        rest = [bal[:, m] for m in range(pool.n) if m not in (i, j)]
+                        folded[key] = fold(rest, pool.d[rows], pool.ann, pool.n)
                     self.e[row], self.c[row] = folded[key]
             elif kd in (BUY, SELL):
                 a = self.idx[leg.key]
-                self.a[row] = s.venue.f[:, s.venue.k, a]
-                self.b[row] = s.venue.price(a)
-                self.c[row] = s.venue.k_of(a)
+                self.a[row] = s.venue.f[rows, s.venue.k, a]
+                self.b[row] = s.venue.price(a)[rows]
+                self.c[row] = s.venue.k_of(a)[rows]
             elif kd == MINT:
-                self.a[row] = self.room[leg.key]
+                self.a[row] = self.room[leg.key][rows]
             else:
                 d = s.dol_of[leg.key]
-                self.a[row] = np.where(d.live(), d.gem, 0.0)
+                self.a[row] = np.where(d.live()[rows], d.gem[rows], 0.0)
 
     def _margins(self) -> tuple[F, F]:
         """``(rate, scale)`` of every leg per path (``[legs + 1, P]``): the marginal rate less
@@ -173,7 +180,7 @@ class Arbitrage:
     # -- sizing: every chosen (path, cycle) pair at once ----------------------------------------
     def _groups(self, pp: NDArray[np.intp], cyc: NDArray[np.intp]) -> list[list[_Group]]:
         """Per position of the cycles, the pairs grouped by leg kind with their parameters."""
-        P = self.s.P
+        P = self.a.shape[1]  # the active paths of the round
         a, b, c, e = self.a.ravel(), self.b.ravel(), self.c.ravel(), self.e.ravel()
         out = []
         for t in range(self.table.shape[1]):
@@ -277,11 +284,13 @@ class Arbitrage:
         self.room = {d.sym: psm_room(s, d, k) for d in s.dols if d.has_psm}
         n_gas = self.n_gas
         for _ in range(int(p.max_trades)):
-            if not active.any():
+            rows = np.flatnonzero(active)  # later rounds: the paths that traded and have cash
+            if rows.size == 0:
                 return
-            self._tables(k)
+            self._tables(rows)
             rate, scale = self._margins()
-            m, inv = np.ones((len(self.cycles), s.P)), np.zeros((len(self.cycles), s.P))
+            n_c = len(self.cycles)
+            m, inv = np.ones((n_c, rows.size)), np.zeros((n_c, rows.size))
             for t in range(self.table.shape[1]):  # every cycle at once, leg by leg
                 at_t = self.table[:, t]
                 inv = inv + m / scale[at_t]
@@ -290,29 +299,31 @@ class Arbitrage:
                 big_r = np.where(inv > 0, 1.0 / inv, np.inf)
                 est = np.where(m > 1.0, big_r * (m - 1.0) ** 2 / 2.0, 0.0)
                 at = np.where(m > 1.0, big_r * (m - 1.0), 0.0).T
-            cost = n_gas[:, None] * gas[None, :]
-            ok = active[None, :] & (m > 1.0) & (_SCREEN * est >= floor + cost)
+            gas_r = gas[rows]
+            cost = n_gas[:, None] * gas_r[None, :]
+            ok = (m > 1.0) & (_SCREEN * est >= floor + cost)
             score = np.where(ok, est - cost, -np.inf).T
             order = np.argsort(-score, axis=1)[:, :_CANDIDATES]
             chosen = np.isfinite(np.take_along_axis(score, order, axis=1))
-            pp, rank = np.nonzero(chosen)
+            pp, rank = np.nonzero(chosen)  # pp: positions in ``rows``
             if pp.size == 0:
                 return
             cyc = order[pp, rank]
-            x, g = self._size(self._groups(pp, cyc), s.arb_cash[pp], at[pp, cyc])
-            net = g - n_gas[cyc] * gas[pp]
+            x, g = self._size(self._groups(pp, cyc), s.arb_cash[rows[pp]], at[pp, cyc])
+            net = g - n_gas[cyc] * gas_r[pp]
             # per path the best sized candidate (ties: the lower cycle index)
             best = np.lexsort((cyc, -net, pp))
             best = best[np.r_[True, pp[best][1:] != pp[best][:-1]]]
-            best_net = np.full(s.P, -np.inf)
+            go = (net[best] >= floor) & (x[best] > 0)
+            best = best[go]
+            if best.size == 0:
+                return
+            trade = np.zeros(s.P, bool)
+            trade[rows[pp[best]]] = True
             best_x = np.zeros(s.P)
             best_c = np.full(s.P, -1)
-            best_net[pp[best]] = net[best]
-            best_x[pp[best]] = x[best]
-            best_c[pp[best]] = cyc[best]
-            trade = active & (best_net >= floor) & (best_x > 0)
-            if not trade.any():
-                return
+            best_x[rows[pp[best]]] = x[best]
+            best_c[rows[pp[best]]] = cyc[best]
             self._trade(trade, best_x, best_c, k)
             active = trade & (s.arb_cash > 0)
 

@@ -161,17 +161,23 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
 
 def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> None:
     rate = il.rate
-    unsafe = il.active & (il.art * rate[:, None] > il.ink * il.spot[:, None])
+    unsafe = il.art * rate[:, None] > il.ink * il.spot[:, None]
+    unsafe &= il.active
     since = il.unsafe_since
-    since[~unsafe] = -1
-    since[unsafe & (since < 0)] = k
+    np.putmask(since, ~unsafe, -1)
+    r, c = np.nonzero(unsafe)
+    s_rc = since[r, c]
+    s_rc = np.where(s_rc < 0, k, s_rc)
+    since[r, c] = s_rc
     ok = (il.spot > 0) & (share > 0) & live
-    ready = unsafe & (k - since >= min_lat[:, None]) & ok[:, None] & ~il.on
-    if not ready.any():
+    go_rc = (k - s_rc >= min_lat[r]) & ok[r] & ~il.on[r, c]
+    if not go_rc.any():
         return
+    r, c = r[go_rc], c[go_rc]
+    ready = np.zeros(il.on.shape, bool)
+    ready[r, c] = True
     # the room within ``hole`` runs out along the vaults in order: a cumulative sum per path
     cum_all = np.cumsum(np.where(ready, il.art * rate[:, None] * il.chop, 0.0), axis=1)
-    r, c = np.nonzero(ready)
     rate_r = rate[r]
     art = il.art[r, c]
     tab_full = art * rate_r * il.chop

@@ -49,9 +49,10 @@ class Draws:
         whatever their cursor points at and must not be used)."""
         s = self.s
         short = who & (self.at + n > self.buf.shape[1])
-        for p in np.flatnonzero(short):
-            rest = self.buf[p, self.at[p] :]
-            self.buf[p] = np.concatenate([rest, s.step_rngs[p].random(self.width - rest.size)])
+        for p in np.flatnonzero(short):  # the unread rest to the front, fresh draws after it
+            row, left = self.buf[p], self.width - int(self.at[p])
+            row[:left] = row[self.width - left :]
+            s.step_rngs[p].random(out=row[left:])
             self.at[p] = 0
         first = int(self.at[0])
         if (self.at == first).all():  # in step: one view, no copy
