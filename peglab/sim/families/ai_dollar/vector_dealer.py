@@ -4,9 +4,9 @@ Each function takes full-batch vectors (one entry per path, 0 where a path does 
 returns full-batch vectors. The PSM mints ``x (1 - tin)`` for ``x`` stablecoin within its room
 (the day's flow cap, its own ceiling, the instance's ceiling) and redeems ``x / (1 + tout)``
 within its inventory; fees go to the buffer. Pool purchases are sized as the exact dealer sizes
-them: the largest input whose average price stays within ``keepers.max_buy_price``
-(bisection, :data:`BISECT` fixed steps instead of the exact 0.1%), and exact-out purchases invert
-the StableSwap curve in closed form.
+them: the largest input whose average price stays within ``keepers.max_buy_price`` (the root of
+the cap by Newton's iteration on the StableSwap curve, :data:`NEWTON` fixed steps, where the exact
+dealer bisects to 0.1%), and exact-out purchases invert the StableSwap curve in closed form.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .vector_pools import VecPool
 from .vector_state import Dol, VState
 
 __all__ = [
-    "BISECT",
+    "NEWTON",
     "buy_dollars",
     "buy_exact",
     "debt_total",
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 F = NDArray[np.float64]
-BISECT = 14  # bisection steps of a capped pool purchase (2^-14 of the size)
+NEWTON = 8  # Newton steps of a capped pool purchase (quadratic convergence: float precision)
 
 
 def debt_total(s: VState, d: Dol) -> F:
@@ -92,7 +92,14 @@ def _ij(s: VState, pool: VecPool, sym: str) -> tuple[int, int]:
 
 def pool_buy_size(s: VState, d: Dol, cash: F) -> tuple[F, F]:
     """``(input, AI dollars out)``: the largest input up to ``cash`` whose average price on the
-    peg pool stays within ``max_buy_price`` (bisection on the exact-in quote)."""
+    peg pool stays within ``max_buy_price``.
+
+    Where all of ``cash`` is too dear, the input is the root of ``h(x) = cap out(x) - x``:
+    ``h(0) = 0`` and ``h`` is concave (the average price rises with the size), so the root is
+    0 when the marginal price is already above the cap, else Newton's iteration from ``cash``
+    (right of the root, where the tangent lies above ``h``) descends to it without overshooting;
+    :data:`NEWTON` steps, then ``1e-9`` of it is left on the table so the average stays within
+    the cap."""
     pool = d.peg_pool
     z = np.zeros(s.P)
     if pool is None or not (cash > 0).any():
@@ -105,19 +112,20 @@ def pool_buy_size(s: VState, d: Dol, cash: F) -> tuple[F, F]:
     rows = np.flatnonzero(~ok_full & (cash > 0))
     if rows.size == 0:
         return cash, full
-    lo, hi = np.zeros(rows.size), cash[rows]
-    quote = pool.quoter(i, j, rows)
-    for _ in range(BISECT):  # on the capped paths only
-        mid = (lo + hi) / 2
-        out = quote(mid)
-        good = (out > 0) & (mid <= cap * out)
-        lo = np.where(good, mid, lo)
-        hi = np.where(good, hi, mid)
-    x = np.where(ok_full, cash, 0.0)
-    x[rows] = lo
+    both = pool.quoter_slope(i, j, rows)
+    x = cash[rows]
+    rising = cap * both(np.zeros(rows.size))[1] > 1.0  # the marginal price within the cap
+    for _ in range(NEWTON):  # on the capped paths only
+        out, slope = both(x)
+        h, dh = cap * out - x, cap * slope - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(dh < 0, np.clip(x - h / dh, 0.0, x), x)
+    x = np.where(rising, x * (1.0 - 1e-9), 0.0)
+    size = np.where(ok_full, cash, 0.0)
+    size[rows] = x
     got = np.where(ok_full, full, 0.0)
-    got[rows] = quote(lo)
-    return x, got
+    got[rows] = pool.quote(i, j, x, rows)
+    return size, got
 
 
 def payable(s: VState, d: Dol, have: F, cash: F, k: int) -> F:

@@ -35,6 +35,7 @@ __all__ = ["NEWTON_STEPS", "VecPool", "VecVenue"]
 
 F = NDArray[np.float64]
 Quote = Callable[[F], F]
+QuoteSlope = Callable[[F], tuple[F, F]]
 NEWTON_STEPS = 6  # Newton steps for D per recomputation (warm start: converged to ~1e-12)
 
 
@@ -92,6 +93,20 @@ class VecPool:
             return np.asarray(np.where(dx > 0, dy * keep, 0.0), dtype=np.float64)
 
         return stable
+
+    def quoter_slope(self, i: int, j: int, rows: NDArray[np.intp]) -> QuoteSlope:
+        """``dx -> (out, d out / d dx)`` of a StableSwap pool's rows (the state folded once;
+        the slope of the curve at fixed ``D`` less the fee), for a Newton search."""
+        bal = self.bal[rows]
+        xi, xj, keep = bal[:, i], bal[:, j], 1.0 - self.fee
+        rest = [bal[:, m] for m in range(self.n) if m not in (i, j)]
+        b_rest, k = fold(rest, self.d[rows], self.ann, self.n)
+
+        def both(dx: F) -> tuple[F, F]:
+            y, dy_dx = solve(xi + np.maximum(dx, 0.0), b_rest, k)
+            return np.maximum(xj - y - 1e-18, 0.0) * keep, -dy_dx * keep
+
+        return both
 
     def quote(self, i: int, j: int, dx: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
         """Coin ``j`` out for ``dx`` of coin ``i`` in, per row (0 for ``dx <= 0``)."""
