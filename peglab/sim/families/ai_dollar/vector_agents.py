@@ -14,12 +14,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .vector_dealer import buy_dollars, psm_redeem
 from .vector_state import Dol, Ilk, VState, path_sum
+
+if TYPE_CHECKING:  # vector_model imports this module
+    from .vector_model import Window
 
 __all__ = ["borrowers", "holders", "lp_shocks", "lps", "operate", "panic", "peg_price", "sellers"]
 
@@ -58,7 +62,7 @@ def operate(s: VState, k: int) -> None:
         s.dols[il.d].dai += il.art.sum(axis=1) * (il.rate - old)
 
 
-def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], F]) -> None:
+def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], Window]) -> None:
     """The book's borrowers at step ``k``; ``take(n, paths)`` hands out the paths' next ``n``
     uniforms in the exact runner's order (attend, choice, deleverage; panic only after a drop).
 
@@ -74,17 +78,17 @@ def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], F]) -> None:
     p_all = s.coll_price(il, k)
     live = d.live()
     n = il.art.shape[1]
-    u = take(3 * n, live).reshape(s.P, 3, n)
-    r, c = np.nonzero((u[:, 0] < p_act) & il.active)
+    u = take(3 * n, live)  # per vault: attend, choice, deleverage (only the first read whole)
+    r, c = np.nonzero((u.cols(0, n) < p_act) & il.active)
     keep = live[r] & (il.art[r, c] > 0)
     r, c = r[keep], c[keep]
     if r.size:
-        _attend(s, d, il, k, r, c, u[r, 1, c], u[r, 2, c], p_all[r])
+        _attend(s, d, il, k, r, c, u.pick(r, n + c), u.pick(r, 2 * n + c), p_all[r])
     window = s.prices[:, max(0, k - panic_steps) : k + 1, il.a].max(axis=1)
     crashed = s.prices[:, k, il.a] < (1.0 - float(bw.panic_drop)) * window
     crashed &= live
     if crashed.any():
-        u_panic = take(n, crashed)
+        u_panic = take(n, crashed).cols(0, n)
         r, c = np.nonzero((u_panic < p_panic) & crashed[:, None] & il.active)
         debt = il.art[r, c] * il.rate[r]
         pan = il.budget[r, c] >= debt * 1.02

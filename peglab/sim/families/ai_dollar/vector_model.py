@@ -25,7 +25,7 @@ from .vector_keepers import keepers
 from .vector_recap import deficit, settle, signals
 from .vector_state import VState, build_state
 
-__all__ = ["STEP_BLOCK", "Draws", "run_batch", "vector_outcomes"]
+__all__ = ["STEP_BLOCK", "Draws", "Window", "run_batch", "vector_outcomes"]
 
 F = NDArray[np.float64]
 STEP_BLOCK = 8  # steps' worth of per-step uniforms drawn per path at once (memory: paths x this)
@@ -44,9 +44,9 @@ class Draws:
         self.buf = np.stack([g.random(self.width) for g in s.step_rngs])
         self.at = np.zeros(s.P, np.int64)
 
-    def take(self, n: int, who: NDArray[np.bool_]) -> F:
-        """``(P, n)`` uniforms; only the paths in ``who`` consume them (the other rows hold
-        whatever their cursor points at and must not be used)."""
+    def take(self, n: int, who: NDArray[np.bool_]) -> Window:
+        """The paths' next ``n`` uniforms as a :class:`Window`; only the paths in ``who``
+        consume them (the other rows read whatever their cursor points at and must not be used)."""
         s = self.s
         short = who & (self.at + n > self.buf.shape[1])
         for p in np.flatnonzero(short):  # the unread rest to the front, fresh draws after it
@@ -54,18 +54,35 @@ class Draws:
             row[:left] = row[self.width - left :]
             s.step_rngs[p].random(out=row[left:])
             self.at[p] = 0
-        first = int(self.at[0])
-        if (self.at == first).all():  # in step: one view, no copy
-            out = self.buf[:, first : first + n]
-            if out.shape[1] < n:  # rows outside ``who`` near the end of the buffer
-                out = np.pad(out, ((0, 0), (0, n - out.shape[1])))
-        else:  # each row's window of n from its own cursor (a contiguous copy per row)
-            start = np.minimum(self.at, self.buf.shape[1] - n)
-            out = np.lib.stride_tricks.sliding_window_view(self.buf, n, axis=1)[
-                np.arange(self.buf.shape[0]), start
-            ]
+        out = Window(self.buf, self.at.copy())
         self.at += np.where(who, n, 0)
-        return np.asarray(out, dtype=np.float64)
+        return out
+
+
+class Window:
+    """``n`` uniforms per path from each path's cursor ``start``: :meth:`cols` reads a block of
+    them for every path, :meth:`pick` single ones for some (the rest is never copied)."""
+
+    def __init__(self, buf: F, start: NDArray[np.int64]) -> None:
+        self.buf, self.start = buf, start
+        first = int(start[0])
+        self.common = first if (start == first).all() else -1  # paths in step: views
+
+    def cols(self, lo: int, hi: int) -> F:
+        """``(P, hi - lo)``: each path's uniforms ``lo .. hi`` of the window."""
+        width, end = hi - lo, self.buf.shape[1]
+        if self.common >= 0:
+            out = self.buf[:, self.common + lo : self.common + hi]
+            if out.shape[1] < width:  # rows outside ``who`` near the end of the buffer
+                out = np.pad(out, ((0, 0), (0, width - out.shape[1])))
+            return out
+        at = np.minimum(self.start + lo, end - width)
+        view = np.lib.stride_tricks.sliding_window_view(self.buf, width, axis=1)
+        return np.asarray(view[np.arange(self.buf.shape[0]), at], dtype=np.float64)
+
+    def pick(self, rows: NDArray[np.intp], pos: NDArray[np.intp]) -> F:
+        """The uniform at position ``pos`` of the window of each path of ``rows``."""
+        return np.asarray(self.buf[rows, self.start[rows] + pos], dtype=np.float64)
 
 
 def _record(s: VState, k: int) -> None:
@@ -99,7 +116,8 @@ def run_batch(block: list[AiDollar], sc: Scenario, batch: VectorBatch) -> VState
             borrowers(s, il, k, draws.take)
         for il in s.ilks:
             n_k = il.lat.shape[1]
-            keepers(s, il, k, draws.take(n_k, s.dols[il.d].live()) if n_k else np.zeros((s.P, 0)))
+            u = draws.take(n_k, s.dols[il.d].live()).cols(0, n_k) if n_k else np.zeros((s.P, 0))
+            keepers(s, il, k, u)
         if sc.agents.sellers.enabled:
             sellers(s, k)
         for d in s.dols:
