@@ -14,16 +14,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .vector_dealer import buy_dollars, psm_redeem
-from .vector_state import Dol, Ilk, VState, path_sum
-
-if TYPE_CHECKING:  # vector_model imports this module
-    from .vector_model import Window
+from .vector_state import Dol, Ilk, VState, Window, path_sum
 
 __all__ = ["borrowers", "holders", "lp_shocks", "lps", "operate", "panic", "peg_price", "sellers"]
 

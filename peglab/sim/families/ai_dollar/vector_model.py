@@ -23,9 +23,9 @@ from .vector_agents import borrowers, holders, lps, operate, panic, peg_price, s
 from .vector_arb import Arbitrage
 from .vector_keepers import keepers
 from .vector_recap import deficit, settle, signals
-from .vector_state import VState, build_state
+from .vector_state import VState, Window, build_state
 
-__all__ = ["STEP_BLOCK", "Draws", "Window", "run_batch", "vector_outcomes"]
+__all__ = ["STEP_BLOCK", "Draws", "run_batch", "vector_outcomes"]
 
 F = NDArray[np.float64]
 STEP_BLOCK = 8  # steps' worth of per-step uniforms drawn per path at once (memory: paths x this)
@@ -57,32 +57,6 @@ class Draws:
         out = Window(self.buf, self.at.copy())
         self.at += np.where(who, n, 0)
         return out
-
-
-class Window:
-    """``n`` uniforms per path from each path's cursor ``start``: :meth:`cols` reads a block of
-    them for every path, :meth:`pick` single ones for some (the rest is never copied)."""
-
-    def __init__(self, buf: F, start: NDArray[np.int64]) -> None:
-        self.buf, self.start = buf, start
-        first = int(start[0])
-        self.common = first if (start == first).all() else -1  # paths in step: views
-
-    def cols(self, lo: int, hi: int) -> F:
-        """``(P, hi - lo)``: each path's uniforms ``lo .. hi`` of the window."""
-        width, end = hi - lo, self.buf.shape[1]
-        if self.common >= 0:
-            out = self.buf[:, self.common + lo : self.common + hi]
-            if out.shape[1] < width:  # rows outside ``who`` near the end of the buffer
-                out = np.pad(out, ((0, 0), (0, width - out.shape[1])))
-            return out
-        at = np.minimum(self.start + lo, end - width)
-        view = np.lib.stride_tricks.sliding_window_view(self.buf, width, axis=1)
-        return np.asarray(view[np.arange(self.buf.shape[0]), at], dtype=np.float64)
-
-    def pick(self, rows: NDArray[np.intp], pos: NDArray[np.intp]) -> F:
-        """The uniform at position ``pos`` of the window of each path of ``rows``."""
-        return np.asarray(self.buf[rows, self.start[rows] + pos], dtype=np.float64)
 
 
 def _record(s: VState, k: int) -> None:

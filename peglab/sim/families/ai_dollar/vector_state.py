@@ -34,7 +34,9 @@ from ...scenario import Scenario
 from .schema import AiDollar, BookDraws, Collateral, collateral_params, draw_book
 from .vector_pools import VecPool, VecVenue
 
-__all__ = ["FLOPS", "FLOW_KEYS", "Dol", "Ilk", "VState", "build_state", "otc_buy", "path_sum"]
+__all__ = [
+    "FLOPS", "FLOW_KEYS", "Dol", "Ilk", "VState", "Window", "build_state", "otc_buy", "path_sum",
+]  # fmt: skip
 
 F = NDArray[np.float64]
 I = NDArray[np.int64]  # noqa: E741
@@ -380,3 +382,29 @@ def path_sum(rows: NDArray[np.intp], values: F, paths: int) -> F:
     """Per-path totals of entries whose paths are ``rows`` (``[paths]``; 0 for a path without
     one). Each path adds its own entries in their order, so a total never depends on the others."""
     return np.asarray(np.bincount(rows, values, paths), dtype=np.float64)
+
+
+class Window:
+    """``n`` uniforms per path from each path's cursor ``start``: :meth:`cols` reads a block of
+    them for every path, :meth:`pick` single ones for some (the rest is never copied)."""
+
+    def __init__(self, buf: F, start: NDArray[np.int64]) -> None:
+        self.buf, self.start = buf, start
+        first = int(start[0])
+        self.common = first if (start == first).all() else -1  # paths in step: views
+
+    def cols(self, lo: int, hi: int) -> F:
+        """``(P, hi - lo)``: each path's uniforms ``lo .. hi`` of the window."""
+        width, end = hi - lo, self.buf.shape[1]
+        if self.common >= 0:
+            out = self.buf[:, self.common + lo : self.common + hi]
+            if out.shape[1] < width:  # rows outside ``who`` near the end of the buffer
+                out = np.pad(out, ((0, 0), (0, width - out.shape[1])))
+            return out
+        at = np.minimum(self.start + lo, end - width)
+        view = np.lib.stride_tricks.sliding_window_view(self.buf, width, axis=1)
+        return np.asarray(view[np.arange(self.buf.shape[0]), at], dtype=np.float64)
+
+    def pick(self, rows: NDArray[np.intp], pos: NDArray[np.intp]) -> F:
+        """The uniform at position ``pos`` of the window of each path of ``rows``."""
+        return np.asarray(self.buf[rows, self.start[rows] + pos], dtype=np.float64)
