@@ -1,4 +1,5 @@
-"""The Monte Carlo driver's memory does not grow with steps (docs/scale.md "Memory").
+"""The Monte Carlo driver's memory does not grow with steps, nor with paths through its series
+(docs/scale.md "Memory").
 
 The driver keeps each path's scalars and streams its series to disk (``rundir.Sink``); the
 model's per-step arrays live in the workers, one chunk at a time. Measured with tracemalloc in
@@ -14,12 +15,13 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from peglab.risk import montecarlo
 from peglab.risk.backends import Batched
 from peglab.risk.params import apply_params
-from peglab.risk.rundir import Sink
+from peglab.risk.rundir import SeriesFile, Sink
 from peglab.sim.results import PathResult, report_grid
 from peglab.sim.runner import vector_chunk
 from peglab.sim.scenario import Scenario, load_scenario_file
@@ -94,3 +96,68 @@ def test_driver_memory__results_kept_in_memory__canary_fails(
     monkeypatch.setattr(montecarlo, "Sink", KeepingSink)
     with pytest.raises(AssertionError, match="4x the steps added"):
         check_steps_do_not_grow_driver(tmp_path)
+
+
+# --- the series matrices: rows written in place, not kept mapped ------------------------------
+
+MATRIX = (4000, 193)  # paths x report points
+N_SERIES = 8
+
+
+def _rss_file_kib() -> int:
+    """Resident file-backed pages of this process (``RssFile`` of ``/proc/self/status``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1])
+    pytest.skip("no RssFile in /proc/self/status")
+
+
+def check_rows_not_resident(write_rows: Any) -> None:
+    """``write_rows(row)`` writes row ``row`` of ``N_SERIES`` matrices; after every row of
+    ``MATRIX`` the process's resident file pages must have grown by less than a quarter of the
+    matrices' bytes."""
+    before = _rss_file_kib()
+    for row in range(MATRIX[0]):
+        write_rows(row)
+    grown = (_rss_file_kib() - before) * 1024
+    total = N_SERIES * MATRIX[0] * MATRIX[1] * 4
+    assert grown < total / 4, f"{grown:,} bytes of {total:,} written stay resident"
+
+
+def test_sink__4000_paths__series_rows_not_resident(tmp_path: Path) -> None:
+    sink = Sink(tmp_path, MATRIX[0], MATRIX[1], keep_paths=0)
+    values = np.linspace(0.0, 1.0, MATRIX[1])
+    series = {f"s{j}": values + j for j in range(N_SERIES)}
+    try:
+        check_rows_not_resident(lambda i: sink.add(i, PathResult({"m": float(i)}, series)))
+    finally:
+        sink.close()
+    got = np.load(tmp_path / "series" / "s3.npy")
+    assert got.shape == MATRIX and np.array_equal(got[-1], (values + 3).astype(np.float32))
+
+
+def test_rows_not_resident__memory_mapped_matrices__canary_fails(tmp_path: Path) -> None:
+    maps = [np.lib.format.open_memmap(tmp_path / f"{j}.npy", mode="w+", dtype=np.float32,
+                                      shape=MATRIX) for j in range(N_SERIES)]  # fmt: skip
+    row = np.linspace(0.0, 1.0, MATRIX[1])
+
+    def write(i: int) -> None:
+        for m in maps:
+            m[i] = row
+
+    with pytest.raises(AssertionError, match="stay resident"):
+        check_rows_not_resident(write)
+
+
+def test_series_file__rows__bytes_of_a_memory_mapped_matrix(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(5, 7))  # float64, rounded to float32 by both
+    ref = np.lib.format.open_memmap(tmp_path / "ref.npy", mode="w+", dtype=np.float32, shape=(6, 7))
+    mine = SeriesFile(tmp_path / "mine.npy", 6, 7)
+    for r in (4, 0, 2, 1, 3):  # any order; row 5 never written
+        ref[r] = rows[r]
+        mine.write_row(r, rows[r])
+    ref.flush()
+    del ref
+    mine.close()
+    assert (tmp_path / "mine.npy").read_bytes() == (tmp_path / "ref.npy").read_bytes()

@@ -9,7 +9,7 @@ import each other. Files in a run directory:
 | ``metrics.json`` | the families of the run: instances, metric specs (unit, loss, headline, total), series specs |
 | ``timings.json`` | wall clock, throughput, workers (what varies between identical runs) |
 | ``paths.csv`` | ``path`` + one column per scalar metric, rewritten sorted by path at the end |
-| ``series/<name>.npy`` | float32 ``(paths, points)`` matrices, written through ``open_memmap`` |
+| ``series/<name>.npy`` | float32 ``(paths, points)`` matrices, each row written in place as its path arrives (:class:`SeriesFile`) |
 | ``paths/path-<i>.csv`` | the full series of the first ``keep_paths`` paths |
 | ``tiers/plan.json``, ``tiers/exact/paths.csv`` | tiered runs: the selected paths and their exact values (``summary.json`` ``tiers``: the statistics) |
 | ``report.html`` | the offline report |
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from ..sim.results import PathResult
 
 __all__ = [
     "Catalog",
+    "SeriesFile",
     "Sink",
     "load_catalog",
     "load_summary",
@@ -109,6 +111,34 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+class SeriesFile:
+    """A float32 ``(rows, points)`` ``.npy`` matrix written one row at a time in place.
+
+    The header is the one ``np.lib.format.open_memmap`` writes and the file has its full size
+    from the start (unwritten rows read as zeros), so the bytes are those of a memory-mapped
+    matrix; but each row goes to the file with a positioned write instead of through a mapping,
+    so rows already written do not stay resident in the driver (docs/scale.md "Memory"): its
+    memory does not grow with the number of paths while it streams.
+    """
+
+    def __init__(self, path: Path, rows: int, points: int) -> None:
+        self.points = points
+        self._fh = path.open("w+b")
+        header = {"descr": "<f4", "fortran_order": False, "shape": (rows, points)}
+        np.lib.format.write_array_header_1_0(self._fh, header)
+        self._fh.flush()
+        self.offset = self._fh.tell()
+        self._fh.truncate(self.offset + rows * points * 4)
+
+    def write_row(self, row: int, values: np.ndarray) -> None:
+        """Row ``row`` := ``values`` rounded to float32 (as an assignment into the matrix would)."""
+        data = np.ascontiguousarray(values, dtype="<f4").tobytes()
+        os.pwrite(self._fh.fileno(), data, self.offset + row * self.points * 4)
+
+    def close(self) -> None:
+        self._fh.close()
+
+
 class Sink:
     """Writes results as they arrive: CSV rows, memmapped series, full series of kept paths.
 
@@ -139,7 +169,7 @@ class Sink:
         self._series = series
         self.columns: list[str] | None = None
         self.series_names: list[str] | None = None
-        self.maps: dict[str, np.memmap[Any, Any]] = {}
+        self.files: dict[str, SeriesFile] = {}
         if series:
             (out / "series").mkdir(parents=True, exist_ok=True)
             (out / "paths").mkdir(exist_ok=True)
@@ -170,12 +200,8 @@ class Sink:
             self._csv.writerow(["path", *self.columns])
             self.series_names = sorted(res.series) if self._series else []
             for name in self.series_names:
-                self.maps[name] = np.lib.format.open_memmap(
-                    self.out / "series" / f"{name}.npy",
-                    mode="w+",
-                    dtype=np.float32,
-                    shape=(self.n_paths, self.n_points),
-                )
+                path = self.out / "series" / f"{name}.npy"
+                self.files[name] = SeriesFile(path, self.n_paths, self.n_points)
         if sorted(metrics) != self.columns:
             raise InvalidInput(
                 "stress/inconsistent-metrics",
@@ -190,7 +216,7 @@ class Sink:
                     "stress/bad-series",
                     f"path {index}: series {name!r} has shape {arr.shape}, expected ({self.n_points},)",
                 )
-            self.maps[name][row] = arr
+            self.files[name].write_row(row, arr)
         if index < self.keep and self.series_names:
             with (self.out / "paths" / f"path-{index:05d}.csv").open("w", newline="") as fh:
                 w = csv.writer(fh)
@@ -204,9 +230,9 @@ class Sink:
 
     def close(self) -> None:
         self._fh.close()
-        for m in self.maps.values():
-            m.flush()
-        self.maps.clear()
+        for f in self.files.values():
+            f.close()
+        self.files.clear()
 
 
 def sort_paths_csv(path: Path) -> None:
