@@ -23,7 +23,15 @@ from peglab.risk.engines import canonical_engine, choose_engine, engine_model
 from peglab.risk.montecarlo import chunk_size, run_monte_carlo, run_tiered, vector_cap
 from peglab.risk.params import apply_params
 from peglab.risk.report import _headline_entry
-from peglab.risk.tiers import control_sample, tier_depth
+from peglab.risk.tiers import (
+    Plan,
+    TierColumn,
+    control_sample,
+    fast_ranks,
+    select_worst,
+    tail_statistics,
+    tier_depth,
+)
 from peglab.sim.results import PathResult
 from peglab.sim.runner import run_path, vector_chunk
 from peglab.sim.scenario import Scenario, load_scenario_file
@@ -186,6 +194,49 @@ def test_control_sample__seeded_sorted_distinct() -> None:
     assert a == control_sample(10_000, 7) and a != control_sample(10_000, 8)
     assert len(a) == 100 and len(set(a)) == 100 and list(a) == sorted(a)
     assert control_sample(30, 7) == tuple(range(30))  # the whole run when it is small
+
+
+def test_select_worst__tie_at_the_boundary__left_out_and_recorded() -> None:
+    v = np.array([0.0, 3.0, 3.0, 1.0, np.nan, 3.0, 0.0, 0.0])
+    assert select_worst(v, "max", 3) == ((1, 2, 5), None)  # the tie ends at rank 3
+    assert select_worst(v, "max", 4) == ((1, 2, 5, 3), None)
+    assert select_worst(v, "max", 2) == ((), (3.0, 3))  # 3.0 at ranks 1-3 straddles k = 2
+    assert select_worst(v, "max", 5) == ((1, 2, 5, 3), (0.0, 3))  # the zeros straddle k = 5
+    assert select_worst(v, "min", 2) == ((), (0.0, 3))
+    assert select_worst(np.zeros(10_000), "max", 377) == ((), (0.0, 10_000))  # all zero: none
+    assert select_worst(v, "max", 8) == ((1, 2, 5, 3, 0, 6, 7, 4), None)  # every path: all
+
+
+def test_fast_ranks__ties_share_the_deepest_rank__nan_last() -> None:
+    v = np.array([0.0, 3.0, 3.0, 1.0, np.nan, 3.0, 0.0, 0.0])
+    assert fast_ranks(v, "max").tolist() == [7, 3, 3, 4, 8, 3, 7, 7]
+    assert fast_ranks(v, "min").tolist() == [3, 7, 7, 4, 8, 7, 3, 3]
+    w = np.random.default_rng(1).permutation(50).astype(float)  # no ties: the plain rank
+    assert fast_ranks(w, "max").tolist() == (50 - w).astype(int).tolist()
+
+
+def _plan(n: int, col: TierColumn, selected: tuple[int, ...], control: tuple[int, ...]) -> Plan:
+    m, margin, k = tier_depth(n, 0.05)
+    return Plan(n, 0.05, m, margin, k, (col,), {col.name: selected}, control, {})
+
+
+def test_tail_statistics__fast_all_zero__covered_iff_the_exact_paths_agree() -> None:
+    """A column the vectorised model puts at zero on every path selects no path; its exact tail
+    rests on the paths run for other columns and the control sample. Canary: one exactly-run
+    path with a positive exact value makes the zero statistic not covered (its tied fast rank is
+    the deepest, beyond the tier)."""
+    n, col = 400, TierColumn("bad_debt_usd", "max", True)
+    fast = np.zeros(n)
+    selected, block = select_worst(fast, "max", tier_depth(n, 0.05)[2])
+    assert selected == () and block == (0.0, n)
+    ran = tuple(range(0, n, 4))  # 100 paths run for other columns and the control
+    plan = _plan(n, col, selected, ran)
+    seed = np.random.SeedSequence(1)
+    ok = tail_statistics(plan, col, fast, {i: 0.0 for i in ran}, boot_seed=seed, n_resamples=50)
+    assert ok["VaR95"]["status"] == "ok" and ok["VaR95"]["value"] == 0.0
+    exact = {i: 0.0 for i in ran} | {ran[7]: 5.0}
+    bad = tail_statistics(plan, col, fast, exact, boot_seed=seed, n_resamples=50)
+    assert bad["VaR95"]["status"] == "not-covered" and bad["VaR95"]["deepest_fast_rank"] == n
 
 
 # --- tiered equals a full exact run ----------------------------------------------------------

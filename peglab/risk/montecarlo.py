@@ -390,7 +390,7 @@ def run_tiered(
 
     1. The vector engine (``fast``) runs every path: the run directory is a complete vector run.
     2. ``risk.tiers.plan_tiers`` picks, per tiered column, the ``k`` worst paths by the vector
-       value, plus a seeded random control sample; the exact engine re-runs their union on the
+       value (none of a tie at the boundary), plus a seeded random control sample; the exact engine re-runs their union on the
        same backend (entered once for both tiers) into ``tiers/exact/paths.csv``.
     3. The exact tail statistics with their coverage, and the vector-vs-exact difference on the
        control sample with its flags, go to ``summary.json`` under ``tiers`` (the plan to
@@ -499,6 +499,7 @@ def _analyse(
             "tail": plan.tail, "m": plan.m, "margin": plan.margin, "k": plan.k,
             "control": len(plan.control), "exact_paths": len(indices),
             "columns": [c.name for c in plan.columns],
+            "tied": {c: {"value": v, "paths": k} for c, (v, k) in plan.tied.items()},
         },
         "tail": tails,
         "control": agreement,

@@ -297,7 +297,7 @@ def _tiers_html(summary: dict[str, Any], headline: list[str]) -> str:
 engine re-ran <b>{r["exact_paths"]} paths</b>: for each of {len(r["columns"])} headline metrics
 its {r["k"]} worst paths by the vectorised value (the tail of {r["m"]} paths the statistics below
 read, share {r["tail"]}, plus a margin of {r["margin"]}), and a random control sample of
-{r["control"]} paths. An exact tail statistic uses exact values only and equals a full exact run's
+{r["control"]} paths.{_tied_html(r)} An exact tail statistic uses exact values only and equals a full exact run's
 when the tail paths were all re-run; it is marked NOT COVERED when an exactly-run path worse than
 its boundary ranked deeper than the limit by the vectorised value. Rule and checks:
 docs/scale.md "Two tiers".</p>
@@ -306,6 +306,17 @@ docs/scale.md "Two tiers".</p>
 {verdict}
 {_html_table(CONTROL_HEADER, _control_rows(tiers, headline))}
 """
+
+
+def _tied_html(rule: dict[str, Any]) -> str:
+    tied = rule.get("tied") or {}
+    if not tied:
+        return ""
+    parts = ", ".join(f"{html.escape(c)} ({_fmt(t['value'])} on {t['paths']} paths)"
+                      for c, t in sorted(tied.items()))  # fmt: skip
+    return (f" The vectorised model ties the paths at the boundary of {len(tied)} metric(s), so "
+            f"none of those tied paths was selected for them (their check is the other paths and "
+            f"the control sample): {parts}.")  # fmt: skip
 
 
 def print_tiers(

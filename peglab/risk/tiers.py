@@ -13,7 +13,11 @@ I/O); ``risk.montecarlo.run_tiered`` runs the engines and writes the files.
   ``m = min(N, ceil(tail N) + 1)`` paths are the tail the statistics read, ``margin = max(10,
   ceil(m / 2))`` more are added against ranking errors of the fast model, and each tiered column
   selects its ``k = min(N, m + margin)`` worst paths by the fast value (ties: lower path index
-  first). The **control sample** is ``min(N, max(50, ceil(N / 100)))`` paths drawn without
+  first), **except a tie at the boundary**: when the value at rank ``k`` is shared by a path
+  beyond rank ``k``, the fast model cannot say which of the tied paths are worse, so none of that
+  tied block is selected (a column whose fast value is the same on every path, as a bad debt of
+  zero on every path, selects nothing: picking the lowest path indices would spend exact runs on
+  arbitrary paths; the control sample and the other columns' paths are its check). The **control sample** is ``min(N, max(50, ceil(N / 100)))`` paths drawn without
   replacement from ``SeedSequence(seed, spawn_key=(0xC7A1, 0))``. The exact engine runs the union.
 * **Exact tail statistics** of a column use only exact values, of every path the exact tier ran
   (its own selection, the other columns' and the control sample). A statistic reads the ``r``
@@ -24,7 +28,8 @@ I/O); ``risk.montecarlo.run_tiered`` runs the engines and writes the files.
 * **The assumption** behind that: a path the exact tier did not run is no worse, exactly, than the
   ``r``-th worst exact value ``b`` (the fast model ranks the tail well enough that the margin
   catches what it misorders). **The check**: among the exactly-run paths whose exact value is
-  worse than ``b``, the deepest fast rank ``d`` must be at most ``k - ceil(margin / 2)`` (half the
+  worse than ``b``, the deepest fast rank ``d`` (a tied path's rank: the deepest of its tied
+  block, so a path of a boundary block always counts as beyond ``k``) must be at most ``k - ceil(margin / 2)`` (half the
   margin unused). A control path outside the selection that is exactly worse than ``b`` has a
   fast rank beyond ``k`` and so fails the check: the assumption is then seen to be broken. A
   statistic that fails is reported with ``covered = false`` (its value is still the tier's, shown
@@ -71,7 +76,9 @@ __all__ = [
     "TierColumn",
     "compare_means",
     "control_sample",
+    "fast_ranks",
     "plan_tiers",
+    "select_worst",
     "tail_statistics",
     "tier_columns",
     "tier_depth",
@@ -108,6 +115,7 @@ class Plan:
     columns: tuple[TierColumn, ...]
     selected: Mapping[str, tuple[int, ...]]
     control: tuple[int, ...]
+    tied: Mapping[str, tuple[float, int]]  # per column: the boundary block's value and size
 
     @property
     def indices(self) -> list[int]:
@@ -121,6 +129,7 @@ class Plan:
             "paths": self.n, "tail": self.tail, "m": self.m, "margin": self.margin, "k": self.k,
             "columns": [{"name": c.name, "side": c.side, "loss": c.loss} for c in self.columns],
             "selected": {k: list(v) for k, v in self.selected.items()},
+            "tied": {k: {"value": v, "paths": c} for k, (v, c) in self.tied.items()},
             "control": list(self.control), "exact_paths": len(self.indices),
         }  # fmt: skip
 
@@ -162,6 +171,38 @@ def worst_order(values: np.ndarray, side: Side) -> np.ndarray:
     return np.lexsort((np.arange(len(values)), key))
 
 
+def select_worst(
+    values: np.ndarray, side: Side, k: int
+) -> tuple[tuple[int, ...], tuple[float, int] | None]:
+    """The ``k`` worst positions (worst first) without a tied block at the boundary (module
+    docstring), and that block's ``(value, size)`` when one was left out."""
+    order = worst_order(values, side)
+    if k >= len(order):
+        return tuple(int(i) for i in order), None
+    edge = values[order[k - 1]] if k > 0 else np.nan
+    if not (k > 0 and np.isfinite(edge) and values[order[k]] == edge):
+        return tuple(int(i) for i in order[:k]), None
+    tied = values[order] == edge
+    kept = order[:k][~tied[:k]]
+    return tuple(int(i) for i in kept), (float(edge), int(tied.sum()))
+
+
+def fast_ranks(values: np.ndarray, side: Side) -> np.ndarray:
+    """Worst-first rank (1-based) of every position; tied values share the deepest rank of their
+    block, NaN rank after every finite value (in position order)."""
+    order = worst_order(values, side)
+    ordered = values[order]
+    rank = np.arange(1, len(order) + 1)
+    # the last position of each run of equal finite values gives the run its rank
+    same_next = np.zeros(len(order), dtype=bool)
+    same_next[:-1] = np.isfinite(ordered[:-1]) & (ordered[:-1] == ordered[1:])
+    ends = np.where(same_next, len(order) + 1, rank)  # a run ends where the next differs
+    deepest = np.minimum.accumulate(ends[::-1])[::-1]
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = deepest
+    return out
+
+
 def control_sample(n: int, seed: int, size: int | None = None) -> tuple[int, ...]:
     """The control paths: ``size`` (default ``min(n, max(50, ceil(n/100)))``) of ``0..n-1``."""
     want = min(n, max(CONTROL_MIN, math.ceil(CONTROL_SHARE * n))) if size is None else size
@@ -184,11 +225,13 @@ def plan_tiers(
     n = int(data.shape[0])
     m, margin, k = tier_depth(n, tail)
     cols = tuple(tier_columns(cat, columns))
-    selected = {
-        c.name: tuple(int(i) for i in worst_order(data[:, columns.index(c.name)], c.side)[:k])
-        for c in cols
-    }
-    return Plan(n, tail, m, margin, k, cols, selected, control_sample(n, seed, control))
+    selected: dict[str, tuple[int, ...]] = {}
+    tied: dict[str, tuple[float, int]] = {}
+    for c in cols:
+        selected[c.name], block = select_worst(data[:, columns.index(c.name)], c.side, k)
+        if block is not None:
+            tied[c.name] = block
+    return Plan(n, tail, m, margin, k, cols, selected, control_sample(n, seed, control), tied)
 
 
 _LEVELS: tuple[tuple[str, float], ...] = (("quantile", 0.95), ("quantile", 0.99), ("es", 0.975))
@@ -241,8 +284,7 @@ def tail_statistics(
     n = int(np.isfinite(fast).sum())
     sign = 1.0 if col.side == "max" else -1.0
     order = worst_order(fast, col.side)
-    fast_rank = np.empty(len(fast), dtype=np.int64)
-    fast_rank[order] = np.arange(1, len(fast) + 1)
+    fast_rank = fast_ranks(fast, col.side)
     known = {i: v for i, v in exact.items() if math.isfinite(v)}
     missing = [i for i in plan.selected[col.name] if i not in known]
     ids = np.array(sorted(known), dtype=np.int64)
