@@ -306,10 +306,8 @@ class YieldVaultFamily:
         self, block: list[YieldVaultBlock], scenario: Scenario, batch: VectorBatch
     ) -> VectorResult | None:
         """The batch on the vectorised model (``vector.run_yield_batch``; docs/scale.md
-        "Vectorised models: yield vaults"); ``None`` for the ARMA optimiser (not modelled)."""
+        "Vectorised models: yield vaults"), with either allocator."""
         b = block[0]
-        if b.allocator != "rules":
-            return None
         res = run_yield_batch(to_params(b), scenario, batch)
         outcomes = [
             YieldVaultOutcome(

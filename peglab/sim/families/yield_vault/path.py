@@ -61,7 +61,7 @@ from ...agents.looping import Looper, LoopParams
 from ...yield_backtest import RateBorrower, make_market
 from .agents import PegArbitrageur, ShareKeeper, pool_price
 
-__all__ = ["YieldParams", "YieldPath", "standalone"]
+__all__ = ["YieldParams", "YieldPath", "family_optimizer", "standalone"]
 
 FUND = "market"  # the world's external market: pays for holders' deposits and agents' capital
 
@@ -117,6 +117,12 @@ class YieldParams:
     loss_frac: float = 0.0
 
 
+def family_optimizer(unit: int) -> ArmaOptimizer:
+    """The family's ARMA optimiser (``allocator = "optimizer"``): a 10% idle buffer and a gain
+    floor of 5 whole units of the asset, the other parameters at their defaults."""
+    return ArmaOptimizer(idle_buffer_bps=1000, min_gain_abs=5 * unit)
+
+
 class YieldPath:
     """The family's world on one path (module docstring). ``step_day(k)`` runs day ``k``."""
 
@@ -160,9 +166,7 @@ class YieldPath:
         )  # fmt: skip
         self.curator = Curator(chain, asset, self.safe, [*self.markets, *sleeves], agent=self.agent)
         self.policy: Policy = (
-            InterstableRules()
-            if p.allocator == "rules"
-            else ArmaOptimizer(idle_buffer_bps=1000, min_gain_abs=5 * self.unit)
+            InterstableRules() if p.allocator == "rules" else family_optimizer(self.unit)
         )
         self.holders = f"holders:{p.share}"
         ledger.transfer(asset, FUND, self.holders, p.capital_usd * self.unit)

@@ -16,9 +16,10 @@
 * at the horizon: the family's measures, computed as ``YieldPath.measures`` computes them.
 
 The pieces live in ``vector_markets`` (lending markets, term deposits), ``vector_vault`` (the
-epoch vault, curator and rules) and ``vector_agents`` (the AI dollar, loopers, keeper). A path's
+epoch vault, curator and rules), ``vector_optimizer`` (the ARMA optimiser) and ``vector_agents`` (the AI dollar, loopers, keeper). A path's
 arithmetic never mixes with another path's, so its result does not depend on the batch.
-Only the interstable rules allocator is modelled (``allocator = "optimizer"``: no vectorised model).
+Both allocators are modelled: the interstable rules (``vector_vault``) and the ARMA optimiser
+(``vector_optimizer``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from ....units import DAY, RAY, YEAR
 from ...family import VectorBatch
 from ...scenario import Scenario
 from ..ai_dollar.vector_pools import VecPool
-from .path import YieldParams
+from .path import YieldParams, family_optimizer
 from .vector_agents import CdpParams, VecDollar, VecLoopers
 from .vector_markets import VecLending, VecTerm, rowsum
+from .vector_optimizer import VecOptimizer
 from .vector_vault import VecVault
 
 __all__ = ["YieldBatch", "path_draws", "run_yield_batch"]
@@ -87,7 +89,11 @@ def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBa
         for j in range(p.n_term)
     ]
     L = p.loopers
-    vault = VecVault(P, days, L + 2, [*lending, *terms], p.management_bps, p.performance_bps, u)
+    books = [*lending, *terms]
+    opt = None
+    if p.allocator == "optimizer":
+        opt = VecOptimizer(family_optimizer(int(u)), [m.id for m in books])
+    vault = VecVault(P, days, L + 2, books, p.management_bps, p.performance_bps, u, opt)
     # t0: the holders' deposit settles at one share per unit
     cap = float(p.capital_usd) * u
     vault.A[:], vault.S[:], vault.idle[:] = cap, cap, cap
@@ -147,7 +153,7 @@ def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBa
         if p.loss_day is not None and k == p.loss_day and p.loss_frac > 0:
             vault.exploit(p.loss_frac)
         vault.settle(k)
-        vault.rebalance()
+        vault.rebalance(k)
         vault.record_history()
         d.rate = d.rate * math.exp(lr * DAY)
         lr = lr_spike if (p.spike_fee_apr is not None and in_spike) else lr_base

@@ -22,6 +22,8 @@ not reproduced. Time is ``now`` in seconds since t0, set by the caller each day.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -161,21 +163,38 @@ class VecLending:
     def rates(self) -> tuple[F, F]:
         """Annual ``(supply, borrow)`` rates now (fractions), from the state accrued to now."""
         if self.aave:
-            d = self.debt()
-            u = np.where(d > 0, d / np.maximum(self.cash + d, 1e-300), 0.0)
-            borrow = np.where(
-                u > self.opt,
-                self.base + self.s1 + self.s2 * (u - self.opt) / (1.0 - self.opt),
-                self.base + self.s1 * u / self.opt,
-            )
-            supply = np.where(d > 0, borrow * u * (1.0 - RESERVE_FACTOR), 0.0)
-            return supply, borrow
+            return self._aave_rates(self.cash, self.debt())
         a, b, _ = self._current()
         u, per_s = self._comp_rate(a, b)
         return u * per_s * (1.0 - RESERVE_FACTOR) * YEAR, per_s * YEAR
 
-    def _comp_rate(self, b: F, reserves: F) -> tuple[F, F]:
-        den = self.cash + b - reserves
+    def supply_curve(self) -> Callable[[F], F]:
+        """The annual supply rate if ``delta`` more cash sat in the market (own impact; the
+        exact ``rates_ray(supply_delta=delta)[0]`` as a fraction), frozen at the state now."""
+        cash = self.cash.copy()
+        if self.aave:
+            debt = self.debt()
+            return lambda delta: self._aave_rates(cash + delta, debt)[0]
+        a, b, _ = self._current()
+
+        def comp(delta: F) -> F:
+            u, per_s = self._comp_rate(a, b, cash + delta)
+            return np.asarray(u * per_s * (1.0 - RESERVE_FACTOR) * YEAR)
+
+        return comp
+
+    def _aave_rates(self, cash: F, d: F) -> tuple[F, F]:
+        u = np.where(d > 0, d / np.maximum(cash + d, 1e-300), 0.0)
+        borrow = np.where(
+            u > self.opt,
+            self.base + self.s1 + self.s2 * (u - self.opt) / (1.0 - self.opt),
+            self.base + self.s1 * u / self.opt,
+        )
+        supply = np.where(d > 0, borrow * u * (1.0 - RESERVE_FACTOR), 0.0)
+        return supply, borrow
+
+    def _comp_rate(self, b: F, reserves: F, cash: F | None = None) -> tuple[F, F]:
+        den = (self.cash if cash is None else cash) + b - reserves
         u = np.where(b > 0, b / np.maximum(den, 1e-300), 0.0)
         rate = np.where(
             u <= self.kink,
@@ -292,6 +311,10 @@ class VecTerm:
     def rates(self) -> tuple[F, F]:
         n = self.principal.shape[0]
         return np.full(n, self.rate), np.zeros(n)
+
+    def supply_curve(self) -> Callable[[F], F]:
+        """A fixed rate whatever the vault adds (no own impact)."""
+        return lambda delta: np.full(len(delta), self.rate)
 
     def supply(self, who: str, amount: F, mask: B) -> None:
         self.principal[:, self.day] += np.where(mask, np.maximum(amount, 0.0), 0.0)

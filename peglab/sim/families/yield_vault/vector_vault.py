@@ -28,8 +28,9 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from ....units import YEAR
+from ....units import DAY, YEAR
 from .vector_markets import VecLending, VecTerm, rowsum
+from .vector_optimizer import VecOptimizer
 
 __all__ = ["VecVault"]
 
@@ -54,6 +55,7 @@ class VecVault:
         mgmt_bps: int,
         perf_bps: int,
         unit: float,
+        optimizer: VecOptimizer | None = None,
     ) -> None:
         p, c = paths, controllers
         self.P, self.C, self.days, self.u = p, c, days, unit
@@ -82,6 +84,8 @@ class VecVault:
         self.nhist = 0
         self.tvl_prev = np.zeros((p, n))
         self.rows = np.arange(p)
+        self.opt = optimizer  # None: the interstable rules
+        self.last = np.zeros(p)  # each path's last allocation [s since t0]
 
     # -- reads -------------------------------------------------------------------------------------
     def to_assets(self, shares: F) -> F:
@@ -140,9 +144,11 @@ class VecVault:
                 left = left - out
 
     def settle(self, k: int) -> None:
-        """``YieldPath._settle``: free cash for the pending redemptions, value, settle."""
+        """``YieldPath._settle``: free cash for the pending redemptions (an allocation: it
+        starts the optimiser's cooldown), value, settle."""
         short = self.to_assets(self.pending_redeem()) - self.idle
         if (short > 0).any():
+            freed = np.zeros(self.P, dtype=bool)
             wd = self.withdrawable()
             order = np.lexsort((np.broadcast_to(self.id_rank, wd.shape), -wd), axis=1)
             for r in range(len(self.markets)):
@@ -154,6 +160,8 @@ class VecVault:
                         sel &= take > 0
                         self._withdraw(jj, take, sel)
                         short = np.where(sel, short - take, short)
+                        freed |= sel
+            self.last = np.where(freed, float(k * DAY), self.last)
         nav = self.nav()
         # propose: the open redemption epoch closes unless an earlier one still waits
         closing = (rowsum(self.red_open) > 0) & ~self.has_closed
@@ -200,15 +208,23 @@ class VecVault:
         self.hwm = np.maximum(self.hwm, np.floor(one * (a + 1.0) / (self.S + 1.0)))
 
     # -- the allocator ---------------------------------------------------------------------------------
-    def rebalance(self) -> None:
-        """The rules' proposal, clamped to the curator's guards, executed where it moves."""
+    def rebalance(self, k: int) -> None:
+        """The allocator's proposal (the rules, or the optimiser of ``vector_optimizer``),
+        clamped to the curator's guards, executed where it moves (on day ``k``)."""
         pos, wd = self.positions(), self.withdrawable()
         supply = np.stack([m.total_supplied() for m in self.markets], axis=1)
         util = np.stack([m.utilisation() for m in self.markets], axis=1)
-        apr = np.stack([m.rates()[0] for m in self.markets], axis=1)
         capital = self.idle + rowsum(pos)
-        new = self._desired(pos, wd, supply, apr, capital)
-        move = self._decide(new, pos, wd, supply, capital)
+        if self.opt is None:
+            apr = np.stack([m.rates()[0] for m in self.markets], axis=1)
+            new = self._desired(pos, wd, supply, apr, capital)
+            move = self._decide(new, pos, wd, supply, capital)
+        else:
+            curves = [m.supply_curve() for m in self.markets]
+            whole = np.floor(self.idle) + rowsum(pos)  # the exact capital: integer units
+            now = float(k * DAY)
+            new, move = self.opt.propose(now, self.last, whole, pos, wd, supply, util, curves)
+            self.last = np.where(move, now, self.last)
         if not move.any():
             return
         t = new.copy()
