@@ -2,7 +2,8 @@
 path's result does not depend on its batch, the same seed gives the same bytes (also through
 ``peglab stress --engine vector``), and on common paths of reduced ``rate-spike`` and
 ``vault-run`` scenarios the vectorised means agree with the exact engine's within each metric's
-stated tolerance (``MetricSpec.agree``), a check that a perturbed model fails."""
+stated tolerance (``MetricSpec.agree``), a check that a perturbed model fails. The ARMA
+optimiser's counterpart: tests/test_sim_vector_yield_optimizer.py."""
 
 from __future__ import annotations
 
@@ -137,14 +138,6 @@ def test_cross_validation__reduced_vault_run_with_bad_debt__auctions_agree(tmp_p
             e.metrics["dollar_bad_debt.alUSD"], rel=1e-6
         )
         assert v.metrics["loopers_liquidated.alUSD"] == e.metrics["loopers_liquidated.alUSD"]
-
-
-def test_family__optimizer_allocator__no_vectorised_model(tmp_path: Path) -> None:
-    sc = reduced(tmp_path, "rate-spike", 'allocator = "optimizer"\n')
-    [(fam, block)] = scenario_families(sc)
-    assert block[0].allocator == "optimizer"
-    with pytest.raises(Exception, match="no-float-model"):
-        vector_chunk(sc, seeds(1))
 
 
 def test_cli_stress__engine_vector__same_seed_same_bytes(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBa
         for j in range(p.n_term)
     ]
     L = p.loopers
-    books = [*lending, *terms]
+    books: list[VecLending | VecTerm] = [*lending, *terms]
     opt = None
     if p.allocator == "optimizer":
         opt = VecOptimizer(family_optimizer(int(u)), [m.id for m in books])

@@ -57,13 +57,14 @@ def _rates(curves: Sequence[Curve], amount: F, pos: F) -> F:
 
 class VecOptimizer:
     """``ArmaOptimizer`` on every path (module docstring). ``ids`` are the market ids in column
-    order; ``gas_per_tx`` and the fees are the curator's (zero in the yield-vault family)."""
+    order; gas per transaction and the entry and exit fees are per market, as the curator's views
+    show them (zero in the yield-vault family)."""
 
     def __init__(
         self,
         opt: ArmaOptimizer,
         ids: Sequence[str],
-        gas_per_tx: float = 0.0,
+        gas_per_tx: Sequence[float] | None = None,
         entry_fee_bps: Sequence[float] | None = None,
         exit_fee_bps: Sequence[float] | None = None,
     ) -> None:
@@ -81,7 +82,7 @@ class VecOptimizer:
         self.min_alloc = [
             (self.ids.index(mid), float(a)) for mid, a in sorted(c.min_allocation.items())
         ]
-        self.gas = float(gas_per_tx)
+        self.gas = np.zeros(n) if gas_per_tx is None else np.asarray(gas_per_tx, float)
         self.entry = np.zeros(n) if entry_fee_bps is None else np.asarray(entry_fee_bps, float)
         self.exit = np.zeros(n) if exit_fee_bps is None else np.asarray(exit_fee_bps, float)
 
@@ -127,12 +128,12 @@ class VecOptimizer:
             key = np.where(open_, -apr, np.inf)
             order = np.lexsort((np.broadcast_to(self.rank, key.shape), key), axis=1)
             for r in range(c.min_protocols):
-                j = order[:, r]
-                if (each > cap[rows, j]).any():
+                col = order[:, r]
+                if (each > cap[rows, col]).any():
                     raise InvalidInput(
                         "yield/infeasible-constraints", "a required protocol cannot take its share"
                     )
-                x[rows, j] = np.maximum(x[rows, j], each)
+                x[rows, col] = np.maximum(x[rows, col], each)
         if (rowsum(x) > budget).any():
             raise InvalidInput("yield/infeasible-constraints", "minimums exceed the capital")
         closed = np.zeros((P, n), dtype=bool)
