@@ -17,8 +17,10 @@ use, per path:
 * the request log (day, epoch, shares per controller) and each epoch's settlement day, from which
   the exit waits are measured;
 * the curator's cash freeing for pending redemptions (markets by what they can pay, largest
-  first), the NAV (idle cash plus every position), the rules' desired book, their move decision,
-  and the agent's clamps of the targets to the curator's guards.
+  first), the NAV (idle cash plus every position), the rules' desired book, their move decision
+  (or, for ``allocator = "optimizer"``, ``vector_optimizer.VecOptimizer``'s proposal, with each
+  path's last allocation for its cooldown), and the agent's clamps of the targets to the
+  curator's guards.
 """
 
 from __future__ import annotations
