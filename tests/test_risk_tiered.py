@@ -23,11 +23,13 @@ from peglab.risk.engines import canonical_engine, choose_engine, engine_model
 from peglab.risk.montecarlo import chunk_size, run_monte_carlo, run_tiered, vector_cap
 from peglab.risk.params import apply_params
 from peglab.risk.report import _headline_entry
+from peglab.risk.rundir import Catalog
 from peglab.risk.tiers import (
     Plan,
     TierColumn,
     control_sample,
     fast_ranks,
+    plan_tiers,
     select_worst,
     tail_statistics,
     tier_depth,
@@ -177,16 +179,51 @@ def test_engines__names_aliases_and_default(small: Scenario, no_vector_model: Sc
 # --- the tier's rule -------------------------------------------------------------------------
 
 
-def test_tier_depth__stated_rule() -> None:
-    # 2.5%: ES97.5 reads the worst 250 of 10,000 paths; VaR99 and its interval fewer
-    assert tier_depth(10_000, 0.025) == (251, 126, 377)
-    assert tier_depth(1000, 0.025) == (26, 13, 39)
-    m, margin, k = tier_depth(400, 0.05)  # VaR95 with its order-statistic interval
-    assert m == 30 and k == m + margin
-    assert tier_depth(20, 0.025) == (2, 10, 12)
+LOSS, PEG_MIN, PEG_MAX = (
+    TierColumn("liquidated_usd", "max", True),
+    TierColumn("peg_min", "min", False),
+    TierColumn("peg_max", "max", False),
+)
+
+
+def test_tier_depth__stated_rule__per_column() -> None:
+    # 2.5%: a loss column's ES97.5 reads the worst 250 of 10,000 paths (VaR99 and its interval
+    # fewer); a peg column reports only p01/p99 within 2.5%, whose interval reaches rank 121
+    assert tier_depth(10_000, 0.025, LOSS) == (250, 125, 375)
+    assert tier_depth(10_000, 0.025, PEG_MIN) == (121, 61, 182)
+    assert tier_depth(10_000, 0.025, PEG_MAX) == (121, 61, 182)
+    assert tier_depth(1000, 0.025, LOSS) == (25, 13, 38)
+    assert tier_depth(1000, 0.025, PEG_MIN) == (18, 10, 28)
+    for col in (LOSS, PEG_MIN, PEG_MAX):  # VaR95/p05/p95 with its interval decides at 5%
+        m, margin, k = tier_depth(400, 0.05, col)
+        assert m == 30 and k == m + margin
+    # nothing the column reports has 10 exceedances: the tail share's paths plus one
+    assert tier_depth(20, 0.025, LOSS) == (2, 10, 12)
+    assert tier_depth(400, 0.025, PEG_MAX) == (11, 10, 21)  # p99 has 4 exceedances at 400
     with pytest.raises(InvalidInput) as info:
-        tier_depth(100, 0.6)
+        tier_depth(100, 0.6, LOSS)
     assert info.value.code == "stress/bad-tail"
+
+
+def test_plan_tiers__each_column_selects_its_own_depth() -> None:
+    """At 10,000 paths a loss column re-runs its 375 worst paths (ES97.5 reads 250), a peg column
+    its 182 (p01/p99 read 121): the union is smaller than with one depth for every column.
+    Canary: a peg column declared a loss (so it reports ES97.5) selects 375."""
+    specs = [
+        {"name": "liquidated_usd", "unit": "USD", "loss": True, "headline": True, "total": "sum"},
+        {"name": "peg_min", "unit": "USD", "headline": True, "total": "min", "worst": "min"},
+    ]
+    cat = Catalog({"families": [{"metrics": specs}]})
+    data = np.random.default_rng(3).random((10_000, 2))
+    plan = plan_tiers(cat, ["liquidated_usd", "peg_min"], data, seed=1)
+    assert plan.depth == {"liquidated_usd": (250, 125, 375), "peg_min": (121, 61, 182)}
+    assert len(plan.selected["liquidated_usd"]) == 375 and len(plan.selected["peg_min"]) == 182
+    assert plan.selected["peg_min"] == tuple(int(i) for i in np.argsort(data[:, 1])[:182])
+    assert plan.as_dict()["depth"]["peg_min"] == {"m": 121, "margin": 61, "k": 182}
+    specs[1] = {**specs[1], "loss": True}
+    as_loss = plan_tiers(Catalog({"families": [{"metrics": specs}]}), ["liquidated_usd",
+                         "peg_min"], data, seed=1)  # fmt: skip
+    assert len(as_loss.selected["peg_min"]) == 375
 
 
 def test_control_sample__seeded_sorted_distinct() -> None:
@@ -216,8 +253,8 @@ def test_fast_ranks__ties_share_the_deepest_rank__nan_last() -> None:
 
 
 def _plan(n: int, col: TierColumn, selected: tuple[int, ...], control: tuple[int, ...]) -> Plan:
-    m, margin, k = tier_depth(n, 0.05)
-    return Plan(n, 0.05, m, margin, k, (col,), {col.name: selected}, control, {})
+    depth = {col.name: tier_depth(n, 0.05, col)}
+    return Plan(n, 0.05, depth, (col,), {col.name: selected}, control, {})
 
 
 def test_tail_statistics__fast_all_zero__covered_iff_the_exact_paths_agree() -> None:
@@ -227,7 +264,7 @@ def test_tail_statistics__fast_all_zero__covered_iff_the_exact_paths_agree() -> 
     the deepest, beyond the tier)."""
     n, col = 400, TierColumn("bad_debt_usd", "max", True)
     fast = np.zeros(n)
-    selected, block = select_worst(fast, "max", tier_depth(n, 0.05)[2])
+    selected, block = select_worst(fast, "max", tier_depth(n, 0.05, col)[2])
     assert selected == () and block == (0.0, n)
     ran = tuple(range(0, n, 4))  # 100 paths run for other columns and the control
     plan = _plan(n, col, selected, ran)
@@ -375,7 +412,9 @@ def test_cli_stress__tiered__two_tiers_in_summary_and_report(
     assert rc == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["engine"] == "tiered" and summary["tiers"]["rule"]["control"] == 5
-    assert "Two tiers" in (out / "report.html").read_text()
+    report = (out / "report.html").read_text()
+    assert "Two tiers" in report and " read + " in report  # each column's depth, stated
+    assert set(summary["tiers"]["rule"]["depth"]) == set(summary["tiers"]["rule"]["columns"])
     printed = capsys.readouterr().out
     assert "Two tiers" in printed and "* exact (two tiers" in printed
 

@@ -496,7 +496,7 @@ def _analyse(
     )  # fmt: skip
     return {
         "rule": {
-            "tail": plan.tail, "m": plan.m, "margin": plan.margin, "k": plan.k,
+            "tail": plan.tail, "depth": plan.depth_dict(),
             "control": len(plan.control), "exact_paths": len(indices),
             "columns": [c.name for c in plan.columns],
             "tied": {c: {"value": v, "paths": k} for c, (v, k) in plan.tied.items()},

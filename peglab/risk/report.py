@@ -295,8 +295,8 @@ def _tiers_html(summary: dict[str, Any], headline: list[str]) -> str:
     return f"""<h2>Two tiers</h2>
 <p>The vectorised model ran all {summary["paths"]} paths (the table and charts above); the exact
 engine re-ran <b>{r["exact_paths"]} paths</b>: for each of {len(r["columns"])} headline metrics
-its {r["k"]} worst paths by the vectorised value (the tail of {r["m"]} paths the statistics below
-read, share {r["tail"]}, plus a margin of {r["margin"]}), and a random control sample of
+its worst paths by the vectorised value, as many as its own statistics at tail share
+{r["tail"]} read plus a margin ({html.escape(_depth_text(r))}), and a random control sample of
 {r["control"]} paths.{_tied_html(r)} An exact tail statistic uses exact values only and equals a full exact run's
 when the tail paths were all re-run; it is marked NOT COVERED when an exactly-run path worse than
 its boundary ranked deeper than the limit by the vectorised value. Rule and checks:
@@ -306,6 +306,20 @@ docs/scale.md "Two tiers".</p>
 {verdict}
 {_html_table(CONTROL_HEADER, _control_rows(tiers, headline))}
 """
+
+
+def _depth_groups(rule: dict[str, Any]) -> list[tuple[tuple[int, int, int], list[str]]]:
+    """The tiered columns grouped by their ``(m, margin, k)``, deepest first."""
+    groups: dict[tuple[int, int, int], list[str]] = {}
+    for col, d in rule.get("depth", {}).items():
+        groups.setdefault((d["m"], d["margin"], d["k"]), []).append(col)
+    return sorted(groups.items(), key=lambda g: (-g[0][2], g[1]))
+
+
+def _depth_text(rule: dict[str, Any]) -> str:
+    """``"liquidated_usd, ...: 375 = 250 read + 125 margin; peg_min, ...: 180 = ..."``."""
+    return "; ".join(f"{', '.join(cols)}: {k} = {m} read + {g} margin"
+                     for (m, g, k), cols in _depth_groups(rule))  # fmt: skip
 
 
 def _tied_html(rule: dict[str, Any]) -> str:
@@ -332,7 +346,8 @@ def print_tiers(
     con = console if console is not None else Console(width=max(Console().width, 120))
     r = tiers["rule"]
     table = Table(title=f"Two tiers: exact tail on {r['exact_paths']} re-run paths "
-                        f"({r['k']} worst per metric + {r['control']} control)")  # fmt: skip
+                        f"({'/'.join(str(k) for (_, _, k), _ in _depth_groups(r))} worst per "
+                        f"metric + {r['control']} control)")  # fmt: skip
     for h in TIER_HEADER:
         table.add_column(h, justify="left" if h in ("metric", "statistic") else "right")
     for row in _tier_rows(tiers, summary.get("metrics", {})):

@@ -9,9 +9,13 @@ I/O); ``risk.montecarlo.run_tiered`` runs the engines and writes the files.
 * **Tiered columns**: the headline totals (``Catalog.headline``) with a worst side: ``max`` for a
   loss (``MetricSpec.loss``), the spec's ``worst`` otherwise; a headline without a worst side is
   compared on the control sample only.
-* **Depth**: with ``N`` paths and the tail share ``tail`` (default 2.5%: ES97.5 and VaR99),
-  ``m = min(N, ceil(tail N) + 1)`` paths are the tail the statistics read, ``margin = max(10,
-  ceil(m / 2))`` more are added against ranking errors of the fast model, and each tiered column
+* **Depth**, per tiered column: with ``N`` paths and the tail share ``tail`` (default 2.5%:
+  ES97.5 and VaR99), ``m`` is the deepest worst-first rank any of **the column's own** statistics
+  at a level within ``tail`` reads (a quantile: its rank and its order-statistic interval's ranks;
+  ES: the ``ceil((1 - q) N)`` paths it averages), among those with enough exceedances at ``N``
+  (``ceil(tail N) + 1`` when none has); so a loss column (VaR95/VaR99/ES97.5) reads 250 of 10,000
+  paths and a peg column (p05/p01 or p95/p99 only) about 120. ``margin = max(10, ceil(m / 2))``
+  more are added against ranking errors of the fast model, and the column
   selects its ``k = min(N, m + margin)`` worst paths by the fast value (ties: lower path index
   first), **except a tie at the boundary**: when the value at rank ``k`` is shared by a path
   beyond rank ``k``, the fast model cannot say which of the tied paths are worse, so none of that
@@ -109,9 +113,7 @@ class Plan:
 
     n: int
     tail: float
-    m: int
-    margin: int
-    k: int
+    depth: Mapping[str, tuple[int, int, int]]  # per column: (m, margin, k) of ``tier_depth``
     columns: tuple[TierColumn, ...]
     selected: Mapping[str, tuple[int, ...]]
     control: tuple[int, ...]
@@ -124,9 +126,12 @@ class Plan:
             union.update(paths)
         return sorted(union)
 
+    def depth_dict(self) -> dict[str, dict[str, int]]:
+        return {c: {"m": m, "margin": g, "k": k} for c, (m, g, k) in self.depth.items()}
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "paths": self.n, "tail": self.tail, "m": self.m, "margin": self.margin, "k": self.k,
+            "paths": self.n, "tail": self.tail, "depth": self.depth_dict(),
             "columns": [{"name": c.name, "side": c.side, "loss": c.loss} for c in self.columns],
             "selected": {k: list(v) for k, v in self.selected.items()},
             "tied": {k: {"value": v, "paths": c} for k, (v, c) in self.tied.items()},
@@ -147,19 +152,20 @@ def tier_columns(cat: Catalog, columns: Sequence[str]) -> list[TierColumn]:
     return out
 
 
-def tier_depth(n: int, tail: float) -> tuple[int, int, int]:
-    """``(m, margin, k)`` for ``n`` paths and the tail share ``tail`` (module docstring): ``m``
-    is the deepest worst-first rank any statistic at a level within ``tail`` reads (with its
-    interval), at least ``ceil(tail n) + 1``."""
+def tier_depth(n: int, tail: float, col: TierColumn) -> tuple[int, int, int]:
+    """``(m, margin, k)`` of ``col`` for ``n`` paths and the tail share ``tail`` (module
+    docstring): ``m`` is the deepest worst-first rank any of the column's own statistics at a
+    level within ``tail`` reads (with its interval); ``ceil(tail n) + 1`` when none has enough
+    exceedances at this ``n``."""
     if not 0.0 < tail <= 0.5:
         raise InvalidInput(
             "stress/bad-tail", f"the tier's tail share must be in (0, 0.5], got {tail}"
         )
-    deepest = math.ceil(tail * n) + 1
-    for kind, q in _LEVELS:
+    deepest = 0
+    for _, kind, q in _stat_levels(col):
         if 1.0 - q <= tail + 1e-12 and exceedances(q, n) >= MIN_EXCEEDANCES:
-            deepest = max(deepest, _ranks(kind, q, n, "max")[0], _ranks(kind, q, n, "min")[0])
-    m = min(n, deepest)
+            deepest = max(deepest, _ranks(kind, q, n, col.side)[0])
+    m = min(n, deepest or math.ceil(tail * n) + 1)
     margin = max(10, math.ceil(m / 2))
     return m, margin, min(n, m + margin)
 
@@ -223,18 +229,16 @@ def plan_tiers(
     """The exact tier of a vector run whose ``paths.csv`` (row ``i`` = path ``i``) is
     ``columns``/``data`` (module docstring)."""
     n = int(data.shape[0])
-    m, margin, k = tier_depth(n, tail)
     cols = tuple(tier_columns(cat, columns))
+    depth = {c.name: tier_depth(n, tail, c) for c in cols}
     selected: dict[str, tuple[int, ...]] = {}
     tied: dict[str, tuple[float, int]] = {}
     for c in cols:
+        k = depth[c.name][2]
         selected[c.name], block = select_worst(data[:, columns.index(c.name)], c.side, k)
         if block is not None:
             tied[c.name] = block
-    return Plan(n, tail, m, margin, k, cols, selected, control_sample(n, seed, control), tied)
-
-
-_LEVELS: tuple[tuple[str, float], ...] = (("quantile", 0.95), ("quantile", 0.99), ("es", 0.975))
+    return Plan(n, tail, depth, cols, selected, control_sample(n, seed, control), tied)
 
 
 def _stat_levels(col: TierColumn) -> list[tuple[str, str, float]]:
@@ -282,6 +286,7 @@ def tail_statistics(
     path the exact tier ran; ``boot_seed``: the seed the summary's bootstrap uses for this column.
     """
     n = int(np.isfinite(fast).sum())
+    m, margin, k = plan.depth[col.name]
     sign = 1.0 if col.side == "max" else -1.0
     order = worst_order(fast, col.side)
     fast_rank = fast_ranks(fast, col.side)
@@ -300,7 +305,7 @@ def tail_statistics(
             continue
         reads, ranks = _ranks(kind, q, n, col.side)
         entry["reads"] = reads
-        if reads > plan.m:
+        if reads > m:
             entry["status"] = "beyond-tier"
             continue
         if missing or len(desc) < reads:
@@ -309,7 +314,7 @@ def tail_statistics(
         boundary = sign * desc[reads - 1]
         worse = [int(i) for i, w in zip(ids, worst, strict=True) if w > boundary]
         deepest = max((int(fast_rank[i]) for i in worse), default=0)
-        limit = plan.k - math.ceil(plan.margin / 2)
+        limit = k - math.ceil(margin / 2)
         top = {int(i) for i in by_worst[:reads]}
         entry.update(
             deepest_fast_rank=deepest, rank_limit=limit, covered=deepest <= limit,
