@@ -97,6 +97,7 @@ def cmd_stress(args: argparse.Namespace) -> None:
         chunk=args.chunk,
         tail=args.tier_tail,
         control=args.control_paths,
+        rounds=args.tier_rounds,
     )
     print_summary(summary, specs=load_catalog(out_dir))
     print(f"report: {out_dir / 'report.html'}")

@@ -22,12 +22,13 @@ from peglab.risk.backends import Batched, DaskBackend, LocalPool
 from peglab.risk.engines import canonical_engine, choose_engine, engine_model
 from peglab.risk.montecarlo import chunk_size, run_monte_carlo, run_tiered, vector_cap
 from peglab.risk.params import apply_params
-from peglab.risk.report import _headline_entry
+from peglab.risk.report import _headline_entry, render_report
 from peglab.risk.rundir import Catalog
 from peglab.risk.tiers import (
     Plan,
     TierColumn,
     control_sample,
+    extend_plan,
     fast_ranks,
     plan_tiers,
     select_worst,
@@ -344,6 +345,69 @@ def test_tiered__fast_ranking_broken__reported_not_covered(
     assert t["tiers"]["tail"]["liquidated_usd"]["VaR95"]["covered"] is False
 
 
+def test_tiered__rounds__extension_covers_and_equals_full_run(
+    reduced: Scenario, tmp_path: Path
+) -> None:
+    """With 0.5% noise and a 2.5% tail (ES97.5 reads the worst 10 of 400 paths; k = 20) the first
+    pass leaves the liquidations' ES97.5 not covered: an exactly-worse path ranked 29 by the fast
+    value. One extension round takes that column to k = 3 x 29 = 87 paths; the statistic is then
+    covered and equals the full run of the same model, value and interval, as every other
+    covered statistic does. The run without rounds is the canary (not covered)."""
+    model = Batched(Noisy(0.005))
+    full = run_monte_carlo(reduced, model, paths=N, seed=9, out_dir=tmp_path / "full",
+                           workers=1, progress=False, n_resamples=200)  # fmt: skip
+    t0 = _tiered(reduced, tmp_path / "r0", model, tail=0.025)
+    t1 = _tiered(reduced, tmp_path / "r1", model, tail=0.025, rounds=1)
+    assert t0["tiers"]["not_covered"] == ["liquidated_usd:ES97.5"]  # default: no rounds
+    assert t0["tiers"]["rule"]["rounds"] == {"allowed": 0, "paths": [119]}
+    needs = t0["tiers"]["tail"]["liquidated_usd"]["ES97.5"]["needs_m"]
+    assert t1["tiers"]["not_covered"] == []
+    assert _check_equal_where_covered(t1, full) == _check_equal_where_covered(t0, full) + 1
+    rule = t1["tiers"]["rule"]
+    assert rule["extended"] == {"liquidated_usd": [3 * needs]}
+    assert rule["depth"]["liquidated_usd"] == {"m": needs, "margin": 2 * needs, "k": 3 * needs}
+    first, more = rule["rounds"]["paths"]
+    assert first == 119 and more > 0 and rule["exact_paths"] == first + more
+    rows = (tmp_path / "r1/tiers/exact/paths.csv").read_text().splitlines()[1:]
+    ids = [int(r.split(",")[0]) for r in rows]
+    assert ids == sorted(set(ids)) and len(ids) == rule["exact_paths"]
+    plan = json.loads((tmp_path / "r1/tiers/plan.json").read_text())
+    assert plan["extended"] == rule["extended"] and plan["exact_paths"] == len(ids)
+    assert json.loads((tmp_path / "r1/timings.json").read_text())["exact_tier"]["paths"] == len(ids)
+    render_report(tmp_path / "r1")
+    assert "1 extension round(s) re-ran" in (tmp_path / "r1/report.html").read_text()
+
+
+def test_extend_plan__only_not_covered_columns__never_past_a_quarter() -> None:
+    col, peg = TierColumn("liquidated_usd", "max", True), TierColumn("peg_max", "max", False)
+    n = 1000
+    data = np.random.default_rng(5).random((n, 2))
+    depth = {c.name: tier_depth(n, 0.025, c) for c in (col, peg)}
+    selected = {c.name: select_worst(data[:, i], "max", depth[c.name][2])[0]
+                for i, c in enumerate((col, peg))}  # fmt: skip
+    plan = Plan(n, 0.025, depth, (col, peg), selected, (), {})
+    covered = {"ES97.5": {"status": "ok"}}
+    assert extend_plan(plan, [col.name, peg.name], data, {col.name: covered}) is None
+    grown = extend_plan(plan, [col.name, peg.name], data,
+                        {col.name: {"ES97.5": {"status": "not-covered", "needs_m": 60}}})  # fmt: skip
+    assert grown is not None and grown.depth[col.name] == (60, 120, 180)
+    assert grown.depth[peg.name] == depth[peg.name] and grown.extended == {col.name: (180,)}
+    assert set(selected[col.name]) < set(grown.selected[col.name])
+    assert len(grown.selected[col.name]) == 180
+    too_deep = {col.name: {"VaR99": {"status": "not-covered", "needs_m": 84}}}  # 3 x 84 > 250
+    assert extend_plan(plan, [col.name, peg.name], data, too_deep) is None
+
+
+def test_tiered__rounds__bytes_identical_whatever_the_workers(
+    reduced: Scenario, tmp_path: Path
+) -> None:
+    kw = dict(exact=Batched(Noisy(0.005)), rounds=2, tail=0.025)
+    a = _tiered(reduced, tmp_path / "one", backend=LocalPool(1), **kw)
+    _tiered(reduced, tmp_path / "two", backend=LocalPool(2), chunk=7, **kw)
+    assert len(a["tiers"]["rule"]["rounds"]["paths"]) == 2  # an extension round ran
+    _same(tmp_path / "one", tmp_path / "two")
+
+
 def test_tiered__bias_beyond_tolerance__flagged(reduced: Scenario, tmp_path: Path) -> None:
     biased = Batched(Noisy(0.0, bias=0.05))  # "exact" = vector + 5%: differences of ~5%
     t = _tiered(
@@ -407,11 +471,13 @@ def test_cli_stress__tiered__two_tiers_in_summary_and_report(
 ) -> None:
     out = tmp_path / "run"
     rc = main(["stress", str(SMALL), "--paths", "30", "--engine", "tiered", "--workers", "1",
-               "--control-paths", "5", "--no-progress", "--sensitivity-paths", "0",
+               "--control-paths", "5", "--tier-rounds", "1", "--no-progress",
+               "--sensitivity-paths", "0",
                "--out", str(out)])  # fmt: skip
     assert rc == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["engine"] == "tiered" and summary["tiers"]["rule"]["control"] == 5
+    assert summary["tiers"]["rule"]["rounds"]["allowed"] == 1
     report = (out / "report.html").read_text()
     assert "Two tiers" in report and " read + " in report  # each column's depth, stated
     assert set(summary["tiers"]["rule"]["depth"]) == set(summary["tiers"]["rule"]["columns"])
@@ -420,7 +486,13 @@ def test_cli_stress__tiered__two_tiers_in_summary_and_report(
 
 
 def test_cli_stress__bad_tier_options__one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    for extra in (["--tier-tail", "0.7"], ["--tier-tail", "x"], ["--control-paths", "-1"]):
+    for extra in (
+        ["--tier-tail", "0.7"],
+        ["--tier-tail", "x"],
+        ["--control-paths", "-1"],
+        ["--tier-rounds", "-1"],
+        ["--tier-rounds", "x"],
+    ):
         assert main(["stress", str(SMALL), "--engine", "tiered", *extra]) == 2
         err = capsys.readouterr().err
         assert err.startswith("peglab: error: cli/usage:") and len(err.strip().splitlines()) == 1

@@ -123,5 +123,8 @@ def engine_arguments(s: argparse.ArgumentParser) -> None:
                    help="paths per chunk (default: sized to the workers; results never depend on it)")  # fmt: skip
     s.add_argument("--tier-tail", type=_share, default=None,
                    help="tiered: share of worst paths re-run exactly per metric (default 0.025)")  # fmt: skip
+    s.add_argument("--tier-rounds", type=_at_least(0), default=None,
+                   help="tiered: rounds that re-run deeper where a tail statistic is not covered "
+                        "(default 1; 0: none)")  # fmt: skip
     s.add_argument("--control-paths", type=_at_least(0), default=None,
                    help="tiered: size of the random control sample (default max(50, paths/100))")  # fmt: skip

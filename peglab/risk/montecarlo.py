@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -55,13 +56,22 @@ from .measures import risk_summary
 from .rundir import (
     Catalog,
     Sink,
+    append_paths_csv,
     load_catalog,
     read_paths_csv,
     sort_paths_csv,
     write_catalog,
     write_json,
 )
-from .tiers import DEFAULT_TAIL, Plan, compare_means, plan_tiers, tail_statistics
+from .tiers import (
+    DEFAULT_ROUNDS,
+    DEFAULT_TAIL,
+    Plan,
+    compare_means,
+    extend_plan,
+    plan_tiers,
+    tail_statistics,
+)
 
 __all__ = [
     "PathResult",
@@ -322,6 +332,7 @@ def run_stress(
     chunk: int | None = None,
     tail: float | None = None,
     control: int | None = None,
+    rounds: int | None = None,
 ) -> dict[str, Any]:
     """Load a scenario (library name or file), run the Monte Carlo, write outputs and the report.
 
@@ -329,8 +340,8 @@ def run_stress(
     given ``run_path`` model is run as is, else the default engine (``engines.choose_engine``:
     tiered from 1,000 paths when the scenario has vectorised models, exact otherwise).
     ``scheduler`` (``"local"`` or a dask scheduler address) runs the chunks on dask instead of
-    the process pool. ``tail``/``control``: the tiered engine's tail share and control sample
-    (:func:`run_tiered`). ``sensitivity_paths > 0`` also varies every chosen agent threshold on the
+    the process pool. ``tail``/``control``/``rounds``: the tiered engine's tail share, control
+    sample and extension rounds (:func:`run_tiered`). ``sensitivity_paths > 0`` also varies every chosen agent threshold on the
     run's first that many paths (``risk.sensitivity``, on the model that wrote ``paths.csv``; the
     report's "Sensitivity" section). Returns the summary.
     """
@@ -351,7 +362,8 @@ def run_stress(
     )  # fmt: skip
     if eng == "tiered":
         tail_share = DEFAULT_TAIL if tail is None else tail
-        summary = run_tiered(scenario, tail=tail_share, control=control, **common)
+        more = DEFAULT_ROUNDS if rounds is None else rounds
+        summary = run_tiered(scenario, tail=tail_share, control=control, rounds=more, **common)
     else:
         summary = run_monte_carlo(scenario, rp, engine=eng, **common)
     if sensitivity_paths:
@@ -385,6 +397,7 @@ def run_tiered(
     fast: Model | None = None,
     exact: Model | None = None,
     tolerances: Mapping[str, tuple[float, float]] | None = None,
+    rounds: int = DEFAULT_ROUNDS,
 ) -> dict[str, Any]:
     """Run ``paths`` paths on two tiers (docs/scale.md "Two tiers"); returns the summary.
 
@@ -402,9 +415,11 @@ def run_tiered(
     ``tail``: the share of worst paths the exact tier must hold per column (default 2.5%: VaR99
     and ES97.5; 0.05 adds VaR95); ``control``: the control sample's size (default
     ``max(50, N/100)``); ``fast``/``exact``: the two models (default the vector and exact
-    engines); ``tolerances``: per metric or column ``(abs, rel)`` replacing ``MetricSpec.agree``.
+    engines); ``tolerances``: per metric or column ``(abs, rel)`` replacing ``MetricSpec.agree``;
+    ``rounds``: extension rounds for not-covered statistics (``risk.tiers`` "Rounds"; 0: none).
     """
     check_int(paths, "paths", 1, 10_000_000)
+    check_int(rounds, "rounds", 0, 100)
     if control is not None:
         check_int(control, "control", 0, paths)
     fast_model = fast if fast is not None else engine_model("vector")
@@ -422,26 +437,25 @@ def run_tiered(
         columns, data = read_paths_csv(out / "paths.csv")
         plan = plan_tiers(cat, columns, data, seed, tail, control)
         tier_dir = out / "tiers" / "exact"
-        tier_dir.mkdir(parents=True, exist_ok=True)
-        indices = plan.indices
-        sink = Sink(tier_dir, paths, 0, 0, indices=indices, series=False)
-        t0 = time.perf_counter()
-        try:
-            with progress_bar(progress, len(indices), scenario.name) as bar:
-                what = f"exact tier x{len(indices)}"
-                stream_paths(held, ChunkJob(exact_model, scenario, seed), indices, sink, bar, what)
-        finally:
-            sink.close()
-        wall = time.perf_counter() - t0
-    if sink.count != len(indices):
-        raise InvalidInput(
-            "stress/incomplete", f"{sink.count} of {len(indices)} exact paths came back"
-        )
-    sort_paths_csv(tier_dir / "paths.csv")
-    ecols, edata = read_paths_csv(tier_dir / "paths.csv")
-    summary["tiers"] = _analyse(
-        plan, cat, (columns, data), (ecols, edata), indices, seed, n_resamples, tolerances
-    )
+        job = ChunkJob(exact_model, scenario, seed)
+        ran: list[int] = []
+        wall, passes = 0.0, []
+        for round_no in range(rounds + 1):
+            todo = sorted(set(plan.indices) - set(ran))
+            label = "exact tier" if round_no == 0 else f"exact tier, round {round_no}"
+            wall += _exact_pass(held, job, tier_dir, paths, todo, progress, label)
+            passes.append(len(todo))
+            ran = sorted(set(ran) | set(todo))
+            ecols, edata = read_paths_csv(tier_dir / "paths.csv")
+            tiers = _analyse(
+                plan, cat, (columns, data), (ecols, edata), ran, seed, n_resamples, tolerances
+            )
+            grown = extend_plan(plan, columns, data, tiers["tail"]) if round_no < rounds else None
+            if grown is None:
+                break
+            plan = grown
+    tiers["rule"]["rounds"] = {"allowed": rounds, "paths": passes}
+    summary["tiers"] = tiers
     summary["tiers"]["models"] = {
         "vector": model_name(fast_model),
         "exact": model_name(exact_model),
@@ -451,12 +465,48 @@ def run_tiered(
     timings_path = out / "timings.json"
     timings = json.loads(timings_path.read_text(encoding="utf-8"))
     timings["exact_tier"] = {
-        "paths": len(indices),
+        "paths": len(ran),
         "wall_s": round(wall, 3),
-        "path_steps_per_s": round(len(indices) * scenario.n_steps / wall, 1) if wall > 0 else None,
+        "path_steps_per_s": round(len(ran) * scenario.n_steps / wall, 1) if wall > 0 else None,
     }
     write_json(timings_path, timings)
     return summary
+
+
+def _exact_pass(
+    held: Backend,
+    job: ChunkJob,
+    tier_dir: Path,
+    paths: int,
+    indices: list[int],
+    progress: bool,
+    label: str,
+) -> float:
+    """Run ``indices`` on the exact model into ``tier_dir/paths.csv`` (appended to the rows of
+    earlier passes, sorted by path); returns the wall time."""
+    tier_dir.mkdir(parents=True, exist_ok=True)
+    first = not (tier_dir / "paths.csv").is_file()
+    if not indices and not first:
+        return 0.0
+    dest = tier_dir if first else tier_dir / "next"
+    dest.mkdir(exist_ok=True)
+    sink = Sink(dest, paths, 0, 0, indices=indices, series=False)
+    t0 = time.perf_counter()
+    try:
+        with progress_bar(progress, len(indices), job.scenario.name) as bar:
+            stream_paths(held, job, indices, sink, bar, f"{label} x{len(indices)}")
+    finally:
+        sink.close()
+    wall = time.perf_counter() - t0
+    if sink.count != len(indices):
+        raise InvalidInput(
+            "stress/incomplete", f"{sink.count} of {len(indices)} exact paths came back"
+        )
+    if not first:
+        append_paths_csv(tier_dir / "paths.csv", dest / "paths.csv")
+        shutil.rmtree(dest)
+    sort_paths_csv(tier_dir / "paths.csv")
+    return wall
 
 
 def _analyse(
@@ -500,6 +550,7 @@ def _analyse(
             "control": len(plan.control), "exact_paths": len(indices),
             "columns": [c.name for c in plan.columns],
             "tied": {c: {"value": v, "paths": k} for c, (v, k) in plan.tied.items()},
+            "extended": {c: list(ks) for c, ks in plan.extended.items()},
         },
         "tail": tails,
         "control": agreement,

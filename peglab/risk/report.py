@@ -297,7 +297,7 @@ def _tiers_html(summary: dict[str, Any], headline: list[str]) -> str:
 engine re-ran <b>{r["exact_paths"]} paths</b>: for each of {len(r["columns"])} headline metrics
 its worst paths by the vectorised value, as many as its own statistics at tail share
 {r["tail"]} read plus a margin ({html.escape(_depth_text(r))}), and a random control sample of
-{r["control"]} paths.{_tied_html(r)} An exact tail statistic uses exact values only and equals a full exact run's
+{r["control"]} paths.{_rounds_html(r)}{_tied_html(r)} An exact tail statistic uses exact values only and equals a full exact run's
 when the tail paths were all re-run; it is marked NOT COVERED when an exactly-run path worse than
 its boundary ranked deeper than the limit by the vectorised value. Rule and checks:
 docs/scale.md "Two tiers".</p>
@@ -320,6 +320,17 @@ def _depth_text(rule: dict[str, Any]) -> str:
     """``"liquidated_usd, ...: 375 = 250 read + 125 margin; peg_min, ...: 180 = ..."``."""
     return "; ".join(f"{', '.join(cols)}: {k} = {m} read + {g} margin"
                      for (m, g, k), cols in _depth_groups(rule))  # fmt: skip
+
+
+def _rounds_html(rule: dict[str, Any]) -> str:
+    passes = (rule.get("rounds") or {}).get("paths", [])
+    if len(passes) < 2:
+        return ""
+    grown = ", ".join(f"{html.escape(c)} to {ks[-1]}"
+                      for c, ks in sorted((rule.get("extended") or {}).items()))  # fmt: skip
+    return (f" A first pass of {passes[0]} paths left statistics not covered, so "
+            f"{len(passes) - 1} extension round(s) re-ran {sum(passes[1:])} more paths deeper "
+            f"({grown} worst paths).")  # fmt: skip
 
 
 def _tied_html(rule: dict[str, Any]) -> str:

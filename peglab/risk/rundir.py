@@ -34,6 +34,7 @@ __all__ = [
     "Catalog",
     "SeriesFile",
     "Sink",
+    "append_paths_csv",
     "load_catalog",
     "load_summary",
     "read_paths_csv",
@@ -249,6 +250,23 @@ def sort_paths_csv(path: Path) -> None:
         w.writerow(header)
         w.writerows(body)
     tmp.replace(path)
+
+
+def append_paths_csv(path: Path, more: Path) -> None:
+    """Append the rows of ``more`` (a ``paths.csv`` with the same header) to ``path``."""
+    with more.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return
+    with path.open(newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh), None)
+    if header is not None and header != rows[0]:
+        raise InvalidInput("stress/paths-columns", f"{more} has other columns than {path}")
+    with path.open("a", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        if header is None:
+            w.writerow(rows[0])
+        w.writerows(rows[1:])
 
 
 def read_paths_csv(path: Path) -> tuple[list[str], np.ndarray]:

@@ -42,7 +42,7 @@ from .engines import engine_arguments
 from .montecarlo import run_monte_carlo, run_tiered
 from .params import Param, apply_params, get_param, parse_param
 from .rundir import Catalog, load_catalog, write_json
-from .tiers import DEFAULT_TAIL
+from .tiers import DEFAULT_ROUNDS, DEFAULT_TAIL
 
 __all__ = [
     "Param",
@@ -105,11 +105,12 @@ def run_sweep(
     chunk: int | None = None,
     tail: float | None = None,
     control: int | None = None,
+    rounds: int | None = None,
 ) -> dict[str, Any]:
     """Run the grid of ``params`` over ``scenario`` with common random numbers (module docstring).
 
-    ``engine`` names the engine (``run_path`` without ``engine``: that model as is); ``tail`` and
-    ``control`` are the tiered engine's options (``risk.montecarlo.run_tiered``). Returns (and writes as
+    ``engine`` names the engine (``run_path`` without ``engine``: that model as is); ``tail``,
+    ``control`` and ``rounds`` are the tiered engine's options (``risk.montecarlo.run_tiered``). Returns (and writes as
     ``sweep.json``) the grid with each point's headline statistics.
     """
     from .engines import choose_engine, engine_model
@@ -139,7 +140,8 @@ def run_sweep(
             )  # fmt: skip
             if eng == "tiered":
                 share = DEFAULT_TAIL if tail is None else tail
-                summary = run_tiered(sc, tail=share, control=control, **kw)
+                more = DEFAULT_ROUNDS if rounds is None else rounds
+                summary = run_tiered(sc, tail=share, control=control, rounds=more, **kw)
             else:
                 summary = run_monte_carlo(sc, rp, engine=eng, **kw)
             row = {
@@ -315,6 +317,7 @@ def cmd_sweep(args: argparse.Namespace) -> None:
         args.scenario, params, args.paths, args.seed, out, args.workers,
         scheduler=args.scheduler, progress=not args.no_progress, engine=args.engine,
         chunk=args.chunk, tail=args.tier_tail, control=args.control_paths,
+        rounds=args.tier_rounds,
     )  # fmt: skip
     print_sweep(result)
     print(f"sweep: {out / 'sweep.html'}  table: {out / 'table.csv'}")

@@ -39,6 +39,19 @@ I/O); ``risk.montecarlo.run_tiered`` runs the engines and writes the files.
   statistic that fails is reported with ``covered = false`` (its value is still the tier's, shown
   as not covered); a statistic reading more than ``m`` paths (VaR95 at the default depth) is
   ``beyond-tier`` (the fast model's value only); EVaR reads every path and is never tiered.
+* **Rounds** (opt-in, ``rounds``, default 0): a not-covered statistic records ``needs_m``, the
+  deepest fast rank ``d`` of its exactly-worse paths: the fast model's ranking erred that deep.
+  Each extension round gives every column with a not-covered statistic ``m' = d`` (the largest
+  over its statistics) and, because the ranking has been seen to err, a margin twice that deep,
+  ``margin' = max(10, 2 m')``, so ``k' = min(N, 3 m')`` and the check's limit ``k' - ceil(margin'
+  / 2)`` leaves a band of ``m'`` ranks beyond ``d`` that must hold no exactly-worse path; it
+  re-selects the column's worst ``k'`` paths by the same rule, the exact engine runs the paths
+  not yet run, and the statistics are recomputed on every exactly-run path. A column whose ``k'``
+  would exceed a quarter of the run (and the run) is not extended: the fast model does not rank
+  it, and a full exact run is the remedy. ``Plan.extended`` records each column's ``k`` by round.
+  (The check stays a check on the ranking, not a proof: with a margin of ``m' / 2`` after a
+  miss, or with ``k'`` cut at the cap, the test's noisy model got a statistic covered while an
+  unrun path at a deeper rank was worse, so neither is allowed.)
 * **Intervals**: quantiles keep their order-statistic interval (exact values at the interval's
   ranks); ES uses the percentile bootstrap of the summary (the same resamples, seeded by the
   column's position in the exact table) on the exact values of the run paths and the fast
@@ -54,7 +67,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -75,11 +88,14 @@ from .rundir import Catalog
 
 __all__ = [
     "CONTROL_KEY",
+    "DEFAULT_ROUNDS",
     "DEFAULT_TAIL",
+    "EXTEND_CAP_SHARE",
     "Plan",
     "TierColumn",
     "compare_means",
     "control_sample",
+    "extend_plan",
     "fast_ranks",
     "plan_tiers",
     "select_worst",
@@ -91,6 +107,8 @@ __all__ = [
 
 DEFAULT_TAIL = 0.025
 CONTROL_MIN, CONTROL_SHARE = 50, 0.01
+DEFAULT_ROUNDS = 0  # extension rounds after the first exact pass (module docstring, "Rounds")
+EXTEND_CAP_SHARE = 0.25  # a round never takes a column beyond a quarter of the paths
 CONTROL_KEY: tuple[int, int] = (0xC7A1, 0)  # length 2: never a path's key (length 1)
 AGREE_KEY: tuple[int, int] = (0xC7A1, 1)
 
@@ -118,6 +136,7 @@ class Plan:
     selected: Mapping[str, tuple[int, ...]]
     control: tuple[int, ...]
     tied: Mapping[str, tuple[float, int]]  # per column: the boundary block's value and size
+    extended: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # per column: k by round
 
     @property
     def indices(self) -> list[int]:
@@ -135,6 +154,7 @@ class Plan:
             "columns": [{"name": c.name, "side": c.side, "loss": c.loss} for c in self.columns],
             "selected": {k: list(v) for k, v in self.selected.items()},
             "tied": {k: {"value": v, "paths": c} for k, (v, c) in self.tied.items()},
+            "extended": {k: list(v) for k, v in self.extended.items()},
             "control": list(self.control), "exact_paths": len(self.indices),
         }  # fmt: skip
 
@@ -321,6 +341,8 @@ def tail_statistics(
             status="ok" if deepest <= limit else "not-covered",
             fast_tail_kept=sum(1 for i in order[:reads] if int(i) in top),
         )  # fmt: skip
+        if deepest > limit:  # the fast ranking erred to rank ``deepest``: that is the new tail
+            entry["needs_m"] = deepest
         if kind == "es":  # loss columns only: larger is worse, sign = 1
             top_asc = np.sort(desc[:reads])  # the full run averages its ascending top k
             entry["value"] = round_sig(float(top_asc[None, :].mean(axis=-1)[0]))
@@ -339,6 +361,44 @@ def tail_statistics(
             at = [None if r is None else round_sig(float(desc[r - 1])) for r in ranks]
             entry.update(value=at[0], ci=at[1:], ci_method="order-statistic")
     return out
+
+
+def extend_plan(
+    plan: Plan,
+    columns: Sequence[str],
+    data: np.ndarray,
+    tails: Mapping[str, Any],
+    cap_share: float = EXTEND_CAP_SHARE,
+) -> Plan | None:
+    """The plan of the next round (module docstring, "Rounds"), or ``None`` when no column can
+    grow: each column with a not-covered statistic (``tails``: ``tail_statistics`` per column)
+    takes its deepest ``needs_m`` as its new ``m``, with the margin rule on it, and re-selects its
+    worst ``min(k', max(k, ceil(cap_share N)))`` paths by the fast value."""
+    cap = math.ceil(cap_share * plan.n)
+    depth, selected = dict(plan.depth), dict(plan.selected)
+    tied, extended = dict(plan.tied), dict(plan.extended)
+    for c in plan.columns:
+        m, margin, k = plan.depth[c.name]
+        stats = tails.get(c.name, {}).values()
+        need = max((int(e["needs_m"]) for e in stats if isinstance(e, dict) and "needs_m" in e),
+                   default=0)  # fmt: skip
+        if not need:
+            continue  # every statistic of the column covered
+        m_new = max(m, min(plan.n, need))
+        margin_new = max(10, 2 * m_new)  # after a miss: a quiet band as deep as the new tail
+        k_new = min(plan.n, m_new + margin_new)
+        if k_new <= k or k_new > max(k, cap):
+            continue  # no deeper, or deeper than the cap: the fast model does not rank it
+        m, margin = m_new, margin_new
+        selected[c.name], block = select_worst(data[:, columns.index(c.name)], c.side, k_new)
+        tied.pop(c.name, None)
+        if block is not None:
+            tied[c.name] = block
+        depth[c.name] = (m, margin, k_new)
+        extended[c.name] = (*plan.extended.get(c.name, ()), k_new)
+    if extended == dict(plan.extended):
+        return None
+    return replace(plan, depth=depth, selected=selected, tied=tied, extended=extended)
 
 
 def _tolerance(
