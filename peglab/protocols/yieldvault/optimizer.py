@@ -12,6 +12,16 @@ problem, optimal up to one step. Constraints shape the feasible box first:
     minimums are pre-assigned (min_allocation_p, then min_protocols at the best-rate markets);
     after the fill, positions below min_amount are closed and the fill re-run without them.
 
+The floors are a fact of the state, never an error: when they alone reach the budget (capital
+less the idle buffer) the target is the floors (nothing new placed, every movable unit idle).
+Minimums are met as far as the budget left by the floors and each market's cap allow, in a fixed
+order (floors, then min_allocation by market id, then min_protocols by rank), because whether they
+fit depends on the capital and the markets' state. Only constraints infeasible whatever the state
+raise ``yield/infeasible-constraints`` (docs/yield-vaults.md §4.2): a minimum on an excluded
+market, above its max_amount or under a zero max_ratio (at construction); min_protocols ×
+min_fraction above the budget's share of capital (at construction); min_protocols above the
+markets not excluded (at the first target, the markets being the state's).
+
 Then the gate (step 5 of the spec): rebalance iff
 
     (value(x_new) − value(x_old)) · H/365 − cost > max(min_gain_abs, min_gain_rel · C)
@@ -31,6 +41,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ...errors import InvalidInput
 from ...units import BPS, DAY, HOUR, WAD
@@ -57,6 +68,18 @@ class Constraints:
             raise InvalidInput("yield/bad-constraint", f"constraints out of range: {self}")
         if self.min_fraction is not None and not 0 < self.min_fraction <= 1:
             raise InvalidInput("yield/bad-constraint", f"min_fraction must be in (0, 1]: {self}")
+        for mid, amount in self.min_allocation.items():
+            if amount < 0:
+                raise InvalidInput("yield/bad-constraint", f"negative min allocation for {mid!r}")
+            if amount and (
+                mid in self.exclude
+                or amount > self.max_amount.get(mid, amount)
+                or self.max_ratio.get(mid, 1.0) == 0
+            ):
+                raise InvalidInput(
+                    "yield/infeasible-constraints",
+                    f"{mid} needs {amount} but is excluded or capped below it on any capital",
+                )
 
 
 @dataclass(frozen=True)
@@ -77,6 +100,19 @@ class ArmaOptimizer:
     steps: int = 1000
     min_step: int = 1
     name: str = "arma-optimizer"
+
+    def __post_init__(self) -> None:
+        c = self.constraints
+        if not 0 <= self.idle_buffer_bps <= BPS:
+            raise InvalidInput("yield/bad-constraint", f"idle buffer out of range: {self}")
+        if c.min_protocols and c.min_fraction is not None:
+            need = Fraction(c.min_fraction) * c.min_protocols
+            if need > Fraction(BPS - self.idle_buffer_bps, BPS):
+                raise InvalidInput(
+                    "yield/infeasible-constraints",
+                    f"{c.min_protocols} x {c.min_fraction} of capital exceed the budget's share "
+                    f"({BPS - self.idle_buffer_bps} bps) on any capital",
+                )
 
     # -- the fill ------------------------------------------------------------------------------
     def target(self, state: AllocationState) -> dict[str, int]:
@@ -103,33 +139,27 @@ class ArmaOptimizer:
                 cap = min(cap, int(others * self.max_market_share / (1 - self.max_market_share)))
             caps[m.id] = max(cap, floor)
             open_.append(m)
+        excluded = sum(1 for m in state.markets if m.id in c.exclude)
+        if c.min_protocols > len(state.markets) - excluded:
+            raise InvalidInput(
+                "yield/infeasible-constraints",
+                f"{c.min_protocols} protocols required, {len(state.markets) - excluded} not excluded",
+            )
+        left = max(0, budget - sum(x.values()))  # what the floors leave; minimums in a fixed order
         for mid, amount in sorted(c.min_allocation.items()):
             if mid not in caps:
                 raise InvalidInput("yield/unknown-market", f"min allocation for unknown {mid!r}")
-            if amount > caps[mid]:
-                raise InvalidInput(
-                    "yield/infeasible-constraints",
-                    f"{mid} needs {amount} but is capped at {caps[mid]}",
-                )
-            x[mid] = max(x[mid], amount)
+            add = min(max(0, min(amount, caps[mid]) - x[mid]), left)
+            x[mid] += add
+            left -= add
         step = max(capital // self.steps, self.min_step)
         if c.min_protocols:
             each = int(c.min_fraction * capital) if c.min_fraction else max(step, c.min_amount)
             ranked = sorted(open_, key=lambda m: (-m.apr_at(each), m.id))
-            if len(ranked) < c.min_protocols:
-                raise InvalidInput(
-                    "yield/infeasible-constraints",
-                    f"{c.min_protocols} protocols required, {len(ranked)} eligible",
-                )
-            for m in ranked[: c.min_protocols]:
-                if each > caps[m.id]:
-                    raise InvalidInput(
-                        "yield/infeasible-constraints",
-                        f"{m.id} cannot take {each} (cap {caps[m.id]})",
-                    )
-                x[m.id] = max(x[m.id], each)
-        if sum(x.values()) > budget:
-            raise InvalidInput("yield/infeasible-constraints", "minimums exceed the capital")
+            for m in ranked[: c.min_protocols]:  # fewer when markets are over-utilised (state)
+                add = min(max(0, min(each, caps[m.id]) - x[m.id]), left)
+                x[m.id] += add
+                left -= add
         closed: set[str] = set()
         for _ in range(len(open_) + 1):
             fill = dict(x)

@@ -7,9 +7,11 @@ with the paths as the first dimension and one column per market, in the vault's 
 * the feasible box of each path: floors ``position − withdrawable``; caps from ``max_ratio``,
   ``max_amount`` and the market-share limit; excluded markets and markets above the utilisation
   limit held at their floor; ``min_allocation`` and then ``min_protocols`` (at the markets of
-  best rate for ``min_fraction · C`` or one step) pre-assigned; the idle buffer off the budget.
-  Constraints the exact optimiser finds infeasible raise the same ``yield/...`` error here when
-  any path meets them (the exact path fails the same way);
+  best rate for ``min_fraction · C`` or one step) pre-assigned as far as the budget the floors
+  leave and the caps allow, in the exact order; the idle buffer off the budget. Floors at or
+  above the budget give the floors (nothing placed). Only constraints infeasible whatever the state
+  raise, here at construction (``min_protocols`` above the markets not excluded; the rest by
+  ``ArmaOptimizer`` and ``Constraints`` themselves);
 * the greedy water-filling as the exact max-heap runs it, one heap operation per path and
   iteration: the entry of largest stored gain is popped (ties to the smaller market id, as the
   heap's ``(−gain, id)`` order), its gain recomputed; it is dropped when it has no room or no
@@ -73,6 +75,12 @@ class VecOptimizer:
         if unknown:
             raise InvalidInput("yield/unknown-market", f"min allocation for unknown {unknown[0]!r}")
         n = len(ids)
+        eligible = n - sum(1 for mid in ids if mid in c.exclude)
+        if c.min_protocols > eligible:
+            raise InvalidInput(
+                "yield/infeasible-constraints",
+                f"{c.min_protocols} protocols required, {eligible} not excluded",
+            )
         self.o, self.ids, self.n = opt, list(ids), n
         rank = {mid: i for i, mid in enumerate(sorted(ids))}
         self.rank = np.array([rank[mid] for mid in ids], dtype=float)
@@ -106,36 +114,28 @@ class VecOptimizer:
         cap = np.where(held, floor, np.maximum(cap, floor))
         open_ = ~held
         x = floor.copy()
+        left = np.maximum(0.0, budget - rowsum(x))  # what the floors leave, as the exact one
+
+        def assign(col: NDArray[np.intp], amount: F, ok: B) -> None:
+            want = np.maximum(0.0, np.minimum(amount, cap[rows, col]) - x[rows, col])
+            add = np.where(ok, np.minimum(want, left), 0.0)
+            x[rows, col] += add
+            left[:] -= add
+
         for j, amount in self.min_alloc:
-            if (amount > cap[:, j]).any():
-                raise InvalidInput(
-                    "yield/infeasible-constraints",
-                    f"{self.ids[j]} needs {amount:.0f} but is capped at {cap[:, j].min():.0f}",
-                )
-            x[:, j] = np.maximum(x[:, j], amount)
+            assign(np.full(P, j), np.full(P, amount), np.ones(P, dtype=bool))
         step = np.maximum(np.floor(capital / o.steps), float(o.min_step))
         if c.min_protocols:
             if c.min_fraction:
                 each = np.floor(c.min_fraction * capital)
             else:
                 each = np.maximum(step, float(c.min_amount))
-            if (open_.sum(axis=1) < c.min_protocols).any():
-                raise InvalidInput(
-                    "yield/infeasible-constraints",
-                    f"{c.min_protocols} protocols required, fewer eligible on some path",
-                )
             apr = _rates(curves, np.repeat(each[:, None], n, axis=1), pos)
             key = np.where(open_, -apr, np.inf)
             order = np.lexsort((np.broadcast_to(self.rank, key.shape), key), axis=1)
-            for r in range(c.min_protocols):
+            for r in range(c.min_protocols):  # a path with fewer eligible markets takes them all
                 col = order[:, r]
-                if (each > cap[rows, col]).any():
-                    raise InvalidInput(
-                        "yield/infeasible-constraints", "a required protocol cannot take its share"
-                    )
-                x[rows, col] = np.maximum(x[rows, col], each)
-        if (rowsum(x) > budget).any():
-            raise InvalidInput("yield/infeasible-constraints", "minimums exceed the capital")
+                assign(col, each, open_[rows, col])
         closed = np.zeros((P, n), dtype=bool)
         done = np.zeros(P, dtype=bool)
         out = x.copy()
