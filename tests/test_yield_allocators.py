@@ -16,7 +16,7 @@ from peglab.protocols.yieldvault.curves import AaveCurve, FlatCurve
 from peglab.protocols.yieldvault.optimizer import ArmaOptimizer, Constraints
 from peglab.protocols.yieldvault.policy import AllocationState, MarketView, check_proposal
 from peglab.protocols.yieldvault.rules import EqualWeight, InterstableRules, SingleMarket
-from peglab.units import DAY, RAY, WAD
+from peglab.units import BPS, DAY, RAY, WAD
 
 USDC = 10**6
 
@@ -87,6 +87,21 @@ def constraints(draw: st.DrawFn, s: AllocationState) -> Constraints:
     )
 
 
+def cap_of(s: AllocationState, opt: ArmaOptimizer, m: MarketView) -> int:
+    """The most ``m`` may hold: its floor when excluded or over-utilised, else the least of the
+    capital, ``max_ratio``, ``max_amount`` and the market-share limit (never below the floor)."""
+    c, cap, floor = opt.constraints, s.capital, max(0, m.position - m.withdrawable)
+    if m.id in c.exclude or m.utilisation_wad > opt.max_utilisation_wad:
+        return floor
+    if m.id in c.max_ratio:
+        cap = min(cap, int(c.max_ratio[m.id] * s.capital))
+    cap = min(cap, c.max_amount.get(m.id, cap))
+    share = opt.max_market_share
+    if share < 1:
+        cap = min(cap, int(max(0, m.market_supply - m.position) * share / (1 - share)))
+    return max(cap, floor)
+
+
 def check_constraints(
     s: AllocationState, c: Constraints, opt: ArmaOptimizer, x: dict[str, int]
 ) -> None:
@@ -105,10 +120,24 @@ def check_constraints(
                 assert t <= c.max_amount[m.id]
             others = max(0, m.market_supply - m.position)
             assert t <= others * opt.max_market_share / (1 - opt.max_market_share) + 1
-            assert t >= c.min_amount or t == floor
+            # the minimums are pre-assigned, and a minimum the budget cut may be below min_amount
+            exempt = m.id in c.min_allocation or c.min_protocols > 0
+            assert t >= c.min_amount or t == floor or exempt
     assert sum(x.values()) <= cap
-    if c.min_protocols:
-        assert sum(1 for v in x.values() if v > 0) >= c.min_protocols
+    if c.min_protocols:  # held whenever the budget the floors leave and the caps allow it
+        budget = cap - cap * opt.idle_buffer_bps // BPS
+        step = max(cap // opt.steps, opt.min_step)
+        each = int(c.min_fraction * cap) if c.min_fraction else max(step, c.min_amount)
+        need = sum(max(0, m.position - m.withdrawable) for m in s.markets)
+        need += sum(c.min_allocation.values()) + c.min_protocols * each
+        eligible = [
+            m
+            for m in s.markets
+            if m.id not in c.exclude and m.utilisation_wad <= opt.max_utilisation_wad
+        ]
+        roomy = all(cap_of(s, opt, m) >= each for m in eligible)
+        if each > 0 and need <= budget and roomy and len(eligible) >= c.min_protocols:
+            assert sum(1 for v in x.values() if v > 0) >= c.min_protocols
 
 
 def check_optimizer(s: AllocationState, c: Constraints, steps: int) -> None:
@@ -117,8 +146,9 @@ def check_optimizer(s: AllocationState, c: Constraints, steps: int) -> None:
     opt = ArmaOptimizer(constraints=c, steps=steps)
     try:
         x = opt.target(s)
-    except InvalidInput as e:
+    except InvalidInput as e:  # only a contradiction on any capital (docs/yield-vaults.md §4.2)
         assert e.code == "yield/infeasible-constraints"
+        assert c.min_protocols > sum(1 for m in s.markets if m.id not in c.exclude)
         return
     check_constraints(s, c, opt, x)
     p = opt.propose(s)
@@ -200,12 +230,14 @@ def test_optimizer__infeasible_constraints__typed_error() -> None:
     s = _two_markets(0, 0, idle=1_000 * USDC)
     for c in (
         Constraints(min_protocols=3),
-        Constraints(min_allocation={"a": 2_000 * USDC}),
         Constraints(min_allocation={"zzz": 1}),
     ):
         with pytest.raises(InvalidInput) as e:
             ArmaOptimizer(constraints=c).target(s)
         assert e.value.code in ("yield/infeasible-constraints", "yield/unknown-market")
+    # a minimum above the capital is a state, not an error: met as far as the capital allows
+    t = ArmaOptimizer(constraints=Constraints(min_allocation={"a": 2_000 * USDC})).target(s)
+    assert t == {"a": 1_000 * USDC, "b": 0}
     with pytest.raises(InvalidInput, match="yield/bad-constraint"):
         Constraints(max_ratio={"a": 1.5})
 
