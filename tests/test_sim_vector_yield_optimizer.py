@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_sim_vector_yield import disagreements, reduced, same, seeds
 from test_yield_allocators import constraints, states, view
+from test_yield_optimizer_floors import M, crowded_cases, crowded_example, locked_book
 
 from peglab.errors import InvalidInput
 from peglab.protocols.yieldvault import ArmaOptimizer
@@ -28,7 +29,7 @@ from peglab.sim.families.yield_vault import vector as vector_module
 from peglab.sim.families.yield_vault.vector_optimizer import VecOptimizer
 from peglab.sim.runner import run_path, vector_chunk
 from peglab.sim.scenario import Scenario
-from peglab.units import DAY, RAY, WAD
+from peglab.units import BPS, DAY, RAY, WAD
 
 USDC = 10**6
 F = np.ndarray
@@ -39,8 +40,12 @@ def _curve(views: Sequence[MarketView]) -> Callable[[F], F]:
     return lambda delta: np.array([v.apr_after(int(d)) / RAY for v, d in zip(views, delta)])
 
 
-def vec_propose(opt: ArmaOptimizer, batch: Sequence[AllocationState]) -> tuple[F, F]:
-    """The vectorised optimiser on ``batch`` (one path per state, the same market ids)."""
+def _vec_inputs(
+    opt: ArmaOptimizer, batch: Sequence[AllocationState]
+) -> tuple[VecOptimizer, F, F, F, F, F, F, list[Callable[[F], F]]]:
+    """The vectorised optimiser and its inputs for ``batch`` (one path per state, the same
+    market ids): optimiser, last rebalance (``now`` = 0), capital, positions, withdrawable,
+    supply, utilisation, curves."""
     ids = [m.id for m in batch[0].markets]
     n = len(ids)
     cols = [[s.markets[j] for s in batch] for j in range(n)]
@@ -56,10 +61,9 @@ def vec_propose(opt: ArmaOptimizer, batch: Sequence[AllocationState]) -> tuple[F
         entry_fee_bps=[m.entry_fee_bps for m in m0],
         exit_fee_bps=[m.exit_fee_bps for m in m0],
     )
-    last = np.array([float(s.last_rebalance - s.now) for s in batch])  # ``now`` = 0
-    return vo.propose(
-        0.0,
-        last,
+    return (
+        vo,
+        np.array([float(s.last_rebalance - s.now) for s in batch]),
         np.array([float(s.capital) for s in batch]),
         arr(lambda m: m.position),
         arr(lambda m: m.withdrawable),
@@ -67,6 +71,18 @@ def vec_propose(opt: ArmaOptimizer, batch: Sequence[AllocationState]) -> tuple[F
         arr(lambda m: m.utilisation_wad) / WAD,
         [_curve(c) for c in cols],
     )
+
+
+def vec_propose(opt: ArmaOptimizer, batch: Sequence[AllocationState]) -> tuple[F, F]:
+    """The vectorised optimiser's ``(targets, move)`` on ``batch``."""
+    vo, last, *rest = _vec_inputs(opt, batch)
+    return vo.propose(0.0, last, *rest)
+
+
+def vec_target(opt: ArmaOptimizer, batch: Sequence[AllocationState]) -> F:
+    """The vectorised optimiser's target (no gate) on ``batch``."""
+    vo, _, *rest = _vec_inputs(opt, batch)
+    return vo.target(*rest)
 
 
 def exact_answer(opt: ArmaOptimizer, s: AllocationState) -> tuple[list[int], bool]:
@@ -153,6 +169,83 @@ def test_vec_optimizer__random_states_and_constraints__as_the_exact_optimiser(
     assert bool(move[0]) == moves
 
 
+def same_as_exact(opt: ArmaOptimizer, s: AllocationState) -> None:
+    """The vectorised target and decision on ``s`` are the exact ones (AssertionError if not)."""
+    want, moves = exact_answer(opt, s)
+    assert vec_target(opt, [s])[0].tolist() == [float(t) for t in opt.target(s).values()]
+    targets, move = vec_propose(opt, [s])
+    assert targets[0].tolist() == [float(t) for t in want] and bool(move[0]) == moves
+
+
+def test_vec_optimizer__floors_at_or_above_the_budget__exact_targets_and_decisions() -> None:
+    """The hand-built states of ``test_yield_optimizer_floors``: the floors above the budget
+    (held by the gate), at it, one unit below it, with the liquid market over-utilised (the exit
+    moves to the floors); minimums beyond the budget met in id order; ``min_protocols`` with an
+    over-utilised market and with the floors at the budget. One batch, and each state alone."""
+    batch = [
+        locked_book(95 * M, 3 * M, 2 * M),
+        locked_book(90 * M, 8 * M, 2 * M),
+        locked_book(90 * M - 1, 8 * M, 2 * M + 1),
+        locked_book(95 * M, 3 * M, 2 * M, debt_a=990 * M),
+        locked_book(80 * M, 0, 20 * M),
+        locked_book(0, 0, 100 * M, debt_a=990 * M),
+    ]
+    opts = [
+        ArmaOptimizer(idle_buffer_bps=1000),
+        ArmaOptimizer(
+            idle_buffer_bps=1000, constraints=Constraints(min_allocation={"b": 6 * M, "a": 6 * M})
+        ),
+        ArmaOptimizer(
+            idle_buffer_bps=1000, constraints=Constraints(min_protocols=3, min_fraction=0.05)
+        ),
+    ]
+    for opt in opts:
+        targets = vec_target(opt, batch)
+        proposed, move = vec_propose(opt, batch)
+        for p, s in enumerate(batch):
+            assert targets[p].tolist() == [float(t) for t in opt.target(s).values()]
+            want, moves = exact_answer(opt, s)
+            assert proposed[p].tolist() == [float(t) for t in want] and bool(move[p]) == moves
+            same_as_exact(opt, s)
+    assert vec_target(opts[0], batch[:1])[0].tolist() == [95.0 * M, 0.0, 0.0]
+    assert vec_target(opts[1], batch[4:5])[0].tolist() == [80.0 * M, 6.0 * M, 4.0 * M]
+    assert vec_propose(opts[0], batch[3:4])[1][0]  # the exit moves
+    # canary: the minimums in the reverse order give "b" the 6 and "a" the 4
+    vo, _, *rest = _vec_inputs(opts[1], batch[4:5])
+    vo.min_alloc.reverse()
+    assert vo.target(*rest)[0].tolist() == [80.0 * M, 4.0 * M, 6.0 * M]
+
+
+@settings(max_examples=150, deadline=None)
+@given(crowded_cases())
+def test_vec_optimizer__random_crowded_states__as_the_exact_optimiser(
+    case: tuple[AllocationState, ArmaOptimizer],
+) -> None:
+    """Random states whose floors often reach the budget (locked positions, little idle cash,
+    idle buffers of 0, 10% and 30%) under minimums (``min_allocation``, ``min_protocols`` with
+    and without ``min_fraction``): the exact targets to the unit and the exact decisions."""
+    same_as_exact(case[1], case[0])
+
+
+def test_vec_optimizer__crowded_states__the_check_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Canary: on a random state whose floors exceed the budget with something movable, a
+    vectorised optimiser that keeps the movable positions there (instead of the floors) fails
+    ``same_as_exact``."""
+    s, opt = crowded_example()
+    same_as_exact(opt, s)
+    target = VecOptimizer.target
+
+    def keeps(self: VecOptimizer, capital: F, pos: F, wd: F, *a: Any) -> F:
+        out = target(self, capital, pos, wd, *a)
+        budget = capital - np.floor(capital * self.o.idle_buffer_bps / BPS)
+        over = np.maximum(0.0, pos - wd).sum(axis=1) >= budget
+        return np.where(over[:, None], pos, out)
+
+    monkeypatch.setattr(VecOptimizer, "target", keeps)
+    with pytest.raises(AssertionError):
+        same_as_exact(opt, s)
+
+
 def test_vec_optimizer__min_amount__rerun_without_the_small_market() -> None:
     s = hand_states()[0]
     opt = ArmaOptimizer(idle_buffer_bps=1000, constraints=Constraints(min_amount=7_000_000 * USDC))
@@ -163,9 +256,11 @@ def test_vec_optimizer__min_amount__rerun_without_the_small_market() -> None:
 
 
 # -- the family on both engines -------------------------------------------------------------------
-def optimizer_scenario(tmp_path: Path, name: str) -> Scenario:
-    """The library scenario cut to 30 days with the optimiser and no term deposit (with the 30-day
-    term deposit the exact optimiser raises on these paths: next test)."""
+def optimizer_scenario(tmp_path: Path, name: str, terms: bool = False) -> Scenario:
+    """The library scenario cut to 30 days with the optimiser, with the library's 30-day term
+    deposits (``terms``) or without them."""
+    if terms:
+        return reduced(tmp_path, name, 'allocator = "optimizer"\n')
     if name == "vault-run":
         return reduced(tmp_path, name, 'allocator = "optimizer"\n', {"terms = 2": "terms = 0"})
     return reduced(tmp_path, name, 'allocator = "optimizer"\nmarkets.terms = 0\n')
@@ -174,20 +269,25 @@ def optimizer_scenario(tmp_path: Path, name: str) -> Scenario:
 @contextmanager
 def counting_moves(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[Any]]]:
     """Record every decision of both optimisers: the exact one's per call, the vectorised one's
-    per day (a row of paths)."""
+    per day (a row of paths); and whether the floors reached the budget (``crowded``)."""
     from peglab.sim.families.yield_vault import vector_optimizer as vo
 
-    seen: dict[str, list[Any]] = {"exact": [], "vector": []}
+    seen: dict[str, list[Any]] = {"exact": [], "vector": [], "crowded": [], "vcrowded": []}
     exact, vec = ArmaOptimizer.propose, vo.VecOptimizer.propose
 
     def ex(self: ArmaOptimizer, state: AllocationState) -> Any:
         p = exact(self, state)
         seen["exact"].append((state.now, p.reason, p.rebalance))
+        budget = state.capital - state.capital * self.idle_buffer_bps // BPS
+        floors = sum(max(0, m.position - m.withdrawable) for m in state.markets)
+        seen["crowded"].append(floors >= budget)
         return p
 
-    def ve(self: VecOptimizer, *a: Any) -> tuple[F, F]:
-        t, m = vec(self, *a)
+    def ve(self: VecOptimizer, now: float, last: F, capital: F, pos: F, wd: F, *a: Any) -> Any:
+        t, m = vec(self, now, last, capital, pos, wd, *a)
         seen["vector"].append(m.copy())
+        budget = capital - np.floor(capital * self.o.idle_buffer_bps / BPS)
+        seen["vcrowded"].append(np.maximum(0.0, pos - wd).sum(axis=1) >= budget)
         return t, m
 
     monkeypatch.setattr(ArmaOptimizer, "propose", ex)
@@ -195,11 +295,22 @@ def counting_moves(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[A
     yield seen
 
 
-@pytest.mark.parametrize(("name", "paths"), [("rate-spike", 7), ("vault-run", 8)])
+@pytest.mark.parametrize(
+    ("name", "paths", "terms"),
+    [
+        ("rate-spike", 7, False),
+        ("vault-run", 8, False),
+        ("rate-spike", 7, True),
+        ("vault-run", 8, True),
+    ],
+)
 def test_cross_validation__optimizer_allocator__means_agree_and_same_moves(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, paths: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, paths: int, terms: bool
 ) -> None:
-    sc = optimizer_scenario(tmp_path, name)
+    """With the library's term deposit the optimiser puts 90% of NAV in it, and the locked
+    tranches reach NAV less the idle buffer once NAV shrinks: the exact optimiser raised there
+    (docs/yield-vaults.md §8.1); now both engines run, agree and decide alike on those days."""
+    sc = optimizer_scenario(tmp_path, name, terms)
     ss = seeds(paths)
     with counting_moves(monkeypatch) as seen:
         exact = [run_path(sc, i, s) for i, s in enumerate(ss)]
@@ -212,25 +323,36 @@ def test_cross_validation__optimizer_allocator__means_agree_and_same_moves(
     assert (np.array(seen["vector"]) == decided).all()
     gated = sum(1 for _, why, r in seen["exact"] if r and why.startswith("gain after costs"))
     assert decided.sum(axis=0).min() >= 3 and gated >= 3 * paths
-    # canary: a stricter hysteresis (100 bps instead of 25) on the vectorised side only
-    strict = lambda unit: ArmaOptimizer(  # noqa: E731
-        idle_buffer_bps=1000, min_gain_abs=5 * unit, hysteresis_bps=100.0
-    )
-    monkeypatch.setattr(vector_module, "family_optimizer", strict)
+    # with the term deposit the floors reach the budget on many days, the same on both engines
+    crowded = np.array(seen["crowded"]).reshape(paths, days).T
+    assert (np.array(seen["vcrowded"]) == crowded).all()
+    assert crowded.sum() >= (5 * paths if terms else 0)
+
+    # canary, on the vectorised side only: a stricter hysteresis (100 bps instead of 25); with
+    # the term deposit, where most of the book is locked and the gate matters less, an idle
+    # buffer of 5% instead of 10%
+    def wrong(unit: int) -> ArmaOptimizer:
+        if terms:
+            return ArmaOptimizer(idle_buffer_bps=500, min_gain_abs=5 * unit)
+        return ArmaOptimizer(idle_buffer_bps=1000, min_gain_abs=5 * unit, hysteresis_bps=100.0)
+
+    monkeypatch.setattr(vector_module, "family_optimizer", wrong)
     assert disagreements(sc, exact, vector_chunk(sc, ss)) != []
 
 
-def test_family__optimizer_with_the_term_deposit__both_engines_raise_infeasible(
-    tmp_path: Path,
+def test_family__optimizer_spiked_market_above_the_budget__runs_on_both_engines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the library's 30-day term deposit the optimiser puts 90% of NAV in it; once the locked
-    floor exceeds the budget (NAV less the 10% idle buffer) the exact ``ArmaOptimizer.target``
-    raises ``yield/infeasible-constraints`` and the path fails; the vectorised model does too."""
-    sc = reduced(tmp_path, "rate-spike", 'allocator = "optimizer"\n')
-    with pytest.raises(InvalidInput, match="infeasible-constraints"):
-        run_path(sc, 0, seeds(1)[0])
-    with pytest.raises(InvalidInput, match="infeasible-constraints"):
-        vector_chunk(sc, seeds(1))
+    """Without term deposits, path 7 of 12 of the reduced ``rate-spike`` has the pinned market
+    (the vault's largest position) above NAV less the idle buffer for days: it raised
+    ``yield/infeasible-constraints`` before; now both engines run it, on the floors those days."""
+    sc = optimizer_scenario(tmp_path, "rate-spike")
+    s7 = seeds(12)[7]
+    with counting_moves(monkeypatch) as seen:
+        exact = run_path(sc, 7, s7)
+        vec = vector_chunk(sc, [s7])[0]
+    assert sum(seen["crowded"]) >= 5 and sum(bool(v[0]) for v in seen["vcrowded"]) >= 5
+    assert exact.metrics.keys() == vec.metrics.keys()
 
 
 def test_vector_chunk__optimizer__batch_of_four_equals_four_batches_of_one(tmp_path: Path) -> None:
