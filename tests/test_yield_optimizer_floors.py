@@ -118,6 +118,8 @@ def test_optimizer__constraints_infeasible_on_any_capital__typed_error_at_constr
     assert e.value.code == "yield/infeasible-constraints"
     ArmaOptimizer(idle_buffer_bps=1000, constraints=dataclasses.replace(c, min_fraction=0.30))
     ArmaOptimizer(constraints=c)  # no buffer: 93% fits
+    # the fraction as written: 9 x 0.1 fit in 90% (the float 0.1 is a hair above a tenth)
+    ArmaOptimizer(idle_buffer_bps=1000, constraints=Constraints(min_protocols=9, min_fraction=0.1))
     # more protocols than markets not excluded: the vault's market list, not its state
     s = locked_book(0, 0, 100 * M)
     for c in (Constraints(min_protocols=4), Constraints(min_protocols=3, exclude=frozenset("t"))):

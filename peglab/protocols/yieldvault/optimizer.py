@@ -20,7 +20,7 @@ fit depends on the capital and the markets' state. Only constraints infeasible w
 raise ``yield/infeasible-constraints`` (docs/yield-vaults.md §4.2): a minimum on an excluded
 market, above its max_amount or under a zero max_ratio (at construction); min_protocols ×
 min_fraction above the budget's share of capital (at construction); min_protocols above the
-markets not excluded (at the first target, the markets being the state's).
+markets not excluded (at target, the markets being the state's).
 
 Then the gate (step 5 of the spec): rebalance iff
 
@@ -106,7 +106,7 @@ class ArmaOptimizer:
         if not 0 <= self.idle_buffer_bps <= BPS:
             raise InvalidInput("yield/bad-constraint", f"idle buffer out of range: {self}")
         if c.min_protocols and c.min_fraction is not None:
-            need = Fraction(c.min_fraction) * c.min_protocols
+            need = Fraction(repr(c.min_fraction)) * c.min_protocols  # the fraction as written
             if need > Fraction(BPS - self.idle_buffer_bps, BPS):
                 raise InvalidInput(
                     "yield/infeasible-constraints",
