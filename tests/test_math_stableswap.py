@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,71 @@ def test_dynamic_fee_ng__balanced__base_fee_and_imbalanced_higher() -> None:
     assert ss.dynamic_fee_ng(10**24, 10**24, 4_000_000, 2 * 10**10) == 4_000_000
     assert ss.dynamic_fee_ng(10**24, 10**22, 4_000_000, 2 * 10**10) > 4_000_000
     assert ss.dynamic_fee_ng(10**24, 10**22, 4_000_000, 10**10) == 4_000_000
+
+
+# -- the memos of get_D and get_y: the value the same integers last gave, never a stale one -----
+
+Fn = Callable[[list[int], int], int]
+
+
+def _y_of(get: Callable[..., int]) -> Fn:
+    return lambda xp, amp: get(0, 1, xp[0] + 10**21, xp, amp)  # a trade of coin 0 for coin 1
+
+
+def _memo_mismatches(fn: Fn, plain: Fn) -> list[tuple[list[int], int]]:
+    """States one pool goes through between steps, each asked twice, against the plain iteration:
+    a trade (balances move), an A ramp (same balances, new A), a list changed in place, a return
+    to an earlier state, and more distinct states than the memo holds, then the first again."""
+    xp = [10**24, 2 * 10**24, 3 * 10**24]
+    states: list[tuple[list[int], int]] = [(list(xp), 200)]
+    xp[0] += 10**21  # a trade
+    states.append((list(xp), 200))
+    states.append((list(xp), 210))  # the ramp moved A
+    states.append(([10**24, 2 * 10**24, 3 * 10**24], 200))  # back to the first state
+    states += [([10**24 + k, 10**24, 10**24], 100) for k in range(ss.MEMO_SIZE + 2)]
+    states.append(states[0])
+    bad = []
+    for xs, amp in states:
+        for _ in range(2):
+            if fn(xs, amp) != plain(xs, amp):
+                bad.append((xs, amp))
+    in_place = [5 * 10**23, 10**24]
+    first = fn(in_place, 100)
+    in_place[0] *= 2  # the same list object, other balances
+    if first != plain([5 * 10**23, 10**24], 100) or fn(in_place, 100) != plain(in_place, 100):
+        bad.append((in_place, 100))
+    return bad
+
+
+def test_memos__state_changes__always_the_plain_value() -> None:
+    ss._D_MEMO.clear()
+    ss._Y_MEMO.clear()
+    assert _memo_mismatches(get_D, ss._get_D) == []
+    assert _memo_mismatches(_y_of(get_y), _y_of(ss._get_y)) == []
+    assert 0 < len(ss._D_MEMO) <= ss.MEMO_SIZE and 0 < len(ss._Y_MEMO) <= ss.MEMO_SIZE
+
+
+def test_memos__canary__stale_keys__found() -> None:
+    stale: dict[tuple[int, ...], int] = {}
+
+    def d_keyed_on_balances(xp: list[int], amp: int) -> int:  # forgets A: stale after a ramp
+        return stale.setdefault(tuple(xp), ss._get_D(xp, amp))
+
+    ramped = [10**24 + 10**21, 2 * 10**24, 3 * 10**24]
+    assert _memo_mismatches(d_keyed_on_balances, ss._get_D) == [(ramped, 210)] * 2
+    stale.clear()
+
+    def y_keyed_on_amp(xp: list[int], amp: int) -> int:  # forgets the balances
+        return stale.setdefault((amp,), ss._get_y(0, 1, xp[0] + 10**21, xp, amp))
+
+    assert (ramped, 200) in _memo_mismatches(y_keyed_on_amp, _y_of(ss._get_y))  # the trade
+
+
+def test_memos__refused_input__refused_every_time() -> None:
+    for _ in range(2):  # an error is not remembered as a value
+        with pytest.raises(InvalidInput) as e:
+            get_D([10**18, 0], 100)
+        assert e.value.code == "amm/zero-balance"
+        with pytest.raises(InvalidInput) as e:
+            get_y(1, 1, 10**18, [10**18, 10**18], 100)
+        assert e.value.code == "amm/same-coin"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from support.market import small_crash, started
 
-from peglab.sim.agents.arbitrage import ARB, Arbitrageur, Leg
+from peglab.sim.agents.arbitrage import ARB, Arbitrageur, Leg, _stableswap_margin
 from peglab.sim.conditions import Conditions
 from peglab.sim.families.ai_dollar.run import AiDollarRun
 from peglab.sim.family import PHASES
@@ -182,3 +182,58 @@ def test_margin__stableswap__matches_a_small_exact_quote(dump: int) -> None:
         quoted = pool.quote_exact_in(src, 10 * uin, dst) / uout / 10
         assert rate == pytest.approx(quoted, rel=1e-5)
         assert 0 < scale <= 300_000 + dump  # at most the smaller balance
+
+
+def _stale_margins(world: World, run: AiDollarRun) -> list[str]:
+    """Between steps the peg pool stays as it is, trades, ramps A and changes its fee; after each
+    (the kept margin reused when nothing changed) the arbitrageur's margin of both of its legs
+    must be the one computed afresh. Returns the changes after which it was not."""
+    arb, pool, chain = run.arb, world.pools["tUSD-USDC"], world.chain
+    assert arb is not None
+    legs = [Leg("pool", pool.id, "tUSD", "USDC"), Leg("pool", pool.id, "USDC", "tUSD")]
+    day = 86_400
+
+    def trade() -> None:
+        chain.transfer("tUSD", "whale", 50_000 * 10**18, sender="holders")
+        pool.swap_exact_in("tUSD", 50_000 * 10**18, 0, sender="whale")
+
+    def ramp() -> None:
+        pool.ramp_A(pool.A() * 2, chain.now + 2 * day, sender=pool.owner)
+        chain.warp(chain.now + day)  # halfway: A moved, the balances did not
+
+    def fee() -> None:
+        pool.commit_new_fee(pool.fee * 2, pool.admin_fee, sender=pool.owner)
+        chain.warp(chain.now + 4 * day)  # past the ramp's end: A steady again
+        pool.apply_new_fee(sender=pool.owner)
+
+    bad = []
+    for name, change in (("none", lambda: None), ("trade", trade), ("ramp", ramp), ("fee", fee)):
+        change()
+        for leg in legs:
+            if arb.margin(leg) != _stableswap_margin(pool, leg.src, leg.dst):
+                bad.append(name)
+    return bad
+
+
+def test_margin__kept_across_steps__fresh_after_trade_ramp_and_fee() -> None:
+    world, run = _started(_scenario())
+    assert _stale_margins(world, run) == []
+
+
+def test_margin__canary__kept_by_balances_only__stale_after_ramp_and_fee(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world, run = _started(_scenario())
+    kept: dict[tuple[Leg, tuple[int, ...]], tuple[float, float]] = {}
+    real = Arbitrageur.margin
+
+    def by_balances(self: Arbitrageur, leg: Leg) -> tuple[float, float]:
+        if leg.kind != "pool" or leg.key != "tUSD-USDC":
+            return real(self, leg)
+        key = (leg, world.pools[leg.key].balances)
+        if key not in kept:
+            kept[key] = real(self, leg)
+        return kept[key]
+
+    monkeypatch.setattr(Arbitrageur, "margin", by_balances)
+    assert _stale_margins(world, run) == ["ramp", "ramp", "fee", "fee"]

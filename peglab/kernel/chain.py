@@ -133,41 +133,33 @@ def lock_key(obj: object) -> int:
     return id(obj if domain is None else domain)
 
 
-def _lazy_checker(fn: Callable[..., Any]) -> Callable[[], CallChecker]:
-    # Annotations are strings that may name classes defined later in the module: build on use.
-    cell: list[CallChecker] = []
-
-    def get() -> CallChecker:
-        if not cell:
-            cell.append(build_call_checker(fn))
-        return cell[0]
-
-    return get
-
-
 def action(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
     """Make a protocol method an atomic transaction with a keyword-only ``sender``.
 
     The signature is kept (``ParamSpec``), so type checkers see the real parameters.
     """
     lock = getattr(fn, "__peglab_nonreentrant__", False)
-    checker = _lazy_checker(fn)
+    # Annotations are strings that may name classes defined later in the module: build on use.
+    check: CallChecker | None = None
 
     @functools.wraps(fn)
     def wrapper(self: S, /, *args: P.args, **kw: P.kwargs) -> R:
+        nonlocal check
         chain = self.chain
         locked = chain._locked
-        key = lock_key(self)
-        if locked and key in locked:
+        if locked and lock_key(self) in locked:
             raise Reentered(
                 "kernel/reentered",
                 f"{type(self).__name__}.{fn.__name__}: the object is inside a non-reentrant "
                 "action (a callback may not call back into it)",
             )
-        checker()(args, kw)
+        if check is None:
+            check = build_call_checker(fn)
+        check(args, kw)
         with chain.transaction(kw["sender"]):  # type: ignore[arg-type]
             if not lock:
                 return fn(self, *args, **kw)
+            key = lock_key(self)
             locked.add(key)
             try:
                 return fn(self, *args, **kw)
@@ -180,11 +172,14 @@ def action(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]
 
 def query(fn: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
     """A read of protocol state: arguments are checked like an action's; nothing is written."""
-    checker = _lazy_checker(fn)
+    check: CallChecker | None = None  # built on first use, as an action's
 
     @functools.wraps(fn)
     def wrapper(self: Any, /, *args: P.args, **kw: P.kwargs) -> R:
-        checker()(args, kw)
+        nonlocal check
+        if check is None:
+            check = build_call_checker(fn)
+        check(args, kw)
         return fn(self, *args, **kw)
 
     wrapper.__peglab_query__ = True  # type: ignore[attr-defined]

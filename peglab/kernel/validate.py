@@ -250,19 +250,25 @@ def build_call_checker(fn: Callable[..., Any], skip_first: bool = True) -> CallC
     pos_index = {name: k for k, (name, _) in enumerate(positional)}
     pos_checks = [(c, f"{label}: {name}") for name, c in positional]
     wheres = {name: f"{label}: {name}" for name in by_name}
+    # the required positional parameters are the first ones (Python's rule): with at least that
+    # many positional arguments, only the required keyword-only ones are left to look up
+    n_req = sum(1 for pos, _ in required if pos >= 0)
+    req_kw = [name for pos, name in required if pos < 0]
+    prefix = [pos for pos, _ in required if pos >= 0] == list(range(n_req))
 
     def check(args: tuple[Any, ...], kw: dict[str, Any]) -> None:
-        if len(args) > n_pos and not open_pos:
+        n = len(args)
+        if n > n_pos and not open_pos:
             raise InvalidInput(
                 "input/bad-arguments",
-                f"{label} takes {n_pos} positional arguments, got {len(args)}",
+                f"{label} takes {n_pos} positional arguments, got {n}",
             )
         for (c, where), v in zip(pos_checks, args):
             if c is not None:
                 c(v, where)
         for name, v in kw.items():
             k = pos_index.get(name)
-            if k is not None and k < len(args):
+            if k is not None and k < n:
                 raise InvalidInput("input/bad-arguments", f"{label} got {name!r} twice")
             if name in by_name:
                 c = by_name[name]
@@ -272,8 +278,13 @@ def build_call_checker(fn: Callable[..., Any], skip_first: bool = True) -> CallC
                 raise InvalidInput(
                     "input/bad-arguments", f"{label} has no parameter {show(name, 40)}"
                 )
+        if n >= n_req and prefix:
+            for name in req_kw:
+                if name not in kw:
+                    raise InvalidInput("input/bad-arguments", f"{label} needs argument {name!r}")
+            return
         for pos, name in required:
-            if not (0 <= pos < len(args)) and name not in kw:
+            if not (0 <= pos < n) and name not in kw:
                 raise InvalidInput("input/bad-arguments", f"{label} needs argument {name!r}")
 
     return check

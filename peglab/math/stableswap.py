@@ -21,6 +21,10 @@ zero in the contract (a revert); here it raises ``InvalidInput("amm/zero-balance
 
 Speed: the loop-invariant products (``x*N``, ``Ann*S``, ``Ann - 1``) are hoisted; the results
 are unchanged because each hoisted value is computed by the very same integer expression.
+``get_D`` and ``get_y`` are pure functions of their integers, so each keeps its last
+``MEMO_SIZE`` results keyed by every argument (oldest out first, ``_remember``): every quote of
+a pool whose balances did not move since the last one reuses its invariant (``get_y`` needs it
+first), and a repeated quote (a price probe) its result. A raised error is not kept.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "A_PRECISION",
     "FEE_DENOMINATOR",
     "MAX_ITERATIONS",
+    "MEMO_SIZE",
     "PRECISION",
     "dynamic_fee_ng",
     "get_D",
@@ -49,6 +54,16 @@ PRECISION: int = 10**18
 FEE_DENOMINATOR: int = 10**10
 A_PRECISION: int = 100  # stableswap-ng stores A * 100
 MAX_ITERATIONS: int = 255
+MEMO_SIZE: int = 128  # results kept per function (ai-token-crash: 98% of get_D calls repeat one)
+_D_MEMO: dict[tuple[int, ...], int] = {}
+_Y_MEMO: dict[tuple[int, ...], int] = {}
+
+
+def _remember(memo: dict[tuple[int, ...], int], key: tuple[int, ...], value: int) -> int:
+    if len(memo) >= MEMO_SIZE:
+        del memo[next(iter(memo))]  # the oldest entry
+    memo[key] = value
+    return value
 
 
 def _zero_balance() -> InvalidInput:
@@ -71,6 +86,13 @@ def liquidity_fee(fee: int, n_coins: int) -> int:
 
 
 def get_D(xp: Sequence[int], amp: int) -> int:
+    """Legacy invariant ``D`` (``_get_D``), memoised: the value the same integers last gave."""
+    key = (amp, *xp)
+    d = _D_MEMO.get(key)
+    return _remember(_D_MEMO, key, _get_D(xp, amp)) if d is None else d
+
+
+def _get_D(xp: Sequence[int], amp: int) -> int:
     """Legacy invariant ``D`` of balances ``xp`` (D units) at amplification ``amp`` (contract A).
 
     ``S = Σxp``; 0 if ``S == 0``. From ``D = S`` repeat (≤ 255 times):
@@ -138,6 +160,13 @@ def _solve_y(c: int, b: int, d: int) -> int:
 
 
 def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
+    """Legacy ``get_y`` (``_get_y``), memoised: the value the same integers last gave."""
+    key = (i, j, x, amp, *xp)
+    y = _Y_MEMO.get(key)
+    return _remember(_Y_MEMO, key, _get_y(i, j, x, xp, amp)) if y is None else y
+
+
+def _get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
     """Legacy balance of coin ``j`` after coin ``i``'s balance is set to ``x`` (D units).
 
     ``D = get_D(xp, amp)``; ``c = D``, ``S' = 0``; for ``k != j`` (``x_k = x`` if ``k == i``

@@ -200,6 +200,10 @@ class StableSwapPool(StableSwapAdmin):
     @query
     def coin_index(self, token: object) -> int:
         """Index of ``token`` in ``coins``; ``amm/unknown-token`` if the pool does not hold it."""
+        return self._coin_index(token)
+
+    def _coin_index(self, token: object) -> int:
+        # for actions and queries whose own boundary checked ``token`` already (a str or None)
         k = self.index.get(token) if isinstance(token, str) else None
         if k is None:
             raise InvalidInput(
@@ -259,7 +263,7 @@ class StableSwapPool(StableSwapAdmin):
         return dy - self.state.fee * dy // FEE_DENOMINATOR
 
     def _resolve_out(self, token_in: object, token_out: object) -> tuple[int, int]:
-        i = self.coin_index(token_in)
+        i = self._coin_index(token_in)
         if token_out is None:
             if self.n_coins != 2:
                 raise InvalidInput(
@@ -268,7 +272,7 @@ class StableSwapPool(StableSwapAdmin):
                 )
             j = 1 - i
         else:
-            j = self.coin_index(token_out)
+            j = self._coin_index(token_out)
         if i == j:
             raise InvalidInput("amm/same-coin", f"token in and out are both {token_in}")
         return i, j

@@ -25,7 +25,7 @@ first (its stock is outside the chain).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -85,8 +85,15 @@ class Arbitrageur:
             ],
         )
         self.legs = legs
-        self._margins: dict[tuple[Leg, tuple[int, ...]], tuple[float, float]] = {}
+        # per StableSwap leg: (the pool's balances, A, fee) when last priced, and its margin
+        self._margins: dict[Leg, tuple[tuple[Any, ...], tuple[float, float]]] = {}
         self.cycles = cycles(legs, self.stable, int(self.params.max_legs)) if self.stable else []
+        # each cycle as positions in ``legs`` with its on-chain leg count (run's screen)
+        at = {leg: n for n, leg in enumerate(legs)}
+        self._plan = [
+            (cyc, tuple(at[leg] for leg in cyc), sum(leg.onchain for leg in cyc))
+            for cyc in self.cycles
+        ]
 
     # -- one leg ---------------------------------------------------------------------------------
     def quote(self, leg: Leg, x: int) -> int:
@@ -132,8 +139,8 @@ class Arbitrageur:
         """``(rate, scale)`` of ``leg``: the marginal rate in whole tokens out per whole token in
         (0: closed) and the input [whole tokens] over which it decays like ``1 / (1 + x / scale)``
         (``inf``: linear). Constant product: half the input reserve; StableSwap: from its
-        invariant (``_stableswap_margin``, cached while the balances are unchanged); venue:
-        ``1 / k`` of notional."""
+        invariant (``_stableswap_margin``, kept while the pool's balances, ``A`` and fee are
+        those it was computed at, across steps); venue: ``1 / k`` of notional."""
         s = self.s
         uin, uout = self.unit[leg.src], self.unit[leg.dst]
         if leg.kind == "pool":
@@ -145,11 +152,11 @@ class Arbitrageur:
                     return 0.0, math.inf
                 fee = float(pool.fee_bps) / 1e4
                 return float(r_out / uout) / float(r_in / uin) * (1.0 - fee), r_in / uin / 2
-            key = (leg, tuple(pool.balances))
-            known = self._margins.get(key)
-            if known is None:
-                known = self._margins[key] = _stableswap_margin(pool, leg.src, leg.dst)
-            return known
+            state = (pool.balances, pool.A(), pool.fee)
+            known = self._margins.get(leg)
+            if known is None or known[0] != state:
+                known = self._margins[leg] = (state, _stableswap_margin(pool, leg.src, leg.dst))
+            return known[1]
         if leg.kind == "venue":
             a = s.sc.asset_index[leg.key]
             p: float = s.venue.price(a)
@@ -215,17 +222,7 @@ class Arbitrageur:
         input per stablecoin at the margin), so the best input is near ``R (m - 1)`` and gains
         about ``R (m - 1)^2 / 2`` [whole stablecoins]. A screen and a starting size only: the
         trade itself is sized by exact quotes."""
-        m, inv = 1.0, 0.0
-        for leg in cycle:
-            r, scale = margins[leg]
-            inv += m / scale
-            m *= r
-        if m <= 1.0:
-            return m, 0.0, 0.0
-        if inv <= 0.0:
-            return m, math.inf, math.inf
-        big_r = 1.0 / inv
-        return m, big_r * (m - 1.0) ** 2 / 2.0, big_r * (m - 1.0)
+        return _first_order([margins[leg] for leg in cycle])
 
     def size(self, cycle: tuple[Leg, ...], cash: int, guess: int) -> tuple[int, int]:
         """``(input, gain)``: the input up to ``cash`` that maximises the cycle's exact gain,
@@ -276,16 +273,15 @@ class Arbitrageur:
         unit = self.unit[self.stable]
         gas = float(p.gas_usd) * float(s.cond.gas[k])
         floor = float(p.min_profit_usd)
-        self._margins.clear()
         for _ in range(int(p.max_trades)):
             cash = ledger.balance_of(self.stable, ARB)
             if cash <= 0:
                 return
-            margins = {leg: self.margin(leg) for leg in self.legs}
+            margins = [self.margin(leg) for leg in self.legs]
             screened = []
-            for cyc in self.cycles:
-                m, est, at = self.estimate(cyc, margins)
-                n_gas = gas * sum(leg.onchain for leg in cyc)
+            for cyc, at_legs, onchain in self._plan:  # ``estimate`` by positions
+                m, est, at = _first_order(map(margins.__getitem__, at_legs))
+                n_gas = gas * onchain
                 if m > 1.0 and _SCREEN * est >= floor + n_gas:
                     screened.append((est - n_gas, at, n_gas, cyc))
             screened.sort(key=lambda t: -t[0])
@@ -306,6 +302,20 @@ class Arbitrageur:
                     break  # a refused leg: the arbitrageur keeps what it holds
             self.trades += 1
             self.volume_usd += x / unit
+
+
+def _first_order(margins: Iterable[tuple[float, float]]) -> tuple[float, float, float]:
+    """``Arbitrageur.estimate`` of a cycle from its legs' ``(rate, scale)`` in order."""
+    m, inv = 1.0, 0.0
+    for r, scale in margins:
+        inv += m / scale
+        m *= r
+    if m <= 1.0:
+        return m, 0.0, 0.0
+    if inv <= 0.0:
+        return m, math.inf, math.inf
+    big_r = 1.0 / inv
+    return m, big_r * (m - 1.0) ** 2 / 2.0, big_r * (m - 1.0)
 
 
 def _stableswap_margin(pool: Any, src: str, dst: str) -> tuple[float, float]:
