@@ -27,6 +27,14 @@
    ``ausd-year``), ``--memory-days D`` (its first ``D`` days, through a file extending it),
    ``--memory-chunk``, ``--memory-out`` (keep the runs). Linux only.
 
+5. **Exact CPU** (``--parts exact-cpu``, not in the default set): CPU seconds
+   (``time.process_time``) per path of ``run_path`` on the paths of seed 1 listed in
+   ``--exact-paths`` (default ``0,1,2,3``; a tiered run's tail paths are heavier) of
+   ``--exact-scenario`` (default ``ai-token-crash``) in this process, with a digest of the paths'
+   results (pickled), so two trees run with the same command (``PYTHONPATH=<other tree>``)
+   compare their speed and show identical results. CPU time, not wall: the machine is shared;
+   the load is printed.
+
 Run: ``.venv/bin/python benchmarks/bench_scale.py [--parts throughput,tiered,scaling,memory]
 [--tiered-paths 1000] [--scaling-paths 64] [--memory-paths 1000]`` (tens of minutes on 2 cores;
 run it once, not in a loop). Each part prints one line and a JSON record.
@@ -35,8 +43,10 @@ run it once, not in a loop). Each part prints one line and a JSON record.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -48,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+import peglab
 from peglab.risk.backends import Batched, DaskBackend, LocalPool, path_seed
 from peglab.risk.library import load_scenario, scenario_path
 from peglab.risk.montecarlo import VECTOR_CHUNK, run_monte_carlo, run_stress
@@ -94,6 +105,24 @@ def bench_throughput(vec_paths: int = VECTOR_CHUNK, exact_paths: int = 2) -> Non
         f"{rate['exact']:,.0f} ({exact_paths} paths); vectorised/exact {rate['vector'] / rate['exact']:.1f}x, "
         f"vectorised wall / floor wall {vec / floor:.2f}x (goal <= 3); {_load()}",
         {"path_steps_per_s": rate, "vector_over_floor_wall": vec / floor},
+    )
+
+
+def bench_exact_cpu(scenario: str, paths: list[int]) -> None:
+    sc = load_scenario(scenario)
+    cpu, digest = [], hashlib.sha256()
+    for i in paths:
+        t = time.process_time()
+        result = run_path(sc, i, path_seed(1, i))
+        cpu.append(time.process_time() - t)
+        digest.update(pickle.dumps(result))
+    _emit(
+        "exact-cpu",
+        f"{scenario} ({sc.n_steps} steps), exact engine, paths {paths} of seed 1: "
+        f"{sum(cpu) / len(cpu):.3f} CPU s per path (each: {', '.join(f'{c:.2f}' for c in cpu)}); "
+        f"results sha256 {digest.hexdigest()[:16]}; peglab from {Path(peglab.__file__).parent}; "
+        f"{_load()}",
+        {"scenario": scenario, "paths": paths, "cpu_s": cpu, "results_sha256": digest.hexdigest()},
     )
 
 
@@ -354,9 +383,13 @@ if __name__ == "__main__":
     ap.add_argument("--memory-chunk", type=int, default=None, help="default: the driver's")
     ap.add_argument("--memory-out", type=Path, default=None, help="keep the run directories")
     ap.add_argument("--sample-s", type=float, default=1.0)
+    ap.add_argument("--exact-scenario", default=CRASH)
+    ap.add_argument("--exact-paths", default="0,1,2,3", help="comma-separated path indices")
     args = ap.parse_args()
     parts = args.parts.split(",")
     print(f"bench_scale: {_load()}")
+    if "exact-cpu" in parts:
+        bench_exact_cpu(args.exact_scenario, [int(x) for x in args.exact_paths.split(",")])
     if "throughput" in parts:
         bench_throughput()
     if "tiered" in parts:

@@ -43,21 +43,24 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
     vat = d.vat
     ilk = vat.ilks[b.ilk]
     p = s.coll_price(b, k)
-    # barks: every vault unsafe for at least the keepers' latency
+    # barks: every vault unsafe for at least the keepers' latency, in book order
     if ilk.spot_ray > 0 and share > 0:
         rate, spot = ilk.rate_ray, ilk.spot_ray
-        for i in np.flatnonzero(b.active):
-            vid = b.ids[i]
-            v = vat.vaults[vid]
-            if v.art_wad * rate <= v.ink_wad * spot:
-                b.unsafe_since.pop(vid, None)
-                continue
-            since = b.unsafe_since.setdefault(vid, k)
+        vaults, ids, since_of = vat.vaults, b.ids, b.unsafe_since
+        # a bark moves only its own vault, so which vaults are unsafe is known before the first
+        order = np.flatnonzero(b.active).tolist()
+        unsafe = [i for i in order if (u := vaults[ids[i]]).art_wad * rate > u.ink_wad * spot]
+        stop = len(ids)  # the position of a refused bark: the vaults after it wait a step
+        for i in unsafe:
+            vid = ids[i]
+            v = vaults[vid]
+            since = since_of.setdefault(vid, k)
             if k - since < min_lat:
                 continue
             art0, ink0 = v.art_wad, v.ink_wad
             aid = s.attempt(sym, d.bark, vid, b.keeper, sender=b.keeper)
             if aid is None:
+                stop = i
                 break  # liquidation limit reached (or price gone): try next step
             due = (art0 - v.art_wad) * rate / (WAD * RAY)
             lot = (ink0 - v.ink_wad) / WAD
@@ -67,7 +70,13 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
             s.open[(b.ilk, aid)] = {"kick": k, "due": due, "given": 0.0}
             if v.art_wad == 0:
                 b.active[i] = False
-                b.unsafe_since.pop(vid, None)
+                since_of.pop(vid, None)
+        if since_of:  # the vaults visited safe (those before a refused bark) leave the watch
+            visited, still = set(order), set(unsafe)
+            for vid in list(since_of):
+                i = b.index[vid]
+                if i < stop and i in visited and i not in still:
+                    del since_of[vid]
     if b.ilk in d.flippers:
         english.act(s, b, k, share, avail)
         return

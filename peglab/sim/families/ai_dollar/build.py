@@ -46,6 +46,10 @@ class VaultBook:
     latencies: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     d10_usd: float = 1e30
     er: float = 1.0  # exchange rate for derivatives (collateral units -> priced asset units)
+    index: dict[int, int] = field(init=False)  # vault id -> its position in ``ids``
+
+    def __post_init__(self) -> None:
+        self.index = {vid: i for i, vid in enumerate(self.ids)}
 
 
 def build_dollars(

@@ -18,6 +18,7 @@ Every amount is read from the engine's integer state and converted to float only
 from __future__ import annotations
 
 import heapq
+from operator import attrgetter
 
 import numpy as np
 
@@ -30,6 +31,8 @@ from .schema import AiDollar
 from .state import DollarPath
 
 __all__ = ["AiDollarRun"]
+
+_INK, _ART = attrgetter("ink_wad"), attrgetter("art_wad")
 
 
 class AiDollarRun:
@@ -129,11 +132,8 @@ class AiDollarRun:
             p = s.coll_price(b, k)
             vat = b.dollar.vat
             rate = vat.ilks[b.ilk].rate_ray
-            ink = art = 0
-            for vid in b.ids:
-                v = vat.vaults[vid]
-                ink += v.ink_wad
-                art += v.art_wad
+            vaults = list(map(vat.vaults.__getitem__, b.ids))
+            ink, art = sum(map(_INK, vaults)), sum(map(_ART, vaults))
             coll[b.dollar.symbol] += ink / WAD * p
             debt[b.dollar.symbol] += art * rate / (WAD * RAY)
         ledger = s.w.chain.ledger
