@@ -108,7 +108,7 @@ class Arbitrageur:
                 return 0
             return out
         if leg.kind == "venue":
-            a = s.sc.asset_index[leg.key]
+            a = s.asset_index[leg.key]
             if leg.src == self.stable:
                 units = s.venue.quote_buy(a, x / self.unit[leg.src])
                 return int(units * self.unit[leg.dst])
@@ -158,7 +158,7 @@ class Arbitrageur:
                 known = self._margins[leg] = (state, _stableswap_margin(pool, leg.src, leg.dst))
             return known[1]
         if leg.kind == "venue":
-            a = s.sc.asset_index[leg.key]
+            a = s.asset_index[leg.key]
             p: float = s.venue.price(a)
             kv = s.venue.k_of(a)
             if p <= 0 or math.isinf(kv):
@@ -187,7 +187,7 @@ class Arbitrageur:
             if leg.src == self.stable:
                 return int(s.attempt(leg.key, d.sell_gem, gem, sender=ARB) or 0)
             return gem if s.attempt(leg.key, d.buy_gem, gem, sender=ARB) is not None else 0
-        a = s.sc.asset_index[leg.key]
+        a = s.asset_index[leg.key]
         out = self.quote(leg, x)
         if out <= 0:
             return 0

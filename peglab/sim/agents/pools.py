@@ -39,7 +39,7 @@ def settle(s: DollarPath, d_i: int, sym: str, k: int) -> None:
     """After arbitrage: LPs act on the peg pool and the peg is recorded (pool price x USDC)."""
     w = s.w
     pool = s.peg_pool.get(sym)
-    usd = float(s.prices[k, s.sc.asset_index[w.stable]]) if w.stable else 1.0
+    usd = float(s.prices[k, s.asset_index[w.stable]]) if w.stable else 1.0
     if pool is None:
         s.peg[d_i, k] = usd
         return

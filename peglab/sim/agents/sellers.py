@@ -31,8 +31,8 @@ def start(s: DollarPath) -> None:
     for a in s.sc.assets:
         if a.kind != "ai-token" or a.d10_usd is None:
             continue
-        price0 = float(s.prices[0, s.sc.asset_index[a.symbol]])
-        s.highs[s.sc.asset_index[a.symbol]] = price0
+        price0 = float(s.prices[0, s.asset_index[a.symbol]])
+        s.highs[s.asset_index[a.symbol]] = price0
         units = to_wad(float(p.inventory_d10) * float(a.d10_usd) / price0)
         if units > 0:
             ledger.mint(a.symbol, holder(a.symbol), units)
@@ -48,7 +48,7 @@ def act(s: DollarPath, k: int) -> None:
     for a in s.sc.assets:
         if a.kind != "ai-token" or a.d10_usd is None:
             continue
-        i = s.sc.asset_index[a.symbol]
+        i = s.asset_index[a.symbol]
         high = max(s.highs.get(i, 0.0), float(s.prices[k, i]))  # running high of step prices
         s.highs[i] = high
         if s.venue.price(i) >= (1.0 - float(p.trigger)) * high:

@@ -67,7 +67,8 @@ class DollarPath:
         self.block = block
         sc = self.sc = world.sc
         gov = next((a.symbol for a in sc.assets if a.kind == "governance"), None)
-        self.gov_asset = None if gov is None else sc.asset_index[gov]
+        self.asset_index = sc.asset_index  # symbol -> column (the property builds a dict per read)
+        self.gov_asset = None if gov is None else self.asset_index[gov]
         self.recap: dict[str, Recap] = {}
         self.cond = world.cond
         self.venue = world.venue
