@@ -16,6 +16,12 @@ to the body. A mismatch raises ``InvalidInput`` with
 code ``input/bad-type`` (``input/out-of-range`` for an int beyond 256 bits) naming the action
 and the parameter, so hostile arguments (floats, bytes, unhashable lists, huge ints, ``True``
 for an amount) are refused before they can reach a lookup, a division or the state.
+
+Speed: in front of that checker sits a test compiled once per signature (``_fast_path``) that
+lets the common valid call through with inline type and range conditions (an argument without
+one by its own checker); every other call goes to the checker, so a bad input gets the same
+typed error either way (``tests/test_kernel_fastcheck.py`` compares the two on every action and
+read of every protocol).
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ Checker = Callable[[Any, str], None]
 CallChecker = Callable[[tuple[Any, ...], dict[str, Any]], None]
 
 
+#: The accepting condition of a simple checker as an expression in ``{v}`` (``_fast_path``).
+_INLINE: dict[Checker, str] = {}
+
+
 def _bad(where: str, expected: str, value: Any) -> InvalidInput:
     return InvalidInput("input/bad-type", f"{where} must be {expected}, got {show(value)}")
 
@@ -48,17 +58,25 @@ def _check_int(v: Any, where: str) -> None:
         raise InvalidInput("input/out-of-range", f"{where} must fit 256 bits, got {show(v)}")
 
 
+_INLINE[_check_int] = "type({v}) is int and _LO <= {v} <= _HI"
+
+
 def _exact(t: type, label: str) -> Checker:
     def check(v: Any, where: str) -> None:
         if type(v) is not t:
             raise _bad(where, label, v)
 
+    if t is str or t is bool:
+        _INLINE[check] = f"type({{v}}) is {t.__name__}"
     return check
 
 
 def _check_none(v: Any, where: str) -> None:
     if v is not None:
         raise _bad(where, "None", v)
+
+
+_INLINE[_check_none] = "{v} is None"
 
 
 def _check_callable(v: Any, where: str) -> None:
@@ -74,6 +92,8 @@ def _union(alts: list[Checker], label: str) -> Checker:
             if v is not None:
                 other(v, where)
 
+        if other in _INLINE:
+            _INLINE[optional] = f"({{v}} is None or {_INLINE[other]})"
         return optional
 
     def check(v: Any, where: str) -> None:
@@ -166,6 +186,9 @@ def _check_width(v: Any, where: str) -> None:
         raise InvalidInput("input/out-of-range", f"{where} must fit 256 bits, got {show(v)}")
 
 
+_INLINE[_check_width] = "(type({v}) is not int or _LO <= {v} <= _HI)"
+
+
 def checker_for(tp: Any) -> Checker | None:
     """A checker for the annotation ``tp``, or None when anything goes (see module docstring)."""
     if tp is Any or tp is object or isinstance(tp, typing.TypeVar):
@@ -223,8 +246,13 @@ def resolve_annotation(fn: Callable[..., Any], ann: Any) -> Any:
         return Any
 
 
-def build_call_checker(fn: Callable[..., Any], skip_first: bool = True) -> CallChecker:
-    """One checker for the arguments of ``fn`` (without ``self``): names, arity and types."""
+def build_call_checker(
+    fn: Callable[..., Any], skip_first: bool = True, compiled: bool = True
+) -> CallChecker:
+    """One checker for the arguments of ``fn`` (without ``self``): names, arity and types.
+
+    ``compiled``: behind a test built for this signature that lets the common valid call
+    through without the general loops (``_fast_path``); the same refusals either way."""
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())[1 if skip_first else 0 :]
     positional: list[tuple[str, Checker | None]] = []
@@ -256,7 +284,7 @@ def build_call_checker(fn: Callable[..., Any], skip_first: bool = True) -> CallC
     req_kw = [name for pos, name in required if pos < 0]
     prefix = [pos for pos, _ in required if pos >= 0] == list(range(n_req))
 
-    def check(args: tuple[Any, ...], kw: dict[str, Any]) -> None:
+    def slow(args: tuple[Any, ...], kw: dict[str, Any]) -> None:
         n = len(args)
         if n > n_pos and not open_pos:
             raise InvalidInput(
@@ -287,4 +315,83 @@ def build_call_checker(fn: Callable[..., Any], skip_first: bool = True) -> CallC
             if not (0 <= pos < n) and name not in kw:
                 raise InvalidInput("input/bad-arguments", f"{label} needs argument {name!r}")
 
-    return check
+    if open_pos or open_kw or not prefix or not compiled:
+        return slow
+    kw_only = {name: c for name, c in by_name.items() if name not in pos_index}
+    return _fast_path(positional, kw_only, n_req, req_kw, wheres, slow)
+
+
+def _fast_path(
+    positional: list[tuple[str, Checker | None]],
+    kw_only: dict[str, Checker | None],
+    n_req: int,
+    req_kw: list[str],
+    wheres: dict[str, str],
+    slow: CallChecker,
+) -> CallChecker:
+    """``slow`` (``build_call_checker``'s checker) behind a test compiled for this signature.
+
+    The test accepts a call only when ``slow`` would: between the required and all positional
+    arguments, each passing its checker's condition (``_INLINE``, or the checker itself),
+    keyword arguments named after parameters not given by position, passing theirs, and every
+    required keyword present. Anything else goes to ``slow``, which raises exactly what it
+    raises: the same typed error for the same bad input, found in the same order."""
+    ns: dict[str, Any] = {"_slow": slow, "_LO": MIN_INT256, "_HI": MAX_UINT256}
+
+    def cond(c: Checker | None, var: str, where: str) -> str | None:
+        if c is None:
+            return None
+        form = _INLINE.get(c)
+        if form is not None:
+            return "(" + form.format(v=var) + ")"
+        ok = f"_ok{len(ns)}"
+        ns[ok] = _accepts(c, where)
+        return f"{ok}({var})"
+
+    lines = ["def check(args, kw):", "    n = len(args)"]
+    for n in range(n_req, len(positional) + 1):
+        lines.append(f"    {'if' if n == n_req else 'elif'} n == {n}:")
+        names = [f"a{k}" for k in range(n)]
+        if names:
+            lines.append(f"        {', '.join(names)}, = args")
+        conds = [
+            cond(c, f"a{k}", wheres.get(name, name)) for k, (name, c) in enumerate(positional[:n])
+        ]
+        test = " and ".join(x for x in conds if x is not None)
+        lines.append(f"        if not ({test}):" if test else "        pass")
+        if test:
+            lines.append("            return _slow(args, kw)")
+    lines += ["    else:", "        return _slow(args, kw)", "    for name, v in kw.items():"]
+    by_kw: list[tuple[str, Checker | None, int | None]] = [
+        (name, c, None) for name, c in kw_only.items()
+    ]
+    by_kw += [
+        (name, c, k) for k, (name, c) in enumerate(positional) if k >= n_req and name in wheres
+    ]
+    for name, c, k in by_kw:
+        kw_test = cond(c, "v", wheres.get(name, name))
+        if k is not None:  # a positional parameter by name: only after the given positionals
+            kw_test = f"n <= {k}" + ("" if kw_test is None else f" and {kw_test}")
+        lines.append(f"        if name == {name!r}:")
+        if kw_test is not None:
+            lines.append(f"            if not ({kw_test}):")
+            lines.append("                return _slow(args, kw)")
+        lines.append("            continue")
+    lines.append("        return _slow(args, kw)")
+    for name in req_kw:
+        lines.append(f"    if {name!r} not in kw:")
+        lines.append("        return _slow(args, kw)")
+    exec("\n".join(lines), ns)  # the source: built above from the parameters' names
+    fast: CallChecker = ns["check"]
+    return fast
+
+
+def _accepts(c: Checker, where: str) -> Callable[[Any], bool]:
+    def ok(v: Any) -> bool:
+        try:
+            c(v, where)
+        except InvalidInput:
+            return False
+        return True
+
+    return ok
