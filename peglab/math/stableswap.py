@@ -22,7 +22,7 @@ zero in the contract (a revert); here it raises ``InvalidInput("amm/zero-balance
 Speed: the loop-invariant products (``x*N``, ``Ann*S``, ``Ann - 1``) are hoisted; the results
 are unchanged because each hoisted value is computed by the very same integer expression.
 ``get_D`` and ``get_y`` are pure functions of their integers, so each keeps its last
-``MEMO_SIZE`` results keyed by every argument (oldest out first, ``_remember``): every quote of
+``MEMO_SIZE`` results keyed by every argument (emptied when full, ``_remember``): every quote of
 a pool whose balances did not move since the last one reuses its invariant (``get_y`` needs it
 first), and a repeated quote (a price probe) its result. A raised error is not kept.
 """
@@ -54,14 +54,16 @@ PRECISION: int = 10**18
 FEE_DENOMINATOR: int = 10**10
 A_PRECISION: int = 100  # stableswap-ng stores A * 100
 MAX_ITERATIONS: int = 255
-MEMO_SIZE: int = 128  # results kept per function (ai-token-crash: 98% of get_D calls repeat one)
+MEMO_SIZE: int = 256  # results kept per function (ai-token-crash: 99% of get_D calls repeat one)
 _D_MEMO: dict[tuple[int, ...], int] = {}
 _Y_MEMO: dict[tuple[int, ...], int] = {}
 
 
 def _remember(memo: dict[tuple[int, ...], int], key: tuple[int, ...], value: int) -> int:
     if len(memo) >= MEMO_SIZE:
-        del memo[next(iter(memo))]  # the oldest entry
+        # all at once, not the oldest entry: one atomic call, so the service's threads (one per
+        # request) never evict the same entry twice; as many repeats are found either way
+        memo.clear()
     memo[key] = value
     return value
 
