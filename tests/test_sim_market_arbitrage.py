@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
 from support.market import small_crash, started
 
 from peglab.sim.agents.arbitrage import ARB, Arbitrageur, Leg, _stableswap_margin
+from peglab.sim.agents.dealer import pool_buy_size
 from peglab.sim.conditions import Conditions
 from peglab.sim.families.ai_dollar.run import AiDollarRun
 from peglab.sim.family import PHASES
@@ -237,3 +239,59 @@ def test_margin__canary__kept_by_balances_only__stale_after_ramp_and_fee(
 
     monkeypatch.setattr(Arbitrageur, "margin", by_balances)
     assert _stale_margins(world, run) == ["ramp", "ramp", "fee", "fee"]
+
+
+def _stale_buy_sizes(world: World, run: AiDollarRun, sized: Any) -> list[str]:
+    """``sized`` (``dealer.pool_buy_size`` or a canary) keeps its answers per path; after a trade,
+    an A ramp and a fee change on the peg pool each kept answer must equal the one computed afresh
+    (the real function with nothing kept). Returns the changes after which it did not."""
+    s, pool, chain = run.s, world.pools["tUSD-USDC"], world.chain
+    cash = 200_000 * 10**6
+    day = 86_400
+
+    def trade() -> None:
+        chain.transfer("tUSD", "whale", 50_000 * 10**18, sender="holders")
+        pool.swap_exact_in("tUSD", 50_000 * 10**18, 0, sender="whale")
+
+    def ramp() -> None:
+        pool.ramp_A(pool.A() // 10, chain.now + 2 * day, sender=pool.owner)
+        chain.warp(chain.now + 2 * day)
+
+    def fee() -> None:
+        pool.commit_new_fee(pool.fee * 4, pool.admin_fee, sender=pool.owner)
+        chain.warp(chain.now + 4 * day)
+        pool.apply_new_fee(sender=pool.owner)
+
+    bad = []
+    for name, change in (("none", lambda: None), ("trade", trade), ("ramp", ramp), ("fee", fee)):
+        sized(s, "tUSD", pool, cash)  # kept now, then the pool changes
+        change()
+        kept = sized(s, "tUSD", pool, cash)
+        saved = dict(s.buy_sizes)
+        s.buy_sizes.clear()
+        fresh = pool_buy_size(s, "tUSD", pool, cash)
+        s.buy_sizes.clear()
+        s.buy_sizes.update(saved)
+        if kept != fresh:
+            bad.append(name)
+    return bad
+
+
+def test_pool_buy_size__kept__fresh_after_trade_ramp_and_fee() -> None:
+    world, run = _started(_scenario())
+    assert _stale_buy_sizes(world, run, pool_buy_size) == []
+
+
+def test_pool_buy_size__canary__kept_by_balances_only__stale_after_ramp_and_fee() -> None:
+    """The key before 2026-12-04 (pool, balances, cash) misses an A ramp and a fee change."""
+    world, run = _started(_scenario())
+    kept: dict[tuple[object, ...], tuple[int, int]] = {}
+
+    def by_balances(s: Any, sym: str, pool: Any, cash: int) -> tuple[int, int]:
+        key = (pool.id, pool.balances, cash)
+        if key not in kept:
+            s.buy_sizes.clear()
+            kept[key] = pool_buy_size(s, sym, pool, cash)
+        return kept[key]
+
+    assert _stale_buy_sizes(world, run, by_balances) == ["ramp", "fee"]

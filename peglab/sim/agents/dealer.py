@@ -102,8 +102,9 @@ def max_price(s: DollarPath) -> float:
 def pool_buy_size(s: DollarPath, sym: str, pool: Any, cash: int) -> tuple[int, int]:
     """``(input, output)``: the largest input up to ``cash`` whose average price on the pool stays
     within ``max_price`` (the average rises with the size, so bisection finds it), and the AI
-    dollars [wad] it buys. Buyers size their purchase by the pool's price instead of giving up."""
-    key = (pool.id, pool.balances, cash)
+    dollars [wad] it buys. Buyers size their purchase by the pool's price instead of giving up.
+    Kept per path, keyed by everything a quote reads (the coin bought, balances, A, fee, cash)."""
+    key = (pool.id, sym, pool.balances, pool.A(), pool.fee, cash)
     known = s.buy_sizes.get(key)
     if known is not None:
         return known

@@ -103,7 +103,7 @@ class DollarPath:
         self.short: set[str] = set()
         self.pay: dict[str, float] = {}
         # (pool id, balances, cash) -> sized purchase; valid while the pool's balances are those
-        self.buy_sizes: dict[tuple[str, tuple[int, ...], int], tuple[int, int]] = {}
+        self.buy_sizes: dict[tuple[Any, ...], tuple[int, int]] = {}  # dealer.pool_buy_size
         # holders who run (``sim.agents.holders``): AI dollars [wad] per cohort, exit per step
         self.cohorts: dict[str, list[int]] = {}
         self.cohort_step: dict[str, int] = {}
