@@ -165,11 +165,16 @@ class VectorResult:
 
     ``outcomes[p]``: path ``p``'s typed outcome, the same type ``FamilyRun.outcome()`` returns,
     so ``Family.measure`` serves both engines; ``realised``: market prices after the model's own
-    flows, shape of ``VectorBatch.prices``, or ``None`` when the model moves no market price.
+    flows, shape of ``VectorBatch.prices``, or ``None`` when the model moves no market price;
+    ``reserves[<pool id>:<coin>]``: the reserves of the pools the model owns, float64
+    ``[paths, len(report_grid(n_steps))]`` in tokens, sampled as the exact runner samples them
+    (step 0 after seeding, each later grid step after that step's trades; ``results.PoolReserves``),
+    or ``None`` when it owns no pool (which model owns a pool: ``sim.runner.vector_chunk``).
     """
 
     outcomes: list[Any]
     realised: np.ndarray | None = None
+    reserves: Mapping[str, np.ndarray] | None = None
 
 
 class FamilyRun(Protocol):

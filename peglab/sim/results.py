@@ -3,7 +3,7 @@
 ``PathResult`` is the interface between a per-path function (``sim.runner.run_path``, the exact
 engine, or ``sim.runner.float_path``, the float models) and the Monte Carlo driver in ``risk``;
 ``assemble`` builds it from the families' measurements; ``report_grid`` fixes where series are
-sampled; ``peg_metrics`` turns one price series into the peg measures of docs/risk-spec.md §6. They live in
+sampled (``PoolReserves``: a vectorised model's pool reserves on it); ``peg_metrics`` turns one price series into the peg measures of docs/risk-spec.md §6. They live in
 ``sim`` so runners never import ``risk``.
 """
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PEG_THRESHOLDS",
     "PathResult",
+    "PoolReserves",
     "RunPath",
     "assemble",
     "peg_metrics",
@@ -60,6 +61,31 @@ def report_grid(n_steps: int, max_points: int = 193) -> np.ndarray:
     if grid[-1] != n_steps:
         grid = np.append(grid, n_steps)
     return grid
+
+
+class PoolReserves:
+    """A batch's pool reserves on ``report_grid(n_steps)``, as a vectorised model samples them:
+    ``series[<pool id>:<coin>]`` is a float64 ``[paths, points]`` array in tokens (NaN until
+    sampled), the ``reserve.<pool>:<coin>`` series of ``sim.runner.vector_chunk``."""
+
+    def __init__(self, n_steps: int, paths: int) -> None:
+        grid = report_grid(n_steps)
+        self._at = {int(k): g for g, k in enumerate(grid)}
+        self.paths, self.points = paths, len(grid)
+        self.series: dict[str, np.ndarray] = {}
+
+    def sample(self, k: int, pid: str, coins: Sequence[str], held: Sequence[np.ndarray]) -> None:
+        """Pool ``pid``'s reserve of each coin after step ``k``'s trades (``held[i]``: coin
+        ``coins[i]`` per path, tokens), kept when ``k`` is a point of the grid."""
+        g = self._at.get(k)
+        if g is None:
+            return
+        for coin, values in zip(coins, held, strict=True):
+            key = f"{pid}:{coin}"
+            arr = self.series.get(key)
+            if arr is None:
+                arr = self.series[key] = np.full((self.paths, self.points), np.nan)
+            arr[:, g] = values
 
 
 def peg_metrics(
@@ -157,7 +183,8 @@ def with_market_series(
 
 def with_pool_series(result: PathResult, reserves: Mapping[str, np.ndarray]) -> PathResult:
     """``result`` plus ``reserve.<pool>:<coin>``: each pool's reserve of each coin [tokens],
-    sampled on ``report_grid`` (the exact runner only: the float models have no pools)."""
+    sampled on ``report_grid`` (the exact runner: every deployed pool; the vectorised models:
+    each pool recorded by the model that owns it, ``sim.runner.vector_chunk``)."""
     series = dict(result.series)
     for coin, values in reserves.items():
         series[f"reserve.{coin}"] = np.asarray(values)

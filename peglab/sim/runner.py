@@ -22,6 +22,14 @@ sees the whole batch at once; the outcomes are measured by the same ``Family.mea
 ``i`` of the vectorised engine and path ``i`` of the exact engine share prices and per-path draws
 and can be compared one to one. ``float_path`` is ``vector_chunk`` on one path, with the per-path
 signature of ``run_path``.
+
+Pool reserves on the vectorised engine: every model builds its own float copy of the pools it
+trades on, so each pool of ``system.pools`` is recorded by exactly one model, its owner: the pool
+pairing a yield-vault, Gaib or USD.AI token with the stablecoin by that family's model, every
+other pool (AI dollars, assets) by the AI-dollar model, which leaves pools holding another
+family's token to that family. ``vector_chunk`` merges the families' ``VectorResult.reserves``
+into ``reserve.<pool>:<coin>`` series in ``system.pools`` order; a key reported by two models, or
+one that names no pool coin of the scenario, is a model error (``RuntimeError``).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import numpy as np
 
 from ..errors import InvalidInput
 from .conditions import Conditions
-from .family import PHASES, Family, FamilyMetrics, VectorBatch, scenario_families
+from .family import PHASES, Family, FamilyMetrics, VectorBatch, pool_coins, scenario_families
 from .processes import rng_from
 from .results import PathResult, assemble, report_grid, with_market_series, with_pool_series
 from .scenario import Scenario, simulate_prices
@@ -90,6 +98,8 @@ def vector_chunk(sc: Scenario, seeds: Sequence[np.random.SeedSequence]) -> list[
     prices = np.stack([simulate_prices(sc, r) for r in rngs])
     batch = VectorBatch(prices, rngs)
     realised = prices.copy()
+    reserves: dict[str, np.ndarray] = {}
+    points = len(report_grid(sc.n_steps))
     per_family: list[tuple[Family, Any, list[Any]]] = []
     for fam, block in scenario_families(sc):
         res = fam.vector_outcomes(block, sc, batch)
@@ -103,11 +113,20 @@ def vector_chunk(sc: Scenario, seeds: Sequence[np.random.SeedSequence]) -> list[
         if res.realised is not None:
             moved = res.realised != prices
             realised[moved] = res.realised[moved]
+        for key, arr in (res.reserves or {}).items():
+            if key in reserves or arr.shape != (len(rngs), points):
+                raise RuntimeError(f"{fam.key}: pool reserve {key} twice or of shape {arr.shape}")
+            reserves[key] = arr
         per_family.append((fam, block, res.outcomes))
+    coins = pool_coins(sc)
+    if not reserves.keys() <= set(coins):
+        raise RuntimeError(f"reserves of no pool coin: {sorted(reserves.keys() - set(coins))}")
+    ordered = [c for c in coins if c in reserves]
     out = []
     for p in range(len(rngs)):
         measured = [(fam, fam.measure(block, sc, oc[p])) for fam, block, oc in per_family]
-        out.append(with_market_series(sc, assemble(sc, measured), realised[p], prices[p]))
+        path = with_market_series(sc, assemble(sc, measured), realised[p], prices[p])
+        out.append(with_pool_series(path, {c: reserves[c][p].copy() for c in ordered}))
     return out
 
 

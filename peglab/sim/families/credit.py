@@ -342,17 +342,18 @@ class CreditFamily:
         if pool is None or pool.kind != "stableswap":
             return None
         sc = self.stress(block[0], scenario)
-        metrics, nav, price = self.run_batch(block[0], sc, batch.rngs, pool)
+        metrics, nav, price, reserves = self.run_batch(block[0], sc, batch.rngs, pool)
         return VectorResult(
             [
                 CreditOutcome({k: float(v[p]) for k, v in metrics.items()}, nav[p], price[p])
                 for p in range(batch.paths)
-            ]
+            ],
+            reserves=reserves,
         )
 
     def run_batch(
         self, b: Any, sc: CreditStress, rngs: tuple[np.random.Generator, ...], pool: Any
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         raise NotImplementedError
 
     def measure(

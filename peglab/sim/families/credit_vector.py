@@ -10,7 +10,8 @@ models: GPU credit and yield vaults").
   float64, on the shared invariant ``sim.vector_stableswap``: ``get_D`` by Newton's iteration as
   the contract does it, ``y`` from the invariant's quadratic in closed form, the fee taken from the output and its admin half leaving the
   balances (docs/amm.md). Quotes are floored to the stablecoin's base unit as the exact
-  ``quote_exact_in`` of one token returns them.
+  ``quote_exact_in`` of one token returns them. The family's model owns the scenario's pool of
+  its token (``sim.runner``): :meth:`VecPool.sample` records its reserves on the report grid.
 * :func:`common_measures`: the measures both designs report (NAV drawdown, realised yield,
   principal loss, queue waits, peg) from the model's per-path arrays.
 
@@ -28,6 +29,7 @@ from numpy.typing import NDArray
 
 from ..gpu import BorrowerParams
 from ..gpu_credit import CreditStress, gpu_drivers, realised_yield
+from ..results import PoolReserves
 from ..vector_stableswap import get_d, get_y
 
 __all__ = ["BatchDrivers", "VecPool", "batch_drivers", "common_measures", "percentile_rows"]
@@ -95,6 +97,11 @@ class VecPool:
     def _y(self, x_new: F, d: F) -> F:
         """The other balance when one is ``x_new`` at invariant ``d`` (the quadratic's root)."""
         return get_y((x_new,), d, self.ann)
+
+    def sample(self, rec: PoolReserves, day: int, spec: Any, token: str) -> None:
+        """Record the reserves after ``day`` under the scenario pool ``spec``'s id and coins
+        (``token``, the peg token, is ``x``; the other coin, the stablecoin, ``y``)."""
+        rec.sample(day, spec.id, spec.coins, [self.x if c == token else self.y for c in spec.coins])
 
     def price(self) -> F:
         """Stablecoin paid for one peg token now, after the fee, floored to the base unit."""

@@ -70,7 +70,7 @@ class GaibFamily(CreditFamily):
 
     def run_batch(
         self, b: GaibBlock, sc: CreditStress, rngs: tuple[np.random.Generator, ...], pool: Any
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         return run_gaib_batch(sc, rngs, pool)
 
     def make_path(self, b: GaibBlock, sc: CreditStress, drv: GpuDrivers, world: World) -> GaibPath:

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from ...units import BPS
 from ..gpu import norm_ppf
 from ..gpu_credit import SAID_HOLDERS, CreditStress
+from ..results import PoolReserves
 from .credit_vector import VecPool, batch_drivers, common_measures
 
 __all__ = ["run_gaib_batch"]
@@ -194,6 +195,9 @@ class GaibBatch:
         self.hold_aid = np.zeros((P, len(SAID_HOLDERS)))
         x0 = min(float(pool.depth_usd) / 2, pool_usd)
         self.pool = VecPool(P, x0, float(pool.depth_usd) / 2, pool.A, float(pool.fee_bps), 6)
+        self.pool_spec = pool
+        self.reserves = PoolReserves(sc.months * 30, P)  # the pool's, after each grid day
+        self.pool.sample(self.reserves, 0, pool, "AID")
         self.frozen = np.zeros(P, dtype=bool)
         m, H = sc.months, len(SAID_HOLDERS)
         C = m + 1
@@ -490,6 +494,7 @@ class GaibBatch:
         self.prices.append(self.pool.price())
         self.nav_daily.append(self.nav())
         self.shares_daily.append(self.total_shares.copy())
+        self.pool.sample(self.reserves, day, self.pool_spec, "AID")
         self.backed_min = np.minimum(self.backed_min, self.reserve_value() - self.supply)
 
     def run(self) -> dict[str, F]:
@@ -533,11 +538,12 @@ class GaibBatch:
 
 def run_gaib_batch(
     sc: CreditStress, rngs: tuple[np.random.Generator, ...], pool: Any
-) -> tuple[dict[str, F], F, F]:
-    """Measures ``{name: [P]}``, the daily exit price ``[P, days + 1]`` and the pool price
-    ``[P, days + 1]`` (step 0 = the start) of every path of the batch."""
+) -> tuple[dict[str, F], F, F, dict[str, F]]:
+    """Measures ``{name: [P]}``, the daily exit price ``[P, days + 1]``, the pool price
+    ``[P, days + 1]`` (step 0 = the start) of every path of the batch and the pool's reserves
+    on the report grid (``results.PoolReserves``)."""
     b = GaibBatch(sc, rngs, pool)
     metrics = b.run()
     nav = np.column_stack([b.nav_w[0], *b.nav_daily])
     price = np.column_stack([np.ones(b.P), *b.prices])
-    return metrics, nav, price
+    return metrics, nav, price, b.reserves.series

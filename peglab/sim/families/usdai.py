@@ -63,7 +63,7 @@ class UsdaiFamily(CreditFamily):
 
     def run_batch(
         self, b: UsdaiBlock, sc: CreditStress, rngs: tuple[np.random.Generator, ...], pool: Any
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         return run_usdai_batch(sc, rngs, pool, int(b.junior_share * BPS))
 
     def make_path(

@@ -40,6 +40,7 @@ from ...units import BPS
 from ..gpu import norm_ppf
 from ..gpu_credit import SAID_HOLDERS, CreditStress
 from ..gpu_credit_usdai import LOAN_SHARE_BPS
+from ..results import PoolReserves
 from .credit_vector import VecPool, batch_drivers, common_measures
 
 __all__ = ["run_usdai_batch"]
@@ -115,6 +116,9 @@ class UsdaiBatch:
         self.arb_usd = np.full(P, pool_usd)
         x0 = min(float(pool.depth_usd) / 2, pool_usd)
         self.pool = VecPool(P, x0, float(pool.depth_usd) / 2, pool.A, float(pool.fee_bps), 6)
+        self.pool_spec = pool
+        self.reserves = PoolReserves(sc.months * 30, P)  # the pool's, after each grid day
+        self.pool.sample(self.reserves, 0, pool, "USDai")
         slots = (sc.months + 1) * 7 * len(SAID_HOLDERS)
         self.q_pending = np.zeros((P, slots))
         self.q_holder = np.zeros((P, slots), dtype=np.int64)
@@ -342,6 +346,7 @@ class UsdaiBatch:
         self.prices.append(self.pool.price())
         self.nav_daily.append(self.price())
         self.shares_daily.append(self.total_shares.copy())
+        self.pool.sample(self.reserves, day, self.pool_spec, "USDai")
         self.backed_min = np.minimum(self.backed_min, self.reserve - self.supply)
 
     def measures(self) -> dict[str, F]:
@@ -366,11 +371,12 @@ class UsdaiBatch:
 
 def run_usdai_batch(
     sc: CreditStress, rngs: tuple[np.random.Generator, ...], pool: Any, junior_bps: int
-) -> tuple[dict[str, F], F, F]:
-    """Measures ``{name: [P]}``, the daily redemption price and the pool price ``[P, days + 1]``."""
+) -> tuple[dict[str, F], F, F, dict[str, F]]:
+    """Measures ``{name: [P]}``, the daily redemption price and the pool price ``[P, days + 1]``
+    and the pool's reserves on the report grid (``results.PoolReserves``)."""
     b = UsdaiBatch(sc, rngs, pool, junior_bps)
     for _ in range(sc.months * 30):
         b.step_day()
     nav = np.column_stack([b.nav_w[0], *b.nav_daily])
     price = np.column_stack([np.ones(b.P), *b.prices])
-    return b.measures(), nav, price
+    return b.measures(), nav, price, b.reserves.series

@@ -4,10 +4,10 @@ Step order (``sim.runner`` and ``run.AiDollarRun``): the venue's book refills an
 market price; ``operate`` (publish, OSM pokes, spot, drip); ``agents`` (borrowers per collateral
 type, then keepers per collateral type); ``market`` (treasuries, then per AI dollar panic
 sellers and holders who run, the arbitrageur, then LPs and the peg record); ``settle`` (the
-waterfall and shutdown); ``record``. Each function works on every path at once
-(``vector_state``, ``vector_pools``, ``vector_dealer``, ``vector_agents``, ``vector_keepers``,
-``vector_arb``, ``vector_recap``); what is approximated is in docs/scale.md "Vectorised models:
-AI dollars".
+waterfall and shutdown); ``record`` (also every pool's reserves on the report grid). Each
+function works on every path at once (``vector_state``, ``vector_pools``, ``vector_dealer``,
+``vector_agents``, ``vector_keepers``, ``vector_arb``, ``vector_recap``); what is approximated
+is in docs/scale.md "Vectorised models: AI dollars".
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ def _record(s: VState, k: int) -> None:
             (pool.bal[:, pool.index(d.sym)] for pool in s.pools.values() if d.sym in pool.coins),
             np.zeros(s.P),
         )
+    for pool in s.pools.values():  # every pool's reserves, on the report grid
+        s.reserves.sample(k, pool.id, pool.coins, [pool.bal[:, i] for i in range(pool.n)])
 
 
 def run_batch(block: list[AiDollar], sc: Scenario, batch: VectorBatch) -> VState:
@@ -109,7 +111,8 @@ def run_batch(block: list[AiDollar], sc: Scenario, batch: VectorBatch) -> VState
 
 
 def vector_outcomes(block: list[AiDollar], sc: Scenario, batch: VectorBatch) -> VectorResult:
-    """One :class:`AiDollarOutcome` per path of ``batch`` and the realised market prices."""
+    """One :class:`AiDollarOutcome` per path of ``batch``, the realised market prices and the
+    reserves of the pools the model owns (``sim.runner``: all but other families' pools)."""
     s = run_batch(block, sc, batch)
     n = s.n
     finals = []
@@ -144,4 +147,4 @@ def vector_outcomes(block: list[AiDollar], sc: Scenario, batch: VectorBatch) -> 
                 gov_sold_usd=float(s.gov_sold[p]),
             )
         )
-    return VectorResult(out, s.venue.realised)
+    return VectorResult(out, s.venue.realised, s.reserves.series)

@@ -27,9 +27,11 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from ....errors import InvalidInput
 from ....protocols.cdp.params import CollateralParams
 from ...conditions import Conditions
 from ...family import VectorBatch
+from ...results import PoolReserves
 from ...scenario import Scenario
 from .schema import AiDollar, BookDraws, Collateral, collateral_params, draw_book
 from .vector_pools import VecPool, VecVenue
@@ -215,6 +217,7 @@ class VState:
         self.treasury_sold = np.zeros(self.P)
         self.gov_sold = np.zeros(self.P)
         self.step_rngs: list[np.random.Generator] = []
+        self.reserves = PoolReserves(self.n, self.P)  # the pools' reserves on the report grid
         self.k = 0
 
     def now(self, k: int) -> int:
@@ -291,6 +294,8 @@ def _seed(s: VState, sc: Scenario) -> None:
             d.dai += inv * d.tin
     prices0 = s.venue.f[:, 0, :]
     for pl in sc.system.pools:
+        if any(t not in s.dol_of and t != s.stable and t not in idx for t in pl.coins):
+            continue  # another family's token: that family's model owns the pool (sim.runner)
         half = float(pl.depth_usd) / 2
         amounts = []
         for t in pl.coins:
@@ -301,8 +306,15 @@ def _seed(s: VState, sc: Scenario) -> None:
             else:
                 amounts.append(half / prices0[:, idx[t]])
         bal = np.stack(amounts, axis=1)
-        if bal.min() <= 0:
-            continue
+        seeded = bal.min(axis=1) > 0
+        if not seeded.any():
+            continue  # as the exact engine: a pool without a coin to seed is not deployed
+        if not seeded.all():
+            raise InvalidInput(
+                "stress/no-float-model",
+                f"pool {pl.id} can be seeded on some paths of the batch only (the vectorised "
+                "model deploys a pool on every path or none); use the exact engine",
+            )
         for t, a in zip(pl.coins, amounts, strict=True):
             if t in s.dol_of:
                 s.dol_of[t].holders -= a

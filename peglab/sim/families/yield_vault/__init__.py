@@ -316,7 +316,7 @@ class YieldVaultFamily:
             )
             for p in range(batch.paths)
         ]  # fmt: skip
-        return VectorResult(outcomes)
+        return VectorResult(outcomes, reserves=res.reserves.series)
 
     def measure(
         self, block: list[YieldVaultBlock], scenario: Scenario, outcome: YieldVaultOutcome

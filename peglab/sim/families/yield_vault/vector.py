@@ -12,7 +12,8 @@
   deposits;
 * each day: ``operate`` (markets, the rate spike, the exploit, the vault's settlement and the
   rules' rebalance, the fee spike, the fee accrual and the OSM's poke), ``agents`` (holders, the
-  loopers one after another, the keeper), ``market`` (the arbitrageur), ``record``;
+  loopers one after another, the keeper), ``market`` (the arbitrageur), ``record`` (also the
+  pool's reserves on the report grid: the family's model owns its AI dollar's pool);
 * at the horizon: the family's measures, computed as ``YieldPath.measures`` computes them.
 
 The pieces live in ``vector_markets`` (lending markets, term deposits), ``vector_vault`` (the
@@ -33,6 +34,7 @@ from numpy.typing import NDArray
 from ....math import apr_to_duty
 from ....units import DAY, RAY, YEAR
 from ...family import VectorBatch
+from ...results import PoolReserves
 from ...scenario import Scenario
 from ..ai_dollar.vector_pools import VecPool
 from .path import YieldParams, family_optimizer
@@ -56,8 +58,11 @@ def _log_duty(apr: str) -> float:
 class YieldBatch:
     """Per-path arrays and measures of one batch (the model's result before ``outcomes``)."""
 
-    def __init__(self, pps: F, peg: F, lev: F, metrics: dict[str, F]) -> None:
+    def __init__(
+        self, pps: F, peg: F, lev: F, metrics: dict[str, F], reserves: PoolReserves
+    ) -> None:
         self.pps, self.peg, self.lev, self.metrics = pps, peg, lev, metrics
+        self.reserves = reserves  # the AI dollar's pool on the report grid
 
 
 def path_draws(p: YieldParams, days: int, rngs: tuple[np.random.Generator, ...]) -> dict[str, F]:
@@ -112,6 +117,8 @@ def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBa
     bal[:, iu] = half
     fee = int(Decimal(pool_sc.fee_bps) * 10**6) / 1e10
     pool = VecPool(pool_sc.id, "stableswap", coins, bal, pool_sc.A, fee)
+    reserves = PoolReserves(days, P)
+    reserves.sample(0, pool.id, coins, [pool.bal[:, 0], pool.bal[:, 1]])
     cdp = CdpParams(
         float(p.mat), float(p.chop), float(p.buf), float(p.cut), float(p.cusp), float(p.tail_s)
     )
@@ -189,7 +196,8 @@ def run_yield_batch(p: YieldParams, sc: Scenario, batch: VectorBatch) -> YieldBa
         keep = lp.has_cdp & np.isfinite(levs)
         cnt = keep.sum(axis=1)
         lev[:, k] = np.where(cnt > 0, rowsum(np.where(keep, levs, 0.0)) / np.maximum(cnt, 1), 1.0)
-    return YieldBatch(pps, peg, lev, _measures(p, days, vault, lp, pps, peg, lev))
+        reserves.sample(k, pool.id, coins, [pool.bal[:, 0], pool.bal[:, 1]])
+    return YieldBatch(pps, peg, lev, _measures(p, days, vault, lp, pps, peg, lev), reserves)
 
 
 def _stable(sc: Scenario) -> str:
