@@ -45,6 +45,10 @@ def small() -> Scenario:
 
 @pytest.fixture(scope="module")
 def reduced() -> Scenario:
+    return reduced_crash()
+
+
+def reduced_crash() -> Scenario:
     """``ai-token-crash`` cut down: 2 days of 30-minute steps, the crash within a day, a fifth of
     the vaults (exact ~0.3 s a path)."""
     return apply_params(

@@ -15,15 +15,15 @@ same check.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_sim_vector_ai import reduced_crash
+from test_sim_vector_credit import scenario
+from test_sim_vector_yield import reduced
 
-from peglab.risk.library import load_scenario, scenario_path
-from peglab.risk.params import apply_params
 from peglab.sim.family import pool_coins
 from peglab.sim.results import PathResult, PoolReserves, report_grid
 from peglab.sim.runner import run_path, vector_chunk
@@ -31,7 +31,6 @@ from peglab.sim.scenario import Scenario, load_scenario_file
 
 SEED_REL = 1e-15
 PATH_REL = 0.02
-CREDIT = Path(__file__).parent / "test_sim_vector_credit.py"
 
 
 def seeds(n: int, root: int = 11) -> list[np.random.SeedSequence]:
@@ -40,43 +39,6 @@ def seeds(n: int, root: int = 11) -> list[np.random.SeedSequence]:
 
 def reserves(r: PathResult) -> dict[str, np.ndarray]:
     return {k: np.asarray(v) for k, v in r.series.items() if k.startswith("reserve.")}
-
-
-def ai_dollar() -> Scenario:
-    """``ai-token-crash`` cut down as tests/test_sim_vector_ai.py cuts it (2 days of 30 minutes)."""
-    return apply_params(
-        load_scenario("ai-token-crash"),
-        {
-            "horizon": "2d",
-            "step": "30m",
-            "prices[0].duration": "1d",
-            "prices[0].start_spread": "6h",
-            "system.ai_dollars[AUSD].collaterals[ATH-A].vaults.count": "40",
-            "system.ai_dollars[AUSD].collaterals[stATH-A].vaults.count": "16",
-            "system.ai_dollars[vUSD].collaterals[VIRTUAL-A].vaults.count": "50",
-            "system.ai_dollars[ai16zUSD].collaterals[AI16Z-A].vaults.count": "24",
-        },
-    )
-
-
-def yield_vault(tmp_path: Path) -> Scenario:
-    """``rate-spike`` on 30 days, the spike moved into them (tests/test_sim_vector_yield.py)."""
-    text = scenario_path("rate-spike").read_text()
-    text = re.sub(r'horizon = "\d+d"', 'horizon = "30d"', text).replace('at = "20d"', 'at = "10d"')
-    p = tmp_path / "rate-spike.toml"
-    p.write_text(text)
-    return load_scenario_file(p)
-
-
-def credit(tmp_path: Path) -> Scenario:
-    """Gaib and USD.AI side by side, 120 days, 6 deals, a run and a utilisation fall (the
-    scenario of tests/test_sim_vector_credit.py)."""
-    text = re.search(r'BOTH = """\n(.*?)"""', CREDIT.read_text(), re.S)
-    assert text is not None
-    p = tmp_path / "credit.toml"
-    extra = 'run_month = 1\nutilisation_to = "0.55"'
-    p.write_text(text.group(1).format(horizon="120d", index="collapse", deals=6, extra=extra))
-    return load_scenario_file(p)
 
 
 def mixed(tmp_path: Path) -> Scenario:
@@ -116,9 +78,13 @@ def misses(exact: PathResult, vec: PathResult) -> list[str]:
 
 
 def family_scenario(family: str, tmp_path: Path) -> Scenario:
+    """The reduced scenarios of the families' own vector tests: ``ai-token-crash`` on 2 days of
+    30 minutes, ``rate-spike`` on 30 days, Gaib and USD.AI on 120 days with a run."""
     if family == "ai_dollar":
-        return ai_dollar()
-    return yield_vault(tmp_path) if family == "yield_vault" else credit(tmp_path)
+        return reduced_crash()
+    if family == "yield_vault":
+        return reduced(tmp_path, "rate-spike")
+    return scenario(tmp_path, extra='run_month = 1\nutilisation_to = "0.55"')
 
 
 Runs = tuple[Scenario, list[PathResult], list[PathResult]]
