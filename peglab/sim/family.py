@@ -168,8 +168,9 @@ class VectorResult:
     flows, shape of ``VectorBatch.prices``, or ``None`` when the model moves no market price;
     ``reserves[<pool id>:<coin>]``: the reserves of the pools the model owns, float64
     ``[paths, len(report_grid(n_steps))]`` in tokens, sampled as the exact runner samples them
-    (step 0 after seeding, each later grid step after that step's trades; ``results.PoolReserves``),
-    or ``None`` when it owns no pool (which model owns a pool: ``sim.runner.vector_chunk``).
+    (step 0 after seeding, each later grid step after that step's trades;
+    ``results.PoolReserves``), or ``None`` when it owns no pool (which model owns a pool:
+    ``sim.runner``).
     """
 
     outcomes: list[Any]

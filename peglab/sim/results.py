@@ -3,8 +3,9 @@
 ``PathResult`` is the interface between a per-path function (``sim.runner.run_path``, the exact
 engine, or ``sim.runner.float_path``, the float models) and the Monte Carlo driver in ``risk``;
 ``assemble`` builds it from the families' measurements; ``report_grid`` fixes where series are
-sampled (``PoolReserves``: a vectorised model's pool reserves on it); ``peg_metrics`` turns one price series into the peg measures of docs/risk-spec.md §6. They live in
-``sim`` so runners never import ``risk``.
+sampled (``PoolReserves``: a vectorised model's pool reserves on it); ``peg_metrics`` turns one
+price series into the peg measures of docs/risk-spec.md §6. They live in ``sim`` so runners
+never import ``risk``.
 """
 
 from __future__ import annotations
