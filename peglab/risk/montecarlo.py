@@ -341,9 +341,9 @@ def run_stress(
     tiered from 1,000 paths when the scenario has vectorised models, exact otherwise).
     ``scheduler`` (``"local"`` or a dask scheduler address) runs the chunks on dask instead of
     the process pool. ``tail``/``control``/``rounds``: the tiered engine's tail share, control
-    sample and extension rounds (:func:`run_tiered`). ``sensitivity_paths > 0`` also varies every chosen agent threshold on the
-    run's first that many paths (``risk.sensitivity``, on the model that wrote ``paths.csv``; the
-    report's "Sensitivity" section). Returns the summary.
+    sample and extension rounds (:func:`run_tiered`). ``sensitivity_paths > 0`` also varies every
+    chosen agent threshold on the run's first that many paths (``risk.sensitivity``, on the model
+    that wrote ``paths.csv``; the report's "Sensitivity" section). Returns the summary.
     """
     from .library import load_scenario
 

@@ -21,8 +21,9 @@ I/O); ``risk.montecarlo.run_tiered`` runs the engines and writes the files.
   beyond rank ``k``, the fast model cannot say which of the tied paths are worse, so none of that
   tied block is selected (a column whose fast value is the same on every path, as a bad debt of
   zero on every path, selects nothing: picking the lowest path indices would spend exact runs on
-  arbitrary paths; the control sample and the other columns' paths are its check). The **control sample** is ``min(N, max(50, ceil(N / 100)))`` paths drawn without
-  replacement from ``SeedSequence(seed, spawn_key=(0xC7A1, 0))``. The exact engine runs the union.
+  arbitrary paths; the control sample and the other columns' paths are its check). The
+  **control sample** is ``min(N, max(50, ceil(N / 100)))`` paths drawn without replacement from
+  ``SeedSequence(seed, spawn_key=(0xC7A1, 0))``. The exact engine runs the union.
 * **Exact tail statistics** of a column use only exact values, of every path the exact tier ran
   (its own selection, the other columns' and the control sample). A statistic reads the ``r``
   worst paths (VaR/quantile: its rank and the ranks of its order-statistic interval; ES: the
@@ -33,8 +34,8 @@ I/O); ``risk.montecarlo.run_tiered`` runs the engines and writes the files.
   ``r``-th worst exact value ``b`` (the fast model ranks the tail well enough that the margin
   catches what it misorders). **The check**: among the exactly-run paths whose exact value is
   worse than ``b``, the deepest fast rank ``d`` (a tied path's rank: the deepest of its tied
-  block, so a path of a boundary block always counts as beyond ``k``) must be at most ``k - ceil(margin / 2)`` (half the
-  margin unused). A control path outside the selection that is exactly worse than ``b`` has a
+  block, so a path of a boundary block always counts as beyond ``k``) must be at most
+  ``k - ceil(margin / 2)`` (half the margin unused). A control path outside the selection that is exactly worse than ``b`` has a
   fast rank beyond ``k`` and so fails the check: the assumption is then seen to be broken. A
   statistic that fails is reported with ``covered = false`` (its value is still the tier's, shown
   as not covered); a statistic reading more than ``m`` paths (VaR95 at the default depth) is
