@@ -35,8 +35,8 @@ I/O); ``risk.montecarlo.run_tiered`` runs the engines and writes the files.
   catches what it misorders). **The check**: among the exactly-run paths whose exact value is
   worse than ``b``, the deepest fast rank ``d`` (a tied path's rank: the deepest of its tied
   block, so a path of a boundary block always counts as beyond ``k``) must be at most
-  ``k - ceil(margin / 2)`` (half the margin unused). A control path outside the selection that is exactly worse than ``b`` has a
-  fast rank beyond ``k`` and so fails the check: the assumption is then seen to be broken. A
+  ``k - ceil(margin / 2)`` (half the margin unused). A control path outside the selection that
+  is exactly worse than ``b`` has a fast rank beyond ``k`` and so fails the check: the assumption is then seen to be broken. A
   statistic that fails is reported with ``covered = false`` (its value is still the tier's, shown
   as not covered); a statistic reading more than ``m`` paths (VaR95 at the default depth) is
   ``beyond-tier`` (the fast model's value only); EVaR reads every path and is never tiered.
