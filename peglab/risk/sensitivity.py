@@ -88,6 +88,8 @@ _REGISTRY: list[Threshold] = [
               "0.10"),
     Threshold("agents.sellers.trigger", "drawdown at which AI-token treasuries start selling",
               "0.10", "0.35"),
+    Threshold("agents.arbitrageurs.search_steps",
+              "golden-section steps sizing an arbitrage (its precision)", "8", "14"),
 ]  # fmt: skip
 
 

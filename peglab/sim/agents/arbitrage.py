@@ -8,7 +8,8 @@ of tokens; every simple cycle that starts and ends in the reference stablecoin (
    constant-product pool, the venue's current price, the PSM's fee), and keeps the cycles whose
    marginal rate exceeds one;
 2. sizes each of the best ``_CANDIDATES`` of them by the engine's exact quotes along the cycle
-   (the gain ``out(x) - x`` is concave in the input ``x``: doubling, then golden section);
+   (the gain ``out(x) - x`` is concave in the input ``x``: doubling, then
+   ``arbitrageurs.search_steps`` golden-section steps);
 3. executes the most profitable one leg by leg on the engine (pools: ``swap_exact_in``; PSM:
    ``sell_gem``/``buy_gem``; external market: :class:`~peglab.sim.venue.Venue` ``sell``/``buy``,
    which move its price),
@@ -44,7 +45,6 @@ _GOLDEN = 0.3819660112501051  # 2 - phi
 _SCREEN = (
     2.0  # a cycle is sized when twice its estimated gain (``estimate``) covers gas + threshold
 )
-_SEARCH = 10  # golden-section steps after the doubling bracket (bracket x 0.618^10 < 1%)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,7 @@ class Arbitrageur:
         ledger = w.chain.ledger
         self.unit: dict[str, int] = {t: 10 ** int(ledger.token(t).decimals) for t in ledger.tokens}
         self.params = s.sc.agents.arbitrageurs
+        self.steps = int(self.params.search_steps)  # golden-section steps (bracket x 0.618^n)
         self.trades = 0
         self.volume_usd = 0.0
         legs = graph(
@@ -226,7 +227,8 @@ class Arbitrageur:
 
     def size(self, cycle: tuple[Leg, ...], cash: int, guess: int) -> tuple[int, int]:
         """``(input, gain)``: the input up to ``cash`` that maximises the cycle's exact gain,
-        searched from ``guess`` (doubling to bracket it, then golden section)."""
+        searched from ``guess`` (doubling to bracket it, then ``search_steps`` golden-section
+        steps)."""
 
         def g(x: int) -> float:
             v = self.gain(cycle, x)
@@ -252,7 +254,7 @@ class Arbitrageur:
         c = b - int((b - a) * (1 - _GOLDEN))
         dd = a + int((b - a) * (1 - _GOLDEN))
         gc, gd = g(c), g(dd)
-        for _ in range(_SEARCH):
+        for _ in range(self.steps):
             if gc >= gd:
                 b, dd, gd = dd, c, gc
                 c = b - int((b - a) * (1 - _GOLDEN))

@@ -20,6 +20,7 @@ __all__ = [
     "Corr",
     "Dec",
     "Duration",
+    "Int",
     "Model",
     "Name",
     "NonNegDec",
@@ -88,6 +89,7 @@ OpenFrac = Annotated[Dec, _rule(lambda d: 0 < d < 1, "must be a fraction strictl
 Corr = Annotated[Dec, _rule(lambda d: -1 < d <= 1, "must be a correlation in (-1, 1]")]
 Ratio = Annotated[Dec, _rule(lambda d: d >= 1, "must be at least 1")]
 Duration = Annotated[int, BeforeValidator(parse_duration)]
+Int = Annotated[int, BeforeValidator(_no_bool)]  # an integer count (``true`` is not 1)
 Symbol = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 
