@@ -15,10 +15,13 @@ The paths (default): those given with ``--paths``, then, from a tiered run direc
 paths with the highest ``peg_max`` not given already and ``--random`` paths drawn (numpy seed 0)
 from the tier's control sample (a random sample of the run). With ``--run``, the default-10
 column is checked against the run's own exact tier (the same numbers, or the study says so).
+``--vector`` adds the vectorised model's ``peg_max`` on the same paths at each step count;
+``--tier`` reruns every exact-tier path of ``--run`` and prints the tier's ``peg_max`` p99 at each
+step count against the run's own.
 
-Run (docs/risk-lab.md "Arbitrage" has the table):
-``nice -n 19 .venv/bin/python benchmarks/arb_search_study.py --run /work/runs/t10k2
---paths 6199,8685,9227,5463 --workers 2 --json runs/arb_search_study.json``
+Run (docs/risk-lab.md "Search precision" has the tables):
+``nice -n 19 .venv/bin/python benchmarks/arb_search_study.py --run runs/t10k2
+--paths 6199,8685,9227,5463 --workers 2 --vector --json runs/arb_search_study.json``
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from peglab.risk.backends import path_seed
 from peglab.risk.library import load_scenario
 from peglab.risk.measures import nearest_rank, order_statistic_ci
 from peglab.risk.params import apply_params
-from peglab.sim.runner import run_path
+from peglab.sim.runner import run_path, vector_chunk
 
 METRICS = ("peg_max", "liquidated_usd", "liquidations")
 PARAM = "agents.arbitrageurs.search_steps"
@@ -119,6 +122,42 @@ def study(name: str, seed: int, paths: list[int], steps: list[int], workers: int
     return res
 
 
+def vector_study(name: str, seed: int, paths: list[int], steps: list[int]) -> dict[str, Any]:
+    """``peg_max`` of the same paths on the vectorised model (one batch per step count, which
+    takes ``vector_arb.steps_for(n)`` steps on ``log x``) and its CPU seconds per path."""
+    runs: dict[str, dict[str, float]] = {str(i): {} for i in paths}
+    cpu = {}
+    for n in steps:
+        sc = apply_params(load_scenario(name), {PARAM: str(n)})
+        t = time.process_time()
+        out = vector_chunk(sc, [path_seed(seed, i) for i in paths])
+        cpu[str(n)] = (time.process_time() - t) / len(paths)
+        for i, r in zip(paths, out, strict=True):
+            runs[str(i)][str(n)] = float(r.metrics["peg_max"])
+    return {"runs": runs, "cpu_s": cpu}
+
+
+def vector_table(res: dict[str, Any]) -> str:
+    steps, vec = res["steps"], res["vector"]
+    lines = ["\nvectorised peg_max by search_steps (exact at the finest in the last column)\n",
+             "| path | " + " | ".join(str(n) for n in steps) + " | exact |",
+             "|---" * (len(steps) + 2) + "|"]  # fmt: skip
+    for i in res["paths"]:
+        r = vec["runs"][str(i)]
+        cells = [f"{r[str(n)]:.4f}" for n in steps]
+        cells.append(f"{res['runs'][str(i)][str(steps[-1])]['peg_max']:.4f}")
+        lines.append(f"| {i} | " + " | ".join(cells) + " |")
+    lines.append("\n| steps | CPU s / path | peg_max >1% from finest | >1% from exact finest |")
+    lines.append("|---|---|---|---|")
+    fin = str(steps[-1])
+    for n in steps:
+        rows = [(vec["runs"][str(i)], res["runs"][str(i)]) for i in res["paths"]]
+        own = sum(_rel(v[str(n)], v[fin]) > 0.01 for v, _ in rows)
+        ex = sum(_rel(v[str(n)], e[fin]["peg_max"]) > 0.01 for v, e in rows)
+        lines.append(f"| {n} | {vec['cpu_s'][str(n)]:.3f} | {own} | {ex} |")
+    return "\n".join(lines)
+
+
 def _rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1e-12)
 
@@ -193,6 +232,8 @@ def main() -> None:
     ap.add_argument("--steps", default="8,10,11,12,14,16,20,24,32")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
+    ap.add_argument("--vector", action="store_true",
+                    help="also the vectorised model's peg_max on the same paths")  # fmt: skip
     ap.add_argument("--tier", action="store_true",
                     help="every exact-tier path of --run: its peg_max p99 at each step count")  # fmt: skip
     a = ap.parse_args()
@@ -212,7 +253,11 @@ def main() -> None:
     res["summary"] = summary(res)
     if a.run is not None:
         res["default_differs_from_run"] = check_default(res, a.run)
+    if a.vector:
+        res["vector"] = vector_study(a.scenario, a.seed, paths, steps)
     print(tier_table(res, a.run) if a.tier and a.run is not None else markdown(res, groups))
+    if a.vector:
+        print(vector_table(res))
     print(f"\n{len(paths)} paths x {len(steps)} settings in {time.perf_counter() - t:.0f} s wall")
     if a.run is not None:
         print(f"default-10 peg_max differing from {a.run}: {res['default_differs_from_run']}")

@@ -101,7 +101,11 @@ def test_run_stress__sensitivity_paths__writes_the_section_and_checks_the_count(
                sensitivity_paths=1)  # fmt: skip
     sens = json.loads((tmp_path / "sensitivity.json").read_text())
     assert sens["paths"] == 1 and len(sens["thresholds"]) == len(chosen_thresholds())
-    assert "Sensitivity to the thresholds we chose" in (tmp_path / "report.html").read_text()
+    page = (tmp_path / "report.html").read_text()
+    assert "Sensitivity to the thresholds we chose" in page
+    steps = {r["path"]: r for r in sens["thresholds"]}["agents.arbitrageurs.search_steps"]
+    assert steps["values"] == ["8", "10", "14"] and set(steps["headlines"]) >= {"peg_max"}
+    assert "<code>agents.arbitrageurs.search_steps</code>" in page and "8 / <b>10</b> / 14" in page
     with pytest.raises(InvalidInput) as info:
         run_stress(SMALL, 2, 3, tmp_path / "b", run_path=float_path, progress=False,
                    sensitivity_paths=3)  # fmt: skip

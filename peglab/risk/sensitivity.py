@@ -1,7 +1,8 @@
 """How a stress run's headlines move with the agent thresholds we chose (docs/risk-lab.md "Sensitivity").
 
 Every agent rule of the lab has thresholds that are ours, not the protocol's or the data's
-(``agents.keepers.max_buy_price``, panic and LP triggers, margins...). A headline that moves
+(``agents.keepers.max_buy_price``, panic and LP triggers, margins, the arbitrageur's search
+precision ``agents.arbitrageurs.search_steps``...). A headline that moves
 one-for-one with one of them says something about our parameter, not about the system. This
 module keeps the **registry** of those thresholds with the low and high value each is varied to
 (:func:`chosen_thresholds`; agent modules add theirs with :func:`register_threshold`),
