@@ -122,21 +122,7 @@ def test_vector_chunk__reduced_scenario__same_reserve_series_as_exact_seeded_ali
             assert abs(a[0] * (1 + 1e-12) - b[0]) > SEED_REL * abs(b[0]), key
 
 
-@pytest.mark.parametrize(
-    "family",
-    [
-        pytest.param(
-            "ai_dollar",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured: on this crash the AI-dollar model's pools leave the stated 2%"
-                " (LPs' flight from the vUSD and AUSD pools runs on other steps; docs/scale.md)",
-            ),
-        ),
-        "yield_vault",
-        "credit",
-    ],
-)
+@pytest.mark.parametrize("family", ["ai_dollar", "yield_vault", "credit"])
 def test_vector_chunk__reduced_scenario__reserves_within_two_percent_of_exact(
     engines: Callable[[str], Runs], family: str
 ) -> None:

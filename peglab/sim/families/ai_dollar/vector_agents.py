@@ -4,10 +4,11 @@
   each collateral type's OSM is poked once its hop has passed (one-hop delay, 40% jump guard
   with 2% confirmation, ``max_age`` staleness); ``spot`` follows; fees drip into the buffer.
 * ``borrowers`` (``sim.agents.borrowers``): the same draws per vault (attendance, choice,
-  deleveraging, panic), the same rules; a path's top-ups are one venue purchase split pro rata
-  by USD, its repayments one purchase of AI dollars (PSM or pool) split pro rata, its
-  deleveraging one venue sale (the exact runner trades vault by vault; the venue's cost of a sum
-  equals the sum of the sequential costs, so only the split between vaults differs).
+  deleveraging, panic), the same rules, and the same order: a path's acting vaults trade one at
+  a time in vault order (round ``j`` takes every path's ``j``-th acting vault at once), each
+  top-up a venue purchase, each repayment or deleveraging its own purchase of AI dollars (PSM
+  or pool, chosen against the state the previous vault left) and each deleveraging its own
+  venue sale.
 * ``sellers``, ``panic``, ``holders``, ``lps``: ``sim.agents.sellers``, ``pools`` and ``holders``.
 """
 
@@ -64,7 +65,9 @@ def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], Window]) -> N
 
     Only the vaults whose attendance draw fires are touched (``p_attend`` a day is under 1% of
     the vaults a 15-minute step): their indices ``(r, c)`` (row-major, so vault order within a
-    path) carry every later rule, and per-path totals are sums over those entries."""
+    path) carry every later rule. They act one vault per path at a time in vault order
+    (:func:`_rounds`), as the exact borrowers do, so each purchase meets the state the previous
+    one left."""
     bw = s.sc.agents.borrowers
     d = s.dols[il.d]
     day = s.dt / 86_400.0
@@ -89,10 +92,25 @@ def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], Window]) -> N
         debt = il.art[r, c] * il.rate[r]
         pan = il.budget[r, c] >= debt * 1.02
         r, c, debt = r[pan], c[pan], debt[pan]
-        if r.size:
-            usd = np.minimum(debt * 1.02, il.cash[r, c])
-            got = _repay(s, d, il, r, c, usd, k, close=True)
-            il.budget[r, c] -= np.where(got > 0, debt * 1.02, 0.0)
+        for e in _rounds(r):  # each path's closes one at a time, in vault order
+            re, ce = r[e], c[e]
+            usd = np.minimum(debt[e] * 1.02, il.cash[re, ce])
+            got = _repay(s, d, il, re, ce, usd, k, close=True)
+            il.budget[re, ce] -= np.where(got > 0, debt[e] * 1.02, 0.0)
+
+
+def _rounds(r: NDArray[np.intp]) -> list[NDArray[np.intp]]:
+    """The entries of sorted path indices ``r`` by their rank within their path: round ``j``
+    holds each path's ``j``-th entry (at most one per path), so a per-vault rule applied round
+    by round meets the vaults of every path in vault order."""
+    if r.size == 0:
+        return []
+    at = np.arange(r.size)
+    first = np.maximum.accumulate(np.where(np.r_[True, r[1:] != r[:-1]], at, 0))
+    rank = at - first
+    order = np.argsort(rank, kind="stable")
+    counts = np.bincount(rank)
+    return np.split(order, np.cumsum(counts)[:-1])
 
 
 def _attend(
@@ -100,79 +118,84 @@ def _attend(
     p: F,
 ) -> None:  # fmt: skip
     """The attending vaults ``(r, c)`` (choice draw ``u1``, deleverage draw ``u2``, collateral
-    price ``p`` per entry): top up, repay, then deleverage (``sim.agents.borrowers``)."""
+    price ``p`` per entry): those below their band act one per path at a time (:func:`_vault`)."""
     bw = s.sc.agents.borrowers
     rate = il.rate[r]
     debt = il.art[r, c] * rate
-    ink, target = il.ink[r, c], il.target[r, c]
-    low = ink * p / debt < target - float(bw.band)
-    r, c, u1, u2, p, rate = r[low], c[low], u1[low], u2[low], p[low], rate[low]
-    if r.size == 0:
-        return
-    debt, ink, target = debt[low], ink[low], target[low]
-    budget, cash = il.budget[r, c], il.cash[r, c]
+    low = il.ink[r, c] * p / debt < il.target[r, c] - float(bw.band)
+    r, c, u1, u2, p, debt = r[low], c[low], u1[low], u2[low], p[low], debt[low]
+    for e in _rounds(r):
+        _vault(s, d, il, k, r[e], c[e], u1[e], u2[e], p[e], debt[e])
+
+
+def _vault(
+    s: VState, d: Dol, il: Ilk, k: int, r: NDArray[np.intp], c: NDArray[np.intp], u1: F, u2: F,
+    p: F, debt: F,
+) -> None:  # fmt: skip
+    """One vault per path (``r`` distinct): top up, or repay; then deleverage if nothing was
+    spent (``sim.agents.borrowers.act``'s body for one vault)."""
+    bw = s.sc.agents.borrowers
+    ink, target, budget = il.ink[r, c], il.target[r, c], il.budget[r, c]
     pt, pr = float(bw.p_topup), float(bw.p_topup) + float(bw.p_repay)
     top = u1 < pt
     rep = ~top & (u1 < pr)
     spent = np.zeros(r.size)
     if top.any():
         usd = np.minimum(np.maximum(debt * target - ink * p, 0.0), budget)
-        usd = np.where(top & (usd > 1.0), np.minimum(usd, cash), 0.0)
-        total = path_sum(r, usd, s.P)
-        units = s.venue.quote_buy(il.a, total)
+        usd = np.where(top & (usd > 1.0), np.minimum(usd, il.cash[r, c]), 0.0)
+        units = s.venue.quote_buy(il.a, _full(s, r, usd))
         s.venue.buy(il.a, units)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(total[r] > 0, usd / total[r], 0.0)
-        il.ink[r, c] += share * (units / il.er[k])[r]
-        il.flow["topup"] += np.where(total > 0, units / il.er[k], 0.0)
-        il.cash[r, c] -= usd
-        spent += np.where(units[r] > 0, usd, 0.0)
+        bought = units[r] > 0
+        il.ink[r, c] += units[r] / il.er[k]
+        il.flow["topup"] += units / il.er[k]
+        spent = np.where(bought, usd, 0.0)
+        il.cash[r, c] -= spent
     if rep.any():
-        ink_now = il.ink[r, c]
-        usd = np.minimum(np.maximum(debt - ink_now * p / target, 0.0), budget)
+        usd = np.minimum(np.maximum(debt - ink * p / target, 0.0), budget)
         usd = np.where(rep & (usd > 1.0), np.minimum(usd, il.cash[r, c]), 0.0)
         got = _repay(s, d, il, r, c, usd, k)
-        spent += np.where(got > 0, usd, 0.0)
+        spent = np.where(got > 0, usd, spent)
     il.budget[r, c] -= spent
     dl = (spent <= 1.0) & (u2 < float(bw.p_delever))
     if not dl.any():
         return
-    r, c, p, rate, debt, target = r[dl], c[dl], p[dl], rate[dl], debt[dl], target[dl]
+    r, c, p, debt, target = r[dl], c[dl], p[dl], debt[dl], target[dl]
     ink = il.ink[r, c]
     need = (debt * target - ink * p) / np.maximum(target - 1.0, 1e-9)
     spot = il.spot[r]
     with np.errstate(divide="ignore", invalid="ignore"):
-        locked = np.where(spot > 0, il.art[r, c] * rate * 1.01 / spot, np.inf)
+        locked = np.where(spot > 0, il.art[r, c] * il.rate[r] * 1.01 / spot, np.inf)
         amount = np.minimum(ink - locked, np.where(p > 0, need / p, 0.0))
     amount = np.where((need > 1.0) & (spot > 0) & (amount > 0), amount, 0.0)
     if not (amount > 0).any():
         return
     il.ink[r, c] -= amount
-    tot = path_sum(r, amount, s.P)
-    il.flow["out"] += tot
-    raised = s.venue.sell(il.a, tot * il.er[k])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(tot[r] > 0, amount / tot[r], 0.0)
-    cash = share * raised[r]
-    il.cash[r, c] += cash
-    _repay(s, d, il, r, c, cash, k)
+    out = _full(s, r, amount)
+    il.flow["out"] += out
+    raised = s.venue.sell(il.a, out * il.er[k])[r]
+    il.cash[r, c] += raised
+    _repay(s, d, il, r, c, raised, k)
+
+
+def _full(s: VState, r: NDArray[np.intp], values: F) -> F:
+    """A full-batch vector holding ``values`` at the distinct paths ``r`` and 0 elsewhere."""
+    out = np.zeros(s.P)
+    out[r] = values
+    return out
 
 
 def _repay(
     s: VState, d: Dol, il: Ilk, r: NDArray[np.intp], c: NDArray[np.intp], usd: F, k: int,
     close: bool = False,
 ) -> F:  # fmt: skip
-    """Buy AI dollars for the vaults' ``usd`` (entries ``(r, c)``; one purchase per path, split
-    pro rata) and repay (or close, returning the collateral); returns each entry's AI dollars."""
-    total = path_sum(r, usd, s.P)
-    if not (total > 0).any():
+    """One vault per path (``r`` distinct) buys AI dollars for ``usd`` (``dealer.buy_dollars``:
+    PSM or pool, paying what that purchase takes) and repays (a repayment that would leave dust
+    is refused) or closes, returning the collateral; returns each entry's AI dollars."""
+    if not (usd > 0).any():
         return np.zeros_like(usd)
-    got_total = buy_dollars(s, d, total, k)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total[r] > 0, usd / total[r], 0.0)
-        cost = np.where(got_total > 0, total, 0.0)
-    got = share * got_total[r]
-    il.cash[r, c] -= share * cost[r]
+    got_p, paid = buy_dollars(s, d, _full(s, r, usd), k)
+    got = got_p[r]
+    il.cash[r, c] -= paid[r]
     rate = il.rate[r]
     debt = il.art[r, c] * rate
     if close:

@@ -11,9 +11,10 @@ and redemption; the same cycles (``arbitrage.cycles``: stablecoin to stablecoin,
    beyond) give every cycle's first-order gain ``R (m - 1)^2 / 2`` at the input
    ``R (m - 1)``; cycles whose doubled estimate covers gas and threshold are screened in and a
    path's two best are sized;
-2. sizing is a golden-section search on ``log x`` within a factor 16 of the estimated input
-   (:func:`steps_for` fixed steps, vectorised over the paths that chose the cycle) of the cycle's
-   gain by the model's own quotes (the gain is concave in the input);
+2. sizing is the exact arbitrageur's search (``Arbitrageur.size``) on the model's own quotes,
+   vectorised over the chosen (path, cycle) pairs: from the estimated input, halving while the
+   gain is not positive, doubling while it rises (within the cash), then the exact one's
+   golden-section steps on the bracket (the gain is concave in the input);
 3. each path executes its best sized cycle if it gains at least ``min_profit_usd`` after gas
    (``gas_usd`` x the gas multiplier per on-chain leg), leg by leg on the pools, the venue and
    the PSMs.
@@ -33,24 +34,15 @@ from ...vector_stableswap import fold, price_folded, solve
 from .vector_dealer import psm_mint, psm_redeem, psm_room
 from .vector_state import VState
 
-__all__ = ["SEARCH", "Arbitrage", "steps_for"]
+__all__ = ["Arbitrage"]
 
 F = NDArray[np.float64]
-SEARCH = 12  # golden-section steps at the exact arbitrageur's default 10 (``steps_for``)
 _CANDIDATES = 2  # cycles sized per path and round (the best estimated gains), as the exact one
 _SCREEN = 2.0  # a cycle is sized when twice its estimated gain covers gas + threshold
 _G = (math.sqrt(5.0) - 1.0) / 2.0
 PROBE = 1000.0  # the exact margin's probe of a PSM leg [reference stablecoin]
 PAD, STABLE, CP, BUY, SELL, MINT, REDEEM = range(7)  # leg kinds (PAD: past a cycle's end)
-
-
-def steps_for(exact_steps: int) -> int:
-    """Golden-section steps on ``log x`` for ``arbitrageurs.search_steps = exact_steps``: two
-    more (:data:`SEARCH` at the default 10). The final bracket is ``ln 256 x 0.618^(n + 2)`` in
-    ``log x`` (1.7% of ``x`` at 12) against the exact one's ``(1.5 to 2) x 0.618^n`` of ``x``
-    when the optimum is near the doubling's best point (1.2% to 1.6% at 10): within a factor
-    1.06-1.41 of it at every ``n`` (three more steps would be finer, and change the default)."""
-    return int(exact_steps) + SEARCH - 10
+_UNIT_MIN = 1e-6  # the exact search's smallest input: one base unit of a 6-decimal stablecoin
 
 
 class _Group:
@@ -101,7 +93,7 @@ class Arbitrage:
         self.a, self.b = np.zeros((n_l, 0)), np.zeros((n_l, 0))
         self.c, self.e = np.zeros((n_l, 0)), np.zeros((n_l, 0))
         self.n_gas = np.array([sum(leg.onchain for leg in cyc) for cyc in self.cycles], float)
-        self.steps = steps_for(p.search_steps)
+        self.steps = int(p.search_steps)  # golden-section steps of ``_size``, as the exact one
         self.room: dict[str, F] = {}
         self.enabled = bool(p.enabled) and s.stable is not None and bool(self.cycles)
 
@@ -240,27 +232,79 @@ class Arbitrage:
             amt = nxt
         return amt - x
 
+    @staticmethod
+    def _restrict(groups: list[list[_Group]], sub: NDArray[np.intp], n: int) -> list[list[_Group]]:
+        """The groups of the pairs ``sub`` only (of ``n``), indexed by position in ``sub``."""
+        at = np.full(n, -1, np.intp)
+        at[sub] = np.arange(sub.size)
+        out = []
+        for per_t in groups:
+            kept = []
+            for g in per_t:
+                pos = at[g.idx]
+                keep = np.flatnonzero(pos >= 0)
+                if keep.size:
+                    kept.append(
+                        _Group(g.kind, pos[keep], g.a[keep], g.b[keep], g.c[keep], g.e[keep],
+                               g.fee[keep])
+                    )  # fmt: skip
+            out.append(kept)
+        return out
+
+    def _gain_of(self, groups: list[list[_Group]], sub: NDArray[np.intp], n: int, x: F) -> F:
+        """:meth:`_gain` of the pairs ``sub`` (of ``n``) at inputs ``x`` (one per entry)."""
+        if sub.size == n:
+            return self._gain(groups, x)
+        return self._gain(self._restrict(groups, sub, n), x)
+
     def _size(self, groups: list[list[_Group]], cash: F, guess: F) -> tuple[F, F]:
-        """``(input, gain)`` of every pair: golden section on ``log x`` within ``guess / 16 ..
-        16 guess`` (capped by the cash), :func:`steps_for` fixed steps on all pairs at once."""
-        g = np.where(np.isfinite(guess), guess, cash)
-        lo = np.log(np.clip(g / 16, 1.0, np.maximum(cash, 1.0)))
-        hi = np.log(np.clip(g * 16, 1.0, np.maximum(cash, 1.0)))
-        c = hi - _G * (hi - lo)
-        dd = lo + _G * (hi - lo)
-        gc = self._gain(groups, np.exp(c))
-        gd = self._gain(groups, np.exp(dd))
-        for _ in range(self.steps):
+        """``(input, gain)`` of every pair, searched as the exact ``Arbitrageur.size`` does: from
+        the guess (the cash when it is infinite) within the cash, halve while the gain is not
+        positive (down to one stablecoin), double while the gain rises and twice the input is
+        within the cash, then golden section on ``[previous input or 0, min(2 x, cash)]``
+        (``arbitrageurs.search_steps`` steps, as the exact one); the best of the three points
+        kept. The pairs still halving or doubling are evaluated alone (:meth:`_gain_of`)."""
+        n = cash.size
+        x = np.maximum(np.minimum(cash, np.where(np.isfinite(guess), guess, cash)), _UNIT_MIN)
+        gx = self._gain(groups, x)
+        todo = np.flatnonzero((gx <= 0) & (x > 1.0))
+        while todo.size:  # the guess overshot: halve
+            x[todo] = x[todo] / 2.0
+            gx[todo] = self._gain_of(groups, todo, n, x[todo])
+            todo = todo[(gx[todo] <= 0) & (x[todo] > 1.0)]
+        lo = np.zeros(n)
+        todo = np.flatnonzero((gx > 0) & (2.0 * x <= cash))
+        while todo.size:  # double while the gain rises
+            g2 = self._gain_of(groups, todo, n, 2.0 * x[todo])
+            up = g2 > gx[todo]
+            todo = todo[up]
+            lo[todo], x[todo], gx[todo] = x[todo], 2.0 * x[todo], g2[up]
+            todo = todo[2.0 * x[todo] <= cash[todo]]
+        found = np.flatnonzero(gx > 0)
+        best_x, best_g = np.zeros(n), np.zeros(n)
+        if found.size == 0:
+            return best_x, best_g
+        sub = groups if found.size == n else self._restrict(groups, found, n)
+        a, b = lo[found], np.minimum(2.0 * x[found], cash[found])
+        c, dd = b - (b - a) * _G, a + (b - a) * _G
+        gc, gd = self._gain(sub, c), self._gain(sub, dd)
+        for _ in range(self.steps):  # golden section on [a, b] (the gain is concave)
             left = gc >= gd
-            hi = np.where(left, dd, hi)
-            lo = np.where(left, lo, c)
-            dd_new = np.where(left, c, lo + _G * (hi - lo))
-            c_new = np.where(left, hi - _G * (hi - lo), dd)
-            g_eval = self._gain(groups, np.exp(np.where(left, c_new, dd_new)))
+            b = np.where(left, dd, b)
+            a = np.where(left, a, c)
+            dd_new = np.where(left, c, a + (b - a) * _G)
+            c_new = np.where(left, b - (b - a) * _G, dd)
+            g_eval = self._gain(sub, np.where(left, c_new, dd_new))
             gd, gc = np.where(left, gc, g_eval), np.where(left, g_eval, gd)
             c, dd = c_new, dd_new
-        x = np.exp(np.where(gc >= gd, c, dd))
-        return x, np.maximum(gc, gd)
+        bx, bg = x[found], gx[found]  # the best of (x, c, dd), ties to the larger input
+        for g2, x2 in ((gc, c), (gd, dd)):
+            better = (g2 > bg) | ((g2 == bg) & (x2 > bx))
+            bx, bg = np.where(better, x2, bx), np.where(better, g2, bg)
+        pos = bg > 0
+        best_x[found] = np.where(pos, bx, 0.0)
+        best_g[found] = np.where(pos, bg, 0.0)
+        return best_x, best_g
 
     # -- execution --------------------------------------------------------------------------------
     def _execute(self, leg: Leg, x: F, k: int) -> F:

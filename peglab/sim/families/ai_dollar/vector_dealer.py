@@ -136,21 +136,26 @@ def payable(s: VState, d: Dol, have: F, cash: F, k: int) -> F:
     return np.asarray(have + gem * (1.0 - d.tin) + pool_buy_size(s, d, left)[1], dtype=np.float64)
 
 
-def buy_dollars(s: VState, d: Dol, usd: F, k: int) -> F:
-    """Borrowers: spend up to ``usd`` on AI dollars, all at the PSM if its room takes all of it
-    and it pays at least the pool, else on the pool within the price cap; AI dollars out."""
+def buy_dollars(s: VState, d: Dol, usd: F, k: int) -> tuple[F, F]:
+    """Borrowers (``dealer.buy_dollars``): spend up to ``usd`` on AI dollars, all at the PSM if
+    its room takes all of it and it pays at least the pool, else on the pool within the price
+    cap. Returns ``(AI dollars out, stablecoin paid)`` per path (a pool purchase pays its size)."""
     usd = np.maximum(usd, 0.0)
     if not (usd > 0).any():
-        return np.zeros(s.P)
+        z = np.zeros(s.P)
+        return z, z
     room = psm_room(s, d, k)
     via_psm = np.minimum(usd, room) * (1.0 - d.tin)
     size, via_pool = pool_buy_size(s, d, usd)
     psm = (usd <= room) & (via_psm >= via_pool) & (via_psm > 0)
-    got = psm_mint(s, d, np.where(psm, usd, 0.0), k)
+    paid = np.where(psm, usd, 0.0)
+    got = psm_mint(s, d, paid, k)
     if d.peg_pool is not None:
         i, j = _ij(s, d.peg_pool, d.sym)
-        got = got + d.peg_pool.swap(i, j, np.where(~psm & (via_pool > 0), size, 0.0))
-    return got
+        on_pool = np.where(~psm & (via_pool > 0), size, 0.0)
+        got = got + d.peg_pool.swap(i, j, on_pool)
+        paid = paid + on_pool
+    return got, paid
 
 
 def buy_exact(s: VState, d: Dol, need: F, cash: F, k: int, commit: F) -> tuple[F, F, F]:
