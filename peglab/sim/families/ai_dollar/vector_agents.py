@@ -132,8 +132,10 @@ def _vault(
     s: VState, d: Dol, il: Ilk, k: int, r: NDArray[np.intp], c: NDArray[np.intp], u1: F, u2: F,
     p: F, debt: F,
 ) -> None:  # fmt: skip
-    """One vault per path (``r`` distinct): top up, or repay; then deleverage if nothing was
-    spent (``sim.agents.borrowers.act``'s body for one vault)."""
+    """One vault per path (``r`` distinct; ``sim.agents.borrowers.act``'s body for one vault):
+    top up, or repay; then deleverage if nothing was spent. Paths never share state, so the
+    repayments and the deleveragings of vaults that tried no repayment buy their AI dollars in
+    one call; a vault whose repayment bought nothing deleverages after it."""
     bw = s.sc.agents.borrowers
     ink, target, budget = il.ink[r, c], il.target[r, c], il.budget[r, c]
     pt, pr = float(bw.p_topup), float(bw.p_topup) + float(bw.p_repay)
@@ -150,31 +152,48 @@ def _vault(
         il.flow["topup"] += units / il.er[k]
         spent = np.where(bought, usd, 0.0)
         il.cash[r, c] -= spent
+    usd = np.zeros(r.size)
     if rep.any():
         usd = np.minimum(np.maximum(debt - ink * p / target, 0.0), budget)
         usd = np.where(rep & (usd > 1.0), np.minimum(usd, il.cash[r, c]), 0.0)
-        got = _repay(s, d, il, r, c, usd, k)
-        spent = np.where(got > 0, usd, spent)
+    tries = usd > 0
+    delever = u2 < float(bw.p_delever)
+    raised = _sell(s, il, k, r, c, p, debt, target, ~tries & (spent <= 1.0) & delever)
+    got = _repay(s, d, il, r, c, np.where(tries, usd, raised), k)
+    spent = np.where(tries & (got > 0), usd, spent)
     il.budget[r, c] -= spent
-    dl = (spent <= 1.0) & (u2 < float(bw.p_delever))
-    if not dl.any():
-        return
-    r, c, p, debt, target = r[dl], c[dl], p[dl], debt[dl], target[dl]
+    late = tries & (got <= 0) & delever  # the repayment bought nothing: deleverage instead
+    if late.any():
+        r, c = r[late], c[late]
+        raised = _sell(s, il, k, r, c, p[late], debt[late], target[late], np.ones(r.size, bool))
+        _repay(s, d, il, r, c, raised, k)
+
+
+def _sell(
+    s: VState, il: Ilk, k: int, r: NDArray[np.intp], c: NDArray[np.intp], p: F, debt: F, target: F,
+    on: B,
+) -> F:  # fmt: skip
+    """Deleveraging (``borrowers.deleverage``) of the entries ``on`` (one per path): withdraw
+    what keeps the vault safe at the engine's price with 1% to spare, at most what restores the
+    target, and sell it on the venue; the USD raised per entry (0 elsewhere) lands in the cash."""
+    raised = np.zeros(r.size)
+    if not on.any():
+        return raised
     ink = il.ink[r, c]
     need = (debt * target - ink * p) / np.maximum(target - 1.0, 1e-9)
     spot = il.spot[r]
     with np.errstate(divide="ignore", invalid="ignore"):
         locked = np.where(spot > 0, il.art[r, c] * il.rate[r] * 1.01 / spot, np.inf)
         amount = np.minimum(ink - locked, np.where(p > 0, need / p, 0.0))
-    amount = np.where((need > 1.0) & (spot > 0) & (amount > 0), amount, 0.0)
+    amount = np.where(on & (need > 1.0) & (spot > 0) & (amount > 0), amount, 0.0)
     if not (amount > 0).any():
-        return
+        return raised
     il.ink[r, c] -= amount
     out = _full(s, r, amount)
     il.flow["out"] += out
     raised = s.venue.sell(il.a, out * il.er[k])[r]
     il.cash[r, c] += raised
-    _repay(s, d, il, r, c, raised, k)
+    return raised
 
 
 def _full(s: VState, r: NDArray[np.intp], values: F) -> F:
@@ -191,22 +210,25 @@ def _repay(
     """One vault per path (``r`` distinct) buys AI dollars for ``usd`` (``dealer.buy_dollars``:
     PSM or pool, paying what that purchase takes) and repays (a repayment that would leave dust
     is refused) or closes, returning the collateral; returns each entry's AI dollars."""
-    if not (usd > 0).any():
-        return np.zeros_like(usd)
-    got_p, paid = buy_dollars(s, d, _full(s, r, usd), k)
-    got = got_p[r]
-    il.cash[r, c] -= paid[r]
+    got = np.zeros(r.size)
+    buy = np.flatnonzero(usd > 0)
+    if buy.size == 0:
+        return got
+    r, c = r[buy], c[buy]
+    got[buy], paid = buy_dollars(s, d, usd[buy], k, r)
+    il.cash[r, c] -= paid
+    g = got[buy]
     rate = il.rate[r]
     debt = il.art[r, c] * rate
     if close:
-        done = (got >= debt * (1 - 1e-9)) & (debt > 0)
+        done = (g >= debt * (1 - 1e-9)) & (debt > 0)
         rd, cd = r[done], c[done]
         il.flow["out"] += path_sum(rd, il.ink[rd, cd], s.P)
         il.art[rd, cd] = 0.0
         il.ink[rd, cd] = 0.0
         il.active[rd, cd] = False
         return got
-    pay = np.minimum(got, debt)
+    pay = np.minimum(g, debt)
     left = debt - pay
     pay = np.where((left > 0) & (left < il.dust), 0.0, pay)  # a dusty vault is refused
     il.art[r, c] -= pay / rate

@@ -30,28 +30,33 @@ __all__ = [
 ]
 
 F = NDArray[np.float64]
+Rows = NDArray[np.intp] | slice
+ALL = slice(None)
 NEWTON = 8  # Newton steps of a capped pool purchase (quadratic convergence: float precision)
 
 
-def debt_total(s: VState, d: Dol) -> F:
-    """The instance's total debt [AI dollars]: its vaults, auctions' debt is off the vaults."""
-    out = d.psm_art.copy()
+def debt_total(s: VState, d: Dol, rows: Rows = ALL) -> F:
+    """The instance's total debt [AI dollars] on the paths ``rows``: its vaults (auctions' debt
+    is off the vaults) and its PSM's."""
+    out = np.array(d.psm_art[rows], dtype=np.float64)
     for il in s.ilks:
         if s.dols[il.d] is d:
-            out += il.art.sum(axis=1) * il.rate
+            out += il.art[rows].sum(axis=1) * il.rate[rows]
     return out
 
 
-def psm_room(s: VState, d: Dol, k: int) -> F:
-    """AI dollars the PSM can still mint today, per path (0 after shutdown or without a PSM)."""
+def psm_room(s: VState, d: Dol, k: int, rows: Rows = ALL) -> F:
+    """AI dollars the PSM can still mint today, per path of ``rows`` (0 after shutdown or
+    without a PSM)."""
     if not d.has_psm or s.stable_a is None:
-        return np.zeros(s.P)
+        return np.zeros(s.P)[rows]
     day = s.now(k) // 86_400
-    today = np.where(d.day == day, d.net, 0.0)
-    room = np.minimum(d.flow_cap - today, d.psm_line - d.psm_art)
-    room = np.minimum(room, d.line - debt_total(s, d))
-    gem_ok = s.venue.realised[:, k, s.stable_a] >= 0.98  # the gem's own price (sell_gem halts)
-    return np.asarray(np.where(d.live() & gem_ok, np.maximum(room, 0.0), 0.0), dtype=np.float64)
+    today = np.where(d.day[rows] == day, d.net[rows], 0.0)
+    room = np.minimum(d.flow_cap - today, d.psm_line - d.psm_art[rows])
+    room = np.minimum(room, d.line - debt_total(s, d, rows))
+    gem_ok = s.venue.realised[rows, k, s.stable_a] >= 0.98  # the gem's price (sell_gem halts)
+    live = d.live()[rows] & gem_ok
+    return np.asarray(np.where(live, np.maximum(room, 0.0), 0.0), dtype=np.float64)
 
 
 def _day(s: VState, d: Dol, k: int) -> None:
@@ -90,9 +95,10 @@ def _ij(s: VState, pool: VecPool, sym: str) -> tuple[int, int]:
     return pool.index(s.stable), pool.index(sym)
 
 
-def pool_buy_size(s: VState, d: Dol, cash: F) -> tuple[F, F]:
+def pool_buy_size(s: VState, d: Dol, cash: F, rows: NDArray[np.intp] | None = None) -> tuple[F, F]:
     """``(input, AI dollars out)``: the largest input up to ``cash`` whose average price on the
-    peg pool stays within ``max_buy_price``.
+    peg pool stays within ``max_buy_price`` (``cash`` one entry per path, or per path of the
+    distinct ``rows``).
 
     Where all of ``cash`` is too dear, the input is the root of ``h(x) = cap out(x) - x``:
     ``h(0) = 0`` and ``h`` is concave (the average price rises with the size), so the root is
@@ -101,30 +107,34 @@ def pool_buy_size(s: VState, d: Dol, cash: F) -> tuple[F, F]:
     :data:`NEWTON` steps, then ``1e-9`` of it is left on the table so the average stays within
     the cap."""
     pool = d.peg_pool
-    z = np.zeros(s.P)
+    z = np.zeros(cash.size)
     if pool is None or not (cash > 0).any():
         return z, z
     i, j = _ij(s, pool, d.sym)
     cap = float(s.sc.agents.keepers.max_buy_price)
     cash = np.maximum(cash, 0.0)
-    full = pool.quote(i, j, cash)
+    full = pool.quote(i, j, cash, ALL if rows is None else rows)
     ok_full = (full > 0) & (cash <= cap * full)
-    rows = np.flatnonzero(~ok_full & (cash > 0))
-    if rows.size == 0:
+    sub = np.flatnonzero(~ok_full & (cash > 0))
+    if sub.size == 0:
         return cash, full
-    both = pool.quoter_slope(i, j, rows)
-    x = cash[rows]
-    rising = cap * both(np.zeros(rows.size))[1] > 1.0  # the marginal price within the cap
+    at = sub if rows is None else rows[sub]
+    size = np.where(ok_full, cash, 0.0)
+    got = np.where(ok_full, full, 0.0)
+    rising = cap * pool.quoter_slope(i, j, at)(np.zeros(sub.size))[1] > 1.0  # marginal price
+    sub, at = sub[rising], at[rising]  # the others buy nothing (already above the cap)
+    if sub.size == 0:
+        return size, got
+    both = pool.quoter_slope(i, j, at)
+    x = cash[sub]
     for _ in range(NEWTON):  # on the capped paths only
         out, slope = both(x)
         h, dh = cap * out - x, cap * slope - 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
             x = np.where(dh < 0, np.clip(x - h / dh, 0.0, x), x)
-    x = np.where(rising, x * (1.0 - 1e-9), 0.0)
-    size = np.where(ok_full, cash, 0.0)
-    size[rows] = x
-    got = np.where(ok_full, full, 0.0)
-    got[rows] = pool.quote(i, j, x, rows)
+    x = x * (1.0 - 1e-9)
+    size[sub] = x
+    got[sub] = pool.quote(i, j, x, at)
     return size, got
 
 
@@ -136,24 +146,28 @@ def payable(s: VState, d: Dol, have: F, cash: F, k: int) -> F:
     return np.asarray(have + gem * (1.0 - d.tin) + pool_buy_size(s, d, left)[1], dtype=np.float64)
 
 
-def buy_dollars(s: VState, d: Dol, usd: F, k: int) -> tuple[F, F]:
-    """Borrowers (``dealer.buy_dollars``): spend up to ``usd`` on AI dollars, all at the PSM if
-    its room takes all of it and it pays at least the pool, else on the pool within the price
-    cap. Returns ``(AI dollars out, stablecoin paid)`` per path (a pool purchase pays its size)."""
+def buy_dollars(s: VState, d: Dol, usd: F, k: int, rows: NDArray[np.intp]) -> tuple[F, F]:
+    """Borrowers (``dealer.buy_dollars``) on the distinct paths ``rows``: spend up to ``usd``
+    (one entry per row) on AI dollars, all at the PSM if its room takes all of it and it pays at
+    least the pool, else on the pool within the price cap. Returns ``(AI dollars out,
+    stablecoin paid)`` per row (a pool purchase pays its size)."""
     usd = np.maximum(usd, 0.0)
-    if not (usd > 0).any():
-        z = np.zeros(s.P)
-        return z, z
-    room = psm_room(s, d, k)
+    room = psm_room(s, d, k, rows)
     via_psm = np.minimum(usd, room) * (1.0 - d.tin)
-    size, via_pool = pool_buy_size(s, d, usd)
+    size, via_pool = pool_buy_size(s, d, usd, rows)
     psm = (usd <= room) & (via_psm >= via_pool) & (via_psm > 0)
     paid = np.where(psm, usd, 0.0)
-    got = psm_mint(s, d, paid, k)
-    if d.peg_pool is not None:
+    got = np.zeros(usd.size)
+    if psm.any():
+        spread = np.zeros(s.P)
+        spread[rows] = paid
+        got = psm_mint(s, d, spread, k)[rows]
+    on_pool = np.where(~psm & (via_pool > 0), size, 0.0)
+    if d.peg_pool is not None and on_pool.any():
         i, j = _ij(s, d.peg_pool, d.sym)
-        on_pool = np.where(~psm & (via_pool > 0), size, 0.0)
-        got = got + d.peg_pool.swap(i, j, on_pool)
+        spread = np.zeros(s.P)
+        spread[rows] = on_pool
+        got = got + d.peg_pool.swap(i, j, spread)[rows]
         paid = paid + on_pool
     return got, paid
 
