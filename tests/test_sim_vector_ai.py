@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ import pytest
 from peglab.risk.library import load_scenario
 from peglab.risk.params import apply_params
 from peglab.sim.families.ai_dollar.metrics import METRICS
+from peglab.sim.families.ai_dollar.vector_arb import CP, Arbitrage, _Group
 from peglab.sim.families.ai_dollar.vector_model import run_batch
 from peglab.sim.families.ai_dollar.vector_pools import VecPool
 from peglab.sim.family import VectorBatch, metric_spec
@@ -181,3 +183,59 @@ def test_vector_chunk__perturbed_model__cross_validation_fails(
     vec = _means(vector_chunk(bumped, seeds(11, N_COMMON)))
     wrong = _disagreements(exact_means, vec)
     assert any(w.startswith("liquidat") for w in wrong), wrong
+
+
+def _cp(x: np.ndarray, r_in: np.ndarray, r_out: np.ndarray, fee: float) -> np.ndarray:
+    xe = x * (1.0 - fee)
+    return np.asarray(r_out * xe / (r_in + xe), dtype=np.float64)
+
+
+def test_arbitrage_size__two_pool_cycles__same_optimum_as_the_exact_search() -> None:
+    """The vectorised sizing (``vector_arb.Arbitrage._size``) against the exact arbitrageur's
+    ``size`` (integer base units, its own bracketing and golden steps) on 2-leg cycles through
+    two constant-product pools: a guess far below the optimum (doubling), far above it (halving),
+    an optimum beyond the cash, an infinite guess and a cycle that loses."""
+    from peglab.sim.agents.arbitrage import _SEARCH, Arbitrageur  # after the family (circular)
+
+    fee = 0.003
+    r1 = np.array([1e6, 1e6, 1e6, 1e6, 1e6])  # stablecoin in, X out (pool 1)
+    x1 = np.array([1e6, 1e6, 1e6, 1e6, 1e6])
+    r2 = np.array([1e6, 1e6, 1e6, 1e6, 1.1e6])  # X in, stablecoin out (pool 2)
+    s2 = np.array([1.1e6, 1.1e6, 1.1e6, 1.1e6, 1e6])  # the last cycle loses
+    guess = np.array([100.0, 2e6, 5e4, np.inf, 1e3])
+    cash = np.array([1e7, 1e7, 5e3, 1e7, 1e7])
+    n = guess.size
+    idx = np.arange(n)
+    z = np.zeros(n)
+    fees = np.full(n, fee)
+    groups = [
+        [_Group(CP, idx, r1, x1, z, z, fees)],
+        [_Group(CP, idx, r2, s2, z, z, fees)],
+    ]
+    arb = Arbitrage.__new__(Arbitrage)
+    arb.steps = _SEARCH
+    x_vec, g_vec = arb._size(groups, cash.copy(), guess.copy())
+    unit = 10**6
+
+    def gain_of(p: int) -> Any:
+        def gain(_cycle: Any, x: int) -> int:
+            t = np.array([x / unit])
+            out = _cp(_cp(t, r1[p : p + 1], x1[p : p + 1], fee), r2[p : p + 1], s2[p : p + 1], fee)
+            return int(out[0] * unit) - x
+
+        return SimpleNamespace(gain=gain, stable="USDC", unit={"USDC": unit}, steps=_SEARCH)
+
+    for p in range(n):
+        g_int = guess[p] * unit if np.isfinite(guess[p]) else cash[p] * unit
+        x_ex, g_ex = Arbitrageur.size(gain_of(p), (), int(cash[p] * unit), int(g_int))
+        if p == n - 1:
+            assert x_ex == 0 and x_vec[p] == 0 and g_vec[p] == 0  # the losing cycle
+            continue
+        assert x_ex > 0
+        assert abs(x_vec[p] * unit - x_ex) <= 1e-4 * x_ex, (p, x_vec[p], x_ex / unit)
+        assert abs(g_vec[p] * unit - g_ex) <= 1e-6 * g_ex + 2, (p, g_vec[p], g_ex / unit)
+    assert x_vec[2] == pytest.approx(cash[2], rel=1e-12)  # the optimum lies beyond the cash
+    # canary: the first case's optimum lies far beyond a window of 16 times the guess (the
+    # former search's edge), where the gain is much smaller, so a windowed search fails it
+    edge = _cp(_cp(np.array([16 * guess[0]]), r1[:1], x1[:1], fee), r2[:1], s2[:1], fee)[0]
+    assert x_vec[0] > 100 * guess[0] and edge - 16 * guess[0] < 0.2 * g_vec[0]
