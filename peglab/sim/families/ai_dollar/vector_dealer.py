@@ -1,7 +1,9 @@
 """How vectorised agents acquire AI dollars (``sim.agents.dealer`` over a batch): PSM, then pool.
 
 Each function takes full-batch vectors (one entry per path, 0 where a path does nothing) and
-returns full-batch vectors. The PSM mints ``x (1 - tin)`` for ``x`` stablecoin within its room
+returns full-batch vectors, but the borrowers' ``buy_dollars`` (and ``psm_room``,
+``debt_total`` and ``pool_buy_size`` when given ``rows``) work on the distinct paths ``rows``
+only, one entry per row. The PSM mints ``x (1 - tin)`` for ``x`` stablecoin within its room
 (the day's flow cap, its own ceiling, the instance's ceiling) and redeems ``x / (1 + tout)``
 within its inventory; fees go to the buffer. Pool purchases are sized as the exact dealer sizes
 them: the largest input whose average price stays within ``keepers.max_buy_price`` (the root of
