@@ -124,7 +124,7 @@ def study(name: str, seed: int, paths: list[int], steps: list[int], workers: int
 
 def vector_study(name: str, seed: int, paths: list[int], steps: list[int]) -> dict[str, Any]:
     """``peg_max`` of the same paths on the vectorised model (one batch per step count, which
-    takes ``vector_arb.steps_for(n)`` steps on ``log x``) and its CPU seconds per path."""
+    its arbitrageur takes as the exact one does) and its CPU seconds per path."""
     runs: dict[str, dict[str, float]] = {str(i): {} for i in paths}
     cpu = {}
     for n in steps:

@@ -30,6 +30,7 @@ from peglab.sim.scenario import Scenario, simulate_prices
 
 SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
 N_COMMON = 40  # common paths of the cross-validation (exact ~0.3 s a path)
+STEPS = 10  # ``agents.arbitrageurs.search_steps`` by default
 
 
 def seeds(root: int, n: int) -> list[np.random.SeedSequence]:
@@ -194,8 +195,9 @@ def test_arbitrage_size__two_pool_cycles__same_optimum_as_the_exact_search() -> 
     """The vectorised sizing (``vector_arb.Arbitrage._size``) against the exact arbitrageur's
     ``size`` (integer base units, its own bracketing and golden steps) on 2-leg cycles through
     two constant-product pools: a guess far below the optimum (doubling), far above it (halving),
-    an optimum beyond the cash, an infinite guess and a cycle that loses."""
-    from peglab.sim.agents.arbitrage import _SEARCH, Arbitrageur  # after the family (circular)
+    an optimum beyond the cash, an infinite guess and a cycle that loses; both with the default
+    ``arbitrageurs.search_steps``."""
+    from peglab.sim.agents.arbitrage import Arbitrageur  # after the family (circular import)
 
     fee = 0.003
     r1 = np.array([1e6, 1e6, 1e6, 1e6, 1e6])  # stablecoin in, X out (pool 1)
@@ -213,7 +215,7 @@ def test_arbitrage_size__two_pool_cycles__same_optimum_as_the_exact_search() -> 
         [_Group(CP, idx, r2, s2, z, z, fees)],
     ]
     arb = Arbitrage.__new__(Arbitrage)
-    arb.steps = _SEARCH
+    arb.steps = STEPS
     x_vec, g_vec = arb._size(groups, cash.copy(), guess.copy())
     unit = 10**6
 
@@ -223,7 +225,7 @@ def test_arbitrage_size__two_pool_cycles__same_optimum_as_the_exact_search() -> 
             out = _cp(_cp(t, r1[p : p + 1], x1[p : p + 1], fee), r2[p : p + 1], s2[p : p + 1], fee)
             return int(out[0] * unit) - x
 
-        return SimpleNamespace(gain=gain, stable="USDC", unit={"USDC": unit}, steps=_SEARCH)
+        return SimpleNamespace(gain=gain, stable="USDC", unit={"USDC": unit}, steps=STEPS)
 
     for p in range(n):
         g_int = guess[p] * unit if np.isfinite(guess[p]) else cash[p] * unit
