@@ -104,8 +104,8 @@ def test_run_stress__sensitivity_paths__writes_the_section_and_checks_the_count(
     page = (tmp_path / "report.html").read_text()
     assert "Sensitivity to the thresholds we chose" in page
     steps = {r["path"]: r for r in sens["thresholds"]}["agents.arbitrageurs.search_steps"]
-    assert steps["values"] == ["8", "10", "14"] and set(steps["headlines"]) >= {"peg_max"}
-    assert "<code>agents.arbitrageurs.search_steps</code>" in page and "8 / <b>10</b> / 14" in page
+    assert steps["values"] == ["10", "16", "24"] and set(steps["headlines"]) >= {"peg_max"}
+    assert "<code>agents.arbitrageurs.search_steps</code>" in page and "10 / <b>16</b> / 24" in page
     with pytest.raises(InvalidInput) as info:
         run_stress(SMALL, 2, 3, tmp_path / "b", run_path=float_path, progress=False,
                    sensitivity_paths=3)  # fmt: skip

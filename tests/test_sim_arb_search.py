@@ -27,9 +27,9 @@ def small() -> Scenario:
     return load_scenario_file(SMALL)
 
 
-def test_search_steps__default__ten_and_valid_values_accepted(small: Scenario) -> None:
-    assert small.agents.arbitrageurs.search_steps == 10
-    assert get_param(small, PARAM) == "10"
+def test_search_steps__default__sixteen_and_valid_values_accepted(small: Scenario) -> None:
+    assert small.agents.arbitrageurs.search_steps == 16
+    assert get_param(small, PARAM) == "16"
     for v in ("1", "14", "60"):
         assert apply_params(small, {PARAM: v}).agents.arbitrageurs.search_steps == int(v)
 
@@ -112,7 +112,7 @@ def test_vector_arb__search_steps__read(small: Scenario) -> None:
         return [repr(sorted(r.metrics.items())) for r in vector_chunk(sc, seeds)]
 
     base = metrics(small)
-    assert metrics(apply_params(small, {PARAM: "10"})) == base  # the default, written or not
+    assert metrics(apply_params(small, {PARAM: "16"})) == base  # the default, written or not
     # the model reads it (canary: were it ignored, these would be equal)
     assert metrics(apply_params(small, {PARAM: "1"})) != base
 
@@ -120,6 +120,6 @@ def test_vector_arb__search_steps__read(small: Scenario) -> None:
 def test_sensitivity__search_steps__registered_with_the_studys_range(small: Scenario) -> None:
     rows = {t.path: t for t in chosen_thresholds()}
     t = rows[PARAM]
-    assert (t.low, t.high) == ("8", "14") and t.source == "registry"
+    assert (t.low, t.high) == ("10", "24") and t.source == "registry"
     for v in (t.low, t.high):  # both sides are valid scenarios
         assert apply_params(small, {PARAM: v}).agents.arbitrageurs.search_steps == int(v)

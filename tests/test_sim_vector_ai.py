@@ -30,7 +30,7 @@ from peglab.sim.scenario import Scenario, simulate_prices
 
 SMALL = Path(__file__).parent / "scenarios" / "small-crash.toml"
 N_COMMON = 40  # common paths of the cross-validation (exact ~0.3 s a path)
-STEPS = 10  # ``agents.arbitrageurs.search_steps`` by default
+STEPS = 16  # ``agents.arbitrageurs.search_steps`` by default
 
 
 def seeds(root: int, n: int) -> list[np.random.SeedSequence]:

@@ -90,7 +90,7 @@ _REGISTRY: list[Threshold] = [
     Threshold("agents.sellers.trigger", "drawdown at which AI-token treasuries start selling",
               "0.10", "0.35"),
     Threshold("agents.arbitrageurs.search_steps",
-              "golden-section steps sizing an arbitrage (its precision)", "8", "14"),
+              "golden-section steps sizing an arbitrage (its precision)", "10", "24"),
 ]  # fmt: skip
 
 

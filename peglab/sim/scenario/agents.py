@@ -87,9 +87,10 @@ class Arbitrageurs(Model):
     on-chain leg (one swap, the keepers' per-take figure), times the scenario's gas multiplier;
     cycles of up to ``max_legs`` 4 legs (stablecoin -> AI token -> AI dollar -> other AI dollar ->
     stablecoin is the longest route the default system has); at most ``max_trades`` 20 trades per
-    step (one per mispriced cycle is typical; the cap bounds the run time); ``search_steps`` 10
-    golden-section steps when sizing a cycle (the bracket shrinks by 0.618 a step, to 0.8% of the
-    doubling bracket at 10; docs/risk-lab.md "Arbitrage" for how ``peg_max`` moves with it; 1 to
+    step (one per mispriced cycle is typical; the cap bounds the run time); ``search_steps`` 16
+    golden-section steps when sizing a cycle (the bracket shrinks by 0.618 a step, to 0.05% of the
+    doubling bracket at 16; 10 until the study of docs/risk-lab.md "Search precision" showed single
+    paths' ``peg_max`` still moving at 10 and settled from 14; 1 to
     60: at 60 the bracket is 3e-13 of itself, finer than any figure the lab reports).
     """
 
@@ -99,7 +100,7 @@ class Arbitrageurs(Model):
     gas_usd: NonNegDec = Decimal(20)
     max_legs: int = Field(default=4, ge=2, le=6)
     max_trades: int = Field(default=20, ge=0, le=1000)
-    search_steps: Int = Field(default=10, ge=1, le=60)
+    search_steps: Int = Field(default=16, ge=1, le=60)
 
 
 class PanicSellers(Model):
