@@ -29,7 +29,8 @@ first), and a repeated quote (a price probe) its result. A raised error is not k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from math import isqrt
 
 from ..errors import InvalidInput
 
@@ -48,6 +49,8 @@ __all__ = [
     "get_y_ng",
     "liquidity_fee",
     "xp_from_balances",
+    "y_bracket",
+    "y_quadratic",
 ]
 
 PRECISION: int = 10**18
@@ -176,6 +179,17 @@ def _get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
     ``b = S' + D // Ann`` and ``y = (y*y + c) // (2y + b - D)`` from ``y = D`` (≤ 255 steps).
     Raises ``amm/same-coin`` if ``i == j``, ``amm/bad-index`` for an index outside ``[0, N)``.
     """
+    d, coefficients = y_quadratic(i, j, xp, amp)
+    c, b = coefficients(x)
+    return _solve_y(c, b, d)
+
+
+def y_quadratic(
+    i: int, j: int, xp: Sequence[int], amp: int
+) -> tuple[int, Callable[[int], tuple[int, int]]]:
+    """``(D, coefficients)`` of legacy ``get_y(i, j, x, xp, amp)``: ``coefficients(x)`` is the
+    ``(c, b)`` its Newton loop iterates on, for any ``x`` with the other balances of ``xp``
+    (the same floors in the same order); raises what ``get_y`` raises before its loop."""
     n = len(xp)
     if i == j:
         raise InvalidInput("amm/same-coin", f"coin indices must differ, got i = j = {i}")
@@ -183,18 +197,72 @@ def _get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
         raise InvalidInput("amm/bad-index", f"coin index out of range 0..{n - 1}: i={i}, j={j}")
     d = get_D(xp, amp)
     ann = amp * n
-    c = d
-    s_ = 0
-    for k in range(n):
-        if k == j:
-            continue
-        x_k = x if k == i else xp[k]
-        if x_k == 0:
+    before = [xp[k] * n for k in range(i) if k != j]  # the others, in the contract's order
+    after = [xp[k] * n for k in range(i + 1, n) if k != j]
+    if 0 in before or 0 in after:
+        raise _zero_balance()
+    ann_n = ann * n
+    s_others = (sum(before) + sum(after)) // n
+    d_ann = d // ann
+    c0 = d
+    for xk in before:
+        c0 = c0 * d // xk
+
+    def coefficients(x: int) -> tuple[int, int]:
+        if x == 0:
             raise _zero_balance()
-        s_ += x_k
-        c = c * d // (x_k * n)
-    c = c * d // (ann * n)
-    return _solve_y(c, s_ + d // ann, d)
+        c = c0 * d // (x * n)
+        for xk in after:
+            c = c * d // xk
+        return c * d // ann_n, s_others + x + d_ann
+
+    return d, coefficients
+
+
+def y_bracket(i: int, j: int, xp: Sequence[int], amp: int) -> Callable[[int], int | None]:
+    """``bracket(x)``: ``F`` with ``F <= get_y(i, j, x, xp, amp) <= F + 2``, proven, without the
+    Newton loop, or ``None`` when a condition of the proof fails (then call ``get_y``). Raises
+    what ``get_y`` raises before its loop (the loop itself cannot raise under the conditions).
+
+    Proof. ``_solve_y`` iterates ``y' = floor(N(y))``, ``N(y) = (y^2 + c) / (2y + B)``, from
+    ``y_0 = D``, with ``B = b - D``: Newton's map of ``f(y) = y^2 + B y - c``. Let ``r =
+    sqrt(B^2 + 4c)``, ``y* = (r - B) / 2 >= 0`` the larger root, ``F = floor(y*)``; ``f(y) =
+    (y - y*)(y - y* + r)``, ``f'(y) = 2y + B = 2(y - y*) + r``, and wherever ``f'(y) > 0``,
+    ``N(y) - y* = (y - y*)^2 / f'(y) >= 0`` (*). Conditions: (a) ``D + b > 0``, i.e.
+    ``f'(D) > 0``; (b) ``B^2 + 4c >= 16``, i.e. ``r >= 4``; (c) ``y_1 = (D^2 + c) // (D + b)``,
+    the first iterate, is below ``2^250``.
+
+    0. An iterate ``y`` with ``f'(y) > 0`` has ``N(y) >= y*`` (*), so the next iterate is
+       ``>= F``: either ``>= y*`` or exactly ``F < y*``. By (a) this holds for ``y_0 = D``.
+    1. An iterate ``y >= y*`` has ``f'(y) >= r > 0`` (no zero division) and ``N(y) - y* = e^2 /
+       (2e + r) <= e`` for ``e = y - y*``, so the next iterate is in ``[F, y]`` (and 0 applies).
+    2. An iterate ``y = F < y*`` has ``f'(F) > r - 2 >= 2`` and ``N(F) - y* = (y* - F)^2 /
+       f'(F) < 1/2``, so the next iterate is ``F`` or ``F + 1``: a step of at most 1, a stop.
+    3. The loop stops at iterate ``R`` when ``|y_R - y_(R-1)| <= 1``. If ``y_(R-1) = y* + e``,
+       ``e >= 0``: ``y_(R-1) - y_R >= y_(R-1) - N(y_(R-1)) = e (e + r) / (2e + r) >= e / 2``,
+       at most 1 by the stop, so ``e <= 2`` and ``F <= y_R <= y_(R-1) <= y* + 2 < F + 3``. If
+       ``y_(R-1) < y*``: for ``R >= 2`` it is ``F`` (0, 1) and ``y_R`` is ``F`` or ``F + 1`` (2);
+       for ``R = 1``, ``D <= F`` and ``F <= y_1 <= D + 1 <= F + 1``.
+    4. The stop comes before the 255-iteration cap: from ``y_1`` on, an iterate ``>= y*`` has
+       ``e' <= e^2 / (2e + r) < e / 2``, and ``e_1 <= y_1 < 2^K`` with ``K = y_1.bit_length()
+       <= 250``; so by iterate ``K + 1`` one is below ``y* + 1`` (``F`` or ``F + 1``) unless the
+       loop stopped, and the next step is at most 1: a stop by iterate ``K + 2 <= 252``.
+    ``F = (s - B) // 2`` with ``s = isqrt(B^2 + 4c)``: ``(r - B) / 2`` lies in
+    ``[(s - B) / 2, (s + 1 - B) / 2)``, and both ends floor to ``(s - B) // 2``.
+    So the result is in ``[F, F + 2]``. Tested against the plain iteration with a canary
+    (``tests/test_math_stableswap_bracket.py``).
+    """
+    d, coefficients = y_quadratic(i, j, xp, amp)
+
+    def bracket(x: int) -> int | None:
+        c, b = coefficients(x)
+        big_b = b - d
+        disc = big_b * big_b + 4 * c
+        if d + b <= 0 or disc < 16 or ((d * d + c) // (d + b)).bit_length() > 250:
+            return None
+        return (isqrt(disc) - big_b) // 2
+
+    return bracket
 
 
 def get_y_D(amp: int, i: int, xp: Sequence[int], D: int) -> int:

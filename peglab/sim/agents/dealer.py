@@ -12,6 +12,7 @@ from typing import Any
 
 from ...errors import PeglabError
 from ...math import ceil_div
+from ...protocols.amm.stableswap import StableSwapPool
 from ...units import RAY, WAD
 from ..families.ai_dollar.state import DollarPath
 from ..world import HOLDERS
@@ -103,35 +104,71 @@ def pool_buy_size(s: DollarPath, sym: str, pool: Any, cash: int) -> tuple[int, i
     """``(input, output)``: the largest input up to ``cash`` whose average price on the pool stays
     within ``max_price`` (the average rises with the size, so bisection finds it), and the AI
     dollars [wad] it buys. Buyers size their purchase by the pool's price instead of giving up.
-    Kept per path, keyed by everything a quote reads (the coin bought, balances, A, fee, cash)."""
+    Kept per path, keyed by everything a quote reads (the coin bought, balances, A, fee, cash).
+
+    Speed, same result: on a StableSwap pool the quotes skip the query boundary (the arguments
+    are the pool's own coins and a positive int below ``cash``) and a midpoint is decided by
+    ``_out_range`` when its least output passes or its most fails the price test
+    (the test is monotone in the output: ``cap > 0`` and a float product rounds monotonely);
+    only an undecided midpoint, ``cash`` when it passes and the final ``lo`` run the pool's
+    exact quote. A decided midpoint is the exact quote's own decision (proven bounds, and no
+    error the quote could raise), so the bisection visits the same midpoints and ends at the same
+    ``lo`` (tests/test_sim_dealer_buy_size.py against the plain bisection, with a canary)."""
     key = (pool.id, sym, pool.balances, pool.A(), pool.fee, cash)
     known = s.buy_sizes.get(key)
     if known is not None:
         return known
+    s.buy_sizes[key] = found = _buy_size(s, sym, pool, cash)
+    return found
+
+
+def _buy_size(s: DollarPath, sym: str, pool: Any, cash: int, fast: bool = True) -> tuple[int, int]:
+    """``pool_buy_size`` without its memo; ``fast=False`` is the plain bisection (tests)."""
     to18 = 10 ** (18 - s.w.stable_decimals)
     cap = max_price(s)
 
-    def buys(x: int) -> int:
-        out: int = pool.quote_exact_in(s.w.stable, x, sym)
-        return out if out > 0 and x * to18 <= cap * out else 0
+    def passes(x: int, out: int) -> bool:
+        return out > 0 and x * to18 <= cap * out
 
+    if cash <= 0:
+        return 0, 0
     try:
-        full = buys(cash) if cash > 0 else 0
-        if full or cash <= 0:
-            found = (cash, full) if full else (0, 0)
-        else:
-            lo, hi = 0, cash
-            while hi - lo > max(1, hi // 1000):  # to 0.1% of the size
-                mid = (lo + hi) // 2
-                if buys(mid):
-                    lo = mid
-                else:
-                    hi = mid
-            found = (lo, buys(lo)) if lo else (0, 0)
+        quote, out_range = _quoter(pool, s.w.stable, sym, fast and cap > 0 and cash < 2**256)
+
+        def buys(x: int) -> int:
+            out = quote(x)
+            return out if passes(x, out) else 0
+
+        def decide(x: int) -> bool:
+            bounds = out_range(x) if out_range is not None else None
+            if bounds is not None:
+                if passes(x, bounds[0]):
+                    return True
+                if not passes(x, bounds[1]):
+                    return False
+            return buys(x) > 0
+
+        if decide(cash):
+            return cash, buys(cash)
+        lo, hi = 0, cash
+        while hi - lo > max(1, hi // 1000):  # to 0.1% of the size
+            mid = (lo + hi) // 2
+            if decide(mid):
+                lo = mid
+            else:
+                hi = mid
+        return (lo, buys(lo)) if lo else (0, 0)
     except PeglabError:
-        found = (0, 0)
-    s.buy_sizes[key] = found
-    return found
+        return 0, 0
+
+
+def _quoter(pool: Any, src: str | None, dst: str, fast: bool) -> tuple[Any, Any]:
+    """``(quote, out_range)`` of ``src`` into ``dst`` on ``pool``: ``quote(x)`` is the pool's
+    ``quote_exact_in(src, x, dst)``; ``out_range`` is ``None`` or the pool's ``_out_range``."""
+    if fast and isinstance(pool, StableSwapPool):
+        i, j = pool._resolve_out(src, dst)
+        return (lambda x: pool._exchange_result(i, j, x)[0]), pool._out_range(i, j)
+    return (lambda x: pool.quote_exact_in(src, x, dst)), None
 
 
 def pool_buy_quote(s: DollarPath, sym: str, pool: Any, cash: int) -> int:
