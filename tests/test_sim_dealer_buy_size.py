@@ -53,6 +53,18 @@ def test_pool_buy_size__random_pools__equals_the_plain_bisection(case: tuple[Any
         assert dealer.pool_buy_size(s, "AUSD", pool, cash) == plain
 
 
+@settings(max_examples=150, deadline=None)
+@given(cases, st.lists(st.integers(1, 10**26), min_size=1, max_size=4))
+def test_smallest_input__random_pools__equals_the_plain_bisection(
+    case: tuple[Any, ...], needs: list[int]
+) -> None:
+    stable, dollar, amp, fee, cap, budgets = case
+    _s, pool = _setup(stable, dollar, amp, fee, cap)
+    for cash, short in zip(budgets, needs):
+        plain = dealer._smallest_input(pool, "USDC", "AUSD", short, cash, fast=False)
+        assert dealer._smallest_input(pool, "USDC", "AUSD", short, cash) == plain
+
+
 def test_pool_buy_size__bounds_decide_most_midpoints() -> None:
     """Not vacuous: on a scenario-like pool the exact quote runs for the answer only."""
     s, pool = _setup(5 * 10**12, 4 * 10**24, 20, 4_000_000, 1.05)

@@ -8,6 +8,7 @@ whole budget would average more buys the largest amount that stays within it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...errors import PeglabError
@@ -106,14 +107,12 @@ def pool_buy_size(s: DollarPath, sym: str, pool: Any, cash: int) -> tuple[int, i
     dollars [wad] it buys. Buyers size their purchase by the pool's price instead of giving up.
     Kept per path, keyed by everything a quote reads (the coin bought, balances, A, fee, cash).
 
-    Speed, same result: on a StableSwap pool the quotes skip the query boundary (the arguments
-    are the pool's own coins and a positive int below ``cash``) and a midpoint is decided by
-    ``_out_range`` when its least output passes or its most fails the price test
-    (the test is monotone in the output: ``cap > 0`` and a float product rounds monotonely);
-    only an undecided midpoint, ``cash`` when it passes and the final ``lo`` run the pool's
-    exact quote. A decided midpoint is the exact quote's own decision (proven bounds, and no
-    error the quote could raise), so the bisection visits the same midpoints and ends at the same
-    ``lo`` (tests/test_sim_dealer_buy_size.py against the plain bisection, with a canary)."""
+    Speed, same result: midpoints are decided by ``_decider`` (the price test is non-decreasing
+    in the output for ``cap > 0``: a float product rounds monotonely), which on a StableSwap
+    pool answers from proven bounds; the exact quote runs for an undecided midpoint and for the
+    answer. Each decision is the exact quote's own, so the bisection visits the same midpoints
+    and ends at the same ``lo`` (tests/test_sim_dealer_buy_size.py against the plain bisection,
+    with a canary)."""
     key = (pool.id, sym, pool.balances, pool.A(), pool.fee, cash)
     known = s.buy_sizes.get(key)
     if known is not None:
@@ -133,23 +132,10 @@ def _buy_size(s: DollarPath, sym: str, pool: Any, cash: int, fast: bool = True) 
     if cash <= 0:
         return 0, 0
     try:
-        quote, out_range = _quoter(pool, s.w.stable, sym, fast and cap > 0 and cash < 2**256)
-
-        def buys(x: int) -> int:
-            out = quote(x)
-            return out if passes(x, out) else 0
-
-        def decide(x: int) -> bool:
-            bounds = out_range(x) if out_range is not None else None
-            if bounds is not None:
-                if passes(x, bounds[0]):
-                    return True
-                if not passes(x, bounds[1]):
-                    return False
-            return buys(x) > 0
-
+        fast = fast and cap > 0 and cash < 2**256
+        quote, decide = _decider(pool, s.w.stable, sym, passes, fast)
         if decide(cash):
-            return cash, buys(cash)
+            return cash, quote(cash)
         lo, hi = 0, cash
         while hi - lo > max(1, hi // 1000):  # to 0.1% of the size
             mid = (lo + hi) // 2
@@ -157,18 +143,45 @@ def _buy_size(s: DollarPath, sym: str, pool: Any, cash: int, fast: bool = True) 
                 lo = mid
             else:
                 hi = mid
-        return (lo, buys(lo)) if lo else (0, 0)
+        return (lo, quote(lo)) if lo else (0, 0)
     except PeglabError:
         return 0, 0
 
 
-def _quoter(pool: Any, src: str | None, dst: str, fast: bool) -> tuple[Any, Any]:
-    """``(quote, out_range)`` of ``src`` into ``dst`` on ``pool``: ``quote(x)`` is the pool's
-    ``quote_exact_in(src, x, dst)``; ``out_range`` is ``None`` or the pool's ``_out_range``."""
+def _decider(
+    pool: Any, src: str | None, dst: str, passes: Callable[[int, int], bool], fast: bool
+) -> tuple[Callable[[int], int], Callable[[int], bool]]:
+    """``(quote, decide)`` of ``src`` into ``dst`` on ``pool``: ``quote(x)`` is the pool's
+    ``quote_exact_in(src, x, dst)`` and ``decide(x)`` is ``passes(x, quote(x))`` for a test
+    ``passes`` non-decreasing in the output. With ``fast`` on a StableSwap pool the quote skips
+    the query boundary (``x`` must be a positive int below ``2^256``, what the boundary admits)
+    and ``decide`` answers from the pool's proven bounds (``_out_range``) when the least output
+    passes or the most fails: the quote's own answer, and a bound proves the quote raises
+    nothing, so a caller sees the same answers and the same errors without the quotes."""
     if fast and isinstance(pool, StableSwapPool):
         i, j = pool._resolve_out(src, dst)
-        return (lambda x: pool._exchange_result(i, j, x)[0]), pool._out_range(i, j)
-    return (lambda x: pool.quote_exact_in(src, x, dst)), None
+        out_range = pool._out_range(i, j)
+
+        def quote(x: int) -> int:
+            out: int = pool._exchange_result(i, j, x)[0]
+            return out
+
+        def decide(x: int) -> bool:
+            bounds = out_range(x)
+            if bounds is not None:
+                if passes(x, bounds[0]):
+                    return True
+                if not passes(x, bounds[1]):
+                    return False
+            return passes(x, quote(x))
+
+        return quote, decide
+
+    def plain(x: int) -> int:
+        out: int = pool.quote_exact_in(src, x, dst)
+        return out
+
+    return plain, lambda x: passes(x, plain(x))
 
 
 def pool_buy_quote(s: DollarPath, sym: str, pool: Any, cash: int) -> int:
@@ -224,22 +237,36 @@ def buy_exact(s: DollarPath, sym: str, who: str, need: int) -> None:
     pool = s.peg_pool.get(sym)
     if short <= 0 or pool is None:
         return
-    cash = ledger.balance_of(w.stable, who)
-    lo, hi = 0, cash
-    try:
-        if pool.quote_exact_in(w.stable, cash, sym) < short:
-            return
-        while hi - lo > max(1, hi // 10**7):  # smallest input that buys ``short`` (bisection)
-            mid = (lo + hi) // 2
-            if mid and pool.quote_exact_in(w.stable, mid, sym) >= short:
-                hi = mid
-            else:
-                lo = mid
-    except PeglabError:
+    hi = _smallest_input(pool, w.stable, sym, short, ledger.balance_of(w.stable, who))
+    if hi is None:
         return
     if hi * to18 > max_price(s) * short:
         return  # too expensive: the keeper waits for the auction price or for supply
     s.attempt(sym, pool.swap_exact_in, w.stable, hi, short, sender=who)
+
+
+def _smallest_input(
+    pool: Any, src: str | None, dst: str, short: int, cash: int, fast: bool = True
+) -> int | None:
+    """The input up to ``cash`` that buys at least ``short`` on ``pool``, by bisection to
+    ``1e-7`` of ``cash`` (``None``: ``cash`` does not, or a quote is refused); ``fast=False``
+    quotes every midpoint exactly (tests; the same answer, ``_decider``)."""
+    lo, hi = 0, cash
+    if cash <= 0:
+        return None  # the quote of nothing is refused
+    try:
+        buys = _decider(pool, src, dst, lambda _x, out: out >= short, fast and cash < 2**256)[1]
+        if not buys(cash):
+            return None
+        while hi - lo > max(1, hi // 10**7):
+            mid = (lo + hi) // 2
+            if mid and buys(mid):
+                hi = mid
+            else:
+                lo = mid
+    except PeglabError:
+        return None
+    return hi
 
 
 def hold(s: DollarPath, sym: str, who: str, rad: int) -> bool:
