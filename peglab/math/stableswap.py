@@ -22,7 +22,7 @@ zero in the contract (a revert); here it raises ``InvalidInput("amm/zero-balance
 Speed: the loop-invariant products (``x*N``, ``Ann*S``, ``Ann - 1``) are hoisted; the results
 are unchanged because each hoisted value is computed by the very same integer expression.
 ``get_D`` and ``get_y`` are pure functions of their integers, so each keeps its last
-``MEMO_SIZE`` results keyed by every argument (emptied when full, ``_remember``): every quote of
+``MEMO_SIZE`` results keyed by every argument (emptied when full, ``remember``): every quote of
 a pool whose balances did not move since the last one reuses its invariant (``get_y`` needs it
 first), and a repeated quote (a price probe) its result. A raised error is not kept.
 """
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from math import isqrt
+from typing import TypeVar
 
 from ..errors import InvalidInput
 
@@ -48,6 +49,7 @@ __all__ = [
     "get_y_D_ng",
     "get_y_ng",
     "liquidity_fee",
+    "remember",
     "xp_from_balances",
     "y_bracket",
     "y_quadratic",
@@ -58,11 +60,13 @@ FEE_DENOMINATOR: int = 10**10
 A_PRECISION: int = 100  # stableswap-ng stores A * 100
 MAX_ITERATIONS: int = 255
 MEMO_SIZE: int = 256  # results kept per function (ai-token-crash: 99% of get_D calls repeat one)
+K = TypeVar("K")
 _D_MEMO: dict[tuple[int, ...], int] = {}
 _Y_MEMO: dict[tuple[int, ...], int] = {}
 
 
-def _remember(memo: dict[tuple[int, ...], int], key: tuple[int, ...], value: int) -> int:
+def remember(memo: dict[K, int], key: K, value: int) -> int:
+    """Keep ``memo[key] = value`` (emptied when it holds ``MEMO_SIZE``) and return ``value``."""
     if len(memo) >= MEMO_SIZE:
         # all at once, not the oldest entry: one atomic call, so the service's threads (one per
         # request) never evict the same entry twice; as many repeats are found either way
@@ -94,7 +98,7 @@ def get_D(xp: Sequence[int], amp: int) -> int:
     """Legacy invariant ``D`` (``_get_D``), memoised: the value the same integers last gave."""
     key = (amp, *xp)
     d = _D_MEMO.get(key)
-    return _remember(_D_MEMO, key, _get_D(xp, amp)) if d is None else d
+    return remember(_D_MEMO, key, _get_D(xp, amp)) if d is None else d
 
 
 def _get_D(xp: Sequence[int], amp: int) -> int:
@@ -168,7 +172,7 @@ def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
     """Legacy ``get_y`` (``_get_y``), memoised: the value the same integers last gave."""
     key = (i, j, x, amp, *xp)
     y = _Y_MEMO.get(key)
-    return _remember(_Y_MEMO, key, _get_y(i, j, x, xp, amp)) if y is None else y
+    return remember(_Y_MEMO, key, _get_y(i, j, x, xp, amp)) if y is None else y
 
 
 def _get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
@@ -229,8 +233,8 @@ def y_bracket(i: int, j: int, xp: Sequence[int], amp: int) -> Callable[[int], in
     sqrt(B^2 + 4c)``, ``y* = (r - B) / 2 >= 0`` the larger root, ``F = floor(y*)``; ``f(y) =
     (y - y*)(y - y* + r)``, ``f'(y) = 2y + B = 2(y - y*) + r``, and wherever ``f'(y) > 0``,
     ``N(y) - y* = (y - y*)^2 / f'(y) >= 0`` (*). Conditions: (a) ``D + b > 0``, i.e.
-    ``f'(D) > 0``; (b) ``B^2 + 4c >= 16``, i.e. ``r >= 4``; (c) ``y_1 = (D^2 + c) // (D + b)``,
-    the first iterate, is below ``2^250``.
+    ``f'(D) > 0``; (b) ``B^2 + 4c >= 16``, i.e. ``r >= 4``; (c) ``D^2 + c < 2^250``, so the first
+    iterate ``y_1 = (D^2 + c) // (D + b) <= D^2 + c`` is below ``2^250``.
 
     0. An iterate ``y`` with ``f'(y) > 0`` has ``N(y) >= y*`` (*), so the next iterate is
        ``>= F``: either ``>= y*`` or exactly ``F < y*``. By (a) this holds for ``y_0 = D``.
@@ -258,7 +262,7 @@ def y_bracket(i: int, j: int, xp: Sequence[int], amp: int) -> Callable[[int], in
         c, b = coefficients(x)
         big_b = b - d
         disc = big_b * big_b + 4 * c
-        if d + b <= 0 or disc < 16 or ((d * d + c) // (d + b)).bit_length() > 250:
+        if d + b <= 0 or disc < 16 or (d * d + c).bit_length() > 250:
             return None
         return (isqrt(disc) - big_b) // 2
 
