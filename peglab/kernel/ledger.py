@@ -116,8 +116,11 @@ class Ledger:
 
     def transfer(self, symbol: str, frm: str, to: str, amount: int) -> None:
         """Move ``amount`` of ``symbol`` from ``frm`` to ``to``."""
-        _check(amount)
-        book = self._book(symbol)
+        if type(amount) is not int or amount < 0:
+            _check(amount)  # raises
+        book = self.balances.get(symbol)  # ``_book`` inlined: the most frequent write
+        if book is None:
+            book = self._book(symbol)  # raises the readable error
         if amount and frm != to:
             _debit(book, symbol, frm, amount)
             book[to] = book.get(to, 0) + amount

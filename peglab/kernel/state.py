@@ -190,7 +190,8 @@ class Record:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._dirty is not None and name[0] != "_":
-            _adopt(self, name, value)
+            if type(value) is not int or not MIN_INT256 <= value <= MAX_UINT256:
+                _adopt(self, name, value)  # (an int word is all ``_adopt`` would accept as is)
             if not self._dirty:
                 self._touch(name)
         j = self._journal
@@ -240,7 +241,8 @@ class Table(dict[K, V], Generic[K, V]):
         if d is not None:
             if type(key) is not str and type(key) is not int:
                 check_canonical(key, "table key")
-            _adopt(self, key, value)
+            if type(value) is not int or not MIN_INT256 <= value <= MAX_UINT256:  # type: ignore[operator]
+                _adopt(self, key, value)  # (an int word is all ``_adopt`` would accept as is)
         j = self._journal
         if j.depth:
             j.entries.append((self, key, dict.get(self, key, _UNSET)))
