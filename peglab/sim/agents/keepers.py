@@ -72,10 +72,12 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
                 b.active[i] = False
                 since_of.pop(vid, None)
         if since_of:  # the vaults visited safe (those before a refused bark) leave the watch
-            visited, still = set(order), set(unsafe)
+            # visited: active when ``order`` was read; only a vault that left the watch above
+            # was deactivated since, so ``b.active`` still tells the others (no set of ``order``)
+            active, still = b.active, set(unsafe)
             for vid in list(since_of):
                 i = b.index[vid]
-                if i < stop and i in visited and i not in still:
+                if i < stop and active[i] and i not in still:
                     del since_of[vid]
     if b.ilk in d.flippers:
         english.act(s, b, k, share, avail)
