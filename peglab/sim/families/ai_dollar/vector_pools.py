@@ -123,9 +123,18 @@ class VecPool:
 
     def _refresh(self, moved: NDArray[np.bool_]) -> None:
         """Recompute ``D`` on the rows whose balances moved (warm start from the last ``D``; rows
-        that did not trade keep theirs, so a path's ``D`` never depends on the other paths)."""
-        if self.stable and moved.any():
-            self.d = np.where(moved, self._get_d(self.bal, self.d), self.d)
+        that did not trade keep theirs, so a path's ``D`` never depends on the other paths).
+        Only those rows are computed (``get_d`` is elementwise: the same values), into a new
+        array (a caller may hold the old ``D``, as :meth:`add` does)."""
+        if not self.stable or not moved.any():
+            return
+        if moved.all():
+            self.d = self._get_d(self.bal, self.d)
+            return
+        rows = np.flatnonzero(moved)
+        d = self.d.copy()
+        d[rows] = self._get_d(self.bal[rows], self.d[rows])
+        self.d = d
 
     def price(self, i: int, j: int, bal: F | None = None) -> F:
         """Marginal price of coin ``i`` in coin ``j`` before the fee (the invariant's slope at the
