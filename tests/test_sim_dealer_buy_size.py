@@ -66,7 +66,8 @@ def test_smallest_input__random_pools__equals_the_plain_bisection(
 
 
 def test_pool_buy_size__bounds_decide_most_midpoints() -> None:
-    """Not vacuous: on a scenario-like pool the exact quote runs for the answer only."""
+    """Not vacuous: on a scenario-like pool the exact quote runs for the budget and the answer
+    only (every midpoint between is decided by the bounds)."""
     s, pool = _setup(5 * 10**12, 4 * 10**24, 20, 4_000_000, 1.05)
     quotes: list[int] = []
     exact = pool._exchange_result
@@ -79,7 +80,7 @@ def test_pool_buy_size__bounds_decide_most_midpoints() -> None:
     pool._exchange_result = counted
     size, out = dealer._buy_size(s, "AUSD", pool, 3 * 10**12)
     assert 0 < size < 3 * 10**12 and out > 0
-    assert quotes == [size]
+    assert quotes == [3 * 10**12, size]
     assert (size, out) == dealer._buy_size(s, "AUSD", pool, 3 * 10**12, fast=False)
 
 

@@ -109,10 +109,10 @@ def pool_buy_size(s: DollarPath, sym: str, pool: Any, cash: int) -> tuple[int, i
 
     Speed, same result: midpoints are decided by ``_decider`` (the price test is non-decreasing
     in the output for ``cap > 0``: a float product rounds monotonely), which on a StableSwap
-    pool answers from proven bounds; the exact quote runs for an undecided midpoint and for the
-    answer. Each decision is the exact quote's own, so the bisection visits the same midpoints
-    and ends at the same ``lo`` (tests/test_sim_dealer_buy_size.py against the plain bisection,
-    with a canary)."""
+    pool answers from proven bounds; the exact quote runs for ``cash`` (the answer when it
+    passes), an undecided midpoint and the answer. Each decision is the exact quote's own, so
+    the bisection visits the same midpoints and ends at the same ``lo``
+    (tests/test_sim_dealer_buy_size.py against the plain bisection, with a canary)."""
     key = (pool.id, sym, pool.balances, pool.A(), pool.fee, cash)
     known = s.buy_sizes.get(key)
     if known is not None:
@@ -134,8 +134,9 @@ def _buy_size(s: DollarPath, sym: str, pool: Any, cash: int, fast: bool = True) 
     try:
         fast = fast and cap > 0 and cash < 2**256
         quote, decide = _decider(pool, s.w.stable, sym, passes, fast)
-        if decide(cash):
-            return cash, quote(cash)
+        full = quote(cash)  # exact: it is the answer when it passes
+        if passes(cash, full):
+            return cash, full
         lo, hi = 0, cash
         while hi - lo > max(1, hi // 1000):  # to 0.1% of the size
             mid = (lo + hi) // 2
@@ -160,13 +161,16 @@ def _decider(
     nothing, so a caller sees the same answers and the same errors without the quotes."""
     if fast and isinstance(pool, StableSwapPool):
         i, j = pool._resolve_out(src, dst)
-        out_range = pool._out_range(i, j)
+        out_range: Callable[[int], tuple[int, int] | None] | None = None  # built on first use
 
         def quote(x: int) -> int:
             out: int = pool._exchange_result(i, j, x)[0]
             return out
 
         def decide(x: int) -> bool:
+            nonlocal out_range
+            if out_range is None:
+                out_range = pool._out_range(i, j)
             bounds = out_range(x)
             if bounds is not None:
                 if passes(x, bounds[0]):
