@@ -84,19 +84,16 @@ def test_pool_buy_size__bounds_decide_most_midpoints() -> None:
     assert (size, out) == dealer._buy_size(s, "AUSD", pool, 3 * 10**12, fast=False)
 
 
-def test_pool_buy_size__canary__bounds_one_unit_too_high_are_caught(
+def test_pool_buy_size__canary__bounds_too_high_are_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The comparison can fail: bounds that claim one more unit of output than proven change
+    """The comparison can fail: bounds that claim 1e-6 AI dollar more output than proven change
     the answer on some of these pools."""
-    real = StableSwapPool._out_range
+    real = StableSwapPool._out_test
 
     def loose(self: StableSwapPool, i: int, j: int) -> Any:
-        bounds = real(self, i, j)
-
-        def shifted(dx: int) -> tuple[int, int] | None:
-            b = bounds(dx)
-            return None if b is None else (b[0] + 10**12, b[1] + 10**12)
+        def shifted(dx: int, passes: Any) -> bool | None:
+            return real(self, i, j)(dx, lambda x, out: passes(x, out + 10**12))
 
         return shifted
 
@@ -105,7 +102,7 @@ def test_pool_buy_size__canary__bounds_one_unit_too_high_are_caught(
         s, pool = _setup(10**12 + 7 * 10**9 * k, 10**24 + 3 * 10**21 * k**2, 50 * k, 4_000_000, 1.0)
         cash = 10**11 * k
         plain = dealer._buy_size(s, "AUSD", pool, cash, fast=False)
-        monkeypatch.setattr(StableSwapPool, "_out_range", loose)
+        monkeypatch.setattr(StableSwapPool, "_out_test", loose)
         differ += dealer._buy_size(s, "AUSD", pool, cash) != plain
-        monkeypatch.setattr(StableSwapPool, "_out_range", real)
+        monkeypatch.setattr(StableSwapPool, "_out_test", real)
     assert differ > 0

@@ -247,28 +247,32 @@ class StableSwapPool(StableSwapAdmin):
             dy, st.fee, rate_j
         ), dy_fee * st.admin_fee // FEE_DENOMINATOR * PRECISION // rate_j
 
-    def _out_range(self, i: int, j: int) -> Callable[[int], tuple[int, int] | None]:
-        """``out_range(dx)``: ``(least, most)`` bounds on ``_exchange_result(i, j, dx)[0]`` for
-        ``dx > 0`` and the pool as it is now, without the Newton loop, or ``None`` when unproven;
-        a bound also proves the quote raises nothing. Raises what every quote would raise.
+    def _out_test(self, i: int, j: int) -> Callable[[int, Callable[[int, int], bool]], bool | None]:
+        """``settle(dx, passes)``: ``passes(dx, _exchange_result(i, j, dx)[0])`` for ``dx > 0``,
+        the pool as it is now and a test ``passes`` non-decreasing in the output, decided from
+        proven bounds on the output without the Newton loop, or ``None`` when they do not decide
+        it; a decision also proves the quote raises nothing. Raises what every quote would raise.
 
         ``y_bracket`` puts ``y`` in ``[F, F + 2]``; the output is non-decreasing in ``dy = xp[j] -
         y - 1`` (``dy - floor(dy fee / 1e10)`` grows by 0 or 1 a unit for ``0 <= fee <= 1e10``,
-        then a floor by the positive rate), so ``y = F + 2`` gives the least and ``y = F`` the
-        most, and ``dy >= 0`` at ``F + 2`` means no ``amm/trade-too-small``."""
+        then a floor by the positive rate), so ``y = F + 2`` gives the least output and ``y = F``
+        the most: the test passes if the least passes, fails if the most fails; and ``dy >= 0``
+        at ``F + 2`` means no ``amm/trade-too-small``."""
         rates = self.rates
         xp = [b * r // PRECISION for b, r in zip(self.state.balances, rates)]
         bracket = y_bracket(i, j, xp, self.A())
         fee = self.state.fee
         xp_i, rate_i, top, rate_j = xp[i], rates[i], xp[j] - 1, rates[j]
 
-        def out_range(dx: int) -> tuple[int, int] | None:
+        def settle(dx: int, passes: Callable[[int, int], bool]) -> bool | None:
             f = bracket(xp_i + dx * rate_i // PRECISION)
             if f is None or f + 2 > top:
                 return None
-            return _net_out(top - f - 2, fee, rate_j), _net_out(top - f, fee, rate_j)
+            if passes(dx, _net_out(top - f - 2, fee, rate_j)):
+                return True
+            return False if not passes(dx, _net_out(top - f, fee, rate_j)) else None
 
-        return out_range if 0 <= fee <= FEE_DENOMINATOR else (lambda dx: None)
+        return settle if 0 <= fee <= FEE_DENOMINATOR else (lambda dx, passes: None)
 
     @query
     def get_dy(self, i: int, j: int, dx: int) -> int:

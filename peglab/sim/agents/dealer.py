@@ -156,28 +156,23 @@ def _decider(
     ``quote_exact_in(src, x, dst)`` and ``decide(x)`` is ``passes(x, quote(x))`` for a test
     ``passes`` non-decreasing in the output. With ``fast`` on a StableSwap pool the quote skips
     the query boundary (``x`` must be a positive int below ``2^256``, what the boundary admits)
-    and ``decide`` answers from the pool's proven bounds (``_out_range``) when the least output
+    and ``decide`` answers from the pool's proven bounds (``_out_test``) when the least output
     passes or the most fails: the quote's own answer, and a bound proves the quote raises
     nothing, so a caller sees the same answers and the same errors without the quotes."""
     if fast and isinstance(pool, StableSwapPool):
         i, j = pool._resolve_out(src, dst)
-        out_range: Callable[[int], tuple[int, int] | None] | None = None  # built on first use
+        settle: Callable[[int, Callable[[int, int], bool]], bool | None] | None = None
 
         def quote(x: int) -> int:
             out: int = pool._exchange_result(i, j, x)[0]
             return out
 
         def decide(x: int) -> bool:
-            nonlocal out_range
-            if out_range is None:
-                out_range = pool._out_range(i, j)
-            bounds = out_range(x)
-            if bounds is not None:
-                if passes(x, bounds[0]):
-                    return True
-                if not passes(x, bounds[1]):
-                    return False
-            return passes(x, quote(x))
+            nonlocal settle
+            if settle is None:  # built on first use
+                settle = pool._out_test(i, j)
+            known = settle(x, passes)
+            return passes(x, quote(x)) if known is None else known
 
         return quote, decide
 
