@@ -42,6 +42,8 @@ __all__ = [
     "MEMO_SIZE",
     "PRECISION",
     "dynamic_fee_ng",
+    "exchange_out",
+    "exchange_out_test",
     "get_D",
     "get_D_ng",
     "get_y",
@@ -267,6 +269,41 @@ def y_bracket(i: int, j: int, xp: Sequence[int], amp: int) -> Callable[[int], in
         return (isqrt(disc) - big_b) // 2
 
     return bracket
+
+
+def exchange_out(dy: int, fee: int, rate_j: int) -> int:
+    """Coin-``j`` units legacy ``exchange`` pays for ``dy = xp[j] - y - 1`` (D units):
+    ``(dy - floor(dy fee / 1e10)) * 1e18 // rate_j`` (the contract's order)."""
+    return (dy - dy * fee // FEE_DENOMINATOR) * PRECISION // rate_j
+
+
+def exchange_out_test(
+    i: int, j: int, xp: Sequence[int], rates: Sequence[int], amp: int, fee: int
+) -> Callable[[int, Callable[[int, int], bool]], bool | None]:
+    """``settle(dx, passes)``: for ``dx > 0`` coin-``i`` units in and a test ``passes(dx, out)``
+    non-decreasing in ``out``, ``passes(dx, out)`` with ``out`` what legacy ``exchange`` pays
+    (``exchange_out`` of ``xp[j] - get_y(...) - 1``, ``x = xp[i] + dx rates[i] // 1e18``),
+    decided without the Newton loop, or ``None`` when the bounds do not decide it. A decision
+    also proves the exact quote raises nothing; this raises what every quote would raise.
+
+    ``y_bracket`` puts ``y`` in ``[F, F + 2]``; the output is non-decreasing in ``dy`` (``dy -
+    floor(dy fee / 1e10)`` grows by 0 or 1 a unit for ``0 <= fee <= 1e10``, then a floor by a
+    positive rate), so the test passes if it passes at ``y = F + 2`` and fails if it fails at
+    ``y = F``; ``dy >= 0`` at ``F + 2`` rules out ``amm/trade-too-small``."""
+    bracket = y_bracket(i, j, xp, amp)
+    xp_i, rate_i, top, rate_j = xp[i], rates[i], xp[j] - 1, rates[j]
+    if not 0 <= fee <= FEE_DENOMINATOR:
+        return lambda dx, passes: None
+
+    def settle(dx: int, passes: Callable[[int, int], bool]) -> bool | None:
+        f = bracket(xp_i + dx * rate_i // PRECISION)
+        if f is None or f + 2 > top:
+            return None
+        if passes(dx, exchange_out(top - f - 2, fee, rate_j)):
+            return True
+        return False if not passes(dx, exchange_out(top - f, fee, rate_j)) else None
+
+    return settle
 
 
 def get_y_D(amp: int, i: int, xp: Sequence[int], D: int) -> int:

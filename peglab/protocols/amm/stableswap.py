@@ -22,7 +22,15 @@ from typing import Any
 
 from ...errors import InvalidInput, ShutDown, Slippage
 from ...kernel import Chain, Table, action, query
-from ...math.stableswap import FEE_DENOMINATOR, PRECISION, get_D, get_y, get_y_D, y_bracket
+from ...math.stableswap import (
+    FEE_DENOMINATOR,
+    PRECISION,
+    exchange_out,
+    exchange_out_test,
+    get_D,
+    get_y,
+    get_y_D,
+)
 from ...units import check_amount, show
 from .common import (
     check_account,
@@ -231,48 +239,22 @@ class StableSwapPool(StableSwapAdmin):
     def _exchange_result(self, i: int, j: int, dx: int) -> tuple[int, int]:
         """(coin-j amount out, admin fee in coin j) of ``exchange`` — the contract's order."""
         rates = self.rates
-        xp = [b * r // PRECISION for b, r in zip(self.state.balances, rates)]
+        st = self.state
+        xp = [b * r // PRECISION for b, r in zip(st.balances, rates)]
         x = xp[i] + dx * rates[i] // PRECISION
         y = get_y(i, j, x, xp, self.A())
-        return self._pay_out(i, j, dx, xp[j] - y - 1)  # -1: rounding in the pool's favour
-
-    def _pay_out(self, i: int, j: int, dx: int, dy: int) -> tuple[int, int]:
-        """``_exchange_result``'s (out, admin fee) from ``dy = xp[j] - y - 1`` (D units)."""
+        dy = xp[j] - y - 1  # -1 guards against rounding in the trader's favour
         if dy < 0:
             raise InvalidInput("amm/trade-too-small", f"{dx} of coin {i} buys nothing")
-        st = self.state
         dy_fee = dy * st.fee // FEE_DENOMINATOR
-        rate_j = self.rates[j]
-        return _net_out(
-            dy, st.fee, rate_j
-        ), dy_fee * st.admin_fee // FEE_DENOMINATOR * PRECISION // rate_j
+        rate_j = rates[j]
+        dy_admin = dy_fee * st.admin_fee // FEE_DENOMINATOR * PRECISION // rate_j
+        return exchange_out(dy, st.fee, rate_j), dy_admin
 
     def _out_test(self, i: int, j: int) -> Callable[[int, Callable[[int, int], bool]], bool | None]:
-        """``settle(dx, passes)``: ``passes(dx, _exchange_result(i, j, dx)[0])`` for ``dx > 0``,
-        the pool as it is now and a test ``passes`` non-decreasing in the output, decided from
-        proven bounds on the output without the Newton loop, or ``None`` when they do not decide
-        it; a decision also proves the quote raises nothing. Raises what every quote would raise.
-
-        ``y_bracket`` puts ``y`` in ``[F, F + 2]``; the output is non-decreasing in ``dy = xp[j] -
-        y - 1`` (``dy - floor(dy fee / 1e10)`` grows by 0 or 1 a unit for ``0 <= fee <= 1e10``,
-        then a floor by the positive rate), so ``y = F + 2`` gives the least output and ``y = F``
-        the most: the test passes if the least passes, fails if the most fails; and ``dy >= 0``
-        at ``F + 2`` means no ``amm/trade-too-small``."""
-        rates = self.rates
-        xp = [b * r // PRECISION for b, r in zip(self.state.balances, rates)]
-        bracket = y_bracket(i, j, xp, self.A())
-        fee = self.state.fee
-        xp_i, rate_i, top, rate_j = xp[i], rates[i], xp[j] - 1, rates[j]
-
-        def settle(dx: int, passes: Callable[[int, int], bool]) -> bool | None:
-            f = bracket(xp_i + dx * rate_i // PRECISION)
-            if f is None or f + 2 > top:
-                return None
-            if passes(dx, _net_out(top - f - 2, fee, rate_j)):
-                return True
-            return False if not passes(dx, _net_out(top - f, fee, rate_j)) else None
-
-        return settle if 0 <= fee <= FEE_DENOMINATOR else (lambda dx, passes: None)
+        """``settle(dx, passes)``: ``passes(dx, _exchange_result(i, j, dx)[0])`` decided without
+        the Newton loop, or ``None`` (``math.stableswap.exchange_out_test``, the pool as it is)."""
+        return exchange_out_test(i, j, self.xp(), self.rates, self.A(), self.state.fee)
 
     @query
     def get_dy(self, i: int, j: int, dx: int) -> int:
@@ -621,9 +603,3 @@ class StableSwapPool(StableSwapAdmin):
             ledger.transfer(self.coins[i], self.account, to, dy)
         self.chain.emit(LiquidityRemovedOne(self.id, sender, lp_amount, i, dy, dy_fee))
         return dy
-
-
-def _net_out(dy: int, fee: int, rate_j: int) -> int:
-    """Coin-``j`` units ``exchange`` pays for ``dy`` D units before its fee: ``(dy - fee dy) / rate``
-    (both floored, the contract's order)."""
-    return (dy - dy * fee // FEE_DENOMINATOR) * PRECISION // rate_j
