@@ -70,14 +70,19 @@ def test_pool_buy_size__bounds_decide_most_midpoints() -> None:
     only (every midpoint between is decided by the bounds)."""
     s, pool = _setup(5 * 10**12, 4 * 10**24, 20, 4_000_000, 1.05)
     quotes: list[int] = []
-    exact = pool._exchange_result
+    real = pool.quoter
 
-    def counted(i: int, j: int, x: int) -> tuple[int, int]:
-        quotes.append(x)
-        out: tuple[int, int] = exact(i, j, x)
-        return out
+    def counted(src: str, dst: str) -> Any:
+        quote, out_test = real(src, dst)
 
-    pool._exchange_result = counted
+        def counting(x: int) -> int:
+            quotes.append(x)
+            out: int = quote(x)
+            return out
+
+        return counting, out_test
+
+    pool.quoter = counted
     size, out = dealer._buy_size(s, "AUSD", pool, 3 * 10**12)
     assert 0 < size < 3 * 10**12 and out > 0
     assert quotes == [3 * 10**12, size]
@@ -89,20 +94,23 @@ def test_pool_buy_size__canary__bounds_too_high_are_caught(
 ) -> None:
     """The comparison can fail: bounds that claim 1e-6 AI dollar more output than proven change
     the answer on some of these pools."""
-    real = StableSwapPool._out_test
+    real = StableSwapPool.quoter
 
-    def loose(self: StableSwapPool, i: int, j: int) -> Any:
-        def shifted(dx: int, passes: Any) -> bool | None:
-            return real(self, i, j)(dx, lambda x, out: passes(x, out + 10**12))
+    def loose(self: StableSwapPool, src: str, dst: str) -> Any:
+        quote, out_test = real(self, src, dst)
 
-        return shifted
+        def shifted() -> Any:
+            settle = out_test()
+            return lambda dx, passes: settle(dx, lambda x, out: passes(x, out + 10**12))
+
+        return quote, shifted
 
     differ = 0
     for k in range(1, 40):
         s, pool = _setup(10**12 + 7 * 10**9 * k, 10**24 + 3 * 10**21 * k**2, 50 * k, 4_000_000, 1.0)
         cash = 10**11 * k
         plain = dealer._buy_size(s, "AUSD", pool, cash, fast=False)
-        monkeypatch.setattr(StableSwapPool, "_out_test", loose)
+        monkeypatch.setattr(StableSwapPool, "quoter", loose)
         differ += dealer._buy_size(s, "AUSD", pool, cash) != plain
-        monkeypatch.setattr(StableSwapPool, "_out_test", real)
+        monkeypatch.setattr(StableSwapPool, "quoter", real)
     assert differ > 0

@@ -41,6 +41,7 @@ __all__ = [
     "MAX_ITERATIONS",
     "MEMO_SIZE",
     "PRECISION",
+    "Settle",
     "dynamic_fee_ng",
     "exchange_out",
     "exchange_out_test",
@@ -277,9 +278,12 @@ def exchange_out(dy: int, fee: int, rate_j: int) -> int:
     return (dy - dy * fee // FEE_DENOMINATOR) * PRECISION // rate_j
 
 
+Settle = Callable[[int, Callable[[int, int], bool]], bool | None]
+
+
 def exchange_out_test(
     i: int, j: int, xp: Sequence[int], rates: Sequence[int], amp: int, fee: int
-) -> Callable[[int, Callable[[int, int], bool]], bool | None]:
+) -> Settle:
     """``settle(dx, passes)``: for ``dx > 0`` coin-``i`` units in and a test ``passes(dx, out)``
     non-decreasing in ``out``, ``passes(dx, out)`` with ``out`` what legacy ``exchange`` pays
     (``exchange_out`` of ``xp[j] - get_y(...) - 1``, ``x = xp[i] + dx rates[i] // 1e18``),

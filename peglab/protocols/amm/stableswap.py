@@ -25,6 +25,7 @@ from ...kernel import Chain, Table, action, query
 from ...math.stableswap import (
     FEE_DENOMINATOR,
     PRECISION,
+    Settle,
     exchange_out,
     exchange_out_test,
     get_D,
@@ -251,10 +252,24 @@ class StableSwapPool(StableSwapAdmin):
         dy_admin = dy_fee * st.admin_fee // FEE_DENOMINATOR * PRECISION // rate_j
         return exchange_out(dy, st.fee, rate_j), dy_admin
 
-    def _out_test(self, i: int, j: int) -> Callable[[int, Callable[[int, int], bool]], bool | None]:
-        """``settle(dx, passes)``: ``passes(dx, _exchange_result(i, j, dx)[0])`` decided without
-        the Newton loop, or ``None`` (``math.stableswap.exchange_out_test``, the pool as it is)."""
-        return exchange_out_test(i, j, self.xp(), self.rates, self.A(), self.state.fee)
+    def quoter(
+        self, token_in: str | None, token_out: str
+    ) -> tuple[Callable[[int], int], Callable[[], Settle]]:
+        """``(quote, out_test)`` for one caller's search over sizes while the pool does not
+        change: ``quote(dx)`` is ``quote_exact_in(token_in, dx, token_out)`` without the query
+        boundary (``dx`` must be an int in ``(0, 2^256)``, what the boundary admits), and
+        ``out_test()`` builds ``settle(dx, passes)`` (``math.stableswap.exchange_out_test``: a
+        test non-decreasing in the output decided without the Newton loop, or ``None``) for the
+        pool as it is now. Raises what ``quote_exact_in`` raises for the tokens."""
+        i, j = self._resolve_out(token_in, token_out)
+
+        def quote(dx: int) -> int:
+            return self._exchange_result(i, j, dx)[0]
+
+        def out_test() -> Settle:
+            return exchange_out_test(i, j, self.xp(), self.rates, self.A(), self.state.fee)
+
+        return quote, out_test
 
     @query
     def get_dy(self, i: int, j: int, dx: int) -> int:

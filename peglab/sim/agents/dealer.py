@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import PeglabError
 from ...math import ceil_div
+from ...math.stableswap import Settle
 from ...protocols.amm.stableswap import StableSwapPool
 from ...units import RAY, WAD
 from ..families.ai_dollar.state import DollarPath
@@ -156,21 +157,17 @@ def _decider(
     ``quote_exact_in(src, x, dst)`` and ``decide(x)`` is ``passes(x, quote(x))`` for a test
     ``passes`` non-decreasing in the output. With ``fast`` on a StableSwap pool the quote skips
     the query boundary (``x`` must be a positive int below ``2^256``, what the boundary admits)
-    and ``decide`` answers from the pool's proven bounds (``_out_test``) when the least output
+    and ``decide`` answers from the pool's proven bounds (``quoter``) when the least output
     passes or the most fails: the quote's own answer, and a bound proves the quote raises
     nothing, so a caller sees the same answers and the same errors without the quotes."""
     if fast and isinstance(pool, StableSwapPool):
-        i, j = pool._resolve_out(src, dst)
-        settle: Callable[[int, Callable[[int, int], bool]], bool | None] | None = None
-
-        def quote(x: int) -> int:
-            out: int = pool._exchange_result(i, j, x)[0]
-            return out
+        quote, out_test = pool.quoter(src, dst)
+        settle: Settle | None = None
 
         def decide(x: int) -> bool:
             nonlocal settle
             if settle is None:  # built on first use
-                settle = pool._out_test(i, j)
+                settle = out_test()
             known = settle(x, passes)
             return passes(x, quote(x)) if known is None else known
 
