@@ -408,6 +408,40 @@ def test_tiered__rounds__bytes_identical_whatever_the_workers(
     _same(tmp_path / "one", tmp_path / "two")
 
 
+def test_tiered__into_a_directory_of_an_earlier_run__same_bytes_as_a_fresh_one(
+    reduced: Scenario, tmp_path: Path
+) -> None:
+    """A tiered run into a directory holding another run's files (another seed, more kept
+    paths, a stray sensitivity section) writes what it writes into an empty one: before the fix
+    its exact tier was appended to the stale ``tiers/exact/paths.csv`` and its rows read by
+    position, so the coverage check compared other paths' values."""
+    kw = dict(exact=Batched(Noisy(0.0005)), paths=120, n_resamples=50)
+    _tiered(reduced, tmp_path / "reused", seed=3, keep_paths=5, **kw)
+    (tmp_path / "reused" / "sensitivity" / "00-low").mkdir(parents=True)
+    (tmp_path / "reused" / "notes.txt").write_text("mine")
+    again = _tiered(reduced, tmp_path / "reused", **kw)
+    fresh = _tiered(reduced, tmp_path / "fresh", **kw)
+    assert (tmp_path / "reused" / "notes.txt").read_text() == "mine"  # not a run's file: kept
+    (tmp_path / "reused" / "notes.txt").unlink()
+    _same(tmp_path / "reused", tmp_path / "fresh")
+    assert again["tiers"] == fresh["tiers"]
+
+
+def test_tiered__stale_exact_rows__refused_not_misread(
+    reduced: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Canary of the test above: without the clearing, a run into an earlier run's directory
+    finds that run's rows in its exact tier, and the row check refuses to read them by position."""
+    import peglab.risk.montecarlo as mc
+
+    kw = dict(exact=Batched(Noisy(0.0005)), paths=120, n_resamples=50)
+    _tiered(reduced, tmp_path, seed=3, **kw)
+    monkeypatch.setattr(mc, "clear_run", lambda out: None)
+    with pytest.raises(InvalidInput) as info:
+        _tiered(reduced, tmp_path, **kw)
+    assert info.value.code == "stress/incomplete" and "rows" in str(info.value)
+
+
 def test_tiered__bias_beyond_tolerance__flagged(reduced: Scenario, tmp_path: Path) -> None:
     biased = Batched(Noisy(0.0, bias=0.05))  # "exact" = vector + 5%: differences of ~5%
     t = _tiered(

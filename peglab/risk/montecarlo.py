@@ -57,8 +57,10 @@ from .rundir import (
     Catalog,
     Sink,
     append_paths_csv,
+    clear_run,
     load_catalog,
     read_paths_csv,
+    read_paths_table,
     sort_paths_csv,
     write_catalog,
     write_json,
@@ -199,6 +201,7 @@ def run_monte_carlo(
         raise InvalidInput(
             "stress/bad-out-dir", f"cannot create {out}: {e.strerror or e}"
         ) from None
+    clear_run(out)
     grid = report_grid(scenario.n_steps)
     cat = catalog(scenario)
     write_catalog(out, cat)
@@ -446,7 +449,13 @@ def run_tiered(
             wall += _exact_pass(held, job, tier_dir, paths, todo, progress, label)
             passes.append(len(todo))
             ran = sorted(set(ran) | set(todo))
-            ecols, edata = read_paths_csv(tier_dir / "paths.csv")
+            ids, ecols, edata = read_paths_table(tier_dir / "paths.csv")
+            if ids != ran:  # rows are matched to paths by position in ``_analyse``
+                raise InvalidInput(
+                    "stress/incomplete",
+                    f"the exact tier's paths.csv holds {len(ids)} rows, not the {len(ran)} "
+                    "paths this run sent to it",
+                )
             tiers = _analyse(
                 plan, cat, (columns, data), (ecols, edata), ran, seed, n_resamples, tolerances
             )

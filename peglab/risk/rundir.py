@@ -13,6 +13,10 @@ import each other. Files in a run directory:
 | ``paths/path-<i>.csv`` | the full series of the first ``keep_paths`` paths |
 | ``tiers/plan.json``, ``tiers/exact/paths.csv`` | tiered runs: the selected paths and their exact values (``summary.json`` ``tiers``: the statistics) |
 | ``report.html`` | the offline report |
+
+A run into a directory that holds an earlier run first removes that run's entries (these, and
+``sensitivity/`` and ``sensitivity.json``: :data:`RUN_ENTRIES`, :func:`clear_run`); other files
+there are left alone.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,13 +36,16 @@ from ..sim.family import MetricSpec, SeriesSpec, metric_spec
 from ..sim.results import PathResult
 
 __all__ = [
+    "RUN_ENTRIES",
     "Catalog",
     "SeriesFile",
     "Sink",
     "append_paths_csv",
+    "clear_run",
     "load_catalog",
     "load_summary",
     "read_paths_csv",
+    "read_paths_table",
     "sort_paths_csv",
     "write_catalog",
     "write_json",
@@ -78,6 +86,24 @@ def write_json(path: Path, data: Any) -> None:
     """Deterministic JSON (sorted keys, 2-space indent, no NaN) ending in a newline."""
     text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+RUN_ENTRIES = (
+    "metrics.json", "paths.csv", "paths", "series", "summary.json", "timings.json", "tiers",
+    "sensitivity", "sensitivity.json", "report.html",
+)  # what one Monte Carlo run writes into its directory (nothing else there is touched)
+
+
+def clear_run(out: Path) -> None:
+    """Remove what an earlier run left in ``out`` (:data:`RUN_ENTRIES` only), so a run into an
+    existing directory never reads or appends to another run's files (an exact tier appended to
+    a stale ``tiers/exact/paths.csv`` once mixed two runs' rows)."""
+    for name in RUN_ENTRIES:
+        p = out / name
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        elif p.exists() or p.is_symlink():
+            p.unlink()
 
 
 def write_catalog(out: Path, catalog: dict[str, Any]) -> None:
@@ -271,8 +297,16 @@ def append_paths_csv(path: Path, more: Path) -> None:
 
 def read_paths_csv(path: Path) -> tuple[list[str], np.ndarray]:
     """Columns (without ``path``) and the float matrix ``(N, columns)`` of a paths.csv."""
+    _, columns, data = read_paths_table(path)
+    return columns, data
+
+
+def read_paths_table(path: Path) -> tuple[list[int], list[str], np.ndarray]:
+    """The path indices (the ``path`` column), the other columns and their float matrix."""
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         header = next(reader)
-        data = np.array([[float(x) for x in row[1:]] for row in reader], dtype=np.float64)
-    return header[1:], data.reshape(-1, len(header) - 1)
+        rows = list(reader)
+    ids = [int(row[0]) for row in rows]
+    data = np.array([[float(x) for x in row[1:]] for row in rows], dtype=np.float64)
+    return ids, header[1:], data.reshape(-1, len(header) - 1)
