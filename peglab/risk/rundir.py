@@ -89,8 +89,16 @@ def write_json(path: Path, data: Any) -> None:
 
 
 RUN_ENTRIES = (
-    "metrics.json", "paths.csv", "paths", "series", "summary.json", "timings.json", "tiers",
-    "sensitivity", "sensitivity.json", "report.html",
+    "metrics.json",
+    "paths.csv",
+    "paths",
+    "series",
+    "summary.json",
+    "timings.json",
+    "tiers",
+    "sensitivity",
+    "sensitivity.json",
+    "report.html",
 )  # what one Monte Carlo run writes into its directory (nothing else there is touched)
 
 
