@@ -137,10 +137,10 @@ def test_vector_engine__chunk_size_and_workers__bytes_identical(
 
 def test_chunk_size__batched__capped_by_paths_and_by_path_steps() -> None:
     vec = Batched(vector_chunk)
-    assert vector_cap(768) == 512  # ai-token-crash: 8 days of 15 minutes
+    assert vector_cap(768) == 1024  # ai-token-crash: 8 days of 15 minutes
     assert vector_cap(8_760) == 128  # a year hourly: the long-horizon cap
-    assert vector_cap(1_500) == 266  # in between: 400,000 path-steps
-    assert chunk_size(vec, 10_000, 2, 768) == 512
+    assert vector_cap(1_500) == 533  # in between: 800,000 path-steps
+    assert chunk_size(vec, 10_000, 2, 768) == 1024
     assert chunk_size(vec, 100, 2, 768) == 25  # n / (2 workers) when that is smaller
     assert chunk_size(run_path, 10_000, 2, 768) == 64  # a per-path model: unchanged
 

@@ -95,10 +95,10 @@ __all__ = [
 
 BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)
 # the most paths one chunk of a batched (vectorised) model holds: memory is bounded by it
-VECTOR_CHUNK = 512
+VECTOR_CHUNK = 1024
 # ... and the most path-steps, unless that leaves fewer than VECTOR_CHUNK_LONG paths: a chunk's
 # series grow with paths x steps, so a long horizon gets the smaller cap
-VECTOR_PATH_STEPS = 400_000
+VECTOR_PATH_STEPS = 800_000
 VECTOR_CHUNK_LONG = 128
 
 
