@@ -35,6 +35,13 @@
    compare their speed and show identical results. CPU time, not wall: the machine is shared;
    the load is printed.
 
+6. **Sensitivity** (``--parts sensitivity``, not in the default set): the CPU (this process and
+   its finished pool workers, ``getrusage``) of ``risk.sensitivity.run_sensitivity`` on the first
+   ``--sensitivity-paths`` (default 4) paths of a vectorised ``ai-token-crash`` run, with every
+   variant in one stream of chunks (``montecarlo.run_variants``) against the reference that runs
+   the variants one after the other with ``run_monte_carlo``'s default chunks; the two
+   ``sensitivity.json`` must be identical (checked).
+
 Run: ``.venv/bin/python benchmarks/bench_scale.py [--parts throughput,tiered,scaling,memory]
 [--tiered-paths 1000] [--scaling-paths 64] [--memory-paths 1000]`` (tens of minutes on 2 cores;
 run it once, not in a loop). Each part prints one line and a JSON record.
@@ -48,6 +55,7 @@ import json
 import os
 import pickle
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,8 +68,10 @@ import numpy as np
 
 import peglab
 from peglab.risk.backends import Batched, DaskBackend, LocalPool, path_seed
+from peglab.risk.engines import engine_model
 from peglab.risk.library import load_scenario, scenario_path
-from peglab.risk.montecarlo import VECTOR_CHUNK, run_monte_carlo, run_stress
+from peglab.risk.montecarlo import VECTOR_CHUNK, run_monte_carlo, run_stress, run_variants
+from peglab.risk.sensitivity import run_sensitivity
 from peglab.sim.processes import rng_from
 from peglab.sim.runner import float_path, run_path, vector_chunk
 from peglab.sim.scenario import simulate_prices
@@ -123,6 +133,48 @@ def bench_exact_cpu(scenario: str, paths: list[int]) -> None:
         f"results sha256 {digest.hexdigest()[:16]}; peglab from {Path(peglab.__file__).parent}; "
         f"{_load()}",
         {"scenario": scenario, "paths": paths, "cpu_s": cpu, "results_sha256": digest.hexdigest()},
+    )
+
+
+def _cpu() -> float:
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _one_after_another(
+    runs: list[tuple[Any, Path]], model: Any, *, paths: int, seed: int, backend: Any,
+    n_resamples: int,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The reference: each variant its own ``run_monte_carlo`` with the default chunks."""
+    return [run_monte_carlo(sc, model, paths=paths, seed=seed, out_dir=out, keep_paths=0,
+                            progress=False, n_resamples=n_resamples, backend=backend)
+            for sc, out in runs]  # fmt: skip
+
+
+def bench_sensitivity(paths: int) -> None:
+    sc, model = load_scenario(CRASH), engine_model("vector")
+    cpu, pages = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base"
+        run_monte_carlo(sc, model, paths=paths, seed=1, out_dir=base, workers=2, progress=False)
+        for name, run in (("reference", _one_after_another), ("variants", run_variants)):
+            out = Path(tmp) / name
+            shutil.copytree(base, out)
+            t = _cpu()
+            run_sensitivity(out, sc, model, 1, paths, LocalPool(2), run)
+            cpu[name] = _cpu() - t
+            pages[name] = (out / "sensitivity.json").read_bytes()
+    if pages["reference"] != pages["variants"]:
+        raise SystemExit("sensitivity: the two ways wrote different sensitivity.json")
+    _emit(
+        "sensitivity",
+        f"{CRASH}, vectorised, {paths} paths per variant: one stream {cpu['variants']:.1f} CPU s, "
+        f"one run after another {cpu['reference']:.1f} CPU s "
+        f"({cpu['reference'] / cpu['variants']:.2f}x); sensitivity.json identical; {_load()}",
+        {"cpu_s": cpu, "ratio": cpu["reference"] / cpu["variants"]},
     )
 
 
@@ -385,11 +437,14 @@ if __name__ == "__main__":
     ap.add_argument("--sample-s", type=float, default=1.0)
     ap.add_argument("--exact-scenario", default=CRASH)
     ap.add_argument("--exact-paths", default="0,1,2,3", help="comma-separated path indices")
+    ap.add_argument("--sensitivity-paths", type=int, default=4)
     args = ap.parse_args()
     parts = args.parts.split(",")
     print(f"bench_scale: {_load()}")
     if "exact-cpu" in parts:
         bench_exact_cpu(args.exact_scenario, [int(x) for x in args.exact_paths.split(",")])
+    if "sensitivity" in parts:
+        bench_sensitivity(args.sensitivity_paths)
     if "throughput" in parts:
         bench_throughput()
     if "tiered" in parts:

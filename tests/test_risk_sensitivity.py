@@ -11,7 +11,7 @@ import pytest
 
 from peglab.risk.backends import LocalPool
 from peglab.risk.library import load_scenario
-from peglab.risk.montecarlo import run_monte_carlo
+from peglab.risk.montecarlo import run_monte_carlo, run_variants
 from peglab.risk.report import render_report
 from peglab.risk.sensitivity import (
     chosen_thresholds,
@@ -75,7 +75,7 @@ def test_run_sensitivity__peg_reads_back_the_cap__flagged_pinned(
 ) -> None:
     run_monte_carlo(small, _peg_reads_max_buy, paths=3, seed=2, out_dir=tmp_path, progress=False,
                     n_resamples=50)  # fmt: skip
-    res = run_sensitivity(tmp_path, small, _peg_reads_max_buy, 2, 2, LocalPool(1), run_monte_carlo)
+    res = run_sensitivity(tmp_path, small, _peg_reads_max_buy, 2, 2, LocalPool(1), run_variants)
     rows = {r["path"]: r for r in res["thresholds"]}
     assert set(rows) == {t.path for t in chosen_thresholds()}
     mbp = rows["agents.keepers.max_buy_price"]
@@ -110,3 +110,39 @@ def test_run_stress__sensitivity_paths__writes_the_section_and_checks_the_count(
         run_stress(SMALL, 2, 3, tmp_path / "b", run_path=float_path, progress=False,
                    sensitivity_paths=3)  # fmt: skip
     assert info.value.code == "stress/bad-sensitivity-paths"
+
+
+@pytest.mark.parametrize("engine", ["exact", "vector"])
+def test_run_variants__each_run__same_bytes_as_its_own_run_monte_carlo(
+    tmp_path: Path, small: Scenario, engine: str
+) -> None:
+    """The sensitivity's variants share one stream of chunks on two workers; each directory is
+    byte for byte what a run of its own writes (the stream changes where paths run, not what)."""
+    from peglab.risk.engines import engine_model
+    from peglab.risk.params import apply_params
+
+    model = engine_model(engine)
+    runs = [(apply_params(small, {"agents.keepers.margin": m}), m) for m in ("0.01", "0.05")]
+    runs.append((small, "default"))
+    with LocalPool(2) as be:
+        out = run_variants([(sc, tmp_path / "v" / name) for sc, name in runs], model, paths=3,
+                           seed=5, backend=be, n_resamples=50)  # fmt: skip
+    assert len(out) == 3
+    for sc, name in runs:
+        run_monte_carlo(sc, model, paths=3, seed=5, out_dir=tmp_path / "m" / name, workers=1,
+                        keep_paths=0, progress=False, n_resamples=50)  # fmt: skip
+        for f in ("paths.csv", "summary.json", "metrics.json"):
+            assert (tmp_path / "v" / name / f).read_bytes() == (
+                tmp_path / "m" / name / f
+            ).read_bytes()
+    for summary, (_, name) in zip(out, runs, strict=True):  # in the runs' order
+        assert summary == json.loads((tmp_path / "m" / name / "summary.json").read_text())
+
+
+def test_variant_job__chunk_spanning_two_runs__refused(small: Scenario) -> None:
+    from peglab.risk.backends import ChunkJob, VariantJob
+
+    job = VariantJob((ChunkJob(float_path, small, 1), ChunkJob(float_path, small, 1)), 4)
+    assert [i for i, _ in job([5, 6])] == [5, 6]  # run 1's paths 1 and 2
+    with pytest.raises(ValueError, match="spans two runs"):
+        job([3, 4])

@@ -42,8 +42,10 @@ __all__ = [
     "ChunkJob",
     "ChunkResult",
     "DaskBackend",
+    "Job",
     "LocalPool",
     "Model",
+    "VariantJob",
     "lend",
     "make_backend",
     "model_name",
@@ -120,6 +122,25 @@ class ChunkJob:
         return list(zip(idx, results, strict=True))
 
 
+@dataclass(frozen=True)
+class VariantJob:
+    """Several runs' chunks as one stream (``montecarlo.run_variants``): path ``i`` of run ``v``
+    travels as index ``v * stride + i``, and a chunk never spans two runs."""
+
+    jobs: tuple[ChunkJob, ...]
+    stride: int
+
+    def __call__(self, indices: Sequence[int]) -> ChunkResult:
+        v = indices[0] // self.stride
+        base = v * self.stride
+        if indices[-1] // self.stride != v:
+            raise ValueError(f"chunk {indices[0]}..{indices[-1]} spans two runs")
+        return [(base + i, r) for i, r in self.jobs[v]([i - base for i in indices])]
+
+
+Job = ChunkJob | VariantJob
+
+
 class Backend(Protocol):
     """Runs chunks of path indices somewhere and yields each chunk's results as it completes.
 
@@ -141,16 +162,16 @@ class Backend(Protocol):
     ) -> None: ...
 
     def map_chunks(
-        self, job: ChunkJob, chunks: Iterator[list[int]], in_flight: int
+        self, job: Job, chunks: Iterator[list[int]], in_flight: int
     ) -> Iterator[ChunkResult]: ...
 
 
 # --- the local process pool ------------------------------------------------------------------
 
-_WORKER: dict[str, ChunkJob] = {}
+_WORKER: dict[str, Job] = {}
 
 
-def _init_worker(job: ChunkJob) -> None:
+def _init_worker(job: Job) -> None:
     _WORKER["job"] = job
 
 
@@ -181,7 +202,7 @@ class LocalPool:
         return None
 
     def map_chunks(
-        self, job: ChunkJob, chunks: Iterator[list[int]], in_flight: int
+        self, job: Job, chunks: Iterator[list[int]], in_flight: int
     ) -> Iterator[ChunkResult]:
         if self._workers == 1:
             for c in chunks:
@@ -207,7 +228,7 @@ class LocalPool:
 # --- dask.distributed ------------------------------------------------------------------------
 
 
-def _dask_chunk(job: ChunkJob, indices: list[int]) -> ChunkResult:
+def _dask_chunk(job: Job, indices: list[int]) -> ChunkResult:
     return job(indices)
 
 
@@ -280,7 +301,7 @@ class DaskBackend:
             self._cluster = None
 
     def map_chunks(
-        self, job: ChunkJob, chunks: Iterator[list[int]], in_flight: int
+        self, job: Job, chunks: Iterator[list[int]], in_flight: int
     ) -> Iterator[ChunkResult]:
         dd = _distributed()
         client = self._client
@@ -361,7 +382,7 @@ class _Lent:
         return None
 
     def map_chunks(
-        self, job: ChunkJob, chunks: Iterator[list[int]], in_flight: int
+        self, job: Job, chunks: Iterator[list[int]], in_flight: int
     ) -> Iterator[ChunkResult]:
         return self.inner.map_chunks(job, chunks, in_flight)
 

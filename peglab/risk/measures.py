@@ -62,6 +62,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..sim.results import PEG_THRESHOLDS, peg_metrics  # re-exported: defined with the runners
 
 __all__ = [
+    "BOOTSTRAP_KEY",
     "MIN_EXCEEDANCES",
     "PEG_THRESHOLDS",
     "bootstrap_ci",
@@ -82,6 +83,9 @@ __all__ = [
 ]
 
 FloatArray = NDArray[np.float64]
+# a run's bootstrap seeds: ``SeedSequence(root, spawn_key=(*BOOTSTRAP_KEY, column + 1))``, keys of
+# another length than a path's (``risk.backends.path_seed``), so they never collide with one
+BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)
 Statistic = Callable[[FloatArray], FloatArray]
 
 

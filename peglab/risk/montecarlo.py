@@ -46,13 +46,14 @@ from .backends import (
     ChunkJob,
     LocalPool,
     Model,
+    VariantJob,
     lend,
     make_backend,
     model_name,
     path_seed,
 )
 from .engines import choose_engine, engine_model
-from .measures import risk_summary
+from .measures import BOOTSTRAP_KEY, risk_summary
 from .rundir import (
     Catalog,
     Sink,
@@ -68,11 +69,9 @@ from .rundir import (
 from .tiers import (
     DEFAULT_ROUNDS,
     DEFAULT_TAIL,
-    Plan,
-    compare_means,
+    analyse,
     extend_plan,
     plan_tiers,
-    tail_statistics,
 )
 
 __all__ = [
@@ -89,11 +88,11 @@ __all__ = [
     "run_monte_carlo",
     "run_stress",
     "run_tiered",
+    "run_variants",
     "stream_paths",
     "vector_cap",
 ]
 
-BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)
 # the most paths one chunk of a batched (vectorised) model holds: memory is bounded by it
 VECTOR_CHUNK = 1024
 # ... and the most path-steps, unless that leaves fewer than VECTOR_CHUNK_LONG paths: a chunk's
@@ -194,18 +193,7 @@ def run_monte_carlo(
     check_int(seed, "seed", 0, 2**63 - 1)
     check_int(workers, "workers", 1, 1024)
     check_int(keep_paths, "keep_paths", 0, 10_000)
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InvalidInput(
-            "stress/bad-out-dir", f"cannot create {out}: {e.strerror or e}"
-        ) from None
-    clear_run(out)
-    grid = report_grid(scenario.n_steps)
-    cat = catalog(scenario)
-    write_catalog(out, cat)
-    sink = Sink(out, paths, len(grid), keep_paths)
+    run = _open_run(scenario, out_dir, paths, keep_paths)
     be = backend if backend is not None else LocalPool(workers)
     job = ChunkJob(run_path, scenario, seed)
     t0 = time.perf_counter()
@@ -214,18 +202,12 @@ def run_monte_carlo(
             if progress:
                 bar.console.print(f"running on {be.label}")  # with the dask dashboard link
             n_workers = be.workers
-            stream_paths(be, job, range(paths), sink, bar, f"{scenario.name} x{paths}", chunk)
+            stream_paths(be, job, range(paths), run.sink, bar, f"{scenario.name} x{paths}", chunk)
             label = be.label
     finally:
-        sink.close()
-    if sink.count != paths:  # every index exactly once (the Sink refuses repeats)
-        raise InvalidInput("stress/incomplete", f"{sink.count} of {paths} paths came back")
+        run.sink.close()
     wall = time.perf_counter() - t0
-    sort_paths_csv(out / "paths.csv")
-    summary = aggregate(
-        out, scenario, run_path, Catalog(cat), paths=paths, seed=seed, n_resamples=n_resamples,
-        engine=engine,
-    )  # fmt: skip
+    summary = run.finish(run_path, seed, n_resamples, engine)
     timings = {
         "backend": label,
         "workers": n_workers,
@@ -234,8 +216,88 @@ def run_monte_carlo(
         "path_steps_per_s": round(paths * scenario.n_steps / wall, 1) if wall > 0 else None,
         "cpu_count": os.cpu_count(),
     }
-    write_json(out / "timings.json", timings)
+    write_json(run.out / "timings.json", timings)
     return summary
+
+
+class _OpenRun:
+    """One run directory being written: cleared, its catalog written, a :class:`Sink` open."""
+
+    def __init__(self, scenario: Scenario, out: Path, paths: int, keep_paths: int) -> None:
+        self.scenario, self.out, self.paths = scenario, out, paths
+        clear_run(out)
+        self.cat = catalog(scenario)
+        write_catalog(out, self.cat)
+        self.sink = Sink(out, paths, len(report_grid(scenario.n_steps)), keep_paths)
+
+    def finish(
+        self, run_path: Model, seed: int, n_resamples: int, engine: str | None
+    ) -> dict[str, Any]:
+        """Check that every path came back once, sort the table, write the summary."""
+        if self.sink.count != self.paths:  # every index exactly once (the Sink refuses repeats)
+            raise InvalidInput(
+                "stress/incomplete", f"{self.sink.count} of {self.paths} paths came back"
+            )
+        sort_paths_csv(self.out / "paths.csv")
+        return aggregate(
+            self.out, self.scenario, run_path, Catalog(self.cat), paths=self.paths, seed=seed,
+            n_resamples=n_resamples, engine=engine,
+        )  # fmt: skip
+
+
+def _open_run(scenario: Scenario, out_dir: str | Path, paths: int, keep_paths: int) -> _OpenRun:
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InvalidInput(
+            "stress/bad-out-dir", f"cannot create {out}: {e.strerror or e}"
+        ) from None
+    return _OpenRun(scenario, out, paths, keep_paths)
+
+
+def run_variants(
+    runs: Sequence[tuple[Scenario, str | Path]],
+    run_path: Model,
+    *,
+    paths: int,
+    seed: int,
+    backend: Backend,
+    n_resamples: int = 1000,
+) -> list[dict[str, Any]]:
+    """Run the same ``paths`` seeded paths of several scenarios (``(scenario, out_dir)`` each)
+    on one entered ``backend`` as ONE stream of chunks, so the backend's workers are busy with
+    several runs at once (``risk.sensitivity``'s variants of a few paths each would otherwise
+    run one after the other, each cut into chunks of a path). Each directory is what
+    :func:`run_monte_carlo` with ``keep_paths=0`` writes, without ``timings.json``; returns the
+    summaries in order.
+
+    Path ``i`` of run ``v`` travels as index ``v * paths + i`` (``backends.VariantJob``); a chunk
+    never spans two runs. A batched model gets each run's paths in one chunk (up to
+    :func:`vector_cap`), a per-path model chunks of :func:`chunk_size` over all the paths.
+    """
+    check_int(paths, "paths", 1, 10_000_000)
+    check_int(seed, "seed", 0, 2**63 - 1)
+    opened = [_open_run(sc, out, paths, 0) for sc, out in runs]
+    job = VariantJob(tuple(ChunkJob(run_path, sc, seed) for sc, _ in runs), paths)
+    steps = max((sc.n_steps for sc, _ in runs), default=0)
+    if isinstance(run_path, Batched):
+        size = min(paths, vector_cap(steps))
+    else:
+        size = min(paths, chunk_size(run_path, paths * len(runs), backend.workers))
+    chunks = (
+        [v * paths + i for i in part]
+        for v in range(len(runs))
+        for part in _chunks(range(paths), size)
+    )
+    try:
+        for results in backend.map_chunks(job, chunks, in_flight=2 * backend.workers):
+            for idx, res in results:
+                opened[idx // paths].sink.add(idx % paths, res)
+    finally:
+        for run in opened:
+            run.sink.close()
+    return [run.finish(run_path, seed, n_resamples, None) for run in opened]
 
 
 def check_int(value: object, name: str, lo: int, hi: int) -> None:
@@ -373,9 +435,7 @@ def run_stress(
         from .sensitivity import run_sensitivity
 
         sens_backend = make_backend(scheduler, workers)
-        run_sensitivity(
-            out_dir, scenario, rp, seed, sensitivity_paths, sens_backend, run_monte_carlo
-        )
+        run_sensitivity(out_dir, scenario, rp, seed, sensitivity_paths, sens_backend, run_variants)
     if report:
         from .report import render_report
 
@@ -450,13 +510,13 @@ def run_tiered(
             passes.append(len(todo))
             ran = sorted(set(ran) | set(todo))
             ids, ecols, edata = read_paths_table(tier_dir / "paths.csv")
-            if ids != ran:  # rows are matched to paths by position in ``_analyse``
+            if ids != ran:  # rows are matched to paths by position in ``analyse``
                 raise InvalidInput(
                     "stress/incomplete",
                     f"the exact tier's paths.csv holds {len(ids)} rows, not the {len(ran)} "
                     "paths this run sent to it",
                 )
-            tiers = _analyse(
+            tiers = analyse(
                 plan, cat, (columns, data), (ecols, edata), ran, seed, n_resamples, tolerances
             )
             grown = extend_plan(plan, columns, data, tiers["tail"]) if round_no < rounds else None
@@ -516,53 +576,3 @@ def _exact_pass(
         shutil.rmtree(dest)
     sort_paths_csv(tier_dir / "paths.csv")
     return wall
-
-
-def _analyse(
-    plan: Plan,
-    cat: Catalog,
-    vector: tuple[list[str], np.ndarray],
-    exact: tuple[list[str], np.ndarray],
-    indices: list[int],
-    seed: int,
-    n_resamples: int,
-    tolerances: Mapping[str, tuple[float, float]] | None,
-) -> dict[str, Any]:
-    vcols, vdata = vector
-    ecols, edata = exact
-    row = {p: r for r, p in enumerate(indices)}  # exact table rows follow the sorted indices
-    tails: dict[str, Any] = {}
-    for col in plan.columns:
-        if col.name not in ecols:
-            tails[col.name] = {"status": "only-vector"}
-            continue
-        j = ecols.index(col.name)
-        values = {p: float(edata[row[p], j]) for p in indices}
-        boot = np.random.SeedSequence(seed, spawn_key=(*BOOTSTRAP_KEY, j + 1))
-        tails[col.name] = tail_statistics(
-            plan, col, vdata[:, vcols.index(col.name)], values, boot_seed=boot,
-            n_resamples=n_resamples,
-        )  # fmt: skip
-    ctrl = [row[p] for p in plan.control]
-    agreement = compare_means(
-        cat, (vcols, vdata[list(plan.control)]), (ecols, edata[ctrl]), seed,
-        n_resamples=n_resamples, tolerances=tolerances,
-    )  # fmt: skip
-    flagged = sorted(k for k, v in agreement.items() if v.get("passed") is False)
-    uncovered = sorted(
-        f"{c}:{s}" for c, t in tails.items() for s, e in t.items()
-        if isinstance(e, dict) and e.get("status") == "not-covered"
-    )  # fmt: skip
-    return {
-        "rule": {
-            "tail": plan.tail, "depth": plan.depth_dict(),
-            "control": len(plan.control), "exact_paths": len(indices),
-            "columns": [c.name for c in plan.columns],
-            "tied": {c: {"value": v, "paths": k} for c, (v, k) in plan.tied.items()},
-            "extended": {c: list(ks) for c, ks in plan.extended.items()},
-        },
-        "tail": tails,
-        "control": agreement,
-        "flagged": flagged,
-        "not_covered": uncovered,
-    }  # fmt: skip

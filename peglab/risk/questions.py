@@ -108,7 +108,7 @@ def run_questions(
     paths). Writes ``questions.json``, ``questions.md`` and ``questions.html``; returns the answers.
     """
     from .library import load_scenario
-    from .montecarlo import run_monte_carlo, run_tiered
+    from .montecarlo import run_monte_carlo, run_tiered, run_variants
     from .params import apply_params
     from .question_sweep import sweep_answer
     from .questions_report import write_report
@@ -158,7 +158,7 @@ def run_questions(
             k = min(sensitivity_paths, n)
             tell(f"      sensitivity: every chosen threshold low/high on the first {k} paths")
             run_sensitivity(sub, sc, rp, seed, k, make_backend(scheduler, workers),
-                            run_monte_carlo)  # fmt: skip
+                            run_variants)  # fmt: skip
         render_report(sub)
         answers.append(answer_run(q, sub, time.perf_counter() - t0))
     sweeps = [sweep_answer(out, a) for a in answers]  # no simulation: the runs' outcomes

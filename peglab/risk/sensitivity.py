@@ -174,45 +174,48 @@ def run_sensitivity(
     seed: int,
     paths: int,
     backend: Backend,
-    run: Callable[..., dict[str, Any]],
+    run: Callable[..., list[dict[str, Any]]],
 ) -> dict[str, Any]:
     """Vary every chosen threshold to its low and high value on the run's first ``paths`` paths
     (same seeds) and write ``sensitivity.json`` next to the run's summary (module docstring).
 
-    ``run`` is ``montecarlo.run_monte_carlo`` (passed in: the driver imports this module).
+    ``run`` is ``montecarlo.run_variants`` (passed in: the driver imports this module): every
+    variant runs in one stream of chunks on ``backend``, so its workers share them.
     """
     out = Path(out_dir)
     names = load_catalog(out).headline()
     base = _means(out, names, paths)
-    rows: list[dict[str, Any]] = []
+    found = discover_thresholds(scenario)
+    variants: list[tuple[Scenario, Path]] = []
+    where: dict[tuple[int, str], Path] = {}
+    for j, t in enumerate(found):
+        for side, value in (("low", t.low), ("high", t.high)):
+            try:
+                sc = apply_params(scenario, {t.path: value})
+            except InvalidInput:  # a discovered +-20% outside the field's range
+                continue
+            where[j, side] = out / "sensitivity" / f"{j:02d}-{side}"
+            variants.append((sc, where[j, side]))
     with backend:
-        held = lend(backend)
-        for j, t in enumerate(discover_thresholds(scenario)):
-            default = get_param(scenario, t.path)
-            sides: list[dict[str, float] | None] = []
-            for side, value in (("low", t.low), ("high", t.high)):
-                try:
-                    sc = apply_params(scenario, {t.path: value})
-                except InvalidInput:  # a discovered +-20% outside the field's range
-                    sides.append(None)
-                    continue
-                sub = out / "sensitivity" / f"{j:02d}-{side}"
-                run(sc, run_path, paths=paths, seed=seed, out_dir=sub, keep_paths=0,
-                                progress=False, n_resamples=200, backend=held)  # fmt: skip
-                sides.append(_means(sub, names, paths))
-            values = [t.low, default, t.high]
-            heads: dict[str, Any] = {}
-            for n in names:
-                trio = [None if s is None else s.get(n) for s in (sides[0], base, sides[1])]
-                ok = all(v is not None for v in trio)
-                pv = tuple(_num(v) for v in values)
-                heads[n] = {
-                    "values": [None if v is None or not np.isfinite(v) else round(v, 9)
-                               for v in trio],
-                    "pinned": bool(ok and pinned(pv, tuple(trio))),  # type: ignore[arg-type]
-                }  # fmt: skip
-            rows.append({"path": t.path, "what": t.what, "source": t.source, "values": values,
-                         "headlines": heads})  # fmt: skip
+        run(variants, run_path, paths=paths, seed=seed, backend=lend(backend), n_resamples=200)
+    rows: list[dict[str, Any]] = []
+    for j, t in enumerate(found):
+        default = get_param(scenario, t.path)
+        sides = [_means(where[j, s], names, paths) if (j, s) in where else None
+                 for s in ("low", "high")]  # fmt: skip
+        values = [t.low, default, t.high]
+        heads: dict[str, Any] = {}
+        for n in names:
+            trio = [None if s is None else s.get(n) for s in (sides[0], base, sides[1])]
+            ok = all(v is not None for v in trio)
+            pv = tuple(_num(v) for v in values)
+            heads[n] = {
+                "values": [None if v is None or not np.isfinite(v) else round(v, 9)
+                           for v in trio],
+                "pinned": bool(ok and pinned(pv, tuple(trio))),  # type: ignore[arg-type]
+            }  # fmt: skip
+        rows.append({"path": t.path, "what": t.what, "source": t.source, "values": values,
+                     "headlines": heads})  # fmt: skip
     result = {
         "paths": paths,
         "seed": seed,

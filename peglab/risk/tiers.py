@@ -75,6 +75,7 @@ import numpy as np
 
 from ..errors import InvalidInput
 from .measures import (
+    BOOTSTRAP_KEY,
     MIN_EXCEEDANCES,
     bootstrap_ci,
     bootstrap_cis,
@@ -94,6 +95,7 @@ __all__ = [
     "EXTEND_CAP_SHARE",
     "Plan",
     "TierColumn",
+    "analyse",
     "compare_means",
     "control_sample",
     "extend_plan",
@@ -465,3 +467,56 @@ def compare_means(
             status="pass" if passed else "FLAG",
         )  # fmt: skip
     return out
+
+
+def analyse(
+    plan: Plan,
+    cat: Catalog,
+    vector: tuple[list[str], np.ndarray],
+    exact: tuple[list[str], np.ndarray],
+    indices: list[int],
+    seed: int,
+    n_resamples: int,
+    tolerances: Mapping[str, tuple[float, float]] | None,
+) -> dict[str, Any]:
+    """The tiered run's statistics (module docstring): each tiered column's exact tail statistics
+    from the exact values of ``indices`` (rows of ``exact`` in that sorted order), and the
+    agreement of the two tiers on the control sample; ``summary.json``'s ``tiers``."""
+    vcols, vdata = vector
+    ecols, edata = exact
+    row = {p: r for r, p in enumerate(indices)}  # exact table rows follow the sorted indices
+    tails: dict[str, Any] = {}
+    for col in plan.columns:
+        if col.name not in ecols:
+            tails[col.name] = {"status": "only-vector"}
+            continue
+        j = ecols.index(col.name)
+        values = {p: float(edata[row[p], j]) for p in indices}
+        boot = np.random.SeedSequence(seed, spawn_key=(*BOOTSTRAP_KEY, j + 1))
+        tails[col.name] = tail_statistics(
+            plan, col, vdata[:, vcols.index(col.name)], values, boot_seed=boot,
+            n_resamples=n_resamples,
+        )  # fmt: skip
+    ctrl = [row[p] for p in plan.control]
+    agreement = compare_means(
+        cat, (vcols, vdata[list(plan.control)]), (ecols, edata[ctrl]), seed,
+        n_resamples=n_resamples, tolerances=tolerances,
+    )  # fmt: skip
+    flagged = sorted(k for k, v in agreement.items() if v.get("passed") is False)
+    uncovered = sorted(
+        f"{c}:{s}" for c, t in tails.items() for s, e in t.items()
+        if isinstance(e, dict) and e.get("status") == "not-covered"
+    )  # fmt: skip
+    return {
+        "rule": {
+            "tail": plan.tail, "depth": plan.depth_dict(),
+            "control": len(plan.control), "exact_paths": len(indices),
+            "columns": [c.name for c in plan.columns],
+            "tied": {c: {"value": v, "paths": k} for c, (v, k) in plan.tied.items()},
+            "extended": {c: list(ks) for c, ks in plan.extended.items()},
+        },
+        "tail": tails,
+        "control": agreement,
+        "flagged": flagged,
+        "not_covered": uncovered,
+    }  # fmt: skip
