@@ -200,3 +200,24 @@ def test_keeper_failure__with_and_without_keepers__black_thursday_contrast() -> 
     assert all(m["recap_usd"] > 0 or m["shutdown"] >= 1 for m in bad_fail)
     assert mean_work <= 0.4 * mean_fail
     assert all(m["recap_usd"] > 0 and m["shutdown"] == 0 for m in bad_work)
+
+
+def test_aggregate__process_pool__same_summary_bytes_as_one_process(tmp_path: Path) -> None:
+    """From AGGREGATE_POOL_PATHS paths the columns are summarised on a pool; each column is
+    seeded by its position, so one process and two write the same summary.json."""
+    from peglab.risk.engines import engine_model
+    from peglab.risk.montecarlo import AGGREGATE_POOL_PATHS, aggregate
+    from peglab.risk.rundir import load_catalog
+    from peglab.sim.scenario import load_scenario_file
+
+    sc = load_scenario_file(Path(__file__).parent / "scenarios" / "small-crash.toml")
+    n = AGGREGATE_POOL_PATHS
+    model = engine_model("vector")
+    run_monte_carlo(sc, model, paths=n, seed=3, out_dir=tmp_path, workers=1, progress=False,
+                    n_resamples=100)  # fmt: skip
+    one = (tmp_path / "summary.json").read_bytes()
+    cat = load_catalog(tmp_path)
+    aggregate(tmp_path, sc, model, cat, paths=n, seed=3, n_resamples=100, workers=2)
+    assert (tmp_path / "summary.json").read_bytes() == one
+    aggregate(tmp_path, sc, model, cat, paths=n, seed=4, n_resamples=100, workers=2)
+    assert (tmp_path / "summary.json").read_bytes() != one  # canary: the bytes follow the seed

@@ -30,10 +30,12 @@ import os
 import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .. import __version__
 from ..errors import InvalidInput
@@ -99,6 +101,8 @@ VECTOR_CHUNK = 1024
 # series grow with paths x steps, so a long horizon gets the smaller cap
 VECTOR_PATH_STEPS = 800_000
 VECTOR_CHUNK_LONG = 128
+FloatArray = NDArray[np.float64]
+AGGREGATE_POOL_PATHS = 500  # from this many paths ``aggregate`` summarises columns on a pool
 
 
 def _chunks(indices: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -207,7 +211,7 @@ def run_monte_carlo(
     finally:
         run.sink.close()
     wall = time.perf_counter() - t0
-    summary = run.finish(run_path, seed, n_resamples, engine)
+    summary = run.finish(run_path, seed, n_resamples, engine, n_workers)
     timings = {
         "backend": label,
         "workers": n_workers,
@@ -231,7 +235,7 @@ class _OpenRun:
         self.sink = Sink(out, paths, len(report_grid(scenario.n_steps)), keep_paths)
 
     def finish(
-        self, run_path: Model, seed: int, n_resamples: int, engine: str | None
+        self, run_path: Model, seed: int, n_resamples: int, engine: str | None, workers: int = 1
     ) -> dict[str, Any]:
         """Check that every path came back once, sort the table, write the summary."""
         if self.sink.count != self.paths:  # every index exactly once (the Sink refuses repeats)
@@ -241,7 +245,7 @@ class _OpenRun:
         sort_paths_csv(self.out / "paths.csv")
         return aggregate(
             self.out, self.scenario, run_path, Catalog(self.cat), paths=self.paths, seed=seed,
-            n_resamples=n_resamples, engine=engine,
+            n_resamples=n_resamples, engine=engine, workers=workers,
         )  # fmt: skip
 
 
@@ -314,6 +318,17 @@ def conditional_on(scenario: Scenario) -> str:
     return f"{text}: {scenario.description}" if scenario.description else text
 
 
+def _column_summary(
+    job: tuple[FloatArray, np.random.SeedSequence, bool, int, str],
+) -> dict[str, Any]:
+    finite, seed, tail, n_resamples, condition = job
+    if finite.size == 0:
+        return {"n": 0}
+    return risk_summary(
+        finite, seed=seed, tail=tail, n_resamples=n_resamples, conditional_on=condition
+    )
+
+
 def aggregate(
     out: Path,
     scenario: Scenario,
@@ -324,8 +339,14 @@ def aggregate(
     seed: int,
     n_resamples: int = 1000,
     engine: str | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Read ``paths.csv`` and write ``summary.json`` (metrics with bootstrap CIs).
+
+    From :data:`AGGREGATE_POOL_PATHS` paths, the columns are summarised on a process pool of
+    ``workers`` (at most this machine's cores): at 10,000 paths the bootstrap of the entropic
+    VaR alone is about 1.4 CPU s a column and level. A column's summary depends on its values
+    and its position only, so the bytes are the same on any number of processes.
 
     Every column's statistics are conditional on the scenario that generated the paths
     (docs/validation.md §1): its name and description go with each column (``conditional_on``)
@@ -334,21 +355,18 @@ def aggregate(
     condition = conditional_on(scenario)
     columns, data = read_paths_csv(out / "paths.csv")
     boot = np.random.SeedSequence(seed, spawn_key=BOOTSTRAP_KEY)
-    metrics: dict[str, Any] = {}
+    jobs: list[tuple[FloatArray, np.random.SeedSequence, bool, int, str]] = []
     for j, name in enumerate(columns):
         col = data[:, j]
-        finite = col[np.isfinite(col)]
-        if finite.size == 0:
-            metrics[name] = {"n": 0}
-            continue
         child = np.random.SeedSequence(boot.entropy, spawn_key=(*BOOTSTRAP_KEY, j + 1))
-        metrics[name] = risk_summary(
-            finite,
-            seed=child,
-            tail=specs.is_loss(name),
-            n_resamples=n_resamples,
-            conditional_on=condition,
-        )
+        jobs.append((col[np.isfinite(col)], child, specs.is_loss(name), n_resamples, condition))
+    procs = min(workers, os.cpu_count() or 1) if paths >= AGGREGATE_POOL_PATHS else 1
+    if procs > 1:  # each column alone, seeded by its position: the same bytes on any count
+        with ProcessPoolExecutor(max_workers=procs) as pool:
+            results = list(pool.map(_column_summary, jobs))
+    else:
+        results = [_column_summary(job) for job in jobs]
+    metrics: dict[str, Any] = dict(zip(columns, results, strict=True))
     grid = report_grid(scenario.n_steps)
     summary: dict[str, Any] = {
         "peglab_version": __version__,
