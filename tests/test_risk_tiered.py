@@ -142,7 +142,8 @@ def test_chunk_size__batched__capped_by_paths_and_by_path_steps() -> None:
     assert vector_cap(1_500) == 533  # in between: 800,000 path-steps
     assert chunk_size(vec, 10_000, 2, 768) == 1024
     assert chunk_size(vec, 100, 2, 768) == 25  # n / (2 workers) when that is smaller
-    assert chunk_size(run_path, 10_000, 2, 768) == 64  # a per-path model: unchanged
+    assert chunk_size(run_path, 10_000, 2, 768) == 16  # a per-path model: PATH_CHUNK
+    assert chunk_size(run_path, 100, 2, 768) == 6  # n / (8 workers) when that is smaller
 
 
 @pytest.fixture(scope="module")

@@ -101,6 +101,7 @@ VECTOR_CHUNK = 1024
 # series grow with paths x steps, so a long horizon gets the smaller cap
 VECTOR_PATH_STEPS = 800_000
 VECTOR_CHUNK_LONG = 128
+PATH_CHUNK = 16  # the most paths one chunk of a per-path model holds (64 before 2026-12-04)
 FloatArray = NDArray[np.float64]
 AGGREGATE_POOL_PATHS = 500  # from this many paths ``aggregate`` summarises columns on a pool
 
@@ -118,13 +119,14 @@ def vector_cap(steps: int) -> int:
 
 
 def chunk_size(model: Model, n: int, workers: int, steps: int = 0) -> int:
-    """Paths per chunk: a per-path model 1 on one worker, else ``n / (8 workers)`` capped at 64
-    (small chunks balance the load); a batched model ``n / (2 workers)`` capped at
+    """Paths per chunk: a per-path model 1 on one worker, else ``n / (8 workers)`` capped at
+    :data:`PATH_CHUNK` (small chunks balance the load: the last chunk of a worker may be all
+    that runs at the end, and an exact tail path costs about a CPU second); a batched model ``n / (2 workers)`` capped at
     :func:`vector_cap` of the scenario's ``steps`` (large chunks feed the arrays: a vectorised
     step costs less per path the more paths share it). A result never depends on it."""
     if isinstance(model, Batched):
         return max(1, min(vector_cap(steps), math.ceil(n / (2 * workers))))
-    return 1 if workers == 1 else max(1, min(64, n // (workers * 8)))
+    return 1 if workers == 1 else max(1, min(PATH_CHUNK, n // (workers * 8)))
 
 
 def stream_paths(
