@@ -258,3 +258,69 @@ def test_aggregate__stress_run__every_column_conditional_on_the_scenario(tmp_pat
     page = render_report(tmp_path).read_text(encoding="utf-8")
     assert f"Conditional on: {cond}" in page.replace("&#x27;", "'")
     assert "n too small: 4 paths leave 0 beyond this level" in page
+
+
+def _evar_reference(losses: np.ndarray, q: float, iterations: int = 80) -> np.ndarray:
+    """The entropic VaR as it was computed before the in-place objective (2026-12-04): the
+    log-sum-exp shifted by a fresh ``max(z b)``; the library must give these bits."""
+    arr = np.asarray(losses, dtype=np.float64)
+    log_tail = math.log(1.0 - q)
+    scale = np.abs(arr).max(axis=-1, keepdims=True)
+    b = arr / np.where(scale > 0, scale, 1.0)
+
+    def f(log_z: np.ndarray) -> np.ndarray:
+        z = np.exp(log_z)[..., None]
+        zb = z * b
+        m = zb.max(axis=-1, keepdims=True)
+        lse = m[..., 0] + np.log(np.exp(zb - m).sum(axis=-1))
+        return np.asarray((lse - math.log(b.shape[-1]) - log_tail) / z[..., 0])
+
+    phi = (math.sqrt(5.0) - 1.0) / 2.0
+    a_, d_ = np.full(b.shape[:-1], -12.0), np.full(b.shape[:-1], 25.0)
+    c1, c2 = d_ - phi * (d_ - a_), a_ + phi * (d_ - a_)
+    f1, f2 = f(c1), f(c2)
+    for _ in range(iterations):
+        left = f1 < f2
+        d_ = np.where(left, c2, d_)
+        a_ = np.where(left, a_, c1)
+        n1 = np.where(left, d_ - phi * (d_ - a_), c2)
+        n2 = np.where(left, c1, a_ + phi * (d_ - a_))
+        nf = f(np.where(left, n1, n2))
+        f1, f2 = np.where(left, nf, f2), np.where(left, f1, nf)
+        c1, c2 = n1, n2
+    return np.asarray(np.minimum(np.minimum(f1, f2), b.max(axis=-1)) * scale[..., 0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_subnormal=False), min_size=1, max_size=40),
+    st.integers(1, 4),
+    st.sampled_from([0.5, 0.9, 0.95, 0.99]),
+)
+def test_entropic_var__in_place_objective__same_bits_as_reference(
+    values: list[float], rows: int, q: float
+) -> None:
+    x = np.asarray(values)
+    batch = np.stack([np.roll(x, r) * (r + 1) for r in range(rows)])  # rows of other scales
+    assert np.array_equal(entropic_var(batch, q), _evar_reference(batch, q))
+    assert entropic_var(x, q) == float(_evar_reference(x, q))
+
+
+def test_evar_bits__canary__float32_exponentials_are_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bit-for-bit check can fail: the objective with its exponentials rounded through
+    float32 (a relative change near 1e-7) gives other bits on an ordinary sample. (Rearranging
+    the shift as ``exp(z (b - top))`` did not: the golden section's answer absorbed it.)"""
+    import peglab.risk.measures as m
+
+    def rearranged(b, top, log_z, log_tail, buf):  # type: ignore[no-untyped-def]
+        z = np.exp(log_z)
+        e = np.exp((z[..., None] * b - (z * top)[..., None]).astype(np.float32))
+        lse = z * top + np.log(e.astype(np.float64).sum(axis=-1))
+        return (lse - math.log(b.shape[-1]) - log_tail) / z
+
+    x = np.random.default_rng(5).normal(size=(3, 500)) * 1e3
+    assert np.array_equal(entropic_var(x, 0.95), _evar_reference(x, 0.95))
+    monkeypatch.setattr(m, "_evar_objective", rearranged)
+    assert not np.array_equal(entropic_var(x, 0.95), _evar_reference(x, 0.95))
