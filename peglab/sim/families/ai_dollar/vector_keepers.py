@@ -33,6 +33,13 @@ B = NDArray[np.bool_]
 WEI = 1e-27  # one rad unit of internal AI dollar (the zero bid)
 
 
+def _where2(mask: B) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """``np.nonzero`` of a C-contiguous ``(P, V)`` mask (the same row-major order), through the
+    flat indices: several times faster than the two-dimensional search."""
+    r, c = np.divmod(np.flatnonzero(mask), mask.shape[1])
+    return r, c
+
+
 def _curve(il: Ilk, top: F, age: F) -> F:
     if il.calc == "linear":
         return np.asarray(top * np.maximum(0.0, (il.tau - age) / il.tau), dtype=np.float64)
@@ -141,7 +148,9 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
     if not il.on.any():
         return
     now = s.now(k)
-    rr, rc = np.nonzero(il.on & ((share > 0) & live & (il.feed > 0))[:, None])
+    on_r, on_c = _where2(il.on)  # the open auctions (row-major)
+    keep = ((share > 0) & live & (il.feed > 0))[on_r]
+    rr, rc = on_r[keep], on_c[keep]
     redo = _needs_redo(il, il.top[rr, rc], now - il.tic[rr, rc])
     if redo.any():
         rr, rc = rr[redo], rc[redo]
@@ -153,10 +162,12 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
         coin = path_sum(rr, np.where(incentive, il.tip + il.chip * tab, 0.0), s.P)
         d.sin += coin
         il.kdol += coin
-    has_sales = il.on.any(axis=1)
+    has_sales = np.zeros(s.P, bool)
+    has_sales[on_r] = True
     pay = np.where(has_sales & live, payable(s, d, il.kdol, il.kcash, k), 0.0)
     avail = np.where(pay < 1.0, 0.0, avail)
-    _takes(s, il, d, k, share, pay, live & (avail > 0))
+    can = (live & (avail > 0))[on_r]
+    _takes(s, il, d, k, share, pay, on_r[can], on_c[can])
 
 
 def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> None:
@@ -165,7 +176,7 @@ def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> 
     unsafe &= il.active
     since = il.unsafe_since
     np.putmask(since, ~unsafe, -1)
-    r, c = np.nonzero(unsafe)
+    r, c = _where2(unsafe)
     s_rc = since[r, c]
     s_rc = np.where(s_rc < 0, k, s_rc)
     since[r, c] = s_rc
@@ -174,15 +185,20 @@ def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> 
     if not go_rc.any():
         return
     r, c = r[go_rc], c[go_rc]
-    ready = np.zeros(il.on.shape, bool)
-    ready[r, c] = True
-    # the room within ``hole`` runs out along the vaults in order: a cumulative sum per path
-    cum_all = np.cumsum(np.where(ready, il.art * rate[:, None] * il.chop, 0.0), axis=1)
+    # the room within ``hole`` runs out along the vaults in order: a cumulative sum per path, on
+    # the paths with a ready vault only (``i``: each entry's path among them) and up to the last
+    # ready vault (a row's sums depend on nothing else)
+    paths, i = np.unique(r, return_inverse=True)
+    width = int(c.max()) + 1
+    ready = np.zeros((paths.size, width), bool)
+    ready[i, c] = True
+    rate_p = rate[paths, None]
+    cum_p = np.cumsum(np.where(ready, il.art[paths, :width] * rate_p * il.chop, 0.0), axis=1)
     rate_r = rate[r]
     art = il.art[r, c]
     tab_full = art * rate_r * il.chop
-    cum = cum_all[r, c]
-    room = (il.hole - il.tab.sum(axis=1))[r]
+    cum = cum_p[i, c]
+    room = (il.hole - il.tab[paths].sum(axis=1))[i]
     full = cum <= room
     over = (cum > room) & (cum - tab_full <= room) & (room > 0)
     left = room - (cum - tab_full)
@@ -232,7 +248,20 @@ def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> 
     il.unsafe_since[r[emptied], c[emptied]] = -1
 
 
-def _takes(s: VState, il: Ilk, d: Dol, k: int, share: F, pay: F, can: B) -> None:
+def _takes(
+    s: VState,
+    il: Ilk,
+    d: Dol,
+    k: int,
+    share: F,
+    pay: F,
+    cr_all: NDArray[np.intp],
+    cc_all: NDArray[np.intp],
+) -> None:
+    """The takes of step ``k`` from the open auctions ``(cr_all, cc_all)`` the keepers may take
+    (row-major: vault order within a path). Each is tried at most once, and a path drops out
+    once a keeper is short of AI dollars. A round works on its takers' paths ``r`` only; the
+    venue sale and the purchase of AI dollars see full-batch vectors (0 off ``r``)."""
     kp = s.sc.agents.keepers
     margin = float(kp.margin)
     gas_usd = float(kp.gas_usd) * s.gas[:, k]
@@ -240,14 +269,14 @@ def _takes(s: VState, il: Ilk, d: Dol, k: int, share: F, pay: F, can: B) -> None
     due_k = min(k + recycle, s.n + 1)
     now = s.now(k)
     grain = float(il.step_s if il.calc == "stairstep" else max(1, s.dt // 120))
-    short = np.zeros(s.P, bool)
-    sold = np.zeros(s.P)
+    cap = float(s.cap_factor[k])
+    p_all = s.coll_price(il, k)
+    P = s.P
+    short = np.zeros(P, bool)
+    sold = np.zeros(P)
     chost = il.dust * il.chop
-    # the open auctions the keepers may take this step (row-major: vault order within a path);
-    # each is tried at most once, and a path drops out once a keeper is short of AI dollars
-    cr_all, cc_all = np.nonzero(il.on & can[:, None])
+    st = d.stats
     untried = np.ones(cr_all.size, bool)
-    rows = np.arange(s.P)
     for _ in range(il.on.shape[1]):
         sel = np.flatnonzero(untried & ~short[cr_all])
         if sel.size == 0:
@@ -266,55 +295,57 @@ def _takes(s: VState, il: Ilk, d: Dol, k: int, share: F, pay: F, can: B) -> None
         if first.size == 0:
             return
         untried[sel[first]] = False
-        has = np.zeros(s.P, bool)
-        has[cr[first]] = True
-        j = np.zeros(s.P, np.intp)
-        j[cr[first]] = cc[first]
-        price_j = np.zeros(s.P)
-        price_j[cr[first]] = price[first]
-        lot_j, tab_j = il.lot[rows, j], il.tab[rows, j]
-        avail = il.free * share * float(s.cap_factor[k])
+        r, j, price_j = cr[first], cc[first], price[first]  # distinct paths, ascending
+        lot_j, tab_j = il.lot[r, j], il.tab[r, j]
+        avail = il.free[r] * share[r] * cap
         with np.errstate(divide="ignore", invalid="ignore"):
-            amount = np.where(has, np.minimum(lot_j, np.minimum(avail, pay * 0.995) / price_j), 0.0)
-        amount = np.where(np.isfinite(amount) & (amount > 0), amount, 0.0)
-        owe = amount * price_j
-        slc = amount
-        over = owe >= tab_j
-        owe = np.where(over, tab_j, owe)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slc = np.where(over, tab_j / price_j, slc)
+            amount = np.minimum(lot_j, np.minimum(avail, pay[r] * 0.995) / price_j)
+            amount = np.where(np.isfinite(amount) & (amount > 0), amount, 0.0)
+            owe = amount * price_j
+            over = owe >= tab_j
+            owe = np.where(over, tab_j, owe)
+            slc = np.where(over, tab_j / price_j, amount)
             part = ~over & (slc < lot_j) & (tab_j - owe < chost)
             owe = np.where(part, tab_j - chost, owe)
             slc = np.where(part, owe / price_j, slc)
         go = (amount > 0) & ~(part & (tab_j <= chost))
         slc = np.where(go, np.minimum(slc, lot_j), 0.0)
         owe = np.where(go, owe, 0.0)
-        proceeds = _sell(s, il, slc, k, sold)  # inside the take; the venue keeps it if refused
-        need = np.maximum(owe - il.kdol, 0.0)
-        got, spent, met = buy_exact(s, d, need, il.kcash + proceeds, k, go.astype(np.float64))
-        done = go & ((need <= 0) | (met > 0))
-        short |= go & ~done
+        units = np.zeros(P)
+        units[r] = slc
+        # the sale is inside the take; the venue keeps it if the take is refused
+        proceeds_all = _sell(s, il, units, k, sold)
+        need = np.maximum(owe - il.kdol[r], 0.0)
+        got, spent = np.zeros(r.size), np.zeros(r.size)
+        done = go
+        if (go & (need > 0)).any():  # else nothing is bought: every take is met as it is
+            owe_all, commit = np.zeros(P), np.zeros(P)
+            owe_all[r] = owe
+            commit[r] = go
+            need_all = np.maximum(owe_all - il.kdol, 0.0)
+            bought = buy_exact(s, d, need_all, il.kcash + proceeds_all, k, commit)
+            got, spent, met = (x[r] for x in bought)
+            done = go & ((need <= 0) | (met > 0))
+        short[r] |= go & ~done
         owe = np.where(done, owe, 0.0)
         slc = np.where(done, slc, 0.0)
-        proceeds = np.where(done, proceeds, 0.0)
-        sold += slc
-        il.flow["sold"] += slc
-        il.kcash += proceeds - spent
-        il.kdol += got - owe
-        d.dai += owe
-        pay -= owe
-        il.free -= owe
-        il.release[:, due_k] += proceeds
-        p = s.coll_price(il, k)
-        st = d.stats
-        st["keeper"] += np.where(done, proceeds - owe - gas_usd, 0.0)
-        st["proceeds"] += owe
-        st["take_value"] += slc * p
-        r = rows[done]
-        c = j[done]
-        il.given[r, c] += slc[done] * p[done]
-        il.lot[r, c] -= slc[done]
-        il.tab[r, c] -= owe[done]
+        proceeds = np.where(done, proceeds_all[r], 0.0)
+        sold[r] += slc
+        il.flow["sold"][r] += slc
+        il.kcash[r] += proceeds - spent
+        il.kdol[r] += got - owe
+        d.dai[r] += owe
+        pay[r] -= owe
+        il.free[r] -= owe
+        il.release[r, due_k] += proceeds
+        p = p_all[r]
+        st["keeper"][r] += np.where(done, proceeds - owe - gas_usd[r], 0.0)
+        st["proceeds"][r] += owe
+        st["take_value"][r] += slc * p
+        r, c, slc, owe, p = r[done], j[done], slc[done], owe[done], p[done]
+        il.given[r, c] += slc * p
+        il.lot[r, c] -= slc
+        il.tab[r, c] -= owe
         closed = (il.tab[r, c] <= 1e-9 * np.maximum(il.due[r, c], 1.0)) | (il.lot[r, c] <= 1e-12)
         _close(s, il, d, r[closed], c[closed], k)
 
