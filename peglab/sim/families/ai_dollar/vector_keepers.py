@@ -19,11 +19,12 @@
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .vector_dealer import buy_exact, payable
+from .vector_dealer import buy_exact, pool_buy_size, psm_room
 from .vector_state import Dol, Ilk, VState, otc_buy, path_sum
 
 __all__ = ["keepers", "unit_bid"]
@@ -31,6 +32,8 @@ __all__ = ["keepers", "unit_bid"]
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
 WEI = 1e-27  # one rad unit of internal AI dollar (the zero bid)
+# scratch arrays of the barks' safety test, per collateral type (dropped with its state)
+_SCRATCH: weakref.WeakKeyDictionary[Ilk, tuple[F, F, B]] = weakref.WeakKeyDictionary()
 
 
 def _where2(mask: B) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -164,16 +167,44 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
         il.kdol += coin
     has_sales = np.zeros(s.P, bool)
     has_sales[on_r] = True
-    pay = np.where(has_sales & live, payable(s, d, il.kdol, il.kcash, k), 0.0)
+    pay = np.zeros(s.P)
+    rows = np.flatnonzero(has_sales & live)
+    pay[rows] = _payable(s, il, d, k, rows)
     avail = np.where(pay < 1.0, 0.0, avail)
     can = (live & (avail > 0))[on_r]
     _takes(s, il, d, k, share, pay, on_r[can], on_c[can])
 
 
+def _payable(s: VState, il: Ilk, d: Dol, k: int, rows: NDArray[np.intp]) -> F:
+    """``vector_dealer.payable`` of the keeper's AI dollars and cash on the paths ``rows`` only
+    (the same arithmetic per path): held, plus the PSM's room, plus the pool within the cap."""
+    cash = il.kcash[rows]
+    gem = np.minimum(cash, psm_room(s, d, k, rows))
+    left = cash - gem
+    return np.asarray(
+        il.kdol[rows] + gem * (1.0 - d.tin) + pool_buy_size(s, d, left, rows)[1], dtype=np.float64
+    )
+
+
+def _unsafe(il: Ilk) -> B:
+    """The active vaults with ``art rate > ink spot``, computed in ``(P, V)`` buffers kept per
+    collateral type (:data:`_SCRATCH`; valid until the next call): fresh temporaries of that
+    size cost about as much again in page faults."""
+    buf = _SCRATCH.get(il)
+    if buf is None or buf[2].shape != il.art.shape:
+        buf = (np.empty_like(il.art), np.empty_like(il.art), np.empty(il.art.shape, bool))
+        _SCRATCH[il] = buf
+    debt, value, unsafe = buf
+    np.multiply(il.art, il.rate[:, None], out=debt)
+    np.multiply(il.ink, il.spot[:, None], out=value)
+    np.greater(debt, value, out=unsafe)
+    unsafe &= il.active
+    return unsafe
+
+
 def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> None:
     rate = il.rate
-    unsafe = il.art * rate[:, None] > il.ink * il.spot[:, None]
-    unsafe &= il.active
+    unsafe = _unsafe(il)
     since = il.unsafe_since
     np.putmask(since, ~unsafe, -1)
     r, c = _where2(unsafe)
@@ -382,7 +413,9 @@ def _english(s: VState, il: Ilk, d: Dol, k: int, share: F, avail: F) -> None:
     if not biddable.any():
         return
     has = on.any(axis=1) & (avail > 0)
-    pay = np.where(has, payable(s, d, il.kdol, il.kcash, k), 0.0)
+    pay = np.zeros(s.P)
+    rows = np.flatnonzero(has)
+    pay[rows] = _payable(s, il, d, k, rows)
     keen = (share > 0) & (pay > 1.0)
     lot = np.where(biddable, il.lot, 0.0)
     unit = np.where(keen[:, None], unit_bid(s, il, lot, k, np.zeros(s.P)), 0.0)
