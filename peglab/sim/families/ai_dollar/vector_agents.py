@@ -78,17 +78,17 @@ def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], Window]) -> N
     live = d.live()
     n = il.art.shape[1]
     u = take(3 * n, live)  # per vault: attend, choice, deleverage (only the first read whole)
-    r, c = np.nonzero((u.cols(0, n) < p_act) & il.active)
+    r, c = _hits((u.cols(0, n) < p_act) & il.active)
     keep = live[r] & (il.art[r, c] > 0)
     r, c = r[keep], c[keep]
     if r.size:
         _attend(s, d, il, k, r, c, u.pick(r, n + c), u.pick(r, 2 * n + c), p_all[r])
-    window = s.prices[:, max(0, k - panic_steps) : k + 1, il.a].max(axis=1)
+    window = s.recent_high(il.a, k, panic_steps)
     crashed = s.prices[:, k, il.a] < (1.0 - float(bw.panic_drop)) * window
     crashed &= live
     if crashed.any():
         u_panic = take(n, crashed).cols(0, n)
-        r, c = np.nonzero((u_panic < p_panic) & crashed[:, None] & il.active)
+        r, c = _hits((u_panic < p_panic) & crashed[:, None] & il.active)
         debt = il.art[r, c] * il.rate[r]
         pan = il.budget[r, c] >= debt * 1.02
         r, c, debt = r[pan], c[pan], debt[pan]
@@ -97,6 +97,13 @@ def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], Window]) -> N
             usd = np.minimum(debt[e] * 1.02, il.cash[re, ce])
             got = _repay(s, d, il, re, ce, usd, k, close=True)
             il.budget[re, ce] -= np.where(got > 0, debt[e] * 1.02, 0.0)
+
+
+def _hits(mask: B) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """``np.nonzero`` of a sparse ``(P, V)`` mask (the same indices in the same row-major
+    order), through the flat indices: several times faster than the 2-D ``nonzero``."""
+    r, c = np.divmod(np.flatnonzero(mask), mask.shape[1])
+    return r, c
 
 
 def _rounds(r: NDArray[np.intp]) -> list[NDArray[np.intp]]:

@@ -219,6 +219,22 @@ class VState:
         self.step_rngs: list[np.random.Generator] = []
         self.reserves = PoolReserves(self.n, self.P)  # the pools' reserves on the report grid
         self.k = 0
+        self._by_step: dict[int, F] = {}  # recent_high's copies of the prices, filled to
+        self._filled: dict[int, int] = {}  # this step (excluded)
+
+    def recent_high(self, a: int, k: int, steps: int) -> F:
+        """Each path's highest market price of asset ``a`` over steps ``k - steps .. k`` (from
+        0 early on). Read from a copy of the prices with steps as rows, filled up to ``k`` as the
+        steps begin (``prices[:, j]`` is final once step ``j`` has begun): a max along
+        contiguous rows, the same values as along the strided price array."""
+        hist = self._by_step.get(a)
+        if hist is None:
+            hist = self._by_step[a] = np.empty((self.n + 1, self.P))
+        filled = self._filled.get(a, 0)
+        if filled <= k:
+            hist[filled : k + 1] = self.prices[:, filled : k + 1, a].T
+            self._filled[a] = k + 1
+        return np.asarray(hist[max(0, k - steps) : k + 1].max(axis=0), dtype=np.float64)
 
     def now(self, k: int) -> int:
         return self.t0 + k * self.dt
