@@ -414,7 +414,8 @@ def path_sum(rows: NDArray[np.intp], values: F, paths: int) -> F:
 
 class Window:
     """``n`` uniforms per path from each path's cursor ``start``: :meth:`cols` reads a block of
-    them for every path, :meth:`pick` single ones for some (the rest is never copied)."""
+    them for every path, :meth:`block` for some, :meth:`pick` single ones for some (the rest
+    is never copied)."""
 
     def __init__(self, buf: F, start: NDArray[np.int64]) -> None:
         self.buf, self.start = buf, start
@@ -432,6 +433,14 @@ class Window:
         at = np.minimum(self.start + lo, end - width)
         view = np.lib.stride_tricks.sliding_window_view(self.buf, width, axis=1)
         return np.asarray(view[np.arange(self.buf.shape[0]), at], dtype=np.float64)
+
+    def block(self, rows: NDArray[np.intp], lo: int, hi: int) -> F:
+        """``(rows.size, hi - lo)``: the uniforms ``lo .. hi`` of the window of each path of
+        ``rows`` (paths that consume the window; ``cols`` of those rows, the others not copied)."""
+        if rows.size == self.buf.shape[0]:
+            return self.cols(lo, hi)
+        view = np.lib.stride_tricks.sliding_window_view(self.buf, hi - lo, axis=1)
+        return np.asarray(view[rows, self.start[rows] + lo], dtype=np.float64)
 
     def pick(self, rows: NDArray[np.intp], pos: NDArray[np.intp]) -> F:
         """The uniform at position ``pos`` of the window of each path of ``rows``."""
