@@ -118,7 +118,12 @@ def _rounds(r: NDArray[np.intp]) -> list[NDArray[np.intp]]:
     if r.size == 0:
         return []
     at = np.arange(r.size)
-    first = np.maximum.accumulate(np.where(np.r_[True, r[1:] != r[:-1]], at, 0))
+    new = np.empty(r.size, bool)
+    new[0] = True
+    np.not_equal(r[1:], r[:-1], out=new[1:])
+    if new.all():  # one entry per path: a single round
+        return [at]
+    first = np.maximum.accumulate(np.where(new, at, 0))
     rank = at - first
     order = np.argsort(rank, kind="stable")
     counts = np.bincount(rank)
