@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "d_p", "fold", "get_d", "get_y", "get_y_and_slope", "price", "price_folded", "solve",
+    "solve_y",
 ]  # fmt: skip
 
 F = NDArray[np.float64]
@@ -84,18 +85,31 @@ def fold(rest: Sequence[F], d: F, ann: float, n: int) -> tuple[F, F]:
     return s + d / ann - d, k
 
 
-def solve(x: F, b_rest: F, k: F) -> tuple[F, F]:
-    """``(y, dy/dx)`` of the folded quadratic (:func:`fold`) at traded-in balance ``x``: the
-    positive root, in the cancellation-free form, and its slope ``-(y + c / x) / sqrt(b'^2 + 4
-    c)`` with ``c = k / x``, ``b' = b_rest + x`` (the discriminant's root is ``2 y + b' > 0``)."""
+def _root(x: F, b_rest: F, k: F) -> tuple[F, F, F, F]:
+    """``(y, c, x floored, discriminant's root)`` of :func:`solve` (no warnings silenced)."""
     xs = np.maximum(x, TINY)
     c = k / xs
     b = b_rest + x
     root = np.sqrt(b * b + 4.0 * c)
+    y = np.where(b > 0, 2.0 * c / (b + root), (root - b) / 2.0)
+    return y, c, xs, root
+
+
+def solve(x: F, b_rest: F, k: F) -> tuple[F, F]:
+    """``(y, dy/dx)`` of the folded quadratic (:func:`fold`) at traded-in balance ``x``: the
+    positive root, in the cancellation-free form, and its slope ``-(y + c / x) / sqrt(b'^2 + 4
+    c)`` with ``c = k / x``, ``b' = b_rest + x`` (the discriminant's root is ``2 y + b' > 0``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        y = np.where(b > 0, 2.0 * c / (b + root), (root - b) / 2.0)
+        y, c, xs, root = _root(x, b_rest, k)
         slope = -(y + c / xs) / root
     return np.asarray(y, dtype=np.float64), np.asarray(slope, dtype=np.float64)
+
+
+def solve_y(x: F, b_rest: F, k: F) -> F:
+    """The ``y`` of :func:`solve` without its slope, for callers that evaluate it in bulk: they
+    silence the untaken branch's float warnings themselves (one ``np.errstate`` around a whole
+    search rather than one per call)."""
+    return np.asarray(_root(x, b_rest, k)[0], dtype=np.float64)
 
 
 def get_y(others: Sequence[F], d: F, ann: float) -> F:

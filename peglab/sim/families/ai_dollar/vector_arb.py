@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...agents.arbitrage import Leg, cycles, graph
-from ...vector_stableswap import fold, price_folded, solve
+from ...vector_stableswap import fold, price_folded, solve_y
 from .vector_dealer import psm_mint, psm_redeem, psm_room
 from .vector_state import VState
 
@@ -47,11 +47,49 @@ _UNIT_MIN = 1e-6  # the exact search's smallest input: one base unit of a 6-deci
 
 class _Group:
     """The pairs of one leg kind at one position of the cycles being sized: their indices in
-    the pair list and the leg parameters gathered for them (fixed while a round sizes)."""
+    the pair list and the leg parameters gathered for them (fixed while a round sizes), with
+    the quotes' input-free parts computed once (:meth:`pay` evaluates the rest per input)."""
 
     def __init__(self, kind: int, idx: NDArray[np.intp], a: F, b: F, c: F, e: F, fee: F) -> None:
         self.kind, self.idx = kind, idx
         self.a, self.b, self.c, self.e, self.fee = a, b, c, e, fee
+        self.keep = 1.0 - fee
+        if kind in (BUY, SELL):  # a: fundamental, b: price now, c: impact per USD of notional
+            self.kf = c * a
+            self.pos = c > 0
+            self.b_floor = np.maximum(b, 1e-300)
+            self.dead = np.isinf(c) | (b <= 0) if kind == BUY else np.isinf(c)
+        elif kind == REDEEM:
+            self.keep = 1.0 + fee  # the divisor of a redemption
+
+    def subset(self, pos: NDArray[np.intp], keep: NDArray[np.intp]) -> _Group:
+        """The group of the entries ``keep`` only, at the pair indices ``pos``."""
+        return _Group(
+            self.kind, pos, self.a[keep], self.b[keep], self.c[keep], self.e[keep], self.fee[keep]
+        )
+
+    def pay(self, x: F) -> F:
+        """What the group's legs pay out for inputs ``x``: the quotes of ``VecPool.quote``,
+        ``VecVenue.quote_buy``/``quote_sell`` and the PSM, on the gathered parameters (the
+        caller silences float warnings: :meth:`Arbitrage.run`)."""
+        kd = self.kind
+        if kd == STABLE:
+            raw = self.b - solve_y(self.a + x, self.e, self.c) - 1e-18
+            return np.where((x > 0) & (raw > 0), raw * self.keep, 0.0)
+        if kd == CP:
+            xe = x * self.keep
+            return np.asarray(self.b * xe / np.maximum(self.a + xe, 1e-300), dtype=np.float64)
+        if kd == BUY:
+            kf, b = self.kf, self.b
+            out = np.where(self.pos, np.log1p(x * kf / self.b_floor) / kf, x / b)
+            return np.where(self.dead | (x <= 0), 0.0, out)
+        if kd == SELL:
+            kf = self.kf
+            out = np.where(self.pos, self.b * -np.expm1(-kf * x) / kf, x * self.b)
+            return np.where(self.dead | (x <= 0), 0.0, out)
+        if kd == MINT:  # all or nothing, as ``sell_gem`` within the room
+            return np.where(x <= self.a, x * self.keep, 0.0)
+        return np.minimum(x / self.keep, self.a)  # REDEEM (a: 0 after shutdown)
 
 
 class Arbitrage:
@@ -199,36 +237,13 @@ class Arbitrage:
             out.append(groups)
         return out
 
-    @staticmethod
-    def _leg(g: _Group, x: F) -> F:
-        """What the group's legs pay out for inputs ``x``: the quotes of ``VecPool.quote``,
-        ``VecVenue.quote_buy``/``quote_sell`` and the PSM, on the gathered parameters."""
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if g.kind == STABLE:
-                raw = g.b - solve(g.a + x, g.e, g.c)[0] - 1e-18
-                return np.where((x > 0) & (raw > 0), raw * (1.0 - g.fee), 0.0)
-            if g.kind == CP:
-                xe = x * (1.0 - g.fee)
-                return np.asarray(g.b * xe / np.maximum(g.a + xe, 1e-300), dtype=np.float64)
-            if g.kind == BUY:  # a: fundamental, b: price now, c: impact per USD of notional
-                kf = g.c * g.a
-                out = np.where(g.c > 0, np.log1p(x * kf / np.maximum(g.b, 1e-300)) / kf, x / g.b)
-                return np.where(np.isinf(g.c) | (g.b <= 0) | (x <= 0), 0.0, out)
-            if g.kind == SELL:
-                kf = g.c * g.a
-                out = np.where(g.c > 0, g.b * -np.expm1(-kf * x) / kf, x * g.b)
-                return np.where(np.isinf(g.c) | (x <= 0), 0.0, out)
-            if g.kind == MINT:  # all or nothing, as ``sell_gem`` within the room
-                return np.where(x <= g.a, x * (1.0 - g.fee), 0.0)
-            return np.minimum(x / (1.0 + g.fee), g.a)  # REDEEM (a: 0 after shutdown)
-
     def _gain(self, groups: list[list[_Group]], x: F) -> F:
         """Every pair's cycle gain (output less input) for inputs ``x``, leg position by position."""
         amt = x
         for per_t in groups:
             nxt = amt.copy()  # the padding leg passes its input on
             for g in per_t:
-                nxt[g.idx] = self._leg(g, amt[g.idx])
+                nxt[g.idx] = g.pay(amt[g.idx])
             amt = nxt
         return amt - x
 
@@ -244,10 +259,7 @@ class Arbitrage:
                 pos = at[g.idx]
                 keep = np.flatnonzero(pos >= 0)
                 if keep.size:
-                    kept.append(
-                        _Group(g.kind, pos[keep], g.a[keep], g.b[keep], g.c[keep], g.e[keep],
-                               g.fee[keep])
-                    )  # fmt: skip
+                    kept.append(g.subset(pos[keep], keep))
             out.append(kept)
         return out
 
@@ -363,7 +375,8 @@ class Arbitrage:
             if pp.size == 0:
                 return
             cyc = order[pp, rank]
-            x, g = self._size(self._groups(pp, cyc), s.arb_cash[rows[pp]], at[pp, cyc])
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # the quotes'
+                x, g = self._size(self._groups(pp, cyc), s.arb_cash[rows[pp]], at[pp, cyc])
             net = g - n_gas[cyc] * gas_r[pp]
             # per path the best sized candidate (ties: the lower cycle index)
             best = np.lexsort((cyc, -net, pp))

@@ -115,28 +115,32 @@ def pool_buy_size(s: VState, d: Dol, cash: F, rows: NDArray[np.intp] | None = No
     i, j = _ij(s, pool, d.sym)
     cap = float(s.sc.agents.keepers.max_buy_price)
     cash = np.maximum(cash, 0.0)
-    full = pool.quote(i, j, cash, ALL if rows is None else rows)
+    on = np.flatnonzero(cash > 0)  # the quote is 0 elsewhere: only these rows are folded
+    curve = pool.curve(i, j, on if rows is None else rows[on])
+    full = np.zeros(cash.size)
+    full[on] = curve.quote(cash[on])
     ok_full = (full > 0) & (cash <= cap * full)
-    sub = np.flatnonzero(~ok_full & (cash > 0))
-    if sub.size == 0:
+    capped = np.flatnonzero(~ok_full[on])  # positions in ``on``
+    if capped.size == 0:
         return cash, full
-    at = sub if rows is None else rows[sub]
+    sub = on[capped]
     size = np.where(ok_full, cash, 0.0)
     got = np.where(ok_full, full, 0.0)
-    rising = cap * pool.quoter_slope(i, j, at)(np.zeros(sub.size))[1] > 1.0  # marginal price
-    sub, at = sub[rising], at[rising]  # the others buy nothing (already above the cap)
+    curve = curve.take(capped)
+    rising = np.flatnonzero(cap * curve.quote_slope(np.zeros(sub.size))[1] > 1.0)
+    sub = sub[rising]  # the others buy nothing (the marginal price already above the cap)
     if sub.size == 0:
         return size, got
-    both = pool.quoter_slope(i, j, at)
+    curve = curve.take(rising)
     x = cash[sub]
-    for _ in range(NEWTON):  # on the capped paths only
-        out, slope = both(x)
-        h, dh = cap * out - x, cap * slope - 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(NEWTON):  # on the capped paths only
+            out, slope = curve.quote_slope(x)
+            h, dh = cap * out - x, cap * slope - 1.0
             x = np.where(dh < 0, np.clip(x - h / dh, 0.0, x), x)
     x = x * (1.0 - 1e-9)
     size[sub] = x
-    got[sub] = pool.quote(i, j, x, at)
+    got[sub] = curve.quote(x)
     return size, got
 
 
@@ -180,24 +184,30 @@ def buy_exact(s: VState, d: Dol, need: F, cash: F, k: int, commit: F) -> tuple[F
     on paths where ``commit`` is 0 or the need cannot be met (the take would be refused).
     Returns ``(AI dollars got, cash spent, met)``."""
     need = np.maximum(need, 0.0)
-    room = psm_room(s, d, k) if d.tin < 1 else np.zeros(s.P)
+    wants = np.flatnonzero(need > 0)
+    room = np.zeros(s.P)  # only read where the need is positive
+    if d.tin < 1 and wants.size == s.P:
+        room = psm_room(s, d, k)
+    elif d.tin < 1 and wants.size:
+        room[wants] = psm_room(s, d, k, wants)
     gem = np.minimum(np.minimum(need / max(1.0 - d.tin, 1e-12) + 1e-6, room), cash)
     gem = np.where(need > 0, gem, 0.0)
     via_psm = gem * (1.0 - d.tin)
     short = np.maximum(need - via_psm, 0.0)
     x = np.zeros(s.P)
+    fits = np.zeros(s.P, bool)
     pool = d.peg_pool
     cap = float(s.sc.agents.keepers.max_buy_price)
-    if pool is not None and (short > 0).any():
+    r = np.flatnonzero((short > 0) & (commit > 0))  # the pool's part is read there only
+    if pool is not None and r.size:
         i, j = _ij(s, pool, d.sym)
-        y_new = pool.bal[:, j] - short / (1.0 - pool.fee) - 1e-18
+        bal_j, sh = pool.bal[r, j], short[r]
+        y_new = bal_j - sh / (1.0 - pool.fee) - 1e-18
         ok = y_new > 0
-        x_new = pool.y(j, i, np.where(ok, y_new, pool.bal[:, j]), slice(None))
-        x = np.where(ok & (short > 0), np.maximum(x_new - pool.bal[:, i], 0.0) * (1 + 1e-12), 0.0)
-        fits = ok & (x <= cash - gem) & (x <= cap * short)
-        x = np.where(fits, x, 0.0)
-    else:
-        fits = np.zeros(s.P, bool)
+        x_new = pool.y(j, i, np.where(ok, y_new, bal_j), r)
+        xr = np.where(ok, np.maximum(x_new - pool.bal[r, i], 0.0) * (1 + 1e-12), 0.0)
+        fits[r] = ok & (xr <= cash[r] - gem[r]) & (xr <= cap * sh)
+        x[r] = np.where(fits[r], xr, 0.0)
     met = (commit > 0) & ((short <= 1e-9) | fits)
     got = psm_mint(s, d, np.where(met, gem, 0.0), k)
     if pool is not None:

@@ -31,12 +31,36 @@ from ...scenario import Scenario
 from ...vector_stableswap import fold, get_d, get_y, price, solve
 from ...venue import VenueConstants
 
-__all__ = ["NEWTON_STEPS", "VecPool", "VecVenue"]
+__all__ = ["NEWTON_STEPS", "Curve", "VecPool", "VecVenue"]
 
 F = NDArray[np.float64]
 Quote = Callable[[F], F]
 QuoteSlope = Callable[[F], tuple[F, F]]
 NEWTON_STEPS = 6  # Newton steps for D per recomputation (warm start: converged to ~1e-12)
+
+
+class Curve:
+    """One StableSwap pair ``i -> j`` on some rows with the pool's other coins folded
+    (``sim.vector_stableswap.fold``): quotes of those rows at any size, and of any subset of
+    them (:meth:`take`: the same elementwise values)."""
+
+    def __init__(self, xi: F, xj: F, b_rest: F, k: F, keep: float) -> None:
+        self.xi, self.xj, self.b_rest, self.k, self.keep = xi, xj, b_rest, k, keep
+
+    def take(self, sub: NDArray[np.intp]) -> Curve:
+        """The curve of the entries ``sub`` only."""
+        return Curve(self.xi[sub], self.xj[sub], self.b_rest[sub], self.k[sub], self.keep)
+
+    def quote(self, dx: F) -> F:
+        """Coin ``j`` out for ``dx`` of coin ``i`` in (``VecPool.quote``; 0 for ``dx <= 0``)."""
+        dx = np.maximum(dx, 0.0)
+        dy = np.maximum(self.xj - solve(self.xi + dx, self.b_rest, self.k)[0] - 1e-18, 0.0)
+        return np.asarray(np.where(dx > 0, dy * self.keep, 0.0), dtype=np.float64)
+
+    def quote_slope(self, dx: F) -> tuple[F, F]:
+        """``(out, d out / d dx)``: the slope of the curve at fixed ``D`` less the fee."""
+        y, dy_dx = solve(self.xi + np.maximum(dx, 0.0), self.b_rest, self.k)
+        return np.maximum(self.xj - y - 1e-18, 0.0) * self.keep, -dy_dx * self.keep
 
 
 class VecPool:
@@ -75,46 +99,46 @@ class VecPool:
     def quoter(self, i: int, j: int, rows: NDArray[np.intp] | slice = slice(None)) -> Quote:
         """:meth:`quote` of the rows with the pool's state folded once (``sim.vector_stableswap
         .fold``): for repeated quotes of the same rows at several sizes (a bisection)."""
-        bal = self.bal[rows]
-        xi, xj, keep = bal[:, i], bal[:, j], 1.0 - self.fee
         if not self.stable:
+            bal = self.bal[rows]
+            xi, xj, keep = bal[:, i], bal[:, j], 1.0 - self.fee
 
             def cp(dx: F) -> F:
                 x = np.maximum(dx, 0.0) * keep
                 return np.asarray(xj * x / np.maximum(xi + x, 1e-300), dtype=np.float64)
 
             return cp
-        rest = [bal[:, m] for m in range(self.n) if m not in (i, j)]
-        b_rest, k = fold(rest, self.d[rows], self.ann, self.n)
-
-        def stable(dx: F) -> F:
-            dx = np.maximum(dx, 0.0)
-            dy = np.maximum(xj - solve(xi + dx, b_rest, k)[0] - 1e-18, 0.0)
-            return np.asarray(np.where(dx > 0, dy * keep, 0.0), dtype=np.float64)
-
-        return stable
+        return self.curve(i, j, rows).quote
 
     def quoter_slope(self, i: int, j: int, rows: NDArray[np.intp]) -> QuoteSlope:
         """``dx -> (out, d out / d dx)`` of a StableSwap pool's rows (the state folded once;
         the slope of the curve at fixed ``D`` less the fee), for a Newton search."""
+        return self.curve(i, j, rows).quote_slope
+
+    def curve(self, i: int, j: int, rows: NDArray[np.intp] | slice = slice(None)) -> Curve:
+        """The StableSwap pair ``i -> j`` of the rows, folded once (:class:`Curve`)."""
         bal = self.bal[rows]
-        xi, xj, keep = bal[:, i], bal[:, j], 1.0 - self.fee
         rest = [bal[:, m] for m in range(self.n) if m not in (i, j)]
         b_rest, k = fold(rest, self.d[rows], self.ann, self.n)
-
-        def both(dx: F) -> tuple[F, F]:
-            y, dy_dx = solve(xi + np.maximum(dx, 0.0), b_rest, k)
-            return np.maximum(xj - y - 1e-18, 0.0) * keep, -dy_dx * keep
-
-        return both
+        return Curve(bal[:, i], bal[:, j], b_rest, k, 1.0 - self.fee)
 
     def quote(self, i: int, j: int, dx: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
         """Coin ``j`` out for ``dx`` of coin ``i`` in, per row (0 for ``dx <= 0``)."""
         return self.quoter(i, j, rows)(dx)
 
     def swap(self, i: int, j: int, dx: F) -> F:
-        """Trade ``dx`` (a full-batch vector, 0 where a path does not trade); returns coin ``j`` out."""
-        out = self.quote(i, j, dx)
+        """Trade ``dx`` (a full-batch vector, 0 where a path does not trade); returns coin ``j`` out.
+        A StableSwap pool quotes only the trading rows (the others get 0 either way)."""
+        if self.stable:
+            on = np.flatnonzero(dx > 0)
+            if on.size == dx.size:
+                out = self.quote(i, j, dx)
+            else:
+                out = np.zeros(dx.size)
+                if on.size:
+                    out[on] = self.curve(i, j, on).quote(dx[on])
+        else:
+            out = self.quote(i, j, dx)
         admin = out / max(1.0 - self.fee, 1e-12) * self.fee * 0.5 if self.stable else 0.0
         self.bal[:, i] += np.maximum(dx, 0.0)
         self.bal[:, j] -= out + admin
@@ -216,8 +240,26 @@ class VecVenue:
             dtype=np.float64,
         )
 
+    def _on(
+        self, amount: F, rows: NDArray[np.intp] | slice
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """The entries of ``amount`` that trade (not ``<= 0``: a NaN is quoted, as in full) and
+        their paths among ``rows``: a quote is 0 on the others, so only these are computed."""
+        on = np.flatnonzero(~(amount <= 0))
+        paths = np.arange(self.f.shape[0])[rows] if isinstance(rows, slice) else rows
+        return on, paths[on]
+
     def quote_sell(self, a: int, units: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
         """USD that ``units`` of asset ``a`` fetch now, per path of ``rows`` (no state change)."""
+        on, at = self._on(units, rows)
+        if on.size == units.size:
+            return self._quote_sell(a, units, rows)
+        out = np.zeros(units.size)
+        if on.size:
+            out[on] = self._quote_sell(a, units[on], at)
+        return out
+
+    def _quote_sell(self, a: int, units: F, rows: NDArray[np.intp] | slice) -> F:
         units = np.maximum(units, 0.0)
         f = self.f[rows, self.k, a]
         k = self.k_of(a)[rows]
@@ -234,6 +276,15 @@ class VecVenue:
 
     def quote_buy(self, a: int, usd: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
         """Units of asset ``a`` that ``usd`` buys now, per path of ``rows``."""
+        on, at = self._on(usd, rows)
+        if on.size == usd.size:
+            return self._quote_buy(a, usd, rows)
+        out = np.zeros(usd.size)
+        if on.size:
+            out[on] = self._quote_buy(a, usd[on], at)
+        return out
+
+    def _quote_buy(self, a: int, usd: F, rows: NDArray[np.intp] | slice) -> F:
         usd = np.maximum(usd, 0.0)
         f = self.f[rows, self.k, a]
         p = f * np.exp(-self.impact[rows, a])
