@@ -164,7 +164,7 @@ class Arbitrage:
                     self.e[row], self.c[row] = folded[key]
             elif kd in (BUY, SELL):
                 a = self.idx[leg.key]
-                self.a[row] = s.venue.f[rows, s.venue.k, a]
+                self.a[row] = s.venue.f_now(a)[rows]
                 self.b[row] = s.venue.price(a)[rows]
                 self.c[row] = s.venue.k_of(a)[rows]
             elif kd == MINT:
@@ -368,13 +368,15 @@ class Arbitrage:
             gas_r = gas[rows]
             cost = n_gas[:, None] * gas_r[None, :]
             ok = (m > 1.0) & (_SCREEN * est >= floor + cost)
-            score = np.where(ok, est - cost, -np.inf).T
+            some = np.flatnonzero(ok.any(axis=0))  # the paths with a cycle screened in
+            if some.size == 0:
+                return
+            # each path's cycles sorted apart (a row's order does not depend on the others)
+            score = np.where(ok[:, some], est[:, some] - cost[:, some], -np.inf).T
             order = np.argsort(-score, axis=1)[:, :_CANDIDATES]
             chosen = np.isfinite(np.take_along_axis(score, order, axis=1))
-            pp, rank = np.nonzero(chosen)  # pp: positions in ``rows``
-            if pp.size == 0:
-                return
-            cyc = order[pp, rank]
+            sp, rank = np.nonzero(chosen)
+            pp, cyc = some[sp], order[sp, rank]  # pp: positions in ``rows``
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # the quotes'
                 x, g = self._size(self._groups(pp, cyc), s.arb_cash[rows[pp]], at[pp, cyc])
             net = g - n_gas[cyc] * gas_r[pp]

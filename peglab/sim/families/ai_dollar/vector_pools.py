@@ -211,18 +211,28 @@ class VecVenue:
         self.impact = np.zeros((fundamental.shape[0], n_a))
         self.k = 0
         self._k_cache: dict[int, F] = {}
+        self._f_cache: dict[int, F] = {}
 
     def begin_step(self, k: int) -> None:
         self.k = k
         self._k_cache.clear()
+        self._f_cache.clear()
         if self.transient:
             self.impact *= self.refill
             self.realised[:, k] = self.f[:, k] * np.exp(-self.impact)
             for d, u in self.derivatives:
                 self.realised[:, k, d] = self.f[:, k, d] * np.exp(-self.impact[:, u])
 
+    def f_now(self, a: int) -> F:
+        """The fundamental price of asset ``a`` now per path, a contiguous copy cached per step
+        (the column of ``f`` is strided by a whole path's history)."""
+        known = self._f_cache.get(a)
+        if known is None:
+            known = self._f_cache[a] = np.ascontiguousarray(self.f[:, self.k, a])
+        return known
+
     def price(self, a: int) -> F:
-        return np.asarray(self.f[:, self.k, a] * np.exp(-self.impact[:, a]), dtype=np.float64)
+        return np.asarray(self.f_now(a) * np.exp(-self.impact[:, a]), dtype=np.float64)
 
     def k_of(self, a: int) -> F:
         """Impact per USD of notional now (``k0`` over the depth multiplier), cached per step."""
@@ -261,7 +271,7 @@ class VecVenue:
 
     def _quote_sell(self, a: int, units: F, rows: NDArray[np.intp] | slice) -> F:
         units = np.maximum(units, 0.0)
-        f = self.f[rows, self.k, a]
+        f = self.f_now(a)[rows]
         k = self.k_of(a)[rows]
         x = f * units
         p = f * np.exp(-self.impact[rows, a])
@@ -286,7 +296,7 @@ class VecVenue:
 
     def _quote_buy(self, a: int, usd: F, rows: NDArray[np.intp] | slice) -> F:
         usd = np.maximum(usd, 0.0)
-        f = self.f[rows, self.k, a]
+        f = self.f_now(a)[rows]
         p = f * np.exp(-self.impact[rows, a])
         k = self.k_of(a)[rows]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -310,4 +320,4 @@ class VecVenue:
     def _move(self, a: int, units: F) -> None:
         if self.transient:
             k = self.k_of(a)
-            self.impact[:, a] += np.where(np.isinf(k), 0.0, k * self.f[:, self.k, a] * units)
+            self.impact[:, a] += np.where(np.isinf(k), 0.0, k * self.f_now(a) * units)
