@@ -63,11 +63,15 @@ def get_d(xs: Sequence[F], ann: float, d0: F, iters: int) -> F:
     for x in xs[1:]:
         s = s + x
         ok = ok & (x > 0)
-    safe = [np.where(ok, x, 1.0) for x in xs]
+    # the loop-invariant parts of the iteration (the same values as recomputed each step)
+    den = [np.maximum(np.where(ok, x, 1.0) * n, TINY) for x in xs]  # d_p's divisors
+    ann_s = ann * s
     d = np.maximum(d0, 1e-12)
     for _ in range(iters):
-        dp = d_p(safe, d)
-        d = (ann * s + dp * n) * d / ((ann - 1.0) * d + (n + 1) * dp)
+        dp = d
+        for x in den:
+            dp = dp * d / x
+        d = (ann_s + dp * n) * d / ((ann - 1.0) * d + (n + 1) * dp)
     return np.asarray(np.where(ok, d, 0.0), dtype=np.float64)
 
 

@@ -355,30 +355,38 @@ class Arbitrage:
                 return
             self._tables(rows)
             rate, scale = self._margins()
-            n_c = len(self.cycles)
-            m, inv = np.ones((n_c, rows.size)), np.zeros((n_c, rows.size))
-            for t in range(self.table.shape[1]):  # every cycle at once, leg by leg
-                at_t = self.table[:, t]
-                inv = inv + m / scale[at_t]
-                m = m * rate[at_t]
+            n_c, n_t = len(self.cycles), self.table.shape[1]
+            m = np.ones((n_c, rows.size))
+            for t in range(n_t):  # every cycle's rate product at once, leg by leg
+                m = m * rate[self.table[:, t]]
+            # the rest on the cycles that gain at the margin only (the same products again)
+            ci, pi = np.nonzero(m > 1.0)
+            mh, inv = np.ones(ci.size), np.zeros(ci.size)
+            for t in range(n_t):
+                leg = self.table[ci, t]
+                inv = inv + mh / scale[leg, pi]
+                mh = mh * rate[leg, pi]
             with np.errstate(divide="ignore", invalid="ignore"):
                 big_r = np.where(inv > 0, 1.0 / inv, np.inf)
-                est = np.where(m > 1.0, big_r * (m - 1.0) ** 2 / 2.0, 0.0)
-                at = np.where(m > 1.0, big_r * (m - 1.0), 0.0).T
+            est = big_r * (mh - 1.0) ** 2 / 2.0
             gas_r = gas[rows]
-            cost = n_gas[:, None] * gas_r[None, :]
-            ok = (m > 1.0) & (_SCREEN * est >= floor + cost)
-            some = np.flatnonzero(ok.any(axis=0))  # the paths with a cycle screened in
+            cost = n_gas[ci] * gas_r[pi]
+            ok = _SCREEN * est >= floor + cost
+            some, at_row = np.unique(pi[ok], return_inverse=True)  # paths with a cycle screened in
             if some.size == 0:
                 return
             # each path's cycles sorted apart (a row's order does not depend on the others)
-            score = np.where(ok[:, some], est[:, some] - cost[:, some], -np.inf).T
+            score = np.full((some.size, n_c), -np.inf)
+            score[at_row, ci[ok]] = est[ok] - cost[ok]
             order = np.argsort(-score, axis=1)[:, :_CANDIDATES]
             chosen = np.isfinite(np.take_along_axis(score, order, axis=1))
             sp, rank = np.nonzero(chosen)
             pp, cyc = some[sp], order[sp, rank]  # pp: positions in ``rows``
+            inv_c = inv[np.searchsorted(ci * rows.size + pi, cyc * rows.size + pp)]
+            with np.errstate(divide="ignore"):
+                at = np.where(inv_c > 0, 1.0 / inv_c, np.inf) * (m[cyc, pp] - 1.0)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # the quotes'
-                x, g = self._size(self._groups(pp, cyc), s.arb_cash[rows[pp]], at[pp, cyc])
+                x, g = self._size(self._groups(pp, cyc), s.arb_cash[rows[pp]], at)
             net = g - n_gas[cyc] * gas_r[pp]
             # per path the best sized candidate (ties: the lower cycle index)
             best = np.lexsort((cyc, -net, pp))

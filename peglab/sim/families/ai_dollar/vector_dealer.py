@@ -56,7 +56,7 @@ def psm_room(s: VState, d: Dol, k: int, rows: Rows = ALL) -> F:
     today = np.where(d.day[rows] == day, d.net[rows], 0.0)
     room = np.minimum(d.flow_cap - today, d.psm_line - d.psm_art[rows])
     room = np.minimum(room, d.line - debt_total(s, d, rows))
-    gem_ok = s.venue.realised[rows, k, s.stable_a] >= 0.98  # the gem's price (sell_gem halts)
+    gem_ok = s.venue.realised_at(k, s.stable_a)[rows] >= 0.98  # the gem's price (sell_gem halts)
     live = d.live()[rows] & gem_ok
     return np.asarray(np.where(live, np.maximum(room, 0.0), 0.0), dtype=np.float64)
 

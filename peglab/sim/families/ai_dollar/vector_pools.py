@@ -212,11 +212,13 @@ class VecVenue:
         self.k = 0
         self._k_cache: dict[int, F] = {}
         self._f_cache: dict[int, F] = {}
+        self._r_cache: dict[tuple[int, int], F] = {}
 
     def begin_step(self, k: int) -> None:
         self.k = k
         self._k_cache.clear()
         self._f_cache.clear()
+        self._r_cache.clear()
         if self.transient:
             self.impact *= self.refill
             self.realised[:, k] = self.f[:, k] * np.exp(-self.impact)
@@ -229,6 +231,14 @@ class VecVenue:
         known = self._f_cache.get(a)
         if known is None:
             known = self._f_cache[a] = np.ascontiguousarray(self.f[:, self.k, a])
+        return known
+
+    def realised_at(self, k: int, a: int) -> F:
+        """``realised[:, k, a]`` as a contiguous copy, cached until the next step begins (a
+        step's start prices are only written by :meth:`begin_step`)."""
+        known = self._r_cache.get((k, a))
+        if known is None:
+            known = self._r_cache[(k, a)] = np.ascontiguousarray(self.realised[:, k, a])
         return known
 
     def price(self, a: int) -> F:
