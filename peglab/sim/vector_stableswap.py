@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "d_p", "fold", "get_d", "get_y", "get_y_and_slope", "price", "price_folded", "solve",
-    "solve_y",
+    "solve_bulk", "solve_y",
 ]  # fmt: skip
 
 F = NDArray[np.float64]
@@ -104,15 +104,19 @@ def solve(x: F, b_rest: F, k: F) -> tuple[F, F]:
     positive root, in the cancellation-free form, and its slope ``-(y + c / x) / sqrt(b'^2 + 4
     c)`` with ``c = k / x``, ``b' = b_rest + x`` (the discriminant's root is ``2 y + b' > 0``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        y, c, xs, root = _root(x, b_rest, k)
-        slope = -(y + c / xs) / root
+        return solve_bulk(x, b_rest, k)
+
+
+def solve_bulk(x: F, b_rest: F, k: F) -> tuple[F, F]:
+    """:func:`solve` for callers that evaluate it in bulk (a Newton search): they silence the
+    untaken branch's float warnings themselves (one ``np.errstate`` around the whole search)."""
+    y, c, xs, root = _root(x, b_rest, k)
+    slope = -(y + c / xs) / root
     return np.asarray(y, dtype=np.float64), np.asarray(slope, dtype=np.float64)
 
 
 def solve_y(x: F, b_rest: F, k: F) -> F:
-    """The ``y`` of :func:`solve` without its slope, for callers that evaluate it in bulk: they
-    silence the untaken branch's float warnings themselves (one ``np.errstate`` around a whole
-    search rather than one per call)."""
+    """The ``y`` of :func:`solve_bulk` without its slope (the caller silences warnings)."""
     return np.asarray(_root(x, b_rest, k)[0], dtype=np.float64)
 
 

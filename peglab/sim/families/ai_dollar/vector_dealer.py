@@ -127,7 +127,8 @@ def pool_buy_size(s: VState, d: Dol, cash: F, rows: NDArray[np.intp] | None = No
     size = np.where(ok_full, cash, 0.0)
     got = np.where(ok_full, full, 0.0)
     curve = curve.take(capped)
-    rising = np.flatnonzero(cap * curve.quote_slope(np.zeros(sub.size))[1] > 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rising = np.flatnonzero(cap * curve.quote_slope(np.zeros(sub.size))[1] > 1.0)
     sub = sub[rising]  # the others buy nothing (the marginal price already above the cap)
     if sub.size == 0:
         return size, got

@@ -28,14 +28,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...scenario import Scenario
-from ...vector_stableswap import fold, get_d, get_y, price, solve
+from ...vector_stableswap import fold, get_d, get_y, price, solve, solve_bulk
 from ...venue import VenueConstants
 
 __all__ = ["NEWTON_STEPS", "Curve", "VecPool", "VecVenue"]
 
 F = NDArray[np.float64]
 Quote = Callable[[F], F]
-QuoteSlope = Callable[[F], tuple[F, F]]
 NEWTON_STEPS = 6  # Newton steps for D per recomputation (warm start: converged to ~1e-12)
 
 
@@ -58,8 +57,9 @@ class Curve:
         return np.asarray(np.where(dx > 0, dy * self.keep, 0.0), dtype=np.float64)
 
     def quote_slope(self, dx: F) -> tuple[F, F]:
-        """``(out, d out / d dx)``: the slope of the curve at fixed ``D`` less the fee."""
-        y, dy_dx = solve(self.xi + np.maximum(dx, 0.0), self.b_rest, self.k)
+        """``(out, d out / d dx)``: the slope of the curve at fixed ``D`` less the fee, for a
+        Newton search (which silences the float warnings: ``sim.vector_stableswap.solve_bulk``)."""
+        y, dy_dx = solve_bulk(self.xi + np.maximum(dx, 0.0), self.b_rest, self.k)
         return np.maximum(self.xj - y - 1e-18, 0.0) * self.keep, -dy_dx * self.keep
 
 
@@ -109,11 +109,6 @@ class VecPool:
 
             return cp
         return self.curve(i, j, rows).quote
-
-    def quoter_slope(self, i: int, j: int, rows: NDArray[np.intp]) -> QuoteSlope:
-        """``dx -> (out, d out / d dx)`` of a StableSwap pool's rows (the state folded once;
-        the slope of the curve at fixed ``D`` less the fee), for a Newton search."""
-        return self.curve(i, j, rows).quote_slope
 
     def curve(self, i: int, j: int, rows: NDArray[np.intp] | slice = slice(None)) -> Curve:
         """The StableSwap pair ``i -> j`` of the rows, folded once (:class:`Curve`)."""
