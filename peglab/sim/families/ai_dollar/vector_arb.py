@@ -241,6 +241,9 @@ class Arbitrage:
         """Every pair's cycle gain (output less input) for inputs ``x``, leg position by position."""
         amt = x
         for per_t in groups:
+            if len(per_t) == 1 and per_t[0].idx.size == amt.size:  # one kind on every pair
+                amt = per_t[0].pay(amt)  # (a group's indices ascend: here all, in order)
+                continue
             nxt = amt.copy()  # the padding leg passes its input on
             for g in per_t:
                 nxt[g.idx] = g.pay(amt[g.idx])
