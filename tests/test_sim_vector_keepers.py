@@ -8,9 +8,9 @@ import pytest
 from peglab.risk.library import load_scenario
 from peglab.risk.params import apply_params
 from peglab.sim.families.ai_dollar.vector_dealer import payable
-from peglab.sim.families.ai_dollar.vector_keepers import _payable, _unsafe, _where2
+from peglab.sim.families.ai_dollar.vector_keepers import _unsafe
 from peglab.sim.families.ai_dollar.vector_model import run_batch
-from peglab.sim.families.ai_dollar.vector_state import VState
+from peglab.sim.families.ai_dollar.vector_state import VState, where2
 from peglab.sim.family import VectorBatch
 from peglab.sim.processes import rng_from
 from peglab.sim.scenario import simulate_prices
@@ -44,7 +44,7 @@ def test_where2__any_mask__same_indices_in_the_same_order_as_nonzero(
     rng = np.random.default_rng(3)
     for density in (0.0, 0.3, 1.0):
         mask = rng.random(shape) < density
-        r, c = _where2(mask)
+        r, c = where2(mask)
         want_r, want_c = np.nonzero(mask)
         assert np.array_equal(r, want_r) and np.array_equal(c, want_c)
         assert r.dtype == want_r.dtype and c.dtype == want_c.dtype
@@ -70,5 +70,5 @@ def test_payable__some_paths__the_dealer_payable_of_those_paths_bit_for_bit(
             il.kcash = np.array(cash, dtype=np.float64)
             full = payable(s, d, il.kdol, il.kcash, k)
             for rows in (np.arange(s.P), np.array([1, 4]), np.array([5]), np.array([], np.intp)):
-                got = _payable(s, il, d, k, rows)
+                got = payable(s, d, il.kdol[rows], il.kcash[rows], k, rows)
                 assert got.tobytes() == full[rows].tobytes()

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .vector_dealer import buy_dollars, psm_redeem
-from .vector_state import Dol, Ilk, VState, Window, path_sum
+from .vector_state import Dol, Ilk, VState, Window, path_sum, where2
 
 __all__ = ["borrowers", "holders", "lp_shocks", "lps", "operate", "panic", "peg_price", "sellers"]
 
@@ -107,7 +107,7 @@ def _hits(
     faster than a 2-D ``nonzero``)."""
     hit = u.block(rows, 0, n) < p
     hit &= active if rows.size == active.shape[0] else active[rows]
-    r, c = np.divmod(np.flatnonzero(hit), n)
+    r, c = where2(hit)
     return rows[r], c
 
 

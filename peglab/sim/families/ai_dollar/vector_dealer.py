@@ -145,12 +145,14 @@ def pool_buy_size(s: VState, d: Dol, cash: F, rows: NDArray[np.intp] | None = No
     return size, got
 
 
-def payable(s: VState, d: Dol, have: F, cash: F, k: int) -> F:
-    """AI dollars held plus what ``cash`` buys now: PSM room first, then the pool."""
-    room = psm_room(s, d, k)
+def payable(s: VState, d: Dol, have: F, cash: F, k: int, rows: NDArray[np.intp] | None = None) -> F:
+    """AI dollars held plus what ``cash`` buys now: PSM room first, then the pool. ``have`` and
+    ``cash`` are per path, or per entry of ``rows`` (the same arithmetic on those paths only)."""
+    room = psm_room(s, d, k) if rows is None else psm_room(s, d, k, rows)
     gem = np.minimum(cash, room)
     left = cash - gem
-    return np.asarray(have + gem * (1.0 - d.tin) + pool_buy_size(s, d, left)[1], dtype=np.float64)
+    got = pool_buy_size(s, d, left, rows)[1]
+    return np.asarray(have + gem * (1.0 - d.tin) + got, dtype=np.float64)
 
 
 def buy_dollars(s: VState, d: Dol, usd: F, k: int, rows: NDArray[np.intp]) -> tuple[F, F]:

@@ -24,8 +24,8 @@ import weakref
 import numpy as np
 from numpy.typing import NDArray
 
-from .vector_dealer import buy_exact, pool_buy_size, psm_room
-from .vector_state import Dol, Ilk, VState, otc_buy, path_sum
+from .vector_dealer import buy_exact, payable
+from .vector_state import Dol, Ilk, VState, otc_buy, path_sum, where2
 
 __all__ = ["keepers", "unit_bid"]
 
@@ -34,13 +34,6 @@ B = NDArray[np.bool_]
 WEI = 1e-27  # one rad unit of internal AI dollar (the zero bid)
 # scratch arrays of the barks' safety test, per collateral type (dropped with its state)
 _SCRATCH: weakref.WeakKeyDictionary[Ilk, tuple[F, F, B]] = weakref.WeakKeyDictionary()
-
-
-def _where2(mask: B) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """``np.nonzero`` of a C-contiguous ``(P, V)`` mask (the same row-major order), through the
-    flat indices: several times faster than the two-dimensional search."""
-    r, c = np.divmod(np.flatnonzero(mask), mask.shape[1])
-    return r, c
 
 
 def _curve(il: Ilk, top: F, age: F) -> F:
@@ -151,7 +144,7 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
     if not il.on.any():
         return
     now = s.now(k)
-    on_r, on_c = _where2(il.on)  # the open auctions (row-major)
+    on_r, on_c = where2(il.on)  # the open auctions (row-major)
     keep = ((share > 0) & live & (il.feed > 0))[on_r]
     rr, rc = on_r[keep], on_c[keep]
     redo = _needs_redo(il, il.top[rr, rc], now - il.tic[rr, rc])
@@ -169,21 +162,10 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
     has_sales[on_r] = True
     pay = np.zeros(s.P)
     rows = np.flatnonzero(has_sales & live)
-    pay[rows] = _payable(s, il, d, k, rows)
+    pay[rows] = payable(s, d, il.kdol[rows], il.kcash[rows], k, rows)
     avail = np.where(pay < 1.0, 0.0, avail)
     can = (live & (avail > 0))[on_r]
     _takes(s, il, d, k, share, pay, on_r[can], on_c[can])
-
-
-def _payable(s: VState, il: Ilk, d: Dol, k: int, rows: NDArray[np.intp]) -> F:
-    """``vector_dealer.payable`` of the keeper's AI dollars and cash on the paths ``rows`` only
-    (the same arithmetic per path): held, plus the PSM's room, plus the pool within the cap."""
-    cash = il.kcash[rows]
-    gem = np.minimum(cash, psm_room(s, d, k, rows))
-    left = cash - gem
-    return np.asarray(
-        il.kdol[rows] + gem * (1.0 - d.tin) + pool_buy_size(s, d, left, rows)[1], dtype=np.float64
-    )
 
 
 def _unsafe(il: Ilk) -> B:
@@ -207,7 +189,7 @@ def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> 
     unsafe = _unsafe(il)
     since = il.unsafe_since
     np.putmask(since, ~unsafe, -1)
-    r, c = _where2(unsafe)
+    r, c = where2(unsafe)
     s_rc = since[r, c]
     s_rc = np.where(s_rc < 0, k, s_rc)
     since[r, c] = s_rc
@@ -415,7 +397,7 @@ def _english(s: VState, il: Ilk, d: Dol, k: int, share: F, avail: F) -> None:
     has = on.any(axis=1) & (avail > 0)
     pay = np.zeros(s.P)
     rows = np.flatnonzero(has)
-    pay[rows] = _payable(s, il, d, k, rows)
+    pay[rows] = payable(s, d, il.kdol[rows], il.kcash[rows], k, rows)
     keen = (share > 0) & (pay > 1.0)
     lot = np.where(biddable, il.lot, 0.0)
     unit = np.where(keen[:, None], unit_bid(s, il, lot, k, np.zeros(s.P)), 0.0)

@@ -38,6 +38,7 @@ from .vector_pools import VecPool, VecVenue
 
 __all__ = [
     "FLOPS", "FLOW_KEYS", "Dol", "Ilk", "VState", "Window", "build_state", "otc_buy", "path_sum",
+    "where2",
 ]  # fmt: skip
 
 F = NDArray[np.float64]
@@ -404,6 +405,13 @@ def otc_buy(d: Dol, il: Ilk, usd: F) -> None:
     il.kcash -= amt
     d.holders -= amt
     il.kdol += amt
+
+
+def where2(mask: B) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """``np.nonzero`` of a C-contiguous ``(P, V)`` mask (the same row-major order, the same
+    dtype), through the flat indices: several times faster than the two-dimensional search."""
+    r, c = np.divmod(np.flatnonzero(mask), mask.shape[1])
+    return r, c
 
 
 def path_sum(rows: NDArray[np.intp], values: F, paths: int) -> F:
