@@ -48,15 +48,26 @@ def settle(s: DollarPath, d_i: int, sym: str, k: int) -> None:
 
 
 def pool_price(s: DollarPath, pool: Any, sym: str) -> float:
-    """Marginal price of the AI dollar in reference stablecoin (a small exact quote)."""
+    """Marginal price of the AI dollar in reference stablecoin (a small exact quote).
+
+    The quote is a function of the pool's balances, fee and amplification alone (its rates are
+    fixed), so it is remembered per pool and per symbol and reused while those three are
+    unchanged (``s.price_memo``)."""
     w = s.w
-    bal = pool.balances[pool.coin_index(sym)]
-    probe = max(bal // 100_000, WAD)
+    balances = pool.balances
+    key = (balances, pool.fee, pool.A())
+    memo = s.price_memo.get((pool.id, sym))
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    probe = max(balances[pool.coin_index(sym)] // 100_000, WAD)
     try:
         out = pool.quote_exact_in(sym, probe, w.stable)
     except PeglabError:
-        return 0.0
-    return float(out / 10**w.stable_decimals / (probe / WAD) / (1.0 - pool.fee / 1e10))
+        price = 0.0
+    else:
+        price = float(out / 10**w.stable_decimals / (probe / WAD) / (1.0 - pool.fee / 1e10))
+    s.price_memo[(pool.id, sym)] = (key, price)
+    return price
 
 
 def lps(s: DollarPath, sym: str, pool: Any, price: float, k: int) -> None:

@@ -94,6 +94,8 @@ class DollarPath:
         self.budget = {b.ilk: np.zeros(len(b.ids)) for b in books}
         self.capital_free: dict[str, float] = {}
         self.peg_pool: dict[str, Any] = {}
+        # (pool id, symbol) -> ((balances, fee, A), price): agents.pools.pool_price's memo
+        self.price_memo: dict[tuple[str, str], tuple[tuple[Any, ...], float]] = {}
         self.t0 = world.chain.now
         self.k = 0
         # this step's keeper bookkeeping
