@@ -89,6 +89,8 @@ class Venue:
         self.d10, self.k0, self.refill = const.d10, const.k0, const.refill
         self.derivatives = const.derivatives
         self.k = 0
+        self._k_at: dict[int, float] = {}  # asset -> ``k_of`` at step ``_k_step`` (its memo)
+        self._k_step = 0
         self.sold_usd = np.zeros(n_assets)  # fundamental notional sold (+) / bought (-) so far
 
     def begin_step(self, k: int) -> None:
@@ -113,11 +115,17 @@ class Venue:
         )
 
     def k_of(self, a: int) -> float:
-        """Impact per USD of notional of asset ``a`` now (``k0`` over the depth multiplier)."""
-        m = math.exp(-self.kappa * float(self.cond.dd[self.k, a])) * float(
-            self.cond.ext_factor[self.k]
-        )
-        return float(self.k0[a]) / m if m > 0 else math.inf
+        """Impact per USD of notional of asset ``a`` now (``k0`` over the depth multiplier),
+        computed once per asset and step (it reads the step's conditions only)."""
+        k = self.k
+        if k != self._k_step:
+            self._k_at.clear()
+            self._k_step = k
+        got = self._k_at.get(a)
+        if got is None:
+            m = math.exp(-self.kappa * float(self.cond.dd[k, a])) * float(self.cond.ext_factor[k])
+            got = self._k_at[a] = float(self.k0[a]) / m if m > 0 else math.inf
+        return got
 
     def quote_sell(self, a: int, units: float) -> float:
         """USD a sale of ``units`` of asset ``a`` fetches now (no state change)."""
