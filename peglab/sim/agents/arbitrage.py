@@ -26,11 +26,12 @@ first (its stock is outside the chain).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ...errors import PeglabError
+from ...protocols.amm.stableswap import StableSwapPool
 from ...protocols.cdp.psm import PEG_FLOOR_WAD
 from ...units import WAD
 from ..families.ai_dollar.state import DollarPath
@@ -41,6 +42,7 @@ __all__ = ["ARB", "Arbitrageur", "Leg", "cycles", "graph"]
 
 ARB = "arb"
 _CANDIDATES = 2  # cycles sized per round (best estimated gains first)
+_U256 = 2**256
 _GOLDEN = 0.3819660112501051  # 2 - phi
 _SCREEN = (
     2.0  # a cycle is sized when twice its estimated gain (``estimate``) covers gas + threshold
@@ -88,6 +90,13 @@ class Arbitrageur:
         self.legs = legs
         # per StableSwap leg: (the pool's balances, A, fee) when last priced, and its margin
         self._margins: dict[Leg, tuple[tuple[Any, ...], tuple[float, float]]] = {}
+        # per StableSwap leg: the pool's ``quoter`` quote (``quote_exact_in`` without the query
+        # boundary; it reads the pool as it is at each call)
+        self._quotes: dict[Leg, Callable[[int], int]] = {
+            leg: pool.quoter(leg.src, leg.dst)[0]
+            for leg in legs
+            if leg.kind == "pool" and isinstance(pool := w.pools[leg.key], StableSwapPool)
+        }
         self.cycles = cycles(legs, self.stable, int(self.params.max_legs)) if self.stable else []
         # each cycle as positions in ``legs`` with its on-chain leg count (run's screen)
         at = {leg: n for n, leg in enumerate(legs)}
@@ -103,8 +112,14 @@ class Arbitrageur:
             return 0
         s = self.s
         if leg.kind == "pool":
+            fast = self._quotes.get(leg)
             try:
-                out: int = s.w.pools[leg.key].quote_exact_in(leg.src, x, leg.dst)
+                if fast is None:
+                    out: int = s.w.pools[leg.key].quote_exact_in(leg.src, x, leg.dst)
+                elif x < _U256:  # what the query boundary admits: a positive int below 2^256
+                    out = fast(x)
+                else:
+                    return 0
             except PeglabError:
                 return 0
             return out
