@@ -18,7 +18,6 @@ Every amount is read from the engine's integer state and converted to float only
 from __future__ import annotations
 
 import heapq
-from operator import attrgetter
 
 import numpy as np
 
@@ -32,8 +31,6 @@ from .state import DollarPath
 
 __all__ = ["AiDollarRun"]
 
-_INK, _ART = attrgetter("ink_wad"), attrgetter("art_wad")
-
 
 class AiDollarRun:
     """The family's :class:`~peglab.sim.family.FamilyRun` (module docstring for the phases)."""
@@ -42,6 +39,11 @@ class AiDollarRun:
         dollars, books = build_dollars(block, world, rng)
         self.s = DollarPath(block, world, dollars, books, rng)
         self.arb: arbitrage.Arbitrageur | None = None
+        # per book: where its vat holds the collateral locked in vaults (``_record``), which is
+        # the book's ink because a book holds every vault of its ilk (no agent opens another)
+        self.locked = [(b, b.dollar.vat.gem(b.ilk), b.dollar.vat.locked) for b in books]
+        for b in books:
+            assert sum(v.ilk == b.ilk for v in b.dollar.vat.vaults.values()) == len(b.ids)
 
     def start(self) -> None:
         """Find the peg pools; fund borrower budgets (docs/risk-spec.md §4) and keeper capital in USDC."""
@@ -128,15 +130,15 @@ class AiDollarRun:
         s = self.s
         coll = dict.fromkeys(s.sym, 0.0)
         debt = dict.fromkeys(s.sym, 0.0)
-        for b in s.books:
-            p = s.coll_price(b, k)
-            vat = b.dollar.vat
-            rate = vat.ilks[b.ilk].rate_ray
-            vaults = list(map(vat.vaults.__getitem__, b.ids))
-            ink, art = sum(map(_INK, vaults)), sum(map(_ART, vaults))
-            coll[b.dollar.symbol] += ink / WAD * p
-            debt[b.dollar.symbol] += art * rate / (WAD * RAY)
         ledger = s.w.chain.ledger
+        for b, gem, locked in self.locked:
+            p = s.coll_price(b, k)
+            ilk = b.dollar.vat.ilks[b.ilk]
+            # the book holds every vault of its ilk: the vat's invariants give the sums of their
+            # ink (the collateral it has locked) and art (``Art``)
+            ink, art = ledger.balance_of(gem, locked), ilk.art_total_wad
+            coll[b.dollar.symbol] += ink / WAD * p
+            debt[b.dollar.symbol] += art * ilk.rate_ray / (WAD * RAY)
         for d_i, sym in enumerate(s.sym):
             s.cr[d_i, k] = coll[sym] / debt[sym] if debt[sym] > 0 else np.nan
             psm = s.dollars[sym].psm
