@@ -49,7 +49,8 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
         vaults, ids, since_of = vat.vaults, b.ids, b.unsafe_since
         # a bark moves only its own vault, so which vaults are unsafe is known before the first
         order = np.flatnonzero(b.active).tolist()
-        unsafe = [i for i in order if (u := vaults[ids[i]]).art_wad * rate > u.ink_wad * spot]
+        of = s.vault_of[b.ilk]
+        unsafe = [i for i in order if (u := of[i]).art_wad * rate > u.ink_wad * spot]
         stop = len(ids)  # the position of a refused bark: the vaults after it wait a step
         for i in unsafe:
             vid = ids[i]

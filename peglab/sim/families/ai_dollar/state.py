@@ -76,6 +76,9 @@ class DollarPath:
         self.dollars = dollars
         self.books = books
         self.book = {b.ilk: b for b in books}
+        # ilk -> its book's vault records in book order (the vat creates each once and writes
+        # its fields in place, so a record read here stays the vault's)
+        self.vault_of = {b.ilk: [b.dollar.vat.vaults[vid] for vid in b.ids] for b in books}
         self.rng = rng
         self.n, self.dt = sc.n_steps, sc.step
         liq = sc.liquidity
