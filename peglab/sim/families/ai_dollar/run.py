@@ -43,7 +43,8 @@ class AiDollarRun:
         # the book's ink because a book holds every vault of its ilk (no agent opens another)
         self.locked = [(b, b.dollar.vat.gem(b.ilk), b.dollar.vat.locked) for b in books]
         for b in books:
-            assert sum(v.ilk == b.ilk for v in b.dollar.vat.vaults.values()) == len(b.ids)
+            if sum(v.ilk == b.ilk for v in b.dollar.vat.vaults.values()) != len(b.ids):
+                raise RuntimeError(f"{b.ilk}: the vat holds vaults outside the book")
 
     def start(self) -> None:
         """Find the peg pools; fund borrower budgets (docs/risk-spec.md §4) and keeper capital in USDC."""
