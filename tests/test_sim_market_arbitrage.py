@@ -295,3 +295,23 @@ def test_pool_buy_size__canary__kept_by_balances_only__stale_after_ramp_and_fee(
         return kept[key]
 
     assert _stale_buy_sizes(world, run, by_balances) == ["ramp", "fee"]
+
+
+def test_quote__after_a_sandbox_snapshot__same_exact_quotes() -> None:
+    """The StableSwap legs quote through the pools' ``quoter`` closures, which cannot be
+    pickled: the arbitrageur drops them from its pickled state (a sandbox's world is pickled,
+    ``store.world.dump_world``) and makes them again on the next quote, against the restored
+    pools."""
+    from peglab.store.world import SandboxWorld, dump_world, load_world
+
+    world = SandboxWorld.create({"owner": "olivia", "kind": "scenario", "name": "calm", "seed": 2})
+    arb = world.system.families["ai_dollars"].arb
+    leg = next(g for g in arb.legs if g.kind == "pool")
+    amount = 1_000 * arb.unit[leg.src]
+    pool = world.system.world.pools[leg.key]
+    want = pool.quote_exact_in(leg.src, amount, leg.dst)
+    assert want > 0 and arb.quote(leg, amount) == want  # the closures are made now
+    copy = load_world(dump_world(world)).system.families["ai_dollars"].arb
+    assert copy.quote(leg, amount) == want
+    copy.s.w.pools[leg.key].state.balances = (0,) * len(pool.coins)  # the copy's pool only
+    assert arb.quote(leg, amount) == want and copy.quote(leg, amount) == 0

@@ -91,12 +91,9 @@ class Arbitrageur:
         # per StableSwap leg: (the pool's balances, A, fee) when last priced, and its margin
         self._margins: dict[Leg, tuple[tuple[Any, ...], tuple[float, float]]] = {}
         # per StableSwap leg: the pool's ``quoter`` quote (``quote_exact_in`` without the query
-        # boundary; it reads the pool as it is at each call)
-        self._quotes: dict[Leg, Callable[[int], int]] = {
-            leg: pool.quoter(leg.src, leg.dst)[0]
-            for leg in legs
-            if leg.kind == "pool" and isinstance(pool := w.pools[leg.key], StableSwapPool)
-        }
+        # boundary; it reads the pool as it is at each call). Closures cannot be pickled (a
+        # sandbox's world is), so they are made on first use and dropped by ``__getstate__``.
+        self._quotes: dict[Leg, Callable[[int], int]] | None = None
         self.cycles = cycles(legs, self.stable, int(self.params.max_legs)) if self.stable else []
         # each cycle as positions in ``legs`` with its on-chain leg count (run's screen)
         at = {leg: n for n, leg in enumerate(legs)}
@@ -105,6 +102,17 @@ class Arbitrageur:
             for cyc in self.cycles
         ]
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_quotes": None}
+
+    def _stableswap_quotes(self) -> dict[Leg, Callable[[int], int]]:
+        pools = self.s.w.pools
+        return {
+            leg: pool.quoter(leg.src, leg.dst)[0]
+            for leg in self.legs
+            if leg.kind == "pool" and isinstance(pool := pools[leg.key], StableSwapPool)
+        }
+
     # -- one leg ---------------------------------------------------------------------------------
     def quote(self, leg: Leg, x: int) -> int:
         """What ``x`` base units of ``leg.src`` fetch of ``leg.dst`` now (0: not possible)."""
@@ -112,6 +120,8 @@ class Arbitrageur:
             return 0
         s = self.s
         if leg.kind == "pool":
+            if self._quotes is None:
+                self._quotes = self._stableswap_quotes()
             fast = self._quotes.get(leg)
             try:
                 if fast is None:
