@@ -121,8 +121,8 @@ def vector_cap(steps: int) -> int:
 def chunk_size(model: Model, n: int, workers: int, steps: int = 0) -> int:
     """Paths per chunk: a per-path model 1 on one worker, else ``n / (8 workers)`` capped at
     :data:`PATH_CHUNK` (small chunks balance the load: the last chunk of a worker may be all
-    that runs at the end, and an exact tail path costs about a CPU second); a batched model ``n / (2 workers)`` capped at
-    :func:`vector_cap` of the scenario's ``steps`` (large chunks feed the arrays: a vectorised
+    that runs at the end, and an exact tail path costs about a CPU second); a batched model
+    ``n / (2 workers)`` capped at :func:`vector_cap` of the scenario's ``steps`` (large chunks feed the arrays: a vectorised
     step costs less per path the more paths share it). A result never depends on it."""
     if isinstance(model, Batched):
         return max(1, min(vector_cap(steps), math.ceil(n / (2 * workers))))
@@ -199,7 +199,7 @@ def run_monte_carlo(
     check_int(seed, "seed", 0, 2**63 - 1)
     check_int(workers, "workers", 1, 1024)
     check_int(keep_paths, "keep_paths", 0, 10_000)
-    run = _open_run(scenario, out_dir, paths, keep_paths)
+    run = _OpenRun(scenario, out_dir, paths, keep_paths)
     be = backend if backend is not None else LocalPool(workers)
     job = ChunkJob(run_path, scenario, seed)
     t0 = time.perf_counter()
@@ -227,9 +227,19 @@ def run_monte_carlo(
 
 
 class _OpenRun:
-    """One run directory being written: cleared, its catalog written, a :class:`Sink` open."""
+    """One run directory being written: created and cleared, its catalog written, a
+    :class:`Sink` open."""
 
-    def __init__(self, scenario: Scenario, out: Path, paths: int, keep_paths: int) -> None:
+    def __init__(
+        self, scenario: Scenario, out_dir: str | Path, paths: int, keep_paths: int
+    ) -> None:
+        out = Path(out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InvalidInput(
+                "stress/bad-out-dir", f"cannot create {out}: {e.strerror or e}"
+            ) from None
         self.scenario, self.out, self.paths = scenario, out, paths
         clear_run(out)
         self.cat = catalog(scenario)
@@ -249,17 +259,6 @@ class _OpenRun:
             self.out, self.scenario, run_path, Catalog(self.cat), paths=self.paths, seed=seed,
             n_resamples=n_resamples, engine=engine, workers=workers,
         )  # fmt: skip
-
-
-def _open_run(scenario: Scenario, out_dir: str | Path, paths: int, keep_paths: int) -> _OpenRun:
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InvalidInput(
-            "stress/bad-out-dir", f"cannot create {out}: {e.strerror or e}"
-        ) from None
-    return _OpenRun(scenario, out, paths, keep_paths)
 
 
 def run_variants(
@@ -284,7 +283,7 @@ def run_variants(
     """
     check_int(paths, "paths", 1, 10_000_000)
     check_int(seed, "seed", 0, 2**63 - 1)
-    opened = [_open_run(sc, out, paths, 0) for sc, out in runs]
+    opened = [_OpenRun(sc, out, paths, 0) for sc, out in runs]
     job = VariantJob(tuple(ChunkJob(run_path, sc, seed) for sc, _ in runs), paths)
     steps = max((sc.n_steps for sc, _ in runs), default=0)
     if isinstance(run_path, Batched):
