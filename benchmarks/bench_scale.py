@@ -1,7 +1,7 @@
 """Benchmark Monte Carlo at scale (docs/scale.md "Measured"): every figure a ratio measured in one run.
 
 1. **Throughput** on ``ai-token-crash`` (768 steps): path-steps per second of the **floor** (numpy
-   drawing the same price paths alone: ``simulate_prices`` per path from its seed, stacked, as
+   drawing the same price paths alone: ``simulate_prices_each`` on the chunk's generators, as
    ``vector_chunk`` draws them), of the **vectorised engine** (``vector_chunk`` on chunks of
    ``VECTOR_CHUNK`` paths) and of the **exact runner** (``run_path``, a few paths). Reported:
    vectorised / exact and vectorised wall / floor wall (goal: within 3x of the floor).
@@ -64,8 +64,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import peglab
 from peglab.risk.backends import Batched, DaskBackend, LocalPool, path_seed
 from peglab.risk.engines import engine_model
@@ -74,7 +72,7 @@ from peglab.risk.montecarlo import VECTOR_CHUNK, run_monte_carlo, run_stress, ru
 from peglab.risk.sensitivity import run_sensitivity
 from peglab.sim.processes import rng_from
 from peglab.sim.runner import float_path, run_path, vector_chunk
-from peglab.sim.scenario import simulate_prices
+from peglab.sim.scenario import simulate_prices_each
 
 CRASH = "ai-token-crash"
 YEAR = "ausd-year"  # one AI dollar, hourly for a year (the library says why)
@@ -96,7 +94,8 @@ def bench_throughput(vec_paths: int = VECTOR_CHUNK, exact_paths: int = 2) -> Non
     sc = load_scenario(CRASH)
     seeds = [path_seed(1, i) for i in range(vec_paths)]
     t = time.perf_counter()
-    np.stack([simulate_prices(sc, rng_from(s)) for s in seeds])
+    for start in range(0, vec_paths, VECTOR_CHUNK):
+        simulate_prices_each(sc, [rng_from(s) for s in seeds[start : start + VECTOR_CHUNK]])
     floor = time.perf_counter() - t
     t = time.perf_counter()
     for start in range(0, vec_paths, VECTOR_CHUNK):

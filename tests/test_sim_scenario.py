@@ -11,9 +11,9 @@ import pytest
 
 from peglab.errors import InvalidInput
 from peglab.protocols.cdp.params import CollateralParams
-from peglab.risk.library import load_scenario
+from peglab.risk.library import list_scenarios, load_scenario
 from peglab.sim.families.ai_dollar import collateral_params, draw_vaults
-from peglab.sim.processes import rng_from
+from peglab.sim.processes import ou_paths, ou_paths_each, rng_from
 from peglab.sim.scenario import (
     load_scenario_file,
     oracle_modes,
@@ -21,6 +21,7 @@ from peglab.sim.scenario import (
     scenario_hash,
     shock_factor,
     simulate_prices,
+    simulate_prices_each,
 )
 from peglab.units import RAD, ray, wad
 
@@ -167,6 +168,29 @@ def test_parse_duration__forms__seconds() -> None:
     for bad in ("1.5s", "-1h", True, "soon"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+@pytest.mark.parametrize("name", list_scenarios())
+def test_simulate_prices_each__library__rows_equal_one_path_each_bit_for_bit(name: str) -> None:
+    """The batch draws each row from its own generator in the one-path order: every row equals
+    the one-path draw, and every generator is left where the one-path draw leaves it."""
+    sc = load_scenario(name)
+    each_rngs = [rng_from(s) for s in (5, 6, 7)]
+    each = simulate_prices_each(sc, each_rngs)
+    one_rngs = [rng_from(s) for s in (5, 6, 7)]
+    one = np.stack([simulate_prices(sc, r) for r in one_rngs])
+    assert each.tobytes() == one.tobytes()
+    assert [g.random() for g in each_rngs] == [g.random() for g in one_rngs]
+    assert simulate_prices_each(sc, []).shape == (0, sc.n_steps + 1, len(sc.assets))
+
+
+def test_ou_paths_each__depeg__rows_equal_ou_paths_of_each_generator() -> None:
+    args = ([1.0, 0.99], 86400.0, [0.02, 0.05], 3600, 500)
+    kw = {"depeg_rate": 30.0, "depeg_half_life_s": 2 * 86400}
+    each = ou_paths_each(*args, [rng_from(s) for s in (1, 2)], **kw)
+    one = np.concatenate([ou_paths(*args, rng_from(s), 1, **kw) for s in (1, 2)])
+    assert each.tobytes() == one.tobytes()
+    assert (each < 0.9).any()  # a depeg happened, so the uniforms were read
 
 
 def test_simulate_prices__library__reproducible_with_derivative_and_slash() -> None:

@@ -61,6 +61,7 @@ __all__ = [
     "merton_jumps",
     "ou_path",
     "ou_paths",
+    "ou_paths_each",
     "rng_from",
     "to_prices",
 ]
@@ -512,40 +513,91 @@ def ou_paths(
     until ``|p - 1| <= band``. Prices are floored at 0. Draw order: eps ``(P, N, K)``, then depeg
     uniforms when ``depeg_rate > 0``.
     """
-    p0_arr = np.atleast_1d(np.asarray(p0, dtype=np.float64))
-    n_assets = p0_arr.shape[0]
-    if half_life_s <= 0 or depeg_half_life_s <= 0:
-        raise ValueError("half-lives must be positive")
-    sig = _broadcast(sigma, n_assets)
-    dt = float(dt_s) / YEAR_S
+    ou = _Ou(p0, half_life_s, sigma, dt_s, depeg_rate, depeg_level, depeg_half_life_s, band)
+    return ou.evolve(*ou.draw(rng, (n_paths, n_steps, ou.n_assets)))
 
-    def coeffs(half_life: float) -> tuple[float, float]:
-        theta = np.log(2.0) / (half_life / YEAR_S)
-        decay = float(np.exp(-theta * dt))
-        sd = float(np.sqrt((1.0 - np.exp(-2.0 * theta * dt)) / (2.0 * theta)))
-        return decay, sd
 
-    a_n, sd_n = coeffs(half_life_s)
-    a_d, sd_d = coeffs(depeg_half_life_s)
-    eps = rng.standard_normal((n_paths, n_steps, n_assets))
-    p_jump = 1.0 - np.exp(-depeg_rate * dt) if depeg_rate > 0 else 0.0
-    u = rng.random((n_paths, n_steps, n_assets)) if depeg_rate > 0 else None
-    out = np.empty((n_paths, n_steps + 1, n_assets))
-    p = np.broadcast_to(p0_arr, (n_paths, n_assets)).copy()
-    depegged = np.zeros((n_paths, n_assets), dtype=bool)
-    out[:, 0, :] = p
-    for k in range(n_steps):
-        a = np.where(depegged, a_d, a_n)
-        sd = np.where(depegged, sd_d, sd_n)
-        p = 1.0 + (p - 1.0) * a + sig * sd * eps[:, k, :]
-        if u is not None:
-            hit = u[:, k, :] < p_jump
-            p = np.where(hit, depeg_level, p)
-            depegged |= hit
-        depegged &= np.abs(p - 1.0) > band
-        p = np.maximum(p, 0.0)
-        out[:, k + 1, :] = p
-    return out
+def ou_paths_each(
+    p0: ArrayLike,
+    half_life_s: float,
+    sigma: ArrayLike,
+    dt_s: float,
+    n_steps: int,
+    rngs: Sequence[np.random.Generator],
+    depeg_rate: float = 0.0,
+    depeg_level: float = 0.88,
+    depeg_half_life_s: float = 3 * DAY_S,
+    band: float = 0.005,
+) -> FloatArray:
+    """One path of :func:`ou_paths` per generator of ``rngs``, ``(len(rngs), N + 1, K)``: row
+    ``p`` equals ``ou_paths(..., rngs[p], 1, ...)[0]`` bit for bit (each generator draws its own
+    eps, then its uniforms; the recursion is elementwise, so evolving the rows together changes
+    no operation), at the cost of one recursion for all of them."""
+    ou = _Ou(p0, half_life_s, sigma, dt_s, depeg_rate, depeg_level, depeg_half_life_s, band)
+    shape = (n_steps, ou.n_assets)
+    drawn = [ou.draw(g, shape) for g in rngs]
+    eps = np.stack([e for e, _ in drawn]) if drawn else np.empty((0, *shape))
+    u = np.stack([v for _, v in drawn if v is not None]) if ou.jumps and drawn else None
+    return ou.evolve(eps, u)
+
+
+class _Ou:
+    """The constants of :func:`ou_paths` (validated), its draws and its recursion."""
+
+    def __init__(
+        self,
+        p0: ArrayLike,
+        half_life_s: float,
+        sigma: ArrayLike,
+        dt_s: float,
+        depeg_rate: float,
+        depeg_level: float,
+        depeg_half_life_s: float,
+        band: float,
+    ) -> None:
+        self.p0 = np.atleast_1d(np.asarray(p0, dtype=np.float64))
+        self.n_assets = self.p0.shape[0]
+        if half_life_s <= 0 or depeg_half_life_s <= 0:
+            raise ValueError("half-lives must be positive")
+        self.sig = _broadcast(sigma, self.n_assets)
+        dt = float(dt_s) / YEAR_S
+
+        def coeffs(half_life: float) -> tuple[float, float]:
+            theta = np.log(2.0) / (half_life / YEAR_S)
+            decay = float(np.exp(-theta * dt))
+            sd = float(np.sqrt((1.0 - np.exp(-2.0 * theta * dt)) / (2.0 * theta)))
+            return decay, sd
+
+        self.a_n, self.sd_n = coeffs(half_life_s)
+        self.a_d, self.sd_d = coeffs(depeg_half_life_s)
+        self.jumps = depeg_rate > 0
+        self.p_jump = 1.0 - np.exp(-depeg_rate * dt) if self.jumps else 0.0
+        self.level, self.band = depeg_level, band
+
+    def draw(
+        self, rng: np.random.Generator, shape: tuple[int, ...]
+    ) -> tuple[FloatArray, FloatArray | None]:
+        eps = rng.standard_normal(shape)
+        return eps, (rng.random(shape) if self.jumps else None)
+
+    def evolve(self, eps: FloatArray, u: FloatArray | None) -> FloatArray:
+        n_paths, n_steps, n_assets = eps.shape
+        out = np.empty((n_paths, n_steps + 1, n_assets))
+        p = np.broadcast_to(self.p0, (n_paths, n_assets)).copy()
+        depegged = np.zeros((n_paths, n_assets), dtype=bool)
+        out[:, 0, :] = p
+        for k in range(n_steps):
+            a = np.where(depegged, self.a_d, self.a_n)
+            sd = np.where(depegged, self.sd_d, self.sd_n)
+            p = 1.0 + (p - 1.0) * a + self.sig * sd * eps[:, k, :]
+            if u is not None:
+                hit = u[:, k, :] < self.p_jump
+                p = np.where(hit, self.level, p)
+                depegged |= hit
+            depegged &= np.abs(p - 1.0) > self.band
+            p = np.maximum(p, 0.0)
+            out[:, k + 1, :] = p
+        return out
 
 
 def ou_path(
@@ -561,19 +613,10 @@ def ou_path(
     band: float = 0.005,
 ) -> FloatArray:
     """One path of :func:`ou_paths`."""
-    out: FloatArray = ou_paths(
-        p0,
-        half_life_s,
-        sigma,
-        dt_s,
-        n_steps,
-        rng,
-        1,
-        depeg_rate,
-        depeg_level,
-        depeg_half_life_s,
-        band,
-    )[0]
+    out: FloatArray = ou_paths_each(
+        p0, half_life_s, sigma, dt_s, n_steps, [rng], depeg_rate, depeg_level,
+        depeg_half_life_s, band,
+    )[0]  # fmt: skip
     return out
 
 

@@ -17,7 +17,7 @@ it (``Family.measure``); every pool's reserve of each coin is sampled on the rep
 
 ``vector_chunk(scenario, seeds)`` runs a batch of paths through the families' vectorised float64
 models (``Family.vector_outcomes``): each path's prices are drawn from its own seed exactly as
-``run_path`` draws them, stacked into one ``(paths, steps + 1, assets)`` array, and every family
+``run_path`` draws them (``simulate_prices_each``), into one ``(paths, steps + 1, assets)`` array, and every family
 sees the whole batch at once; the outcomes are measured by the same ``Family.measure``. So path
 ``i`` of the vectorised engine and path ``i`` of the exact engine share prices and per-path draws
 and can be compared one to one. ``float_path`` is ``vector_chunk`` on one path, with the per-path
@@ -44,7 +44,7 @@ from .conditions import Conditions
 from .family import PHASES, Family, FamilyMetrics, VectorBatch, pool_coins, scenario_families
 from .processes import rng_from
 from .results import PathResult, assemble, report_grid, with_market_series, with_pool_series
-from .scenario import Scenario, simulate_prices
+from .scenario import Scenario, simulate_prices, simulate_prices_each
 from .world import build_world
 
 __all__ = ["float_path", "run_path", "vector_chunk"]
@@ -95,7 +95,7 @@ def vector_chunk(sc: Scenario, seeds: Sequence[np.random.SeedSequence]) -> list[
     rngs = tuple(rng_from(s) for s in seeds)
     if not rngs:
         return []
-    prices = np.stack([simulate_prices(sc, r) for r in rngs])
+    prices = simulate_prices_each(sc, rngs)
     batch = VectorBatch(prices, rngs)
     realised = prices.copy()
     reserves: dict[str, np.ndarray] = {}

@@ -39,7 +39,7 @@ from .market import (
     VolShock,
 )
 from .model import Scenario, System
-from .sampling import oracle_modes, shock_factor, simulate_prices
+from .sampling import oracle_modes, shock_factor, simulate_prices, simulate_prices_each
 
 __all__ = [
     "LIBRARY_DIR",
@@ -77,4 +77,5 @@ __all__ = [
     "scenario_hash",
     "shock_factor",
     "simulate_prices",
+    "simulate_prices_each",
 ]

@@ -1,10 +1,13 @@
 """Sampling one run of a scenario: market prices and per-step shock factors (docs/risk-spec.md §3, §5).
 
-:func:`simulate_prices` draws the market prices of one path; :func:`shock_factor` and
+:func:`simulate_prices` draws the market prices of one path (:func:`simulate_prices_each`: of
+many paths, each from its own generator, at once); :func:`shock_factor` and
 :func:`oracle_modes` turn the scheduled shocks into per-step arrays.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -14,6 +17,7 @@ from .market import (
     AnchorPrices,
     BridgePrices,
     CrashPrices,
+    GbmPrices,
     OracleShock,
     OuPrices,
     PriceShock,
@@ -22,7 +26,7 @@ from .market import (
 )
 from .model import Scenario
 
-__all__ = ["oracle_modes", "shock_factor", "simulate_prices"]
+__all__ = ["oracle_modes", "shock_factor", "simulate_prices", "simulate_prices_each"]
 
 
 def _window(sc: Scenario, at: int, duration: int | None) -> slice:
@@ -88,72 +92,40 @@ def simulate_prices(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
     with slash shocks applied to the rate. Volatility shocks scale the free (unpinned) steps of
     GBM, bridge and anchor blocks.
     """
+    out: np.ndarray = simulate_prices_each(sc, [rng])[0]
+    return out
+
+
+def simulate_prices_each(sc: Scenario, rngs: Sequence[np.random.Generator]) -> np.ndarray:
+    """:func:`simulate_prices` of each generator, ``(len(rngs), n_steps + 1, n_assets)``: row
+    ``p`` is ``simulate_prices(sc, rngs[p])`` bit for bit. Each generator draws its blocks in
+    file order (a block is drawn for every generator before the next block: the generators are
+    independent, so only each one's own order matters); an OU block's recursion runs once for
+    all rows (``processes.ou_paths_each``), the other blocks path by path."""
     n, k = sc.n_steps, len(sc.assets)
     idx = sc.asset_index
-    out = np.empty((n + 1, k))
+    out = np.empty((len(rngs), n + 1, k))
     for a in sc.assets:
-        out[:, idx[a.symbol]] = float(a.price)
+        out[:, :, idx[a.symbol]] = float(a.price)
     for blk in sc.prices:
         cols = [idx[s] for s in blk.assets]
         s0 = np.array([float(sc.asset(s).price) for s in blk.assets])
         if isinstance(blk, OuPrices):
-            path = pr.ou_path(
+            out[:, :, cols] = pr.ou_paths_each(
                 s0,
                 blk.half_life,
                 float(blk.vol),
                 sc.step,
                 n,
-                rng,
+                rngs,
                 float(blk.depeg_rate),
                 float(blk.depeg_level),
                 blk.depeg_half_life,
                 float(blk.band),
             )
-        elif isinstance(blk, BridgePrices):
-            path = pr.bridge_path(
-                s0,
-                np.array([float(blk.drawdowns.get(a, blk.drawdown)) for a in blk.assets]),
-                sc.step_of(blk.start),
-                max(sc.step_of(blk.start) + 1, sc.step_of(blk.start + blk.duration)),
-                blk.diffusion(),
-                sc.step,
-                n,
-                rng,
-                None if blk.segment_vol is None else float(blk.segment_vol),
-                _vol_scale(sc, list(blk.assets)),
-            )
-        elif isinstance(blk, CrashPrices):
-            seg = None if blk.segment_vol is None else float(blk.segment_vol)
-            path = crash_paths(
-                s0,
-                blk.crash(),
-                blk.diffusion(),
-                sc.step,
-                n,
-                rng,
-                1,
-                seg,
-                _vol_scale(sc, blk.assets),
-            )[0]
-        elif isinstance(blk, AnchorPrices):
-            path = pr.anchor_path(
-                s0,
-                [a.at for a in blk.anchors],
-                [float(a.ratio) for a in blk.anchors],
-                blk.diffusion(),
-                sc.step,
-                n,
-                rng,
-                None if blk.segment_vol is None else float(blk.segment_vol),
-                float(blk.severity),
-                float(blk.compression),
-                _vol_scale(sc, list(blk.assets)),
-            )
         else:
-            path = pr.gbm_path(
-                s0, blk.diffusion(), sc.step, n, rng, _vol_scale(sc, list(blk.assets))
-            )
-        out[:, cols] = path
+            for row, rng in zip(out, rngs, strict=True):
+                row[:, cols] = _block_path(sc, blk, s0, rng)
     shocks = [
         (sc.step_of(sh.at), idx[s], float(sh.size))
         for sh in sc.shocks
@@ -168,5 +140,57 @@ def simulate_prices(sc: Scenario, rng: np.random.Generator) -> np.ndarray:
             for sh in sc.shocks:
                 if isinstance(sh, SlashShock) and sh.asset == a.symbol:
                     rate[sc.step_of(sh.at) :] *= 1.0 - float(sh.size)
-            out[:, idx[a.symbol]] = out[:, idx[a.underlying]] * rate
+            out[:, :, idx[a.symbol]] = out[:, :, idx[a.underlying]] * rate
     return out
+
+
+def _block_path(
+    sc: Scenario,
+    blk: GbmPrices | BridgePrices | CrashPrices | AnchorPrices,
+    s0: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """One path ``(n_steps + 1, len(blk.assets))`` of a block other than an OU block."""
+    n = sc.n_steps
+    if isinstance(blk, BridgePrices):
+        return pr.bridge_path(
+            s0,
+            np.array([float(blk.drawdowns.get(a, blk.drawdown)) for a in blk.assets]),
+            sc.step_of(blk.start),
+            max(sc.step_of(blk.start) + 1, sc.step_of(blk.start + blk.duration)),
+            blk.diffusion(),
+            sc.step,
+            n,
+            rng,
+            None if blk.segment_vol is None else float(blk.segment_vol),
+            _vol_scale(sc, list(blk.assets)),
+        )
+    if isinstance(blk, CrashPrices):
+        seg = None if blk.segment_vol is None else float(blk.segment_vol)
+        path: np.ndarray = crash_paths(
+            s0,
+            blk.crash(),
+            blk.diffusion(),
+            sc.step,
+            n,
+            rng,
+            1,
+            seg,
+            _vol_scale(sc, blk.assets),
+        )[0]
+        return path
+    if isinstance(blk, AnchorPrices):
+        return pr.anchor_path(
+            s0,
+            [a.at for a in blk.anchors],
+            [float(a.ratio) for a in blk.anchors],
+            blk.diffusion(),
+            sc.step,
+            n,
+            rng,
+            None if blk.segment_vol is None else float(blk.segment_vol),
+            float(blk.severity),
+            float(blk.compression),
+            _vol_scale(sc, list(blk.assets)),
+        )
+    return pr.gbm_path(s0, blk.diffusion(), sc.step, n, rng, _vol_scale(sc, list(blk.assets)))
