@@ -140,8 +140,12 @@ def test_chunk_size__batched__capped_by_paths_and_by_path_steps() -> None:
     assert vector_cap(768) == 1024  # ai-token-crash: 8 days of 15 minutes
     assert vector_cap(8_760) == 128  # a year hourly: the long-horizon cap
     assert vector_cap(1_500) == 533  # in between: 800,000 path-steps
-    assert chunk_size(vec, 10_000, 2, 768) == 1024
+    assert chunk_size(vec, 10_000, 2, 768) == 1000  # 10 chunks of one size, 5 a worker
+    assert chunk_size(vec, 9_000, 2, 768) == 900  # 9 within the cap, 10 for an even split
+    assert chunk_size(vec, 2_048, 1, 768) == 1024
+    assert chunk_size(vec, 10_000, 2, 8_760) == 125  # 80 chunks within the long-horizon cap
     assert chunk_size(vec, 100, 2, 768) == 25  # n / (2 workers) when that is smaller
+    assert chunk_size(vec, 3, 2, 768) == 1
     assert chunk_size(run_path, 10_000, 2, 768) == 16  # a per-path model: PATH_CHUNK
     assert chunk_size(run_path, 100, 2, 768) == 6  # n / (8 workers) when that is smaller
 

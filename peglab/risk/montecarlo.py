@@ -122,10 +122,15 @@ def chunk_size(model: Model, n: int, workers: int, steps: int = 0) -> int:
     """Paths per chunk: a per-path model 1 on one worker, else ``n / (8 workers)`` capped at
     :data:`PATH_CHUNK` (small chunks balance the load: the last chunk of a worker may be all
     that runs at the end, and an exact tail path costs about a CPU second); a batched model
-    ``n / (2 workers)`` capped at :func:`vector_cap` of the scenario's ``steps`` (large chunks feed the arrays: a vectorised
-    step costs less per path the more paths share it). A result never depends on it."""
+    ``n / c`` where the count ``c`` is the fewest chunks within :func:`vector_cap` of the
+    scenario's ``steps``, at least two a worker and rounded up to a multiple of the workers
+    (large chunks feed the arrays: a vectorised step costs less per path the more paths share
+    it; chunks of one size, as many on each worker, keep every core busy to the end: 10,000
+    paths of 768 steps on 2 workers are 10 chunks of 1,000, not 9 of 1,024 and one of 784).
+    A result never depends on it."""
     if isinstance(model, Batched):
-        return max(1, min(vector_cap(steps), math.ceil(n / (2 * workers))))
+        count = max(2 * workers, math.ceil(n / vector_cap(steps)))
+        return max(1, math.ceil(n / (math.ceil(count / workers) * workers)))
     return 1 if workers == 1 else max(1, min(PATH_CHUNK, n // (workers * 8)))
 
 
