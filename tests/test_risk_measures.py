@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from peglab.risk.measures import (
     bootstrap_ci,
     bootstrap_cis,
+    distinct_rows,
     entropic_var,
     exceedances,
     expected_shortfall,
@@ -144,6 +145,44 @@ def test_bootstrap_cis__batches__same_result_as_one_batch() -> None:
     small = bootstrap_cis(x, stats, n_resamples=300, seed=2, max_cells=50 * 7)
     big = bootstrap_cis(x, stats, n_resamples=300, seed=2)
     assert small == big
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.zeros(300), np.r_[np.zeros(297), 5.0, 7.0, 1e9], np.r_[np.zeros(150), -np.zeros(150)]],
+    ids=["constant", "three-values", "signed-zeros"],
+)
+def test_bootstrap_cis__repeated_rows__same_bits_as_every_row(
+    values: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import peglab.risk.measures as m
+
+    stats = {
+        "mean": lambda s: np.asarray(s.mean(axis=-1)),
+        "evar": lambda s: np.asarray(entropic_var(s, 0.95, iterations=50)),
+    }
+    fast = risk_summary(values, seed=3, n_resamples=400), bootstrap_cis(values, stats, seed=3)
+    monkeypatch.setattr(m, "distinct_rows", lambda sample: (sample, None))
+    slow = risk_summary(values, seed=3, n_resamples=400), bootstrap_cis(values, stats, seed=3)
+    assert repr(fast) == repr(slow)
+
+
+def test_distinct_rows__repeats__rows_and_positions_rebuild_sample() -> None:
+    sample = np.array([[0.0, 1.0], [0.0, 2.0], [0.0, 1.0], [-0.0, 1.0], [0.0, 1.0], [0.0, 2.0]])
+    rows, back = distinct_rows(sample)
+    assert back is not None and rows.shape == (3, 2)
+    assert np.array_equal(rows[back].view(np.int64), sample.view(np.int64))  # -0.0 kept apart
+    assert distinct_rows(np.eye(3))[1] is None  # no repeats: the sample itself
+    assert distinct_rows(sample[:5])[1] is None  # 3 distinct of 5: not worth it
+
+
+def test_distinct_rows__key_collision__no_shortcut() -> None:
+    """Rows whose bit sums collide (the same key) but differ are never merged."""
+    a = np.array([1.0, 2.0]).view(np.int64)
+    b = np.array([a[1], a[0]]).view(np.float64)  # same bits summed, another row
+    sample = np.array([[1.0, 2.0], b, [1.0, 2.0], b])
+    rows, back = distinct_rows(sample)
+    assert rows is sample and back is None
 
 
 def test_risk_summary__loss_column__has_tail_measures_with_cis() -> None:

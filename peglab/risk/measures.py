@@ -67,6 +67,7 @@ __all__ = [
     "PEG_THRESHOLDS",
     "bootstrap_ci",
     "bootstrap_cis",
+    "distinct_rows",
     "entropic_var",
     "exceedances",
     "expected_shortfall",
@@ -206,8 +207,10 @@ def bootstrap_cis(
 ) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap intervals for several statistics on shared resamples.
 
-    Each statistic maps sorted resamples ``(B, N)`` to ``(B,)``. Resample indices come from
-    ``PCG64(seed)`` in batches of at most ``max_cells`` values (bounded memory).
+    Each statistic maps sorted resamples ``(B, N)`` to ``(B,)``, a row's value depending on that
+    row only. Resample indices come from ``PCG64(seed)`` in batches of at most ``max_cells``
+    values (bounded memory). A batch's repeated rows (:func:`distinct_rows`: a column of few
+    distinct values, as a loss that is zero on almost every path) are computed once.
     """
     arr = _as_rows(values).ravel()
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -221,8 +224,10 @@ def bootstrap_cis(
     while done < n_resamples:
         b = min(per_batch, n_resamples - done)
         sample = np.sort(arr[rng.integers(0, n, size=(b, n))], axis=-1)
+        rows, back = distinct_rows(sample)
         for name, stat in statistics.items():
-            results[name].append(np.atleast_1d(np.asarray(stat(sample), dtype=np.float64)))
+            value = np.atleast_1d(np.asarray(stat(rows), dtype=np.float64))
+            results[name].append(value if back is None else value[back])
         done += b
     alpha = (1.0 - level) / 2.0
     out: dict[str, tuple[float, float]] = {}
@@ -231,6 +236,24 @@ def bootstrap_cis(
         lo, hi = np.quantile(dist, [alpha, 1.0 - alpha])
         out[name] = (float(lo), float(hi))
     return out
+
+
+def distinct_rows(sample: FloatArray) -> tuple[FloatArray, NDArray[np.intp] | None]:
+    """The distinct rows of a 2-D ``sample`` (bit for bit) and each row's position among them,
+    or ``(sample, None)`` when fewer than half of its rows repeat (then the shortcut below saves
+    little). A row-wise statistic of ``rows[back]`` is that of ``sample``, bit for bit; at
+    10,000 paths a resample of a column of one or two values (a loss that is zero on all but a
+    few paths) repeats in most rows of a batch, and its entropic VaR cost about a CPU second.
+
+    Rows are keyed by the wrapping integer sum of their bits (equal rows, equal keys); rows
+    sharing a key are then compared bit for bit, and a key shared by different rows gives
+    ``(sample, None)``."""
+    bits = sample.view(np.int64)
+    _, first, back = np.unique(bits.sum(axis=-1), return_index=True, return_inverse=True)
+    if 2 * first.size > bits.shape[0]:
+        return sample, None
+    same = (bits == bits[0]).all() if first.size == 1 else np.array_equal(bits[first][back], bits)
+    return (sample[first], back.reshape(-1)) if same else (sample, None)
 
 
 def bootstrap_ci(
