@@ -345,6 +345,17 @@ def test_entropic_var__in_place_objective__same_bits_as_reference(
     assert entropic_var(x, q) == float(_evar_reference(x, q))
 
 
+def test_entropic_var__row_blocks__same_bits_as_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The objective's passes in blocks of rows (two rows and a remainder here) give the bits
+    of the whole batch at once."""
+    import peglab.risk.measures as m
+
+    x = np.sort(np.random.default_rng(8).pareto(2.0, size=(5, 300)) * 1e4, axis=-1)
+    monkeypatch.setattr(m, "EVAR_BLOCK_CELLS", 2 * 300 + 1)
+    assert np.array_equal(entropic_var(x, 0.95), _evar_reference(x, 0.95))
+    assert entropic_var(x[0], 0.95) == float(_evar_reference(x[0], 0.95))
+
+
 def test_evar_bits__canary__float32_exponentials_are_seen(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
