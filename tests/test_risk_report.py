@@ -49,3 +49,23 @@ def test_print_summary__table__shows_headline_measures(run_dir: Path) -> None:
     print_summary(load_summary(run_dir), console)
     text = console.export_text()
     assert "flash-crash" in text and "bad_debt_usd" in text and "VaR99" in text
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice")
+def test_series_quantiles__blocks_with_and_without_nan__same_bits_as_nanquantile(
+    tmp_path: Path,
+) -> None:
+    import numpy as np
+
+    from peglab.risk.report import FAN_QUANTILES, _series_quantiles
+
+    rng = np.random.default_rng(2)
+    mat = rng.normal(size=(501, 70)).astype(np.float32)
+    mat[::7, 40] = np.nan  # the second block of 32 columns holds NaN, the others none
+    mat[:, 69] = np.nan
+    mat[3, 5], mat[4, 6] = np.inf, -np.inf
+    np.save(tmp_path / "s.npy", mat)
+    want = np.nanquantile(mat.astype(np.float64), FAN_QUANTILES, axis=0)
+    got = _series_quantiles(tmp_path / "s.npy", FAN_QUANTILES)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(got[:, :32].view(np.int64), want[:, :32].view(np.int64))
