@@ -221,3 +221,25 @@ def test_aggregate__process_pool__same_summary_bytes_as_one_process(tmp_path: Pa
     assert (tmp_path / "summary.json").read_bytes() == one
     aggregate(tmp_path, sc, model, cat, paths=n, seed=4, n_resamples=100, workers=2)
     assert (tmp_path / "summary.json").read_bytes() != one  # canary: the bytes follow the seed
+
+
+def test_read_paths_table__repr_floats__same_bits_as_float(tmp_path: Path) -> None:
+    from peglab.risk.rundir import read_paths_table
+
+    rng = np.random.default_rng(9)
+    values = [float(v) for v in rng.normal(size=40) * 10.0 ** rng.integers(-300, 300, size=40)]
+    values += [5e-324, 0.1 + 0.2]
+    values += [float("nan"), float("inf"), float("-inf"), -0.0]
+    path = tmp_path / "paths.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "a", "b"])
+        for i in range(0, len(values) - 1, 2):
+            w.writerow([7 * i, repr(values[i]), repr(values[i + 1])])
+    ids, cols, data = read_paths_table(path)
+    want = np.array(values, dtype=np.float64).reshape(-1, 2)
+    assert ids == [7 * i for i in range(0, len(values) - 1, 2)] and cols == ["a", "b"]
+    assert np.array_equal(data.view(np.int64), want.view(np.int64))
+    path.write_text("path,a,b\r\n")
+    ids, cols, data = read_paths_table(path)
+    assert ids == [] and cols == ["a", "b"] and data.shape == (0, 2)
