@@ -167,6 +167,22 @@ def test_bootstrap_cis__repeated_rows__same_bits_as_every_row(
     assert repr(fast) == repr(slow)
 
 
+def test_bootstrap_cis__one_value__interval_is_the_row_statistic() -> None:
+    """A sample of one value draws nothing: every resample is the sample, so each interval is
+    the statistic of that row, as the drawn resamples would give."""
+    x = np.full(300, 0.3)
+    stats = {
+        "mean": lambda s: np.asarray(s.mean(axis=-1)),
+        "evar": lambda s: np.asarray(entropic_var(s, 0.95, iterations=50)),
+    }
+    got = bootstrap_cis(x, stats, n_resamples=50, seed=4)
+    for name, stat in stats.items():
+        v = float(stat(np.tile(x, (3, 1)))[1])
+        assert got[name] == (v, v)
+    drawn = bootstrap_cis(np.r_[x, 0.3 + 1e-16], stats, n_resamples=50, seed=4)  # 2 values
+    assert drawn["mean"] != got["mean"]
+
+
 def test_distinct_rows__repeats__rows_and_positions_rebuild_sample() -> None:
     sample = np.array([[0.0, 1.0], [0.0, 2.0], [0.0, 1.0], [-0.0, 1.0], [0.0, 1.0], [0.0, 2.0]])
     rows, back = distinct_rows(sample)

@@ -226,7 +226,8 @@ def bootstrap_cis(
     Each statistic maps sorted resamples ``(B, N)`` to ``(B,)``, a row's value depending on that
     row only. Resample indices come from ``PCG64(seed)`` in batches of at most ``max_cells``
     values (bounded memory). A batch's repeated rows (:func:`distinct_rows`: a column of few
-    distinct values, as a loss that is zero on almost every path) are computed once.
+    distinct values, as a loss that is zero on almost every path) are computed once, and a
+    sample of one value (every bit the same) draws nothing: each resample is the sample itself.
     """
     arr = _as_rows(values).ravel()
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -236,7 +237,13 @@ def bootstrap_cis(
     results: dict[str, list[FloatArray]] = {name: [] for name in statistics}
     n = arr.shape[0]
     per_batch = max(1, max_cells // n)
-    done = 0
+    bits = arr.view(np.int64)
+    constant = bool((bits == bits[0]).all())
+    if constant:  # every resample is the sample itself: its one row stands for all
+        for name, stat in statistics.items():
+            value = np.atleast_1d(np.asarray(stat(arr[None, :]), dtype=np.float64))
+            results[name].append(np.repeat(value, n_resamples))
+    done = n_resamples if constant else 0
     while done < n_resamples:
         b = min(per_batch, n_resamples - done)
         sample = np.sort(arr[rng.integers(0, n, size=(b, n))], axis=-1)
