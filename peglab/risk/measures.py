@@ -54,6 +54,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,7 @@ BOOTSTRAP_KEY: tuple[int, int] = (0xB007, 0)
 Statistic = Callable[[FloatArray], FloatArray]
 
 
+@lru_cache(maxsize=256)  # a summary asks for the same few levels thousands of times
 def _frac(q: float) -> Fraction:
     if not 0.0 < q < 1.0:
         raise ValueError(f"q must be in (0, 1), got {q}")
