@@ -351,8 +351,9 @@ def aggregate(
 
     From :data:`AGGREGATE_POOL_PATHS` paths, the columns are summarised on a process pool of
     ``workers`` (at most this machine's cores): at 10,000 paths the bootstrap of the entropic
-    VaR alone is about 1.4 CPU s a column and level. A column's summary depends on its values
-    and its position only, so the bytes are the same on any number of processes.
+    VaR is about a CPU second for a loss column of many values (one of a few values repeats its
+    resamples, computed once: ``measures.bootstrap_cis``). A column's summary depends on its
+    values and its position only, so the bytes are the same on any number of processes.
 
     Every column's statistics are conditional on the scenario that generated the paths
     (docs/validation.md §1): its name and description go with each column (``conditional_on``)
