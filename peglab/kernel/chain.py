@@ -156,15 +156,25 @@ def action(fn: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]
         if check is None:
             check = build_call_checker(fn)
         check(args, kw)
-        with chain.transaction(kw["sender"]):  # type: ignore[arg-type]
+        # ``chain.transaction(sender)`` inlined (one transaction per action: the hot path)
+        sender: str = kw["sender"]  # type: ignore[assignment]
+        _check_sender(chain, sender)
+        marks = chain._open(sender)
+        try:
             if not lock:
-                return fn(self, *args, **kw)
-            key = lock_key(self)
-            locked.add(key)
-            try:
-                return fn(self, *args, **kw)
-            finally:
-                locked.discard(key)
+                out = fn(self, *args, **kw)
+            else:
+                key = lock_key(self)
+                locked.add(key)
+                try:
+                    out = fn(self, *args, **kw)
+                finally:
+                    locked.discard(key)
+        except BaseException:
+            chain._close(marks)
+            raise
+        chain._close(None)
+        return out
 
     wrapper.__peglab_action__ = True  # type: ignore[attr-defined]
     return wrapper
@@ -388,6 +398,31 @@ class Chain:
         """Context manager for one atomic transaction (savepoint if nested)."""
         return _Tx(self, sender)
 
+    def _open(self, sender: str) -> tuple[int, int]:
+        """Open a transaction (a savepoint if nested) of a checked ``sender``; returns the marks
+        (journal entries, pending events) a rollback returns to."""
+        j = self.journal
+        marks = len(j.entries), len(self._pending)
+        j.depth += 1
+        self._tx_sender.append(sender)
+        return marks
+
+    def _close(self, rollback: tuple[int, int] | None) -> None:
+        """Close the innermost open transaction: commit it (``None``), or undo its writes and
+        drop its events back to the marks ``_open`` returned; the outermost one publishes its
+        events on commit and forgets its undo entries either way."""
+        j = self.journal
+        if rollback is not None:
+            j.rollback(rollback[0])
+            del self._pending[rollback[1] :]
+        j.depth -= 1
+        self._tx_sender.pop()
+        if j.depth == 0:
+            if rollback is None:
+                self._publish()
+            else:
+                j.entries.clear()
+
     def emit(self, event: Event) -> None:
         """Record an event of the current transaction; published on commit, dropped on rollback."""
         self._pending.append((self._tx_sender[-1] if self._tx_sender else "", event))
@@ -428,40 +463,31 @@ class Chain:
 
 
 class _Tx:
-    __slots__ = ("chain", "ev_mark", "mark", "sender")
+    __slots__ = ("chain", "marks", "sender")
 
     def __init__(self, chain: Chain, sender: str) -> None:
-        _check_account(sender)
-        if chain.is_engine_account(sender) and sender not in chain._engine_senders:
-            raise NotAuthorized(
-                "auth/engine-account",
-                f"{sender} is an engine account of {chain.engine_namespaces[sender.split(':')[0]]}; "
-                "it moves only through its protocol",
-            )
+        _check_sender(chain, sender)
         self.chain = chain
         self.sender = sender
 
     def __enter__(self) -> _Tx:
-        c = self.chain
-        self.mark = len(c.journal.entries)
-        self.ev_mark = len(c._pending)
-        c.journal.depth += 1
-        c._tx_sender.append(self.sender)
+        self.marks = self.chain._open(self.sender)
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        c = self.chain
-        j = c.journal
-        if exc_type is not None:
-            j.rollback(self.mark)
-            del c._pending[self.ev_mark :]
-        j.depth -= 1
-        c._tx_sender.pop()
-        if j.depth == 0:
-            if exc_type is None:
-                c._publish()
-            else:
-                j.entries.clear()
+        self.chain._close(None if exc_type is None else self.marks)
+
+
+def _check_sender(chain: Chain, sender: str) -> None:
+    """Refuse a sender that is not an account, or an engine account outside ``engine_call``."""
+    if type(sender) is not str or not sender:
+        _check_account(sender)  # raises
+    if chain.is_engine_account(sender) and sender not in chain._engine_senders:
+        raise NotAuthorized(
+            "auth/engine-account",
+            f"{sender} is an engine account of {chain.engine_namespaces[sender.split(':')[0]]}; "
+            "it moves only through its protocol",
+        )
 
 
 def _check_account(account: object) -> None:

@@ -65,6 +65,10 @@ class _Unset:
 
 
 _UNSET: Any = _Unset()
+# the base class methods the journaled writes call past their own overrides, bound once
+_object_setattr = object.__setattr__
+_dict_get = dict.get
+_dict_setitem = dict.__setitem__
 UNSET: Any = _UNSET  # the journal's "did not exist" marker, for readers of undo entries
 
 
@@ -189,15 +193,16 @@ class Record:
             object.__setattr__(self, k, v)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if self._dirty is not None and name[0] != "_":
+        dirty = self._dirty
+        if dirty is not None and name[0] != "_":
             if type(value) is not int or not MIN_INT256 <= value <= MAX_UINT256:
                 _adopt(self, name, value)  # (an int word is all ``_adopt`` would accept as is)
-            if not self._dirty:
+            if not dirty:
                 self._touch(name)
         j = self._journal
         if j.depth:
             j.entries.append((self, name, getattr(self, name, _UNSET)))
-        object.__setattr__(self, name, value)
+        _object_setattr(self, name, value)
 
     def _touch(self, key: Any) -> None:
         if not self._dirty:
@@ -245,8 +250,8 @@ class Table(dict[K, V], Generic[K, V]):
                 _adopt(self, key, value)  # (an int word is all ``_adopt`` would accept as is)
         j = self._journal
         if j.depth:
-            j.entries.append((self, key, dict.get(self, key, _UNSET)))
-        dict.__setitem__(self, key, value)
+            j.entries.append((self, key, _dict_get(self, key, _UNSET)))
+        _dict_setitem(self, key, value)
         if d is not None:
             if not d:
                 self._touch(key)
