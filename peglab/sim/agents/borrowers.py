@@ -9,8 +9,6 @@ or the pool) from a budget; one whose budget is spent deleverages with probabili
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...math import ceil_div
 from ...units import RAY, WAD
 from ..families.ai_dollar.build import VaultBook
@@ -35,7 +33,7 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
     delever = s.rng.random(n) < float(bw.p_delever)
     rate = vat.ilks[b.ilk].rate_ray
     budget = s.budget[b.ilk]
-    for i in map(int, np.flatnonzero(attend)):
+    for i in attend.nonzero()[0].tolist():
         v = vat.vaults[b.ids[i]]
         debt = v.art_wad * rate / (WAD * RAY)
         if debt <= 0 or not v.is_open:
@@ -62,7 +60,7 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
     window_max = float(s.prices[max(0, k - panic_steps) : k + 1, a].max())
     if float(s.prices[k, a]) < (1.0 - float(bw.panic_drop)) * window_max:
         panic = b.active & (s.rng.random(n) < p_panic)
-        for i in map(int, np.flatnonzero(panic)):
+        for i in panic.nonzero()[0].tolist():
             v = vat.vaults[b.ids[i]]
             debt = ceil_div(v.art_wad * rate, RAY) / WAD
             if v.is_open and budget[i] >= debt * 1.02:

@@ -33,8 +33,8 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
     if n_k == 0:
         return
     dropped = (s.cond.gas[k] > float(kp.dropout_gas)) & (s.rng.random(n_k) < float(kp.dropout_prob))
-    share = float((~dropped).sum()) / n_k
-    min_lat = float(b.latencies.min()) * s.cond.lat_factor[k]
+    share = float(n_k - np.count_nonzero(dropped)) / n_k
+    min_lat = b.min_latency * s.cond.lat_factor[k]
     released = b.release.pop(k, 0.0)
     if released:
         s.capital_free[b.ilk] += released
@@ -48,7 +48,7 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
         rate, spot = ilk.rate_ray, ilk.spot_ray
         vaults, ids, since_of = vat.vaults, b.ids, b.unsafe_since
         # a bark moves only its own vault, so which vaults are unsafe is known before the first
-        order = np.flatnonzero(b.active).tolist()
+        order = b.active.nonzero()[0].tolist()
         of = s.vault_of[b.ilk]
         unsafe = [i for i in order if (u := of[i]).art_wad * rate > u.ink_wad * spot]
         stop = len(ids)  # the position of a refused bark: the vaults after it wait a step

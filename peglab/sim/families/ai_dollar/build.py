@@ -8,6 +8,7 @@ parameters enter the engine as its one parameter type, ``CollateralParams`` (``c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,9 +48,11 @@ class VaultBook:
     d10_usd: float = 1e30
     er: float = 1.0  # exchange rate for derivatives (collateral units -> priced asset units)
     index: dict[int, int] = field(init=False)  # vault id -> its position in ``ids``
+    min_latency: float = field(init=False)  # the fastest keeper's latency [steps] (inf: none)
 
     def __post_init__(self) -> None:
         self.index = {vid: i for i, vid in enumerate(self.ids)}
+        self.min_latency = float(self.latencies.min()) if len(self.latencies) else math.inf
 
 
 def build_dollars(
