@@ -18,6 +18,7 @@ LP: one sixth of the growth of √k since ``k_last`` (docs/amm-spec.md §5). Res
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ...errors import InvalidInput, LimitExceeded, NotAuthorized, Slippage
@@ -198,6 +199,20 @@ class ConstantProductPool:
         st = self.state
         r_in, r_out = (st.reserve0, st.reserve1) if zero_in else (st.reserve1, st.reserve0)
         return get_amount_out(amount_in, r_in, r_out, self.fee_bps)
+
+    def quoter(self, token_in: str, token_out: str | None = None) -> Callable[[int], int]:
+        """``quote(dx)``: ``quote_exact_in(token_in, dx, token_out)`` without the query boundary
+        for a caller that quotes many sizes (``dx`` must be an int in ``(0, 2^256)``, what the
+        boundary admits); it reads the reserves and fee at each call. Raises what
+        ``quote_exact_in`` raises for the tokens."""
+        zero_in = self._side(token_in, token_out)
+
+        def quote(dx: int) -> int:
+            st = self.state
+            r_in, r_out = (st.reserve0, st.reserve1) if zero_in else (st.reserve1, st.reserve0)
+            return get_amount_out(dx, r_in, r_out, self.fee_bps)
+
+        return quote
 
     @query
     def quote_exact_out(self, token_in: str, amount_out: int, token_out: str | None = None) -> int:

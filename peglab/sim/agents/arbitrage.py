@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ...errors import PeglabError
+from ...protocols.amm.constant_product import ConstantProductPool
 from ...protocols.amm.stableswap import StableSwapPool
 from ...protocols.cdp.psm import PEG_FLOOR_WAD
 from ...units import WAD
@@ -88,12 +89,13 @@ class Arbitrageur:
             ],
         )
         self.legs = legs
-        # per StableSwap leg: (the pool's balances, A, fee) when last priced, and its margin
-        self._margins: dict[Leg, tuple[tuple[Any, ...], tuple[float, float]]] = {}
-        # per StableSwap leg: the pool's ``quoter`` quote (``quote_exact_in`` without the query
-        # boundary; it reads the pool as it is at each call). Closures cannot be pickled (a
+        # per StableSwap leg (pool id, src, dst; a Leg's own hash is slower): (the pool's
+        # balances, A, fee) when last priced, and its margin
+        self._margins: dict[tuple[str, str, str], tuple[tuple[Any, ...], tuple[float, float]]] = {}
+        # pool id -> (src, dst) -> the pool's ``quoter`` quote (``quote_exact_in`` without the
+        # query boundary; it reads the pool as it is at each call). Closures cannot be pickled (a
         # sandbox's world is), so they are made on first use and dropped by ``__getstate__``.
-        self._quotes: dict[Leg, Callable[[int], int]] | None = None
+        self._quotes: dict[str, dict[tuple[str, str], Callable[[int], int]]] | None = None
         self.cycles = cycles(legs, self.stable, int(self.params.max_legs)) if self.stable else []
         # each cycle as positions in ``legs`` with its on-chain leg count (run's screen)
         at = {leg: n for n, leg in enumerate(legs)}
@@ -105,13 +107,19 @@ class Arbitrageur:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_quotes": None}
 
-    def _stableswap_quotes(self) -> dict[Leg, Callable[[int], int]]:
+    def _pool_quotes(self) -> dict[str, dict[tuple[str, str], Callable[[int], int]]]:
         pools = self.s.w.pools
-        return {
-            leg: pool.quoter(leg.src, leg.dst)[0]
-            for leg in self.legs
-            if leg.kind == "pool" and isinstance(pool := pools[leg.key], StableSwapPool)
-        }
+        quotes: dict[str, dict[tuple[str, str], Callable[[int], int]]] = {}
+        for leg in self.legs:
+            pool = pools[leg.key] if leg.kind == "pool" else None
+            if isinstance(pool, StableSwapPool):
+                fn = pool.quoter(leg.src, leg.dst)[0]
+            elif isinstance(pool, ConstantProductPool):
+                fn = pool.quoter(leg.src, leg.dst)
+            else:
+                continue
+            quotes.setdefault(leg.key, {})[leg.src, leg.dst] = fn
+        return quotes
 
     # -- one leg ---------------------------------------------------------------------------------
     def quote(self, leg: Leg, x: int) -> int:
@@ -121,8 +129,9 @@ class Arbitrageur:
         s = self.s
         if leg.kind == "pool":
             if self._quotes is None:
-                self._quotes = self._stableswap_quotes()
-            fast = self._quotes.get(leg)
+                self._quotes = self._pool_quotes()
+            by_pair = self._quotes.get(leg.key)
+            fast = None if by_pair is None else by_pair.get((leg.src, leg.dst))
             try:
                 if fast is None:
                     out: int = s.w.pools[leg.key].quote_exact_in(leg.src, x, leg.dst)
@@ -179,9 +188,10 @@ class Arbitrageur:
                 fee = float(pool.fee_bps) / 1e4
                 return float(r_out / uout) / float(r_in / uin) * (1.0 - fee), r_in / uin / 2
             state = (pool.balances, pool.A(), pool.fee)
-            known = self._margins.get(leg)
+            at = (leg.key, leg.src, leg.dst)
+            known = self._margins.get(at)
             if known is None or known[0] != state:
-                known = self._margins[leg] = (state, _stableswap_margin(pool, leg.src, leg.dst))
+                known = self._margins[at] = (state, _stableswap_margin(pool, leg.src, leg.dst))
             return known[1]
         if leg.kind == "venue":
             a = s.asset_index[leg.key]
