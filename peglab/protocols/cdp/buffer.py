@@ -208,7 +208,6 @@ class SystemBuffer:
         st = self.state
         free = self.free_debt_rad
         backstop = self.chain.ledger.balance_of(self.symbol, self.backstop)
-        deficit = max(free - self.dai_rad, 0)
         return RecapStatus(
             self.dai_rad,
             self.sin_rad,
@@ -218,8 +217,20 @@ class SystemBuffer:
             backstop,
             st.recap_limit_rad,
             st.flop_resets,
-            deficit > st.recap_limit_rad or st.flop_resets >= 3,
+            self._advise_shutdown(free),
         )
+
+    @property
+    def shutdown_advised(self) -> bool:
+        """``recap_status().shutdown_advised`` without the rest of the status."""
+        return self._advise_shutdown(self.free_debt_rad)
+
+    def _advise_shutdown(self, free_rad: int) -> bool:
+        """Uncovered debt (free debt less the surplus) above the recap limit, or three debt
+        auctions reset without a bid."""
+        st = self.state
+        deficit = max(free_rad - self.dai_rad, 0)
+        return deficit > st.recap_limit_rad or st.flop_resets >= 3
 
     @property
     def live(self) -> bool:

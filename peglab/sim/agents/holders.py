@@ -51,8 +51,7 @@ def signals(s: DollarPath, sym: str, k: int) -> tuple[float, float, float, bool]
         return peg, 0.0, 0.0, False
     deficit = recap.deficit_usd(s, d, k)
     buffers = d.vow.dai_rad / RAD + s.w.chain.ledger.balance_of(sym, d.vow.backstop) / WAD
-    status = d.vow.recap_status()
-    return peg, deficit / debt, max(0.0, deficit - buffers) / debt, status.shutdown_advised
+    return peg, deficit / debt, max(0.0, deficit - buffers) / debt, d.vow.shutdown_advised
 
 
 def act(s: DollarPath, d_i: int, sym: str, k: int) -> None:

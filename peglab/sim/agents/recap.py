@@ -14,7 +14,7 @@ Each step, for each live AI dollar, the operator works the engine's own buffer
    winner, who sells them on the venue, so the dilution moves the token's price) or ticked
    (re-opened with a larger lot);
 4. governance triggers emergency shutdown (``End.cage``) when the buffer advises it
-   (``recap_status().shutdown_advised``: uncovered debt above the limit, or three debt auctions
+   (``SystemBuffer.shutdown_advised``: uncovered debt above the limit, or three debt auctions
    re-opened without a bid) and ``agents.governance.shutdown`` is on.
 
 After shutdown the operator settles the End (``shutdown.settle``); the AI dollar's other agents
@@ -103,7 +103,7 @@ def settle(s: DollarPath, k: int) -> None:
             shutdown.settle(s, d, r, k)
             continue
         realised = _waterfall(s, sym, d, r, k)
-        if realised and s.sc.agents.governance.shutdown and d.vow.recap_status().shutdown_advised:
+        if realised and s.sc.agents.governance.shutdown and d.vow.shutdown_advised:
             # cage refunds debt-auction bidders with new AI dollars: that recapitalisation is undone
             refund = sum(b.bid_rad for b in d.vow.flops.values() if b.guy != d.vow.account)
             deficit = deficit_usd(s, d, k)
