@@ -32,8 +32,10 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
     n_k = len(b.latencies)
     if n_k == 0:
         return
-    dropped = (s.cond.gas[k] > float(kp.dropout_gas)) & (s.rng.random(n_k) < float(kp.dropout_prob))
-    share = float(n_k - np.count_nonzero(dropped)) / n_k
+    draws = s.rng.random(n_k)  # drawn every step: the path's random stream does not depend on gas
+    share = 1.0  # keepers drop out only while gas spikes
+    if s.cond.gas[k] > float(kp.dropout_gas):
+        share = float(n_k - np.count_nonzero(draws < float(kp.dropout_prob))) / n_k
     min_lat = b.min_latency * s.cond.lat_factor[k]
     released = b.release.pop(k, 0.0)
     if released:
