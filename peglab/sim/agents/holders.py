@@ -65,6 +65,9 @@ def act(s: DollarPath, d_i: int, sym: str, k: int) -> None:
     p_lo, p_hi = float(h.peg[0]), float(h.peg[1])
     u_lo, u_hi = float(h.unbacked[0]), float(h.unbacked[1])
     c_lo, c_hi = float(h.uncovered[0]), float(h.uncovered[1])
+    # with every range in order each threshold only gets harder to cross as ``q`` grows (the
+    # float steps are monotone), so the first cohort left alone leaves the rest alone too
+    ordered = p_lo <= p_hi and u_lo <= u_hi and c_lo <= c_hi
     want = 0
     for i in range(n):
         if held[i] <= 0:
@@ -79,6 +82,8 @@ def act(s: DollarPath, d_i: int, sym: str, k: int) -> None:
             out = min(held[i], s.cohort_step[sym])
             held[i] -= out
             want += out
+        elif ordered:
+            break
     if want > 0:
         s.run_usd[d_i, k] += _exit(s, sym, want)
 
