@@ -28,9 +28,10 @@ def act(s: DollarPath, b: VaultBook, k: int) -> None:
     panic_steps = max(1, round(bw.panic_window / s.dt))
     p = s.coll_price(b, k)
     n = len(b.ids)
-    attend = b.active & (s.rng.random(n) < p_act)
-    choice = s.rng.random(n)
-    delever = s.rng.random(n) < float(bw.p_delever)
+    draws = s.rng.random(3 * n)  # one call: the same stream as three draws of ``n``
+    attend = b.active & (draws[:n] < p_act)
+    choice = draws[n : 2 * n]
+    delever = draws[2 * n :] < float(bw.p_delever)
     rate = vat.ilks[b.ilk].rate_ray
     budget = s.budget[b.ilk]
     for i in attend.nonzero()[0].tolist():
