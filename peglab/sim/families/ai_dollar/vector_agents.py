@@ -162,12 +162,12 @@ def _vault(
     if top.any():
         usd = np.minimum(np.maximum(debt * target - ink * p, 0.0), budget)
         usd = np.where(top & (usd > 1.0), np.minimum(usd, il.cash[r, c]), 0.0)
-        units = s.venue.quote_buy(il.a, _full(s, r, usd))
-        s.venue.buy(il.a, units)
-        bought = units[r] > 0
-        il.ink[r, c] += units[r] / il.er[k]
-        il.flow["topup"] += units / il.er[k]
-        spent = np.where(bought, usd, 0.0)
+        units = s.venue.quote_buy(il.a, usd, r)
+        s.venue.buy(il.a, units, r)
+        added = units / il.er[k]
+        il.ink[r, c] += added
+        il.flow["topup"][r] += added
+        spent = np.where(units > 0, usd, 0.0)
         il.cash[r, c] -= spent
     usd = np.zeros(r.size)
     if rep.any():
@@ -206,18 +206,10 @@ def _sell(
     if not (amount > 0).any():
         return raised
     il.ink[r, c] -= amount
-    out = _full(s, r, amount)
-    il.flow["out"] += out
-    raised = s.venue.sell(il.a, out * il.er[k])[r]
+    il.flow["out"][r] += amount
+    raised = s.venue.sell(il.a, amount * il.er[k], r)
     il.cash[r, c] += raised
     return raised
-
-
-def _full(s: VState, r: NDArray[np.intp], values: F) -> F:
-    """A full-batch vector holding ``values`` at the distinct paths ``r`` and 0 elsewhere."""
-    out = np.zeros(s.P)
-    out[r] = values
-    return out
 
 
 def _repay(

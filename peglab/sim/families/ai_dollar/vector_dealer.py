@@ -2,13 +2,14 @@
 
 Each function takes full-batch vectors (one entry per path, 0 where a path does nothing) and
 returns full-batch vectors, but the borrowers' ``buy_dollars`` (and ``psm_room``,
-``debt_total`` and ``pool_buy_size`` when given ``rows``) work on the distinct paths ``rows``
-only, one entry per row. The PSM mints ``x (1 - tin)`` for ``x`` stablecoin within its room
-(the day's flow cap, its own ceiling, the instance's ceiling) and redeems ``x / (1 + tout)``
-within its inventory; fees go to the buffer. Pool purchases are sized as the exact dealer sizes
-them: the largest input whose average price stays within ``keepers.max_buy_price`` (the root of
-the cap by Newton's iteration on the StableSwap curve, :data:`NEWTON` fixed steps, where the exact
-dealer bisects to 0.1%), and exact-out purchases invert the StableSwap curve in closed form.
+``debt_total``, ``pool_buy_size`` and ``psm_mint`` when given ``rows``) work on the distinct
+paths ``rows`` only, one entry per row. The PSM mints ``x (1 - tin)`` for ``x`` stablecoin
+within its room (the day's flow cap, its own ceiling, the instance's ceiling) and redeems
+``x / (1 + tout)`` within its inventory; fees go to the buffer. Pool purchases are sized as
+the exact dealer sizes them: the largest input whose average price stays within
+``keepers.max_buy_price`` (the root of the cap by Newton's iteration on the StableSwap curve,
+:data:`NEWTON` fixed steps, where the exact dealer bisects to 0.1%), and exact-out purchases
+invert the StableSwap curve in closed form.
 """
 
 from __future__ import annotations
@@ -61,20 +62,23 @@ def psm_room(s: VState, d: Dol, k: int, rows: Rows = ALL) -> F:
     return np.asarray(np.where(live, np.maximum(room, 0.0), 0.0), dtype=np.float64)
 
 
-def _day(s: VState, d: Dol, k: int) -> None:
+def _day(s: VState, d: Dol, k: int, rows: Rows = ALL) -> None:
+    """Start the day's flow count on the paths ``rows`` (a path whose count is of an earlier day
+    reads as 0 in :func:`psm_room` either way)."""
     day = s.now(k) // 86_400
-    d.net = np.where(d.day == day, d.net, 0.0)
-    d.day[:] = day
+    d.net[rows] = np.where(d.day[rows] == day, d.net[rows], 0.0)
+    d.day[rows] = day
 
 
-def psm_mint(s: VState, d: Dol, gem: F, k: int) -> F:
-    """``sell_gem``: ``gem`` stablecoin in (the caller kept it within the room), AI dollars out."""
+def psm_mint(s: VState, d: Dol, gem: F, k: int, rows: Rows = ALL) -> F:
+    """``sell_gem``: ``gem`` stablecoin in (the caller kept it within the room), AI dollars out;
+    ``gem`` per path, or per path of the distinct ``rows`` (the other paths untouched)."""
     gem = np.maximum(gem, 0.0)
-    _day(s, d, k)
-    d.gem += gem
-    d.psm_art += gem
-    d.net += gem
-    d.dai += gem * d.tin
+    _day(s, d, k, rows)
+    d.gem[rows] += gem
+    d.psm_art[rows] += gem
+    d.net[rows] += gem
+    d.dai[rows] += gem * d.tin
     return np.asarray(gem * (1.0 - d.tin), dtype=np.float64)
 
 
@@ -167,17 +171,14 @@ def buy_dollars(s: VState, d: Dol, usd: F, k: int, rows: NDArray[np.intp]) -> tu
     psm = (usd <= room) & (via_psm >= via_pool) & (via_psm > 0)
     paid = np.where(psm, usd, 0.0)
     got = np.zeros(usd.size)
-    if psm.any():
-        spread = np.zeros(s.P)
-        spread[rows] = paid
-        got = psm_mint(s, d, spread, k)[rows]
-    on_pool = np.where(~psm & (via_pool > 0), size, 0.0)
-    if d.peg_pool is not None and on_pool.any():
+    at = np.flatnonzero(psm)
+    if at.size:
+        got[at] = psm_mint(s, d, paid[at], k, rows[at])
+    at = np.flatnonzero(~psm & (via_pool > 0))
+    if d.peg_pool is not None and at.size:
         i, j = _ij(s, d.peg_pool, d.sym)
-        spread = np.zeros(s.P)
-        spread[rows] = on_pool
-        got = got + d.peg_pool.swap(i, j, spread)[rows]
-        paid = paid + on_pool
+        got[at] = got[at] + d.peg_pool.swap(i, j, size[at], rows[at])
+        paid[at] = paid[at] + size[at]
     return got, paid
 
 

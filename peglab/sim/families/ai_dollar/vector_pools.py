@@ -121,23 +121,28 @@ class VecPool:
         """Coin ``j`` out for ``dx`` of coin ``i`` in, per row (0 for ``dx <= 0``)."""
         return self.quoter(i, j, rows)(dx)
 
-    def swap(self, i: int, j: int, dx: F) -> F:
-        """Trade ``dx`` (a full-batch vector, 0 where a path does not trade); returns coin ``j`` out.
-        A StableSwap pool quotes only the trading rows (the others get 0 either way)."""
+    def swap(self, i: int, j: int, dx: F, rows: NDArray[np.intp] | None = None) -> F:
+        """Trade ``dx`` (a full-batch vector, 0 where a path does not trade; or one entry per
+        path of the distinct ``rows``, the other paths untouched); returns coin ``j`` out per
+        entry. A StableSwap pool quotes only the trading rows (the others get 0 either way)."""
         if self.stable:
             on = np.flatnonzero(dx > 0)
-            if on.size == dx.size:
+            if on.size == dx.size and rows is None:
                 out = self.quote(i, j, dx)
             else:
                 out = np.zeros(dx.size)
                 if on.size:
-                    out[on] = self.curve(i, j, on).quote(dx[on])
+                    out[on] = self.curve(i, j, on if rows is None else rows[on]).quote(dx[on])
         else:
-            out = self.quote(i, j, dx)
+            out = self.quote(i, j, dx, slice(None) if rows is None else rows)
         admin = out / max(1.0 - self.fee, 1e-12) * self.fee * 0.5 if self.stable else 0.0
-        self.bal[:, i] += np.maximum(dx, 0.0)
-        self.bal[:, j] -= out + admin
-        self._refresh(dx > 0)
+        at = slice(None) if rows is None else rows
+        self.bal[at, i] += np.maximum(dx, 0.0)
+        self.bal[at, j] -= out + admin
+        if rows is None:
+            self._refresh(dx > 0)
+        elif self.stable:
+            self._refresh_rows(rows[dx > 0])
         return out
 
     def _refresh(self, moved: NDArray[np.bool_]) -> None:
@@ -150,7 +155,12 @@ class VecPool:
         if moved.all():
             self.d = self._get_d(self.bal, self.d)
             return
-        rows = np.flatnonzero(moved)
+        self._refresh_rows(np.flatnonzero(moved))
+
+    def _refresh_rows(self, rows: NDArray[np.intp]) -> None:
+        """:meth:`_refresh` of the paths ``rows`` (a StableSwap pool)."""
+        if rows.size == 0:
+            return
         d = self.d.copy()
         d[rows] = self._get_d(self.bal[rows], self.d[rows])
         self.d = d
@@ -284,9 +294,10 @@ class VecVenue:
             out = np.where(k > 0, p * -np.expm1(-k * x) / (k * f), x * p / np.maximum(f, 1e-300))
         return np.asarray(np.where(np.isinf(k) | (units <= 0), 0.0, out), dtype=np.float64)
 
-    def sell(self, a: int, units: F) -> F:
-        got = self.quote_sell(a, units)
-        self._move(a, np.maximum(units, 0.0))
+    def sell(self, a: int, units: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
+        """Sell ``units`` of asset ``a`` per path of ``rows`` (distinct); USD raised."""
+        got = self.quote_sell(a, units, rows)
+        self._move(a, np.maximum(units, 0.0), rows)
         return got
 
     def quote_buy(self, a: int, usd: F, rows: NDArray[np.intp] | slice = slice(None)) -> F:
@@ -319,10 +330,11 @@ class VecVenue:
             price * np.clip(np.where(units > 0, 1.0 - imp, 1.0), 0.0, 1.0), dtype=np.float64
         )
 
-    def buy(self, a: int, units: F) -> None:
-        self._move(a, -np.maximum(units, 0.0))
+    def buy(self, a: int, units: F, rows: NDArray[np.intp] | slice = slice(None)) -> None:
+        """Buy ``units`` of asset ``a`` per path of ``rows`` (distinct)."""
+        self._move(a, -np.maximum(units, 0.0), rows)
 
-    def _move(self, a: int, units: F) -> None:
+    def _move(self, a: int, units: F, rows: NDArray[np.intp] | slice) -> None:
         if self.transient:
-            k = self.k_of(a)
-            self.impact[:, a] += np.where(np.isinf(k), 0.0, k * self.f_now(a) * units)
+            k = self.k_of(a)[rows]
+            self.impact[rows, a] += np.where(np.isinf(k), 0.0, k * self.f_now(a)[rows] * units)
