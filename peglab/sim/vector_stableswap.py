@@ -20,8 +20,8 @@ implementation of the curve (docs/scale.md "Vectorised models").
   folded into two numbers per path (``b_rest``, ``k``), so a trade of any size on that pair is
   solved from ``x`` alone, with its slope ``dy/dx_i`` at fixed ``D`` by implicit differentiation:
   ``dy/dx_i = -(y + c / x_i) / (2 y + b')`` (``2 y + b'`` is the discriminant's root, positive);
-  :func:`get_y_and_slope` and :func:`price_folded` (the marginal price from the folded ``k``)
-  build on them.
+  :func:`get_y_and_slope`, :func:`solve_descent` (the slope's sign turned, for a Newton search)
+  and :func:`price_folded` (the marginal price from the folded ``k``) build on them.
 * :func:`price`: the marginal price of coin ``i`` in coin ``j`` at the current ``D`` (before
   fees): ``(Ann + D_P / x_i) / (Ann + D_P / x_j)`` with ``D_P = D^(n+1) / (n^n prod x)``.
 
@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "d_p", "fold", "get_d", "get_y", "get_y_and_slope", "price", "price_folded", "solve",
-    "solve_bulk", "solve_y",
+    "solve_bulk", "solve_descent", "solve_y",
 ]  # fmt: skip
 
 F = NDArray[np.float64]
@@ -113,6 +113,14 @@ def solve_bulk(x: F, b_rest: F, k: F) -> tuple[F, F]:
     y, c, xs, root = _root(x, b_rest, k)
     slope = -(y + c / xs) / root
     return np.asarray(y, dtype=np.float64), np.asarray(slope, dtype=np.float64)
+
+
+def solve_descent(x: F, b_rest: F, k: F) -> tuple[F, F]:
+    """``(y, -dy/dx)``: :func:`solve_bulk` with the slope's sign turned (``(y + c / x) /
+    sqrt(b'^2 + 4 c)``, the same magnitude: a float negation is exact) for a Newton search on
+    the output, which rises as ``y`` falls (the caller silences warnings)."""
+    y, c, xs, root = _root(x, b_rest, k)
+    return np.asarray(y, dtype=np.float64), np.asarray((y + c / xs) / root, dtype=np.float64)
 
 
 def solve_y(x: F, b_rest: F, k: F) -> F:

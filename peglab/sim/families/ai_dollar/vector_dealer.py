@@ -137,12 +137,8 @@ def pool_buy_size(s: VState, d: Dol, cash: F, rows: NDArray[np.intp] | None = No
     if sub.size == 0:
         return size, got
     curve = curve.take(rising)
-    x = cash[sub]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(NEWTON):  # on the capped paths only
-            out, slope = curve.quote_slope(x)
-            h, dh = cap * out - x, cap * slope - 1.0
-            x = np.where(dh < 0, np.clip(x - h / dh, 0.0, x), x)
+    with np.errstate(divide="ignore", invalid="ignore"):  # on the capped paths only
+        x = curve.cap_root(cash[sub], cap, NEWTON)
     x = x * (1.0 - 1e-9)
     size[sub] = x
     got[sub] = curve.quote(x)

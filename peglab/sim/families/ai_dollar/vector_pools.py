@@ -28,13 +28,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...scenario import Scenario
-from ...vector_stableswap import fold, get_d, get_y, price, solve, solve_bulk
+from ...vector_stableswap import fold, get_d, get_y, price, solve_bulk, solve_descent, solve_y
 from ...venue import VenueConstants
 
 __all__ = ["NEWTON_STEPS", "Curve", "VecPool", "VecVenue"]
 
 F = NDArray[np.float64]
 Quote = Callable[[F], F]
+# ``np.clip``'s ufunc itself: the same loop without the Python wrapper's checks (about 4 us a call)
+_clip: np.ufunc = np._core.umath.clip  # type: ignore[attr-defined]
 NEWTON_STEPS = 6  # Newton steps for D per recomputation (warm start: converged to ~1e-12)
 
 
@@ -53,7 +55,9 @@ class Curve:
     def quote(self, dx: F) -> F:
         """Coin ``j`` out for ``dx`` of coin ``i`` in (``VecPool.quote``; 0 for ``dx <= 0``)."""
         dx = np.maximum(dx, 0.0)
-        dy = np.maximum(self.xj - solve(self.xi + dx, self.b_rest, self.k)[0] - 1e-18, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = solve_y(self.xi + dx, self.b_rest, self.k)
+        dy = np.maximum(self.xj - y - 1e-18, 0.0)
         return np.asarray(np.where(dx > 0, dy * self.keep, 0.0), dtype=np.float64)
 
     def quote_slope(self, dx: F) -> tuple[F, F]:
@@ -61,6 +65,19 @@ class Curve:
         Newton search (which silences the float warnings: ``sim.vector_stableswap.solve_bulk``)."""
         y, dy_dx = solve_bulk(self.xi + np.maximum(dx, 0.0), self.b_rest, self.k)
         return np.maximum(self.xj - y - 1e-18, 0.0) * self.keep, -dy_dx * self.keep
+
+    def cap_root(self, x: F, cap: float, steps: int) -> F:
+        """``steps`` Newton steps on ``h(x) = cap out(x) - x`` from ``x`` (each entry at least
+        0; an entry stays where ``h' >= 0``, a step lands in ``[0, x]``): the values of
+        :meth:`quote_slope` (the input needs no floor at 0; the slope's two sign changes are
+        exact) with fewer array operations. The caller silences the float warnings."""
+        xi, xj, b_rest, k, keep = self.xi, self.xj, self.b_rest, self.k, self.keep
+        for _ in range(steps):
+            y, slope = solve_descent(xi + x, b_rest, k)
+            h = cap * (np.maximum(xj - y - 1e-18, 0.0) * keep) - x
+            dh = cap * (slope * keep) - 1.0
+            x = np.where(dh < 0, _clip(x - h / dh, 0.0, x), x)
+        return x
 
 
 class VecPool:
