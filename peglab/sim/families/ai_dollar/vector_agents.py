@@ -56,7 +56,8 @@ def operate(s: VState, k: int) -> None:
         il.spot = np.where(live, il.feed / il.mat, il.spot)
         old = il.rate
         il.rate = np.where(live, il.rate * il.growth, il.rate)
-        s.dols[il.d].dai += il.art.sum(axis=1) * (il.rate - old)
+        il.art_start = il.art.sum(axis=1)
+        s.dols[il.d].dai += il.art_start * (il.rate - old)
 
 
 def borrowers(s: VState, il: Ilk, k: int, take: Callable[[int, B], Window]) -> None:

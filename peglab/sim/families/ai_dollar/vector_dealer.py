@@ -48,15 +48,34 @@ def debt_total(s: VState, d: Dol, rows: Rows = ALL) -> F:
     return out
 
 
-def psm_room(s: VState, d: Dol, k: int, rows: Rows = ALL) -> F:
+def _debt_bound(s: VState, d: Dol, rows: NDArray[np.intp]) -> F:
+    """:func:`debt_total` on the paths ``rows`` with each collateral type's ``art`` total of the
+    step's start (``Ilk.art_start``): the same float operations on inputs at least as large (a
+    rounded sum or product never falls when an input rises), so at least the total now."""
+    out = np.array(d.psm_art[rows], dtype=np.float64)
+    for il in s.ilks:
+        if s.dols[il.d] is d:
+            out += il.art_start[rows] * il.rate[rows]
+    return out
+
+
+def psm_room(s: VState, d: Dol, k: int, rows: Rows = ALL, bounded: bool = False) -> F:
     """AI dollars the PSM can still mint today, per path of ``rows`` (0 after shutdown or
-    without a PSM)."""
+    without a PSM). ``bounded`` (the borrowers, ``rows`` an index array): the instance's debt
+    ceiling is checked against :func:`_debt_bound` first, and the exact total is summed only on
+    the paths where that bound (with a 1e-9 margin) could make the ceiling bind."""
     if not d.has_psm or s.stable_a is None:
         return np.zeros(s.P)[rows]
     day = s.now(k) // 86_400
     today = np.where(d.day[rows] == day, d.net[rows], 0.0)
     room = np.minimum(d.flow_cap - today, d.psm_line - d.psm_art[rows])
-    room = np.minimum(room, d.line - debt_total(s, d, rows))
+    if bounded and not isinstance(rows, slice):
+        slack = d.line - _debt_bound(s, d, rows) * (1.0 + 1e-9) >= room
+        near = np.flatnonzero(~slack)
+        if near.size:
+            room[near] = np.minimum(room[near], d.line - debt_total(s, d, rows[near]))
+    else:
+        room = np.minimum(room, d.line - debt_total(s, d, rows))
     gem_ok = s.venue.realised_at(k, s.stable_a)[rows] >= 0.98  # the gem's price (sell_gem halts)
     live = d.live()[rows] & gem_ok
     return np.asarray(np.where(live, np.maximum(room, 0.0), 0.0), dtype=np.float64)
@@ -161,7 +180,7 @@ def buy_dollars(s: VState, d: Dol, usd: F, k: int, rows: NDArray[np.intp]) -> tu
     least the pool, else on the pool within the price cap. Returns ``(AI dollars out,
     stablecoin paid)`` per row (a pool purchase pays its size)."""
     usd = np.maximum(usd, 0.0)
-    room = psm_room(s, d, k, rows)
+    room = psm_room(s, d, k, rows, bounded=True)
     via_psm = np.minimum(usd, room) * (1.0 - d.tin)
     size, via_pool = pool_buy_size(s, d, usd, rows)
     psm = (usd <= room) & (via_psm >= via_pool) & (via_psm > 0)
