@@ -188,8 +188,14 @@ def _bark(s: VState, il: Ilk, d: Dol, k: int, share: F, min_lat: F, live: B) -> 
     rate = il.rate
     unsafe = _unsafe(il)
     since = il.unsafe_since
-    np.putmask(since, ~unsafe, -1)
-    r, c = where2(unsafe)
+    # the vaults safe again forget when they became unsafe: only those of the last call can
+    # (``il.unsafe_at``), so the reset is sparse where a mask over every vault was not
+    flat = since.reshape(-1)
+    was = il.unsafe_at
+    flat[was[~unsafe.reshape(-1)[was]]] = -1
+    at = np.flatnonzero(unsafe)
+    r, c = np.divmod(at, unsafe.shape[1])  # ``where2``, with the flat indices kept
+    il.unsafe_at = at
     s_rc = since[r, c]
     s_rc = np.where(s_rc < 0, k, s_rc)
     since[r, c] = s_rc

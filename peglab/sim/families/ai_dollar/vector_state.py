@@ -84,6 +84,9 @@ class Ilk:
         self.cash: F = np.zeros((0, 0))
         self.active: B = np.zeros((0, 0), bool)
         self.unsafe_since: I = np.zeros((0, 0), np.int64)
+        # flat indices of the vaults the keepers' last bark check found unsafe: every vault
+        # whose ``unsafe_since`` is set is among them
+        self.unsafe_at: NDArray[np.intp] = np.zeros(0, np.intp)
         self.lat: I = np.zeros((0, 0), np.int64)
         self.rate: F = np.zeros(0)
         # each path's total ``art`` when the step began (``operate``): not below the total
