@@ -32,6 +32,7 @@ __all__ = ["keepers", "unit_bid"]
 F = NDArray[np.float64]
 B = NDArray[np.bool_]
 WEI = 1e-27  # one rad unit of internal AI dollar (the zero bid)
+BLOCK_BYTES = 128 * 1024  # the safety test's products a block of rows at a time (cache-sized)
 # scratch arrays of the barks' safety test, per collateral type (dropped with its state)
 _SCRATCH: weakref.WeakKeyDictionary[Ilk, tuple[F, F, B]] = weakref.WeakKeyDictionary()
 
@@ -169,17 +170,25 @@ def keepers(s: VState, il: Ilk, k: int, u_drop: F) -> None:
 
 
 def _unsafe(il: Ilk) -> B:
-    """The active vaults with ``art rate > ink spot``, computed in ``(P, V)`` buffers kept per
-    collateral type (:data:`_SCRATCH`; valid until the next call): fresh temporaries of that
-    size cost about as much again in page faults."""
+    """The active vaults with ``art rate > ink spot`` (a ``(P, V)`` mask kept per collateral
+    type in :data:`_SCRATCH`, valid until the next call). The products are formed a block of
+    :data:`BLOCK_BYTES` at a time in two small buffers, so they stay in the cache instead of
+    passing through memory as two ``(P, V)`` temporaries (fresh ones would also cost about as
+    much again in page faults); elementwise, the same operations."""
+    p, v = il.art.shape
+    rows = max(1, BLOCK_BYTES // (8 * max(v, 1)))
     buf = _SCRATCH.get(il)
     if buf is None or buf[2].shape != il.art.shape:
-        buf = (np.empty_like(il.art), np.empty_like(il.art), np.empty(il.art.shape, bool))
+        buf = (np.empty((rows, v)), np.empty((rows, v)), np.empty((p, v), bool))
         _SCRATCH[il] = buf
     debt, value, unsafe = buf
-    np.multiply(il.art, il.rate[:, None], out=debt)
-    np.multiply(il.ink, il.spot[:, None], out=value)
-    np.greater(debt, value, out=unsafe)
+    rate, spot = il.rate[:, None], il.spot[:, None]
+    for a in range(0, p, rows):
+        b = min(a + rows, p)
+        n = b - a
+        np.multiply(il.art[a:b], rate[a:b], out=debt[:n])
+        np.multiply(il.ink[a:b], spot[a:b], out=value[:n])
+        np.greater(debt[:n], value[:n], out=unsafe[a:b])
     unsafe &= il.active
     return unsafe
 
