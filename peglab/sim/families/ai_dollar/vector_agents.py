@@ -29,7 +29,8 @@ B = NDArray[np.bool_]
 
 
 def operate(s: VState, k: int) -> None:
-    """Publish, poke the OSMs, refresh spot, drip (module docstring)."""
+    """Publish, poke the OSMs, refresh spot, drip (module docstring); the drip reads each
+    collateral type's ``art_start``, summed by the last step's record."""
     now = s.now(k)
     for il in s.ilks:
         a = il.a
@@ -56,7 +57,6 @@ def operate(s: VState, k: int) -> None:
         il.spot = np.where(live, il.feed / il.mat, il.spot)
         old = il.rate
         il.rate = np.where(live, il.rate * il.growth, il.rate)
-        il.art_start = il.art.sum(axis=1)
         s.dols[il.d].dai += il.art_start * (il.rate - old)
 
 

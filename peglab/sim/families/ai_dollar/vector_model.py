@@ -65,7 +65,8 @@ def _record(s: VState, k: int) -> None:
     for il in s.ilks:
         sym = s.dols[il.d].sym
         coll[sym] += il.ink.sum(axis=1) * s.coll_price(il, k)
-        debt[sym] += il.art.sum(axis=1) * il.rate
+        il.art_start = il.art.sum(axis=1)  # the next step begins with these vaults
+        debt[sym] += il.art_start * il.rate
     for d in s.dols:
         with np.errstate(divide="ignore", invalid="ignore"):
             d.cr[:, k] = np.where(debt[d.sym] > 0, coll[d.sym] / debt[d.sym], np.nan)

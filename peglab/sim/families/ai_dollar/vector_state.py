@@ -89,8 +89,9 @@ class Ilk:
         self.unsafe_at: NDArray[np.intp] = np.zeros(0, np.intp)
         self.lat: I = np.zeros((0, 0), np.int64)
         self.rate: F = np.zeros(0)
-        # each path's total ``art`` when the step began (``operate``): not below the total
-        # until the step's settlement (borrowers repay and barks take debt; none is drawn)
+        # each path's total ``art`` when the step began (summed when the last step was
+        # recorded): not below the total until the step's settlement (borrowers repay and
+        # barks take debt; none is drawn)
         self.art_start: F = np.zeros(0)
         self.capital: F = np.zeros(0)
         self.free: F = np.zeros(0)
@@ -276,7 +277,6 @@ def build_state(block: list[AiDollar], sc: Scenario, batch: VectorBatch) -> VSta
             debt_w = np.maximum(debt, il.dust * 1.01)
             il.ink = ink * np.maximum(1.0, debt_w / debt)
             il.art, il.rate = debt_w.copy(), np.ones(P)
-            il.art_start = il.art.sum(axis=1)
             il.active = np.ones(debt.shape, bool)
             il.unsafe_since = np.full(debt.shape, -1, np.int64)
             il.capital = caps.sum(axis=1) * float(c.vaults.debt_usd)
