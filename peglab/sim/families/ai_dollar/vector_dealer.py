@@ -190,9 +190,11 @@ def buy_dollars(s: VState, d: Dol, usd: F, k: int, rows: NDArray[np.intp]) -> tu
     if at.size:
         got[at] = psm_mint(s, d, paid[at], k, rows[at])
     at = np.flatnonzero(~psm & (via_pool > 0))
-    if d.peg_pool is not None and at.size:
+    if d.peg_pool is not None and at.size:  # the swap's quote is ``via_pool`` (the same state)
         i, j = _ij(s, d.peg_pool, d.sym)
-        got[at] = got[at] + d.peg_pool.swap(i, j, size[at], rows[at])
+        out = via_pool[at]
+        d.peg_pool.book(i, j, size[at], out, rows[at])
+        got[at] = got[at] + out
         paid[at] = paid[at] + size[at]
     return got, paid
 

@@ -152,6 +152,12 @@ class VecPool:
                     out[on] = self.curve(i, j, on if rows is None else rows[on]).quote(dx[on])
         else:
             out = self.quote(i, j, dx, slice(None) if rows is None else rows)
+        self.book(i, j, dx, out, rows)
+        return out
+
+    def book(self, i: int, j: int, dx: F, out: F, rows: NDArray[np.intp] | None = None) -> None:
+        """The balances after a trade of ``dx`` for ``out`` of coin ``j`` (:meth:`swap`'s quote
+        on this state: a caller that quoted it already passes it on), ``D`` refreshed."""
         admin = out / max(1.0 - self.fee, 1e-12) * self.fee * 0.5 if self.stable else 0.0
         at = slice(None) if rows is None else rows
         self.bal[at, i] += np.maximum(dx, 0.0)
@@ -160,7 +166,6 @@ class VecPool:
             self._refresh(dx > 0)
         elif self.stable:
             self._refresh_rows(rows[dx > 0])
-        return out
 
     def _refresh(self, moved: NDArray[np.bool_]) -> None:
         """Recompute ``D`` on the rows whose balances moved (warm start from the last ``D``; rows
