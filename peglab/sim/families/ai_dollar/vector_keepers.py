@@ -107,6 +107,16 @@ def _sell(s: VState, il: Ilk, units: F, k: int, sold: F) -> F:
     return s.venue.sell(il.a, units * il.er[k])
 
 
+def _sell_at(s: VState, il: Ilk, r: NDArray[np.intp], units: F, k: int, sold: F) -> F:
+    """:func:`_sell` of ``units`` on the distinct paths ``r``: the proceeds per entry (a
+    transient venue trades and quotes those paths only)."""
+    if s.venue.transient:
+        return s.venue.sell(il.a, units * il.er[k], r)
+    full = np.zeros(s.P)
+    full[r] = units
+    return _sell(s, il, full, k, sold)[r]
+
+
 def _close(s: VState, il: Ilk, d: Dol, r: NDArray[np.intp], c: NDArray[np.intp], k: int) -> None:
     """End the auctions at ``(r, c)`` (each entry once): stats, the lot back to the vault's owner."""
     if r.size == 0:
@@ -339,10 +349,8 @@ def _takes(
         go = (amount > 0) & ~(part & (tab_j <= chost))
         slc = np.where(go, np.minimum(slc, lot_j), 0.0)
         owe = np.where(go, owe, 0.0)
-        units = np.zeros(P)
-        units[r] = slc
         # the sale is inside the take; the venue keeps it if the take is refused
-        proceeds_all = _sell(s, il, units, k, sold)
+        proceeds = _sell_at(s, il, r, slc, k, sold)
         need = np.maximum(owe - il.kdol[r], 0.0)
         got, spent = np.zeros(r.size), np.zeros(r.size)
         done = go
@@ -351,13 +359,15 @@ def _takes(
             owe_all[r] = owe
             commit[r] = go
             need_all = np.maximum(owe_all - il.kdol, 0.0)
-            bought = buy_exact(s, d, need_all, il.kcash + proceeds_all, k, commit)
+            cash = il.kcash.copy()
+            cash[r] = il.kcash[r] + proceeds
+            bought = buy_exact(s, d, need_all, cash, k, commit)
             got, spent, met = (x[r] for x in bought)
             done = go & ((need <= 0) | (met > 0))
         short[r] |= go & ~done
         owe = np.where(done, owe, 0.0)
         slc = np.where(done, slc, 0.0)
-        proceeds = np.where(done, proceeds_all[r], 0.0)
+        proceeds = np.where(done, proceeds, 0.0)
         sold[r] += slc
         il.flow["sold"][r] += slc
         il.kcash[r] += proceeds - spent
