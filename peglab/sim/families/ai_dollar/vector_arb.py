@@ -350,7 +350,7 @@ class Arbitrage:
         gas = float(p.gas_usd) * s.gas[:, k]
         floor = float(p.min_profit_usd)
         active = s.arb_cash > 0
-        self.room = {d.sym: psm_room(s, d, k) for d in s.dols if d.has_psm}
+        self.room = {d.sym: psm_room(s, d, k, bounded=True) for d in s.dols if d.has_psm}
         n_gas = self.n_gas
         for _ in range(int(p.max_trades)):
             rows = np.flatnonzero(active)  # later rounds: the paths that traded and have cash

@@ -48,7 +48,7 @@ def debt_total(s: VState, d: Dol, rows: Rows = ALL) -> F:
     return out
 
 
-def _debt_bound(s: VState, d: Dol, rows: NDArray[np.intp]) -> F:
+def _debt_bound(s: VState, d: Dol, rows: Rows) -> F:
     """:func:`debt_total` on the paths ``rows`` with each collateral type's ``art`` total of the
     step's start (``Ilk.art_start``): the same float operations on inputs at least as large (a
     rounded sum or product never falls when an input rises), so at least the total now."""
@@ -61,19 +61,21 @@ def _debt_bound(s: VState, d: Dol, rows: NDArray[np.intp]) -> F:
 
 def psm_room(s: VState, d: Dol, k: int, rows: Rows = ALL, bounded: bool = False) -> F:
     """AI dollars the PSM can still mint today, per path of ``rows`` (0 after shutdown or
-    without a PSM). ``bounded`` (the borrowers, ``rows`` an index array): the instance's debt
-    ceiling is checked against :func:`_debt_bound` first, and the exact total is summed only on
-    the paths where that bound (with a 1e-9 margin) could make the ceiling bind."""
+    without a PSM). ``bounded`` (callers between the step's start and its settlement: the
+    borrowers, the keepers, the arbitrageur): the instance's debt ceiling is checked against
+    :func:`_debt_bound` first, and the exact total is summed only on the paths where that bound
+    (with a 1e-9 margin) could make the ceiling bind."""
     if not d.has_psm or s.stable_a is None:
         return np.zeros(s.P)[rows]
     day = s.now(k) // 86_400
     today = np.where(d.day[rows] == day, d.net[rows], 0.0)
     room = np.minimum(d.flow_cap - today, d.psm_line - d.psm_art[rows])
-    if bounded and not isinstance(rows, slice):
+    if bounded:
         slack = d.line - _debt_bound(s, d, rows) * (1.0 + 1e-9) >= room
         near = np.flatnonzero(~slack)
         if near.size:
-            room[near] = np.minimum(room[near], d.line - debt_total(s, d, rows[near]))
+            at = near if isinstance(rows, slice) else rows[near]  # (a slice is ALL)
+            room[near] = np.minimum(room[near], d.line - debt_total(s, d, at))
     else:
         room = np.minimum(room, d.line - debt_total(s, d, rows))
     gem_ok = s.venue.realised_at(k, s.stable_a)[rows] >= 0.98  # the gem's price (sell_gem halts)
@@ -165,9 +167,10 @@ def pool_buy_size(s: VState, d: Dol, cash: F, rows: NDArray[np.intp] | None = No
 
 
 def payable(s: VState, d: Dol, have: F, cash: F, k: int, rows: NDArray[np.intp] | None = None) -> F:
-    """AI dollars held plus what ``cash`` buys now: PSM room first, then the pool. ``have`` and
-    ``cash`` are per path, or per entry of ``rows`` (the same arithmetic on those paths only)."""
-    room = psm_room(s, d, k) if rows is None else psm_room(s, d, k, rows)
+    """Keepers: AI dollars held plus what ``cash`` buys now: PSM room first, then the pool.
+    ``have`` and ``cash`` are per path, or per entry of ``rows`` (the same arithmetic on those
+    paths only)."""
+    room = psm_room(s, d, k, ALL if rows is None else rows, bounded=True)
     gem = np.minimum(cash, room)
     left = cash - gem
     got = pool_buy_size(s, d, left, rows)[1]
