@@ -35,8 +35,6 @@ __all__ = ["NEWTON_STEPS", "Curve", "VecPool", "VecVenue"]
 
 F = NDArray[np.float64]
 Quote = Callable[[F], F]
-# ``np.clip``'s ufunc itself: the same loop without the Python wrapper's checks (about 4 us a call)
-_clip: np.ufunc = np._core.umath.clip  # type: ignore[attr-defined]
 NEWTON_STEPS = 6  # Newton steps for D per recomputation (warm start: converged to ~1e-12)
 
 
@@ -76,7 +74,7 @@ class Curve:
             y, slope = solve_descent(xi + x, b_rest, k)
             h = cap * (np.maximum(xj - y - 1e-18, 0.0) * keep) - x
             dh = cap * (slope * keep) - 1.0
-            x = np.where(dh < 0, _clip(x - h / dh, 0.0, x), x)
+            x = np.where(dh < 0, np.clip(x - h / dh, 0.0, x), x)
         return x
 
 
