@@ -4,7 +4,9 @@
    drawing the same price paths alone: ``simulate_prices_each`` on the chunk's generators, as
    ``vector_chunk`` draws them), of the **vectorised engine** (``vector_chunk`` on chunks of
    ``VECTOR_CHUNK`` paths) and of the **exact runner** (``run_path``, a few paths). Reported:
-   vectorised / exact and vectorised wall / floor wall (goal: within 3x of the floor).
+   vectorised / exact and vectorised wall / floor wall (goal: within 3x of the floor), and the
+   per-step uniforms the vectorised model reads (the exact engine's streams) drawn alone, every
+   path and step, against the floor.
 2. **Tiered at scale**: wall time of ``N`` paths of ``ai-token-crash`` with the tiered engine
    (vector on every path, exact on the tail and a control sample) on a process pool of 2, with
    the exact tier's paths and time. The goal is 10,000 paths in under 10 minutes; ``N`` defaults
@@ -64,12 +66,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import peglab
 from peglab.risk.backends import Batched, DaskBackend, LocalPool, path_seed
 from peglab.risk.engines import engine_model
 from peglab.risk.library import load_scenario, scenario_path
 from peglab.risk.montecarlo import VECTOR_CHUNK, run_monte_carlo, run_stress, run_variants
 from peglab.risk.sensitivity import run_sensitivity
+from peglab.sim.families.ai_dollar.vector_model import STEP_BLOCK, Draws
+from peglab.sim.families.ai_dollar.vector_state import build_state
+from peglab.sim.family import VectorBatch, scenario_families
 from peglab.sim.processes import rng_from
 from peglab.sim.runner import float_path, run_path, vector_chunk
 from peglab.sim.scenario import simulate_prices_each
@@ -97,6 +104,7 @@ def bench_throughput(vec_paths: int = VECTOR_CHUNK, exact_paths: int = 2) -> Non
     for start in range(0, vec_paths, VECTOR_CHUNK):
         simulate_prices_each(sc, [rng_from(s) for s in seeds[start : start + VECTOR_CHUNK]])
     floor = time.perf_counter() - t
+    draws = _draws_alone(sc, seeds[:VECTOR_CHUNK]) * vec_paths / min(vec_paths, VECTOR_CHUNK)
     t = time.perf_counter()
     for start in range(0, vec_paths, VECTOR_CHUNK):
         vector_chunk(sc, seeds[start : start + VECTOR_CHUNK])
@@ -106,15 +114,39 @@ def bench_throughput(vec_paths: int = VECTOR_CHUNK, exact_paths: int = 2) -> Non
         run_path(sc, i, seeds[i])
     exact = time.perf_counter() - t
     rate = {k: n * sc.n_steps / w for k, n, w in
-            (("floor", vec_paths, floor), ("vector", vec_paths, vec), ("exact", exact_paths, exact))}  # fmt: skip
+            (("floor", vec_paths, floor), ("draws", vec_paths, draws), ("vector", vec_paths, vec),
+             ("exact", exact_paths, exact))}  # fmt: skip
     _emit(
         "throughput",
         f"{CRASH} ({sc.n_steps} steps): floor {rate['floor']:,.0f} path-steps/s, vectorised "
         f"{rate['vector']:,.0f} ({vec_paths} paths, chunks of {VECTOR_CHUNK}), exact "
         f"{rate['exact']:,.0f} ({exact_paths} paths); vectorised/exact {rate['vector'] / rate['exact']:.1f}x, "
-        f"vectorised wall / floor wall {vec / floor:.2f}x (goal <= 3); {_load()}",
-        {"path_steps_per_s": rate, "vector_over_floor_wall": vec / floor},
+        f"vectorised wall / floor wall {vec / floor:.2f}x (goal <= 3); the per-step uniforms "
+        f"alone {rate['draws']:,.0f} path-steps/s, {draws / floor:.1f}x the floor; {_load()}",
+        {
+            "path_steps_per_s": rate,
+            "vector_over_floor_wall": vec / floor,
+            "draws_over_floor_wall": draws / floor,
+        },
     )
+
+
+def _draws_alone(sc: Any, seeds: list[np.random.SeedSequence]) -> float:
+    """Wall seconds of the per-step uniforms the vectorised AI-dollar model reads (the exact
+    engine's streams), drawn alone for every path and step (the model skips paths that are
+    out of the game, so this is what it would read if none were), in its blocks of
+    ``STEP_BLOCK`` steps."""
+    rngs = tuple(rng_from(s) for s in seeds)
+    ai_dollar = next((blk for fam, blk in scenario_families(sc) if fam.key == "ai_dollars"), None)
+    if ai_dollar is None:
+        raise SystemExit(f"{sc.name}: no AI-dollar family, no per-step uniforms to draw")
+    state = build_state(ai_dollar, sc, VectorBatch(simulate_prices_each(sc, rngs), rngs))
+    buf = Draws(state).buf[0].copy()
+    t = time.perf_counter()
+    for g in state.step_rngs:
+        for _ in range(sc.n_steps // STEP_BLOCK):
+            g.random(out=buf)
+    return time.perf_counter() - t
 
 
 def bench_exact_cpu(scenario: str, paths: list[int]) -> None:
