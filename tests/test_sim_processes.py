@@ -31,7 +31,6 @@ from peglab.sim.processes import (
     gbm_paths,
     markov_regimes,
     merton_jumps,
-    ou_path,
     ou_paths,
     rng_from,
 )
@@ -163,17 +162,18 @@ def test_ou_paths__no_depeg__mean_reverts_with_stationary_variance() -> None:
 
 def test_ou_path__depeg__jumps_to_level_and_recovers_at_depeg_half_life() -> None:
     dt, hl_d, hl_n = 3600, 3 * 86400, 86400
-    p = ou_path(
+    p = ou_paths(
         [1.0],
         hl_n,
         0.0,
         dt,
         2000,
         rng_from(1),
+        1,
         depeg_rate=20.0,
         depeg_level=0.8774,
         depeg_half_life_s=hl_d,
-    )[:, 0]
+    )[0, :, 0]
     assert p.min() == pytest.approx(0.8774)
     a_d, a_n = 0.5 ** (dt / hl_d), 0.5 ** (dt / hl_n)
     depegged = False

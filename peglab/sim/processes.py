@@ -28,7 +28,8 @@ Built on it: :func:`gbm_paths` (no pins), :func:`bridge_paths` (one pin to a dra
 the level reached at the segment start), ``sim.crash.crash_paths`` (a crash whose size and timing
 are drawn per path, with a sector component shared by the block), :func:`anchor_paths` (consecutive pins through published
 anchor points, §3.5, with severity scaling and time compression, free GBM after the last anchor).
-:func:`ou_paths` is the mean-reverting stable price with depeg jumps (§3.3) and
+:func:`ou_paths` is the mean-reverting stable price with depeg jumps (§3.3; :func:`ou_paths_each`
+draws one path from each of many generators and runs their recursion at once) and
 :func:`apply_price_shocks` overlays scheduled jumps (a permanent multiplicative move from a step on).
 
 The external-liquidity model (exit bid, depth, gas) is in ``sim.liquidity``.
@@ -59,7 +60,6 @@ __all__ = [
     "log_paths",
     "markov_regimes",
     "merton_jumps",
-    "ou_path",
     "ou_paths",
     "ou_paths_each",
     "rng_from",
@@ -598,26 +598,6 @@ class _Ou:
             p = np.maximum(p, 0.0)
             out[:, k + 1, :] = p
         return out
-
-
-def ou_path(
-    p0: ArrayLike,
-    half_life_s: float,
-    sigma: ArrayLike,
-    dt_s: float,
-    n_steps: int,
-    rng: np.random.Generator,
-    depeg_rate: float = 0.0,
-    depeg_level: float = 0.88,
-    depeg_half_life_s: float = 3 * DAY_S,
-    band: float = 0.005,
-) -> FloatArray:
-    """One path of :func:`ou_paths`."""
-    out: FloatArray = ou_paths_each(
-        p0, half_life_s, sigma, dt_s, n_steps, [rng], depeg_rate, depeg_level,
-        depeg_half_life_s, band,
-    )[0]  # fmt: skip
-    return out
 
 
 def apply_price_shocks(
