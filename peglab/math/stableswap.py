@@ -293,31 +293,19 @@ def exchange_out_test(
     ``y_bracket`` puts ``y`` in ``[F, F + 2]``; the output is non-decreasing in ``dy`` (``dy -
     floor(dy fee / 1e10)`` grows by 0 or 1 a unit for ``0 <= fee <= 1e10``, then a floor by a
     positive rate), so the test passes if it passes at ``y = F + 2`` and fails if it fails at
-    ``y = F``; ``dy >= 0`` at ``F + 2`` rules out ``amm/trade-too-small``.
-
-    Speed: ``settle`` is a buyer's bisection's every step, so the bracket (``y_bracket``'s
-    ``bracket``) and ``exchange_out`` are written out in it, the same integer steps."""
-    d, coefficients = y_quadratic(i, j, xp, amp)  # raises what ``y_bracket`` raises
+    ``y = F``; ``dy >= 0`` at ``F + 2`` rules out ``amm/trade-too-small``."""
+    bracket = y_bracket(i, j, xp, amp)
     xp_i, rate_i, top, rate_j = xp[i], rates[i], xp[j] - 1, rates[j]
     if not 0 <= fee <= FEE_DENOMINATOR:
         return lambda dx, passes: None
 
     def settle(dx: int, passes: Callable[[int, int], bool]) -> bool | None:
-        c, b = coefficients(xp_i + dx * rate_i // PRECISION)
-        big_b = b - d
-        disc = big_b * big_b + 4 * c
-        if d + b <= 0 or disc < 16 or (d * d + c).bit_length() > 250:
-            return None  # the bracket's conditions fail
-        f = (isqrt(disc) - big_b) // 2
-        if f + 2 > top:
+        f = bracket(xp_i + dx * rate_i // PRECISION)
+        if f is None or f + 2 > top:
             return None
-        dy = top - f - 2
-        if passes(dx, (dy - dy * fee // FEE_DENOMINATOR) * PRECISION // rate_j):
+        if passes(dx, exchange_out(top - f - 2, fee, rate_j)):
             return True
-        dy = top - f
-        if passes(dx, (dy - dy * fee // FEE_DENOMINATOR) * PRECISION // rate_j):
-            return None
-        return False
+        return False if not passes(dx, exchange_out(top - f, fee, rate_j)) else None
 
     return settle
 

@@ -316,23 +316,10 @@ class Arbitrageur:
                 return
             margins = [self.margin(leg) for leg in self.legs]
             screened = []
-            for cyc, at_legs, onchain in self._plan:
-                # ``estimate`` by positions (``_first_order`` written out, no call per cycle;
-                # most cycles end at ``m <= 1``)
-                m, inv = 1.0, 0.0
-                for n in at_legs:
-                    r, scale = margins[n]
-                    inv += m / scale
-                    m *= r
-                if m <= 1.0:
-                    continue
-                if inv <= 0.0:
-                    est = at = math.inf
-                else:
-                    big_r = 1.0 / inv
-                    est, at = big_r * (m - 1.0) ** 2 / 2.0, big_r * (m - 1.0)
+            for cyc, at_legs, onchain in self._plan:  # ``estimate`` by positions
+                m, est, at = _first_order(map(margins.__getitem__, at_legs))
                 n_gas = gas * onchain
-                if _SCREEN * est >= floor + n_gas:
+                if m > 1.0 and _SCREEN * est >= floor + n_gas:
                     screened.append((est - n_gas, at, n_gas, cyc))
             screened.sort(key=lambda t: -t[0])
             best: tuple[float, int, tuple[Leg, ...]] | None = None
